@@ -1,0 +1,94 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { createJiti } from 'jiti';
+import type { z } from 'zod';
+import { FerryError } from '../core/errors.js';
+import { configSchema, type ValidConfig } from './schema.js';
+
+export const DEFAULT_CONFIG_FILE = 'ferry.config.ts';
+
+export interface ConfigOverrides {
+  /** `--config`: an explicit file, which must exist. */
+  readonly configPath?: string;
+  /** `--target`, which wins over everything. */
+  readonly target?: string;
+  readonly source?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+}
+
+export interface ResolvedConfig extends ValidConfig {
+  /** The file the config came from, if any. */
+  readonly configFile: string | undefined;
+}
+
+/**
+ * Load `ferry.config.ts` (or `--config`), validate it, and apply the overrides in order:
+ * file < `DATABASE_URL` < `--target`. A missing default file is fine; a missing explicit
+ * file is a usage error.
+ *
+ * @example
+ * const config = await loadConfig({ target: process.env.TARGET });
+ */
+export async function loadConfig(overrides: ConfigOverrides = {}): Promise<ResolvedConfig> {
+  const cwd = overrides.cwd ?? process.cwd();
+  const env = overrides.env ?? process.env;
+  const explicit = overrides.configPath !== undefined;
+  const file = path.resolve(cwd, overrides.configPath ?? DEFAULT_CONFIG_FILE);
+  const exists = await fileExists(file);
+  if (explicit && !exists) {
+    throw new FerryError(`config file not found: ${file}`, {
+      code: 'CONFIG_NOT_FOUND',
+      category: 'usage',
+      hint: 'check the --config path, or run `ferry infer` to write one',
+    });
+  }
+  const fromFile = exists ? await parseConfigFile(file) : {};
+  const target = overrides.target ?? env.DATABASE_URL ?? fromFile.target;
+  const source = overrides.source ?? fromFile.source;
+  return { ...fromFile, target, source, configFile: exists ? file : undefined };
+}
+
+async function parseConfigFile(file: string): Promise<ValidConfig> {
+  let exported: unknown;
+  try {
+    // jiti compiles TypeScript on the fly, so users need no build step for their config.
+    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
+    exported = await jiti.import(file, { default: true });
+  } catch (cause) {
+    throw new FerryError(`cannot load config ${file}: ${(cause as Error).message}`, {
+      code: 'CONFIG_LOAD_FAILED',
+      category: 'usage',
+      cause,
+    });
+  }
+  return validateConfig(exported, file);
+}
+
+/** Validate a config value; the error lists one line per problem, each with its path. */
+export function validateConfig(value: unknown, file = '<config>'): ValidConfig {
+  const result = configSchema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = describeIssues(result.error.issues);
+  throw new FerryError(`invalid config ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+    code: 'CONFIG_INVALID',
+    category: 'usage',
+  });
+}
+
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const at = issue.path.length ? issue.path.join('.') : '(root)';
+    if (issue.code === 'unrecognized_keys') return `${at}: unknown key(s) ${issue.keys.join(', ')}`;
+    return `${at}: ${issue.message}`;
+  });
+}
+
+async function fileExists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

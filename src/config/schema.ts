@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/**
+ * The user's `ferry.config.ts`, validated. Kept strict (unknown keys are errors) because a
+ * typo in a config key would otherwise be silently ignored, and a migration tool must not
+ * ignore what its user wrote.
+ */
+export const configSchema = z
+  .object({
+    /** A `mongodb://` URI, a dump directory, an archive, an export or a JSON file. */
+    source: z.string().min(1).optional(),
+    /** A `postgres://` URL. Without one (and without DATABASE_URL) Ferry uses embedded PGlite. */
+    target: z.string().min(1).optional(),
+    /** Target schemas; several load the same data into each (a production and a test copy). */
+    schemas: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a plain SQL identifier'))
+      .min(1)
+      .optional(),
+    batchSize: z.number().int().positive().max(1_000_000).optional(),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+  })
+  .strict();
+
+export type FerryConfig = z.input<typeof configSchema>;
+export type ValidConfig = z.output<typeof configSchema>;
+
+/**
+ * Identity function that gives `ferry.config.ts` its types.
+ *
+ * @example
+ * // ferry.config.ts
+ * import { defineConfig } from 'ferry';
+ * export default defineConfig({ source: 'mongodb://localhost/shop', schemas: ['public'] });
+ */
+export function defineConfig(config: FerryConfig): FerryConfig {
+  return config;
+}

@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+// Three layers, all run by `npm test`: pure unit tests, integration tests against the real
+// PostgreSQL and FerretDB from scripts/services.sh, and tests on ../shared/datasets.
+export default defineConfig({
+  test: {
+    globalSetup: ['test/support/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores: more workers only contend for them and for PostgreSQL.
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+      { extends: true, test: { name: 'datasets', include: ['test/datasets/**/*.test.ts'] } },
+    ],
+  },
+});
