@@ -1,0 +1,114 @@
+import type { Document } from 'bson';
+import type { ErrorLocation } from '../core/errors.js';
+
+/**
+ * The one contract every source implements (live MongoDB, mongodump directory, mongodump
+ * archive, mongoexport/Extended JSON, plain JSON files).
+ *
+ * Documents keep every BSON type. Numbers stay wrapped (`Int32`, `Double`, `Long`,
+ * `Decimal128`), exactly as `BSON.deserialize(bytes, { promoteValues: false })` and
+ * `EJSON.parse(text, { relaxed: false })` return them, because inference needs to tell an
+ * int32 from a double and the mapping must not round a Long through a JS number. A missing
+ * field is absent from the object; null is `null`.
+ */
+export type SourceKind = 'mongodb' | 'dump' | 'archive' | 'ejson' | 'json';
+
+/** A collection's name as users and the target see it: `collection` within the source's database. */
+export interface CollectionInfo {
+  /** The collection name (no database prefix). */
+  readonly name: string;
+  /** The database it came from, when the source has one (a live server, a dump). */
+  readonly database?: string;
+  /** Indexes in MongoDB's own shape (`key`, `unique`, `sparse`, `partialFilterExpression`, `expireAfterSeconds`, …). */
+  readonly indexes: readonly IndexSpec[];
+  /** A cheap count if the source knows one without reading everything (metadata, estimatedDocumentCount). */
+  readonly estimatedCount?: number;
+}
+
+/** A MongoDB index definition, as `listIndexes` or a dump's metadata gives it. */
+export interface IndexSpec {
+  readonly name: string;
+  readonly key: Readonly<Record<string, number | string>>;
+  readonly unique?: boolean;
+  readonly sparse?: boolean;
+  readonly partialFilterExpression?: Document;
+  readonly expireAfterSeconds?: number;
+  /** Everything else the server reported (weights, default_language, collation, …), kept verbatim. */
+  readonly options?: Document;
+}
+
+/**
+ * Where a reader stands, so a later read can continue after the last committed document.
+ * - `id`: the last `_id` read, for sources that can seek by `_id` (a live server reads `_id > after`).
+ * - `offset`: bytes consumed and documents seen, for files read in file order.
+ */
+export type ResumePosition =
+  | { readonly kind: 'id'; readonly id: unknown }
+  | { readonly kind: 'offset'; readonly offset: number; readonly index: number };
+
+/**
+ * A document that could not be read, while the rest of the input still could. The caller
+ * decides what to do with it (the backfill writes it to `ferry.rejects`).
+ */
+export interface SourceReject {
+  readonly collection: string;
+  /** The `_id` if it could be recovered from the damaged input. */
+  readonly id?: unknown;
+  /** The raw bytes (BSON) or text (a JSON line) exactly as read. */
+  readonly raw: Uint8Array | string;
+  /** Stable error code, e.g. `SOURCE_BAD_JSON_LINE`, `SOURCE_DOC_TOO_LARGE`. */
+  readonly code: string;
+  readonly reason: string;
+  readonly where: ErrorLocation;
+}
+
+/** What a read yields: documents in source order plus any rejects met on the way. */
+export interface SourceBatch {
+  readonly collection: string;
+  readonly docs: readonly Document[];
+  readonly rejects: readonly SourceReject[];
+  /** Where to resume to continue right after this batch. */
+  readonly position: ResumePosition;
+  /** Bytes of input this batch consumed (raw BSON or text), for progress and throughput. */
+  readonly bytes: number;
+}
+
+export interface ReadOptions {
+  /** Documents per batch (default 1000). */
+  readonly batchSize?: number;
+  /** Continue after this position (from a previous batch's `position`). */
+  readonly after?: ResumePosition;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Statistics gathered by `inspect`: an exact count comes from reading (files) or from
+ * `countDocuments` (a live server).
+ */
+export interface CollectionStats {
+  readonly name: string;
+  readonly database?: string;
+  readonly count: number;
+  readonly avgBytes: number;
+  readonly maxBytes: number;
+  readonly indexes: readonly IndexSpec[];
+  readonly rejects: number;
+}
+
+export interface Source {
+  readonly kind: SourceKind;
+  /** The source as given by the user, with credentials redacted. */
+  readonly location: string;
+  /** Collections in a stable order (by name), excluding MongoDB's system collections. */
+  listCollections(): Promise<readonly CollectionInfo[]>;
+  /** Exact number of documents in a collection (reads the data where nothing cheaper is exact). */
+  countDocuments(collection: string): Promise<number>;
+  /** Stream one collection in batches. A live server streams in `_id` order. */
+  read(collection: string, options?: ReadOptions): AsyncIterable<SourceBatch>;
+  /**
+   * Stream every collection (or those named) in one pass where the format interleaves them
+   * (an archive); other sources read collection after collection.
+   */
+  readAll(options?: ReadOptions & { readonly only?: readonly string[] }): AsyncIterable<SourceBatch>;
+  close(): Promise<void>;
+}
