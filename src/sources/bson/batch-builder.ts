@@ -1,0 +1,92 @@
+import type { Document } from 'bson';
+import { FerryError } from '../../core/errors.js';
+import type { ReadOptions, ResumePosition, SourceBatch, SourceReject } from '../types.js';
+import type { BsonEntry } from './decode-frame.js';
+
+export const DEFAULT_BATCH_SIZE = 1000;
+
+/**
+ * Collects one collection's entries into `SourceBatch`es. A batch's position is the offset
+ * just past its last entry and the count of entries (documents and rejects) seen so far, so
+ * resuming from it neither repeats nor skips an entry.
+ *
+ * @example
+ * const builder = new BatchBuilder('orders', 1000, 0);
+ * builder.add(entry);
+ * if (builder.full) yield builder.flush();
+ */
+export class BatchBuilder {
+  readonly #collection: string;
+  readonly #size: number;
+  #index: number;
+  #docs: Document[] = [];
+  #rejects: SourceReject[] = [];
+  #bytes = 0;
+  #end = 0;
+
+  constructor(collection: string, batchSize: number, startIndex: number) {
+    this.#collection = collection;
+    this.#size = batchSize;
+    this.#index = startIndex;
+  }
+
+  get full(): boolean {
+    return this.#docs.length + this.#rejects.length >= this.#size;
+  }
+
+  get empty(): boolean {
+    return this.#docs.length + this.#rejects.length === 0;
+  }
+
+  add(entry: BsonEntry): void {
+    if (entry.kind === 'doc') this.#docs.push(entry.doc);
+    else this.#rejects.push(entry.reject);
+    this.#bytes += entry.size;
+    this.#end = entry.offset + entry.size;
+    this.#index += 1;
+  }
+
+  flush(): SourceBatch {
+    const batch: SourceBatch = {
+      collection: this.#collection,
+      docs: this.#docs,
+      rejects: this.#rejects,
+      position: { kind: 'offset', offset: this.#end, index: this.#index },
+      bytes: this.#bytes,
+    };
+    this.#docs = [];
+    this.#rejects = [];
+    this.#bytes = 0;
+    return batch;
+  }
+}
+
+/**
+ * Check a read's options: a positive batch size, and a resume position of the kind file
+ * sources produce.
+ *
+ * @example
+ * const { batchSize, after } = checkReadOptions(options, 'orders');
+ */
+export function checkReadOptions(
+  options: ReadOptions | undefined,
+  collection: string,
+): { batchSize: number; after: Extract<ResumePosition, { kind: 'offset' }> | undefined } {
+  const batchSize = options?.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new FerryError(`batch size must be a positive integer, got ${batchSize}`, {
+      code: 'SOURCE_BAD_OPTIONS',
+      category: 'usage',
+    });
+  }
+  const after = options?.after;
+  if (after !== undefined && after.kind !== 'offset') {
+    throw new FerryError(`a dump or archive resumes from a file offset, not from an _id position`, {
+      code: 'SOURCE_BAD_RESUME',
+      category: 'usage',
+      where: { collection },
+      hint: 'pass the position of a batch read from this same source',
+    });
+  }
+  return { batchSize, after };
+}
