@@ -1,5 +1,5 @@
 import type { Document } from 'bson';
-import { MongoClient } from 'mongodb';
+import { type Collection, MongoClient } from 'mongodb';
 import type { Source, SourceBatch } from '../../../src/sources/types.js';
 
 /** A database name no other test file (or run) uses. */
@@ -29,4 +29,12 @@ export async function collect(batches: AsyncIterable<SourceBatch>): Promise<Sour
 /** Every document of an iterable, in order. */
 export async function readDocs(source: Source, collection: string, batchSize = 1000): Promise<Document[]> {
   return (await collect(source.read(collection, { batchSize }))).flatMap((b) => [...b.docs]);
+}
+
+/** Test documents may have an `_id` of any BSON type; the driver's default typing says ObjectId. */
+export type AnyIdDoc = { _id: unknown; [field: string]: unknown };
+
+/** A collection to seed, typed for `_id`s of any BSON type. */
+export function seedCollection(client: MongoClient, database: string, name: string): Collection<AnyIdDoc> {
+  return client.db(database).collection<AnyIdDoc>(name);
 }

@@ -3,7 +3,14 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MongoSource, openMongoSource } from '../../../src/sources/mongodb/index.js';
 import { mongoUrl } from '../../support/services.js';
-import { collect, readDocs, seedClient, uniqueDatabase, withDatabase } from './mongodb-helpers.js';
+import {
+  collect,
+  readDocs,
+  seedClient,
+  seedCollection,
+  uniqueDatabase,
+  withDatabase,
+} from './mongodb-helpers.js';
 
 const url = mongoUrl();
 const canonical = (value: unknown) => EJSON.stringify(value, { relaxed: false });
@@ -16,16 +23,16 @@ describe.skipIf(!url)('the live MongoDB source on FerretDB', () => {
   beforeAll(async () => {
     seed = seedClient(url!);
     const db = seed.db(dbName);
-    await db
-      .collection('orders')
-      .insertMany(Array.from({ length: 25 }, (_, i) => ({ _id: new Int32(25 - i), n: new Int32(i) })));
+    await seedCollection(seed, dbName, 'orders').insertMany(
+      Array.from({ length: 25 }, (_, i) => ({ _id: new Int32(25 - i), n: new Int32(i) })),
+    );
     const people = db.collection('people');
     await people.insertOne({ _id: new ObjectId(), email: 'a@example.com' });
     await people.createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
     await people.createIndex({ last: 1, first: -1 });
     await people.createIndex({ nickname: 1 }, { sparse: true });
-    await db.collection('system.js').insertOne({ _id: 'f', value: 'function () {}' });
-    await db.collection('empty').insertOne({ _id: 1 });
+    await seedCollection(seed, dbName, 'system.js').insertOne({ _id: 'f', value: 'function () {}' });
+    await seedCollection(seed, dbName, 'empty').insertOne({ _id: 1 });
     await db.collection('empty').deleteMany({});
     source = await openMongoSource(withDatabase(url!, dbName));
   });
@@ -152,9 +159,9 @@ describe.skipIf(!url)('a live MongoDB source whose URI names no database', () =>
 
   beforeAll(async () => {
     seed = seedClient(url!);
-    await seed.db(first).collection('users').insertOne({ _id: 1, n: 'a' });
-    await seed.db(second).collection('users').insertOne({ _id: 2, n: 'b' });
-    await seed.db(second).collection('with.dot').insertOne({ _id: 3 });
+    await seedCollection(seed, first, 'users').insertOne({ _id: 1, n: 'a' });
+    await seedCollection(seed, second, 'users').insertOne({ _id: 2, n: 'b' });
+    await seedCollection(seed, second, 'with.dot').insertOne({ _id: 3 });
     source = await openMongoSource(url!);
   });
 
