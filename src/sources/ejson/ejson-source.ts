@@ -1,0 +1,211 @@
+import { stat } from 'node:fs/promises';
+import type { Document } from 'bson';
+import { FerryError } from '../../core/errors.js';
+import { openInput } from '../files/open-input.js';
+import type {
+  CollectionInfo,
+  ReadOptions,
+  ResumePosition,
+  Source,
+  SourceBatch,
+  SourceReject,
+} from '../types.js';
+import { type CollectionFile, fileOf, findCollectionFiles } from './collection-files.js';
+import { readJsonArray } from './json-array-reader.js';
+import { readJsonLines } from './json-lines-reader.js';
+import { parseExtendedJson } from './parse-extended-json.js';
+import { chunksAfter, type RawRecord, skipTo } from './raw-records.js';
+import { layoutOf, readHead } from './read-head.js';
+import { DEFAULT_MAX_RECORD_BYTES, type RecordContext, recordToDocument } from './record-to-document.js';
+
+export interface EjsonSourceOptions {
+  /**
+   * Longest record (line or array element) read whole, in bytes of text; longer ones are
+   * rejected as `SOURCE_DOC_TOO_LARGE` without being buffered. Default 64 MiB.
+   */
+  readonly maxRecordBytes?: number;
+}
+
+/**
+ * How an export line becomes a document: canonical `EJSON.parse` semantics via the fast
+ * path, plus the legacy v1 shapes older mongoexport wrote, and a reject (instead of a
+ * silently rounded value) for plain integers beyond ±2^53.
+ *
+ * @example
+ * parseExportLine('{"_id":{"$oid":"59b99db4cfa9a34dcd7885b6"}}');
+ */
+export function parseExportLine(text: string): unknown {
+  return parseExtendedJson(text, { legacyShapes: true, rejectUnsafeIntegers: true });
+}
+
+/**
+ * Open `mongoexport` output (or any Extended JSON): a file or a folder of files, each one
+ * document per line or one JSON array (`--jsonArray`), canonical or relaxed, optionally
+ * gzipped. Each file is one collection named after the file (`users.json` → `users`).
+ * Reading streams with bounded memory; resume positions are `{ kind: 'offset', offset, index }`
+ * where `offset` counts decompressed bytes and `index` counts records (documents and rejects).
+ *
+ * @example
+ * const source = await openEjsonSource('exports/');
+ * for await (const batch of source.read('users', { batchSize: 500 })) {
+ *   await load(batch.docs);
+ * }
+ */
+export async function openEjsonSource(location: string, options: EjsonSourceOptions = {}): Promise<Source> {
+  const files = await findCollectionFiles(location);
+  return new EjsonSource(location, files, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+}
+
+class EjsonSource implements Source {
+  readonly kind = 'ejson' as const;
+  private readonly counts = new Map<string, { key: string; count: number }>();
+
+  constructor(
+    readonly location: string,
+    private readonly files: readonly CollectionFile[],
+    private readonly maxRecordBytes: number,
+  ) {}
+
+  async listCollections(): Promise<readonly CollectionInfo[]> {
+    return this.files.map((f) => ({ name: f.name, indexes: [] }));
+  }
+
+  async countDocuments(collection: string): Promise<number> {
+    const { file } = fileOf(this.files, collection, this.location);
+    // Files are immutable in practice, but a re-export between runs must not reuse a count.
+    const info = await stat(file);
+    const key = `${info.size}:${info.mtimeMs}`;
+    const cached = this.counts.get(collection);
+    if (cached?.key === key) return cached.count;
+    let count = 0;
+    for await (const batch of this.read(collection, { batchSize: 10_000 })) count += batch.docs.length;
+    this.counts.set(collection, { key, count });
+    return count;
+  }
+
+  async *read(collection: string, options: ReadOptions = {}): AsyncGenerator<SourceBatch> {
+    const target = fileOf(this.files, collection, this.location);
+    const batchSize = Math.max(1, options.batchSize ?? 1000);
+    const after = startPosition(options.after, target);
+    const context: RecordContext = { file: target.file, collection, parse: parseExportLine };
+
+    let docs: Document[] = [];
+    let rejects: SourceReject[] = [];
+    let index = after.index;
+    let offset = after.offset;
+    let batchStart = offset;
+    for await (const record of this.records(target, after.offset, options.signal)) {
+      const result = recordToDocument(record, context);
+      if ('doc' in result) docs.push(result.doc);
+      else rejects.push(result.reject);
+      index++;
+      offset = record.end;
+      if (docs.length + rejects.length >= batchSize) {
+        yield batchOf(collection, docs, rejects, offset, index, offset - batchStart);
+        docs = [];
+        rejects = [];
+        batchStart = offset;
+        options.signal?.throwIfAborted();
+      }
+    }
+    if (docs.length + rejects.length > 0) {
+      yield batchOf(collection, docs, rejects, offset, index, offset - batchStart);
+    }
+  }
+
+  async *readAll(
+    options: ReadOptions & { readonly only?: readonly string[] } = {},
+  ): AsyncGenerator<SourceBatch> {
+    const names = this.files
+      .map((f) => f.name)
+      .filter((name) => !options.only || options.only.includes(name));
+    for (const name of options.only ?? []) fileOf(this.files, name, this.location);
+    if (options.after && names.length !== 1) {
+      // A file position means nothing without its file; resume one collection at a time.
+      throw new FerryError('readAll can resume only one collection at a time', {
+        code: 'SOURCE_RESUME_NEEDS_COLLECTION',
+        category: 'usage',
+        where: { file: this.location },
+        hint: 'pass `only: [collection]` with `after`, or call read(collection, { after })',
+      });
+    }
+    for (const name of names) yield* this.read(name, options);
+  }
+
+  async close(): Promise<void> {
+    // Every read opens and closes its own stream; nothing is held between reads.
+  }
+
+  private async *records(
+    target: CollectionFile,
+    offset: number,
+    signal?: AbortSignal,
+  ): AsyncGenerator<RawRecord> {
+    const layout = layoutOf(await readHead(target.file, 64 * 1024));
+    const { stream } = await openInput(target.file);
+    try {
+      const from = await skipTo(stream, offset);
+      const chunks = chunksAfter(from, signal);
+      const start = { offset, line: from.linesBefore + 1, maxRecordBytes: this.maxRecordBytes };
+      yield* layout === 'array'
+        ? readJsonArray(chunks, { ...start, file: target.file, collection: target.name })
+        : readJsonLines(checkedLineStart(chunks, from.previous, target, offset), start);
+    } finally {
+      stream.destroy();
+    }
+  }
+}
+
+function batchOf(
+  collection: string,
+  docs: Document[],
+  rejects: SourceReject[],
+  offset: number,
+  index: number,
+  bytes: number,
+): SourceBatch {
+  const position: ResumePosition = { kind: 'offset', offset, index };
+  return { collection, docs, rejects, position, bytes };
+}
+
+function startPosition(
+  after: ResumePosition | undefined,
+  target: CollectionFile,
+): { offset: number; index: number } {
+  if (after === undefined) return { offset: 0, index: 0 };
+  if (after.kind === 'offset' && Number.isSafeInteger(after.offset) && after.offset >= 0) {
+    return { offset: after.offset, index: after.index };
+  }
+  throw new FerryError('an Extended JSON file resumes from a byte offset, not an _id', {
+    code: 'SOURCE_BAD_RESUME_POSITION',
+    category: 'usage',
+    where: { file: target.file, collection: target.name },
+    hint: 'pass the `position` of a batch this source returned',
+  });
+}
+
+/**
+ * A line-layout resume must land right after a newline (or at the very end, after a last
+ * line without one); anything else means the position belongs to another file or the file
+ * changed, and reading on would split a document. Array positions are checked by the
+ * array reader's grammar (it expects "," or "]" next).
+ */
+async function* checkedLineStart(
+  chunks: AsyncIterable<Buffer>,
+  previous: number | undefined,
+  target: CollectionFile,
+  offset: number,
+): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    if (previous !== undefined && previous !== 10 && chunk.length > 0) {
+      throw new FerryError(`resume offset ${offset} is not at the start of a line`, {
+        code: 'SOURCE_BAD_RESUME_POSITION',
+        category: 'input',
+        where: { file: target.file, offset, collection: target.name },
+        hint: 'the file changed since the position was taken; start the collection again',
+      });
+    }
+    previous = undefined;
+    yield chunk;
+  }
+}

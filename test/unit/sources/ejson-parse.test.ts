@@ -1,0 +1,195 @@
+import { Binary, BSONRegExp, Decimal128, Double, EJSON, Int32, Long, ObjectId, Timestamp, UUID } from 'bson';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  jsonNumberToBson,
+  parseExtendedJson,
+  UnsafeIntegerError,
+} from '../../../src/sources/ejson/parse-extended-json.js';
+
+/** Deep identity: same classes, same values, same key order (toStrictEqual ignores key order). */
+function expectIdentical(actual: unknown, expected: unknown): void {
+  expect(actual).toStrictEqual(expected);
+  expect(shape(actual)).toEqual(shape(expected));
+}
+
+function shape(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return Object.is(value, -0) ? '-0' : value;
+  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null;
+  const kind = proto?.constructor?.name ?? 'null-proto';
+  if (Array.isArray(value)) return [kind, value.map(shape)];
+  if (value instanceof Date) return [kind, value.getTime()];
+  if (value instanceof Double) return [kind, Object.is(value.value, -0) ? '-0' : String(value.value)];
+  if ('_bsontype' in value) return [kind, EJSON.stringify(value as never, { relaxed: false })];
+  return [kind, Object.entries(value).map(([k, v]) => [k, shape(v)])];
+}
+
+function both(text: string): { fast: unknown; slow: unknown } {
+  const run = (f: () => unknown) => {
+    try {
+      return { ok: f() };
+    } catch (error) {
+      return { threw: (error as Error).constructor.name };
+    }
+  };
+  return {
+    fast: run(() => parseExtendedJson(text)),
+    slow: run(() => EJSON.parse(text, { relaxed: false })),
+  };
+}
+
+const ejsonLeaf: fc.Arbitrary<unknown> = fc.oneof(
+  fc.integer().map((n) => ({ $numberInt: String(n) })),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => ({ $numberLong: String(n) })),
+  fc.double().map((d) => ({ $numberDouble: Object.is(d, -0) ? '-0.0' : String(d) })),
+  fc.constantFrom('NaN', 'Infinity', '-Infinity', '-0.0', '1.0E300').map((s) => ({ $numberDouble: s })),
+  fc
+    .constantFrom('1.5', '-0', '1E+6144', 'NaN', '0.000001', '12345678901234567890.123')
+    .map((s) => ({ $numberDecimal: s })),
+  fc.stringMatching(/^[0-9a-f]{24}$/).map((s) => ({ $oid: s })),
+  fc
+    .date({ min: new Date(-1e13), max: new Date(1e13), noInvalidDate: true })
+    .map((d) => ({ $date: d.toISOString() })),
+  fc.integer({ min: -1e12, max: 1e13 }).map((n) => ({ $date: { $numberLong: String(n) } })),
+  fc.integer({ min: 3e9, max: 1e13 }).map((n) => ({ $date: n })),
+  fc.uint8Array({ maxLength: 20 }).map((b) => ({
+    $binary: { base64: Buffer.from(b).toString('base64'), subType: '00' },
+  })),
+  fc.uuid().map((u) => ({ $uuid: u })),
+  fc
+    .record({ t: fc.nat({ max: 2 ** 31 - 1 }), i: fc.nat({ max: 2 ** 31 - 1 }) })
+    .map((ts) => ({ $timestamp: ts })),
+  fc.constant({ $minKey: 1 }),
+  fc.constant({ $maxKey: 1 }),
+  fc.constant({ $undefined: true }),
+  fc.tuple(fc.string(), fc.constantFrom('', 'i', 'mx')).map(([p, o]) => ({ $regex: p, $options: o })),
+  fc
+    .tuple(fc.string(), fc.constantFrom('', 'i', 'ms'))
+    .map(([p, o]) => ({ $regularExpression: { pattern: p, options: o } })),
+  fc.constant({ $code: 'x', $scope: { a: 1 } }),
+  fc.constant({ $ref: 'users', $id: { $oid: '59b99db4cfa9a34dcd7885b6' } }),
+  fc.constant({ $set: { a: 1 } }),
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom(
+    0,
+    -0,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    2 ** 31,
+    -(2 ** 31) - 1,
+    2 ** 53 + 2,
+    2 ** 63,
+    -(2 ** 63),
+    2 ** 64,
+    1e300,
+    0.1,
+  ),
+  fc.string(),
+  fc.boolean(),
+  fc.constant(null),
+);
+
+const ejsonValue = fc.letrec((tie) => ({
+  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, ejsonLeaf, tie('array'), tie('object')),
+  array: fc.array(tie('value'), { maxLength: 5 }),
+  object: fc.dictionary(
+    fc.oneof(fc.string(), fc.constantFrom('_id', '__proto__', '$x', 'a.b', '1')),
+    tie('value'),
+    { maxKeys: 5 },
+  ),
+})).object;
+
+describe('parseExtendedJson', () => {
+  it('returns exactly what EJSON.parse returns for generated documents, or throws when it throws', () => {
+    fc.assert(
+      fc.property(ejsonValue, (doc) => {
+        const text = JSON.stringify(doc);
+        const { fast, slow } = both(text);
+        expectIdentical(fast, slow);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('matches EJSON.parse on relaxed text written by EJSON.stringify', () => {
+    fc.assert(
+      fc.property(fc.object({ withBigInt: false, withDate: true, withNullPrototype: false }), (doc) => {
+        const text = EJSON.stringify(doc as never, { relaxed: true });
+        const { fast, slow } = both(text);
+        expectIdentical(fast, slow);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('turns plain numbers into Int32, Long or Double like canonical EJSON', () => {
+    expect(jsonNumberToBson(5)).toStrictEqual(new Int32(5));
+    expect(jsonNumberToBson(2 ** 31)).toStrictEqual(Long.fromNumber(2 ** 31));
+    expect(jsonNumberToBson(-0)).toStrictEqual(new Double(-0));
+    expect(jsonNumberToBson(2 ** 64)).toStrictEqual(new Double(2 ** 64));
+    for (const text of [
+      '0',
+      '-0',
+      '2147483647',
+      '2147483648',
+      '-2147483649',
+      '9007199254740993',
+      '9223372036854775807',
+      '1e21',
+      '1.0',
+      '-1.5e-7',
+    ]) {
+      const { fast, slow } = both(`{"n":${text}}`);
+      expectIdentical(fast, slow);
+    }
+  });
+
+  it('builds every canonical wrapper with the same class as bson', () => {
+    const doc = parseExtendedJson(
+      '{"o":{"$oid":"59b99db4cfa9a34dcd7885b6"},"d":{"$date":{"$numberLong":"-1"}},"dec":{"$numberDecimal":"1.10"},' +
+        '"nan":{"$numberDouble":"NaN"},"nz":{"$numberDouble":"-0.0"},"u":{"$uuid":"00112233-4455-6677-8899-aabbccddeeff"},' +
+        '"t":{"$timestamp":{"t":4294967295,"i":1}},"r":{"$regex":"^a","$options":"i"}}',
+    ) as Record<string, unknown>;
+    expect(doc.o).toBeInstanceOf(ObjectId);
+    expect(doc.d).toStrictEqual(new Date(-1));
+    expect(doc.dec).toBeInstanceOf(Decimal128);
+    expect(Number.isNaN((doc.nan as Double).value)).toBe(true);
+    expect(Object.is((doc.nz as Double).value, -0)).toBe(true);
+    expect(doc.u).toBeInstanceOf(UUID);
+    expect(doc.t).toBeInstanceOf(Timestamp);
+    expect(doc.r).toBeInstanceOf(BSONRegExp);
+  });
+
+  it('keeps key order and own "__proto__" keys without touching prototypes', () => {
+    const text = '{"z":1,"__proto__":{"polluted":true},"a":{"$numberInt":"2"}}';
+    const doc = parseExtendedJson(text) as Record<string, unknown>;
+    expect(Object.keys(doc)).toEqual(['z', '__proto__', 'a']);
+    expect(Object.getPrototypeOf(doc)).toBe(Object.prototype);
+    expectIdentical(doc, EJSON.parse(text, { relaxed: false }));
+  });
+
+  it('rejects keys holding NUL just like bson', () => {
+    expect(() => parseExtendedJson('{"a\\u0000b":1}')).toThrow(/null bytes/);
+  });
+
+  it('accepts legacy $binary/$type and small $date numbers only when asked', () => {
+    const text = '{"b":{"$binary":"AAE=","$type":"80"},"d":{"$date":1000}}';
+    expect(() => parseExtendedJson(text)).toThrow();
+    const doc = parseExtendedJson(text, { legacyShapes: true }) as Record<string, unknown>;
+    expect(doc.b).toStrictEqual(new Binary(Buffer.from([0, 1]), 0x80));
+    expect(doc.d).toStrictEqual(new Date(1000));
+  });
+
+  it('rejects integers a double cannot hold exactly only when asked', () => {
+    expect(parseExtendedJson('{"n":9007199254740993}')).toStrictEqual({ n: Long.fromNumber(2 ** 53) });
+    expect(() => parseExtendedJson('{"n":9007199254740993}', { rejectUnsafeIntegers: true })).toThrow(
+      UnsafeIntegerError,
+    );
+    expect(
+      parseExtendedJson('{"n":{"$numberLong":"9007199254740993"}}', { rejectUnsafeIntegers: true }),
+    ).toStrictEqual({
+      n: Long.fromString('9007199254740993'),
+    });
+  });
+});
