@@ -1,0 +1,198 @@
+import type { Document } from 'bson';
+import { type Classified, classify } from './kind.js';
+import { numbersEqual } from './number.js';
+
+/**
+ * How two values differ at one path:
+ * - `missing_left`: the right side has a value where the left has none (absent key or a
+ *   shorter array); `missing_right` the other way round;
+ * - `type`: both present, different kinds (a string vs a number, an object vs an array);
+ * - `value`: same kind, different value (numbers of any BSON type are one kind).
+ */
+export type CanonicalDiffKind = 'missing_left' | 'missing_right' | 'value' | 'type';
+
+/** One difference; `left`/`right` are the values as given (absent when missing). */
+export interface CanonicalDifference {
+  /** Dotted path from the root, array indexes included: `items.3.price`; `''` is the root. */
+  readonly path: string;
+  readonly kind: CanonicalDiffKind;
+  readonly left?: unknown;
+  readonly right?: unknown;
+}
+
+export interface CanonicalDiffOptions {
+  /** Stop after this many differences (default: report all). */
+  readonly limit?: number;
+  /** Prefix for every reported path, e.g. the collection's field being compared. */
+  readonly path?: string;
+}
+
+/**
+ * Whether two documents (or any two values) are equal under DESIGN.md invariant 4: object
+ * key order ignored, array order kept, numbers by exact value across BSON types, missing is
+ * not null, other BSON types by type and value. See `kind.ts` and `number.ts` for the edge
+ * cases (NaN = NaN, -0 = 0, regex flags as a set).
+ *
+ * @example
+ * canonicalEqual({ a: new Int32(5), b: [1] }, { b: [new Long(1)], a: new Double(5) }); // true
+ * canonicalEqual({ a: null }, {});                                                    // false
+ */
+export function canonicalEqual(a: unknown, b: unknown): boolean {
+  return compare(a, b, '', new Collector(1, false));
+}
+
+/**
+ * Every path where two values differ, in document order (left's keys first, then keys only
+ * on the right). Equal values give `[]`. Used to report the one field that broke a match.
+ *
+ * @example
+ * canonicalDiff({ items: [{ price: Decimal128.fromString('9.99') }] },
+ *               { items: [{ price: 9.99 }] });
+ * // [{ path: 'items.0.price', kind: 'value', left: Decimal128('9.99'), right: 9.99 }]
+ */
+export function canonicalDiff(
+  a: unknown,
+  b: unknown,
+  options: CanonicalDiffOptions = {},
+): CanonicalDifference[] {
+  const collector = new Collector(options.limit ?? Number.POSITIVE_INFINITY, true);
+  compare(a, b, options.path ?? '', collector);
+  return collector.found;
+}
+
+/** Gathers differences; `compare` returns false as soon as the limit is reached. */
+class Collector {
+  readonly found: CanonicalDifference[] = [];
+  private count = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly keep: boolean,
+  ) {}
+
+  /** Record one difference; true while more are wanted. */
+  add(difference: CanonicalDifference): boolean {
+    this.count++;
+    if (this.keep) this.found.push(difference);
+    return this.count < this.limit;
+  }
+
+  get done(): boolean {
+    return this.count >= this.limit;
+  }
+}
+
+/** Returns whether everything compared so far is equal; records differences on the way. */
+function compare(a: unknown, b: unknown, path: string, out: Collector): boolean {
+  if (a === undefined || b === undefined) {
+    if (a === b) return true;
+    out.add(
+      a === undefined ? { path, kind: 'missing_left', right: b } : { path, kind: 'missing_right', left: a },
+    );
+    return false;
+  }
+  if (a === b) return true; // same reference, or same primitive (NaN is handled below)
+  const left = classify(a, path);
+  const right = classify(b, path);
+  if (left.kind !== right.kind) {
+    out.add({ path, kind: 'type', left: a, right: b });
+    return false;
+  }
+  if (left.kind === 'object') return compareObjects(left.value, (right as typeof left).value, path, out);
+  if (left.kind === 'array') return compareArrays(left.value, (right as typeof left).value, path, out);
+  if (scalarsEqual(left, right)) return true;
+  out.add({ path, kind: 'value', left: a, right: b });
+  return false;
+}
+
+function compareObjects(a: Document, b: Document, path: string, out: Collector): boolean {
+  let equal = true;
+  for (const key of Object.keys(a)) {
+    const left = a[key];
+    if (left === undefined) continue; // an undefined value is a missing key
+    const right = Object.hasOwn(b, key) ? b[key] : undefined;
+    if (!compare(left, right, join(path, key), out)) {
+      equal = false;
+      if (out.done) return false;
+    }
+  }
+  for (const key of Object.keys(b)) {
+    if (b[key] === undefined || (Object.hasOwn(a, key) && a[key] !== undefined)) continue;
+    equal = false;
+    if (!out.add({ path: join(path, key), kind: 'missing_left', right: b[key] })) return false;
+  }
+  return equal;
+}
+
+function compareArrays(a: readonly unknown[], b: readonly unknown[], path: string, out: Collector): boolean {
+  let equal = true;
+  const shared = Math.min(a.length, b.length);
+  for (let i = 0; i < shared; i++) {
+    // Inside an array, undefined is stored as null (see kind.ts), never as a hole.
+    if (!compare(a[i] ?? null, b[i] ?? null, join(path, String(i)), out)) {
+      equal = false;
+      if (out.done) return false;
+    }
+  }
+  for (let i = shared; i < a.length; i++) {
+    equal = false;
+    if (!out.add({ path: join(path, String(i)), kind: 'missing_right', left: a[i] })) return false;
+  }
+  for (let i = shared; i < b.length; i++) {
+    equal = false;
+    if (!out.add({ path: join(path, String(i)), kind: 'missing_left', right: b[i] })) return false;
+  }
+  return equal;
+}
+
+/** Same-kind comparison of everything but objects and arrays. */
+function scalarsEqual(a: Classified, b: Classified): boolean {
+  switch (a.kind) {
+    case 'null':
+    case 'minKey':
+    case 'maxKey':
+      return true;
+    case 'boolean':
+    case 'string':
+    case 'symbol':
+      return a.value === (b as typeof a).value;
+    case 'number':
+      return numbersEqual(a.value, (b as typeof a).value);
+    case 'objectId':
+      return bytesEqual(a.value.id, (b as typeof a).value.id);
+    case 'date': {
+      const other = (b as typeof a).value;
+      return a.value === other || (Number.isNaN(a.value) && Number.isNaN(other));
+    }
+    case 'binary': {
+      const other = b as typeof a;
+      return a.subtype === other.subtype && bytesEqual(a.bytes, other.bytes);
+    }
+    case 'timestamp': {
+      const other = b as typeof a;
+      return a.t === other.t && a.i === other.i;
+    }
+    case 'regex': {
+      const other = b as typeof a;
+      return a.pattern === other.pattern && a.flags === other.flags;
+    }
+    case 'code': {
+      const other = b as typeof a;
+      if (a.code !== other.code) return false;
+      if (a.scope === null || other.scope === null) return a.scope === other.scope;
+      return canonicalEqual(a.scope, other.scope);
+    }
+    case 'object':
+    case 'array':
+      return canonicalEqual(a.value, (b as typeof a).value);
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
