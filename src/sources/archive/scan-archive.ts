@@ -72,6 +72,7 @@ export async function* scanArchive(
     for (;;) {
       options.signal?.throwIfAborted();
       const blockAt = reader.offset;
+      reader.collection = undefined;
       const available = await reader.ensure(4);
       if (available === 0) break;
       const header = await readControlDoc(reader, file, 'block header');
@@ -79,6 +80,7 @@ export async function* scanArchive(
       if (finished.has(namespace))
         throw corrupt(file, blockAt, namespace, 'a block follows the collection’s end');
       const context = { file, collection: namespace };
+      reader.collection = namespace;
       if (header.EOF === true) {
         await expectTerminator(reader, context);
         const sum = sums.get(namespace) ?? new Crc64();

@@ -18,10 +18,16 @@ export class ByteReader {
   #buffered = 0;
   #offset = 0;
   #ended = false;
+  /** The namespace being read, named in errors from the stream itself (a broken gzip). */
+  collection: string | undefined;
 
-  constructor(source: AsyncIterable<Uint8Array>, context: { readonly file: string }) {
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    context: { readonly file: string; readonly collection?: string },
+  ) {
     this.#iterator = source[Symbol.asyncIterator]();
     this.#file = context.file;
+    this.collection = context.collection;
   }
 
   /** Absolute offset (in decompressed bytes) of the next unread byte. */
@@ -130,7 +136,12 @@ export class ByteReader {
       code: error.code,
       category: error.category,
       cause: error,
-      where: { ...error.where, file: error.where.file ?? this.#file, offset: readable },
+      where: {
+        ...error.where,
+        file: error.where.file ?? this.#file,
+        offset: readable,
+        ...(this.collection !== undefined && { collection: this.collection }),
+      },
       ...(error.hint !== undefined && { hint: error.hint }),
     });
   }

@@ -4,6 +4,12 @@ import { MAX_DOCUMENT_BYTES } from './limits.js';
 import type { BsonFrame } from './read-frame.js';
 import { describeId, recoverId } from './recover-id.js';
 
+/**
+ * The project-wide representation, plus `bsonRegExp`: without it a regex comes back as a JS
+ * `RegExp`, which silently drops flags JavaScript lacks (`x`, `l`), so it would not round-trip.
+ */
+export const DESERIALIZE_OPTIONS = { promoteValues: false, bsonRegExp: true } as const;
+
 /** A decoded frame: a document, or a reject that the caller accounts for and reads past. */
 export type BsonEntry =
   | { readonly kind: 'doc'; readonly doc: Document; readonly offset: number; readonly size: number }
@@ -37,7 +43,7 @@ export function decodeFrame(frame: BsonFrame, context: DecodeContext): BsonEntry
   const size = bytes.length;
   let doc: Document;
   try {
-    doc = BSON.deserialize(bytes, { promoteValues: false });
+    doc = BSON.deserialize(bytes, DESERIALIZE_OPTIONS);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const reject = makeReject(

@@ -26,8 +26,8 @@ export async function* readBsonStream(
   input: AsyncIterable<Uint8Array>,
   options: BsonStreamOptions,
 ): AsyncGenerator<BsonEntry> {
-  const reader = new ByteReader(input, { file: options.file });
   const context = { file: options.file, collection: options.namespace ?? options.collection };
+  const reader = new ByteReader(input, context);
   try {
     if (options.skipBytes) {
       const skipped = await reader.skip(options.skipBytes);
@@ -90,8 +90,8 @@ export async function countBsonFile(
   options: { readonly collection?: string; readonly signal?: AbortSignal } = {},
 ): Promise<number> {
   const { stream } = await openInput(file);
-  const reader = new ByteReader(stream, { file });
   const context = { file, ...(options.collection !== undefined && { collection: options.collection }) };
+  const reader = new ByteReader(stream, context);
   let count = 0;
   try {
     while (await readFrame(reader, context)) {
