@@ -1,0 +1,92 @@
+import { ObjectId } from 'bson';
+import { FerryError } from '../core/errors.js';
+
+/**
+ * Deterministic identity (DESIGN.md invariant 5): an ObjectId becomes a UUID by a fixed,
+ * reversible function, so `_id`s and the references to them in other collections map the
+ * same way with no lookup table.
+ *
+ * Layout (hex digits of `tttttttt-tttt-7feR-aRRR-RRRRRRRRRRRR`):
+ * - `t` (48 bits): the ObjectId's timestamp in unix milliseconds, i.e. seconds × 1000. This is
+ *   exactly the UUIDv7 `unix_ts_ms` field, so the UUID is time-ordered like a v7 and B-tree
+ *   inserts stay local. Seconds × 1000 (not seconds plus spare bits in the millisecond part)
+ *   keeps the timestamp true for tools that read v7 times.
+ * - `7` is the version nibble; `fe` (8 bits) and the `a` (variant `10` plus 2 bits `10`) are
+ *   the fixed marker: 10 spare bits after the 64 ObjectId bits that remain are placed.
+ * - `R` (64 bits): ObjectId bytes 4..11 (5 random/process bytes and the 3-byte counter), in
+ *   order. With the marker bits constant, UUID string order equals ObjectId byte order.
+ *
+ * `isObjectIdUuid` checks the version, the marker, and that the milliseconds are a whole
+ * number of seconds within an ObjectId's range. A random v4 UUID never matches (version 4);
+ * an unrelated v7 UUID matches by chance with probability about 1 / (1024 × 1000).
+ */
+const MARKER_A = '7fe';
+const MARKER_B = 'a';
+const UUID_SHAPE = /^([0-9a-f]{8})-([0-9a-f]{4})-7fe([0-9a-f])-a([0-9a-f]{3})-([0-9a-f]{12})$/;
+const HEX_24 = /^[0-9a-fA-F]{24}$/;
+
+/**
+ * The UUID (lowercase, hyphenated) that stands for an ObjectId in PostgreSQL.
+ *
+ * @example
+ * objectIdToUuid('64b7f1c2a9e3d40012345678'); // '01896e88-5dd0-7fea-a9e3-d40012345678'
+ */
+export function objectIdToUuid(oid: ObjectId | string): string {
+  const hex = typeof oid === 'string' ? checkHex(oid) : oid.toHexString();
+  const seconds = Number.parseInt(hex.slice(0, 8), 16);
+  const ms = (seconds * 1000).toString(16).padStart(12, '0');
+  const rest = hex.slice(8); // 16 hex digits = 64 bits
+  return `${ms.slice(0, 8)}-${ms.slice(8)}-${MARKER_A}${rest[0]}-${MARKER_B}${rest.slice(1, 4)}-${rest.slice(4)}`;
+}
+
+/**
+ * The ObjectId a Ferry UUID stands for; the exact inverse of `objectIdToUuid`. Accepts upper
+ * or lower case. Throws `IDENTITY_NOT_OBJECTID_UUID` for any other UUID.
+ *
+ * @example
+ * uuidToObjectId(objectIdToUuid(id)).equals(id); // true
+ */
+export function uuidToObjectId(uuid: string): ObjectId {
+  const hex = decode(uuid);
+  if (hex === undefined) {
+    throw new FerryError(`${JSON.stringify(uuid)} is not a UUID that Ferry made from an ObjectId`, {
+      code: 'IDENTITY_NOT_OBJECTID_UUID',
+      category: 'input',
+      hint: 'only UUIDs from objectIdToUuid (version 7, marker 7fe…-a…) map back to ObjectIds',
+    });
+  }
+  return ObjectId.createFromHexString(hex);
+}
+
+/**
+ * Whether a UUID was made by `objectIdToUuid` (so `uuidToObjectId` will accept it).
+ *
+ * @example
+ * isObjectIdUuid(objectIdToUuid(new ObjectId()));         // true
+ * isObjectIdUuid('0f8fad5b-d9cb-469f-a165-70867728950e'); // false (a v4 UUID)
+ */
+export function isObjectIdUuid(uuid: string): boolean {
+  return decode(uuid) !== undefined;
+}
+
+/** The ObjectId's 24 hex digits, or undefined when the UUID is not one of ours. */
+function decode(uuid: string): string | undefined {
+  const match = UUID_SHAPE.exec(uuid.toLowerCase());
+  if (!match) return undefined;
+  const [, t1 = '', t2 = '', r1 = '', r2 = '', r3 = ''] = match;
+  const ms = Number.parseInt(t1 + t2, 16);
+  if (ms % 1000 !== 0) return undefined;
+  const seconds = ms / 1000;
+  if (seconds > 0xffffffff) return undefined;
+  return seconds.toString(16).padStart(8, '0') + r1 + r2 + r3;
+}
+
+function checkHex(hex: string): string {
+  if (!HEX_24.test(hex)) {
+    throw new FerryError(`${JSON.stringify(hex)} is not an ObjectId (24 hex digits)`, {
+      code: 'IDENTITY_NOT_OBJECTID',
+      category: 'input',
+    });
+  }
+  return hex.toLowerCase();
+}
