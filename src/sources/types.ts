@@ -15,7 +15,10 @@ export type SourceKind = 'mongodb' | 'dump' | 'archive' | 'ejson' | 'json';
 
 /** A collection's name as users and the target see it: `collection` within the source's database. */
 export interface CollectionInfo {
-  /** The collection name (no database prefix). */
+  /**
+   * The collection name as Ferry addresses it: the plain name, or `database.collection` when
+   * the source spans several databases (a server URI without a database, a multi-db dump).
+   */
   readonly name: string;
   /** The database it came from, when the source has one (a live server, a dump). */
   readonly database?: string;

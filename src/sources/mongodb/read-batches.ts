@@ -1,6 +1,7 @@
 import { BSON, type Document, EJSON } from 'bson';
 import type { Collection } from 'mongodb';
 import { FerryError } from '../../core/errors.js';
+import { DESERIALIZE_OPTIONS } from '../bson/decode-frame.js';
 import type { SourceBatch, SourceReject } from '../types.js';
 import { ALL_TYPE_ALIASES, type IdBound, idIntervalFilter } from './bson-order.js';
 import { isCursorLost, isUnsupportedFilter, type MongoErrorContext, mongoError } from './mongo-errors.js';
@@ -147,14 +148,14 @@ type Decoded =
 
 function decode(raw: Uint8Array, collection: string): Decoded {
   try {
-    const doc = BSON.deserialize(raw, { promoteValues: false });
+    const doc = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
     return { doc, id: doc._id };
   } catch (cause) {
     // Decoding again without UTF-8 checks recovers the _id (and so the resume point) of a
     // document whose only fault is a bad string somewhere inside.
     let id: unknown;
     try {
-      id = BSON.deserialize(raw, { promoteValues: false, validation: { utf8: false } })._id;
+      id = BSON.deserialize(raw, { ...DESERIALIZE_OPTIONS, validation: { utf8: false } })._id;
     } catch {
       throw new FerryError(`the server sent a document that is not valid BSON in ${collection}`, {
         code: 'SOURCE_BAD_DOCUMENT',
