@@ -1,0 +1,156 @@
+import type { Document } from 'bson';
+import { jsonNumberToBson, UnsafeIntegerError } from '../ejson/parse-extended-json.js';
+import { describeId } from '../ejson/record-to-document.js';
+import type { SourceReject } from '../types.js';
+import { formatJsonPointer, parseJsonPointer } from './json-pointer.js';
+
+/** How plain JSON records get their `_id`. */
+export interface PlainIdRule {
+  /** A field holding each record's id; its value moves to `_id`. */
+  readonly idField?: string;
+}
+
+/** One record with its place in the file, before conversion. */
+interface PlainRecord {
+  readonly value: unknown;
+  /** Map key, when the record came from a map of records. */
+  readonly key?: string;
+  /** Array index, when it came from an array. */
+  readonly position?: number;
+  readonly path: string;
+}
+
+export type PlainResult = { readonly doc: Document } | { readonly reject: SourceReject };
+
+/**
+ * The records of an array or a map, in file order, each with its JSON pointer path.
+ *
+ * @example
+ * listPlainRecords({ u1: { name: 'Ada' } }, '/users'); // [{ value: { name: 'Ada' }, key: 'u1', path: '/users/u1' }]
+ */
+export function listPlainRecords(container: unknown, pointer: string): PlainRecord[] {
+  const base = parseJsonPointer(pointer);
+  if (Array.isArray(container)) {
+    return container.map((value, position) => ({
+      value,
+      position,
+      path: formatJsonPointer([...base, String(position)]),
+    }));
+  }
+  return Object.entries(container as Record<string, unknown>).map(([key, value]) => ({
+    value,
+    key,
+    path: formatJsonPointer([...base, key]),
+  }));
+}
+
+/**
+ * Turn plain JSON records into documents, applying the id rule (README of this folder):
+ *
+ * 1. `idField` set and present in the record → its value becomes `_id` (moved, not copied,
+ *    so the table does not hold the id twice).
+ * 2. Else the record's own `_id`.
+ * 3. Else, in a map of records, the map key (a string). A record whose `_id` disagrees with
+ *    its key is rejected (`SOURCE_JSON_ID_CONFLICT`): either choice would drop one of them.
+ * 4. Else, in an array where no record has an id, the record's 0-based position as Int32:
+ *    deterministic for the same file, so resume and verify agree, and visible in the target.
+ *    If some records of the array have ids and others do not, or an `idField` is configured,
+ *    the id-less ones are rejected (`SOURCE_JSON_NO_ID`): positions could collide with the
+ *    real ids, and a configured field that is missing is more likely a typo than intent.
+ *
+ * Numbers become Int32/Long/Double as in canonical Extended JSON; integers beyond ±2^53
+ * (already rounded by JSON parsing) are rejected as `SOURCE_UNSAFE_INTEGER`.
+ *
+ * @example
+ * plainRecordsToDocs([{ id: 'u1' }], { idField: 'id' }, ctx); // [{ doc: { _id: 'u1' } }]
+ */
+export function plainRecordsToDocs(
+  records: readonly PlainRecord[],
+  rule: PlainIdRule,
+  context: { readonly file: string; readonly collection: string },
+): PlainResult[] {
+  const idOf = (r: PlainRecord): unknown =>
+    isObject(r.value)
+      ? rule.idField !== undefined && r.value[rule.idField] !== undefined
+        ? r.value[rule.idField]
+        : r.value._id
+      : undefined;
+  const someHaveIds = records.some((r) => r.position !== undefined && idOf(r) !== undefined);
+
+  return records.map((record): PlainResult => {
+    const reject = (code: string, reason: string, id?: unknown): PlainResult => ({
+      reject: {
+        collection: context.collection,
+        ...(id === undefined ? {} : { id }),
+        raw: JSON.stringify(record.value) ?? String(record.value),
+        code,
+        reason,
+        where: {
+          file: context.file,
+          collection: context.collection,
+          path: record.path,
+          ...(id === undefined ? {} : { id: describeId(id) }),
+        },
+      },
+    });
+    if (!isObject(record.value)) {
+      return reject('SOURCE_NOT_A_DOCUMENT', `expected a JSON object, found ${kindOf(record.value)}`);
+    }
+    const { [rule.idField ?? '_id']: fieldId, ...rest } = record.value;
+    let id: unknown;
+    let body: Record<string, unknown>;
+    if (rule.idField !== undefined && fieldId !== undefined) {
+      id = fieldId;
+      body = rest;
+    } else {
+      const { _id: ownId, ...withoutId } = record.value;
+      body = withoutId;
+      if (ownId !== undefined) {
+        if (record.key !== undefined && String(ownId) !== record.key) {
+          return reject(
+            'SOURCE_JSON_ID_CONFLICT',
+            `record under key ${JSON.stringify(record.key)} has a different _id ${JSON.stringify(ownId)}`,
+            record.key,
+          );
+        }
+        id = ownId;
+      } else if (record.key !== undefined) id = record.key;
+      else if (someHaveIds || rule.idField !== undefined) {
+        const field = rule.idField ?? '_id';
+        return reject(
+          'SOURCE_JSON_NO_ID',
+          rule.idField !== undefined
+            ? `record has no "${field}" field (the configured idField)`
+            : `record has no "${field}" while other records in this array do`,
+        );
+      } else id = record.position;
+    }
+    try {
+      const converted = convertNumbers(id);
+      return { doc: { _id: converted, ...(convertNumbers(body) as Record<string, unknown>) } };
+    } catch (error) {
+      if (error instanceof UnsafeIntegerError) return reject('SOURCE_UNSAFE_INTEGER', error.message, id);
+      throw error;
+    }
+  });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  return Array.isArray(v) ? 'an array' : `a ${typeof v}`;
+}
+
+/** Plain numbers → Int32/Long/Double in place (the value is a fresh JSON.parse result). */
+function convertNumbers(value: unknown): unknown {
+  if (typeof value === 'number') return jsonNumberToBson(value, true);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = convertNumbers(value[i]);
+  } else if (isObject(value)) {
+    for (const key in value) value[key] = convertNumbers(value[key]);
+  }
+  return value;
+}
