@@ -1,0 +1,194 @@
+import { Binary, Decimal128, Double, EJSON, Int32, Long, ObjectId } from 'bson';
+import { checkKey, checkString, rejectAt } from './reject.js';
+
+/**
+ * How any BSON value is written into a `jsonb` column or `_extra`: canonical Extended JSON
+ * (relaxed: false, so an int32 stays `{"$numberInt":"5"}` and a Long is never a JS number),
+ * with one change that makes it unambiguous: **a document key that starts with `$` or `~` is
+ * written with a `~` prefix** (`$price` → `~$price`, `~x` → `~~x`).
+ *
+ * Why: MongoDB 5+ documents may have `$` keys, and plain Extended JSON cannot tell the
+ * document `{ "$numberLong": "5" }` from the int64 5 (it parses it back as a Long; likewise
+ * `{ "$date": … }`, `{ "$ref": …, "$id": … }`). After escaping, an object with a `$` key is
+ * always an Extended JSON type wrapper, and every other object is a document.
+ *
+ * SQL stays natural for ordinary keys: `_extra->'nickname'`, `_extra #>> '{address,zip}'`.
+ */
+export type JsonValue =
+  | null
+  | boolean
+  | string
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+
+/** Escape a document key for the JSON form. */
+export function escapeKey(key: string): string {
+  const first = key.charCodeAt(0);
+  return first === 0x24 /* $ */ || first === 0x7e /* ~ */ ? `~${key}` : key;
+}
+
+/** Undo `escapeKey`. */
+export function unescapeKey(key: string): string {
+  return key.charCodeAt(0) === 0x7e ? key.slice(1) : key;
+}
+
+/**
+ * A BSON value as Ferry's JSON form. Rejects (via `RejectSignal`) strings and keys that
+ * PostgreSQL cannot store. `path` is a stack used only to name the place of a reject.
+ *
+ * @example
+ * encodeJson({ n: new Int32(5), $k: 'x' }, [])   // { n: { $numberInt: '5' }, '~$k': 'x' }
+ */
+export function encodeJson(value: unknown, path: (string | number)[]): JsonValue {
+  switch (typeof value) {
+    case 'string':
+      checkString(value, path);
+      return value;
+    case 'boolean':
+      return value;
+    case 'number':
+      return encodeJson(new Double(value), path);
+    case 'bigint':
+      return { $numberLong: value.toString() };
+    case 'object':
+      if (value === null) return null;
+      if (Array.isArray(value)) return encodeArray(value, path);
+      return encodeObject(value, path);
+    default:
+      return rejectAt('UNSUPPORTED_VALUE', path, `a ${typeof value} cannot be stored in a BSON document`);
+  }
+}
+
+function encodeArray(values: readonly unknown[], path: (string | number)[]): JsonValue[] {
+  const out: JsonValue[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    path.push(i);
+    // BSON.serialize stores an `undefined` array element as null; so does the canonical comparison.
+    out[i] = values[i] === undefined ? null : encodeJson(values[i], path);
+    path.pop();
+  }
+  return out;
+}
+
+function encodeObject(value: object, path: (string | number)[]): JsonValue {
+  const tag = (value as { _bsontype?: unknown })._bsontype;
+  if (typeof tag === 'string') return encodeBson(tag, value, path);
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms))
+      rejectAt('DATE_OUT_OF_RANGE', path, 'invalid date (outside the JavaScript Date range)');
+    return { $date: { $numberLong: String(ms) } };
+  }
+  if (value instanceof Uint8Array) return encodeBson('Binary', new Binary(value, 0), path);
+  if (value instanceof RegExp) return encodeLeafViaEjson(value, path);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null)
+    rejectAt(
+      'UNSUPPORTED_VALUE',
+      path,
+      `a ${proto?.constructor?.name ?? 'object'} cannot be stored in a BSON document`,
+    );
+  const out: Record<string, JsonValue> = {};
+  for (const key of Object.keys(value)) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child === undefined) continue; // a missing key, as BSON.serialize and canonicalEqual see it
+    checkKey(key, path);
+    path.push(key);
+    defineKey(out, escapeKey(key), encodeJson(child, path));
+    path.pop();
+  }
+  return out;
+}
+
+function encodeBson(tag: string, value: object, path: (string | number)[]): JsonValue {
+  switch (tag) {
+    case 'Int32':
+      return { $numberInt: String((value as Int32).value) };
+    case 'Long':
+      return { $numberLong: (value as Long).toString() };
+    case 'Double': {
+      const x = (value as Double).value;
+      if (Object.is(x, -0)) return { $numberDouble: '-0.0' };
+      return { $numberDouble: Number.isInteger(x) ? x.toFixed(1) : String(x) };
+    }
+    case 'Decimal128':
+      return { $numberDecimal: (value as Decimal128).toString() };
+    case 'ObjectId':
+      return { $oid: (value as ObjectId).toHexString() };
+    default:
+      return encodeLeafViaEjson(value, path);
+  }
+}
+
+/**
+ * The rarer BSON types (Binary, Timestamp, regex, Code, Symbol, DBRef, Min/MaxKey) through
+ * the bson library's own Extended JSON, then checked for strings PostgreSQL cannot hold.
+ */
+function encodeLeafViaEjson(value: object, path: (string | number)[]): JsonValue {
+  let json: JsonValue;
+  try {
+    json = EJSON.serialize(value, { relaxed: false }) as JsonValue;
+  } catch (error) {
+    return rejectAt('UNSUPPORTED_VALUE', path, `cannot encode as Extended JSON: ${(error as Error).message}`);
+  }
+  checkStrings(json, path);
+  return json;
+}
+
+function checkStrings(json: JsonValue, path: (string | number)[]): void {
+  if (typeof json === 'string') {
+    checkString(json, path);
+    return;
+  }
+  if (json === null || typeof json !== 'object') return;
+  if (Array.isArray(json)) {
+    for (const item of json) checkStrings(item as JsonValue, path);
+    return;
+  }
+  for (const [key, child] of Object.entries(json)) {
+    checkKey(key, path);
+    checkStrings(child, path);
+  }
+}
+
+/**
+ * Ferry's JSON form back to the BSON value it was made from.
+ *
+ * @example
+ * decodeJson({ n: { $numberInt: '5' }, '~$k': 'x' })   // { n: new Int32(5), $k: 'x' }
+ */
+export function decodeJson(json: unknown): unknown {
+  if (json === null || typeof json !== 'object') return json;
+  if (Array.isArray(json)) return json.map(decodeJson);
+  const record = json as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.some((k) => k.charCodeAt(0) === 0x24)) return decodeWrapper(record);
+  const out: Record<string, unknown> = {};
+  for (const key of keys) defineKey(out, unescapeKey(key), decodeJson(record[key]));
+  return out;
+}
+
+function decodeWrapper(record: Record<string, unknown>): unknown {
+  const only = (k: string) => typeof record[k] === 'string' && Object.keys(record).length === 1;
+  if (only('$numberInt')) return new Int32(Number(record.$numberInt));
+  if (only('$numberLong')) return Long.fromString(record.$numberLong as string);
+  if (only('$numberDouble')) return new Double(Number.parseFloat(record.$numberDouble as string));
+  if (only('$numberDecimal')) return Decimal128.fromString(record.$numberDecimal as string);
+  if (only('$oid')) return ObjectId.createFromHexString(record.$oid as string);
+  return EJSON.deserialize(record, { relaxed: false });
+}
+
+/**
+ * Set a key on a plain object even when it is `__proto__`: plain assignment would set the
+ * prototype instead, and a document may legitimately have a `__proto__` field.
+ */
+export function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** Serialize Ferry's JSON form to the text written to a `jsonb` column. */
+export function jsonText(json: JsonValue): string {
+  return JSON.stringify(json);
+}

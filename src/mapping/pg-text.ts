@@ -1,0 +1,149 @@
+import { Decimal128 } from 'bson';
+import { numberKey } from './canonical/index.js';
+
+/**
+ * Exact text forms of dates and numbers as PostgreSQL reads and prints them. Ferry never
+ * lets these pass through a JS number or a JS Date parser, which would round an int64, lose a
+ * BC year or shift by the session time zone.
+ */
+
+/** 4714-11-24 00:00:00 UTC BC (proleptic Gregorian), PostgreSQL's first timestamptz. */
+export const MIN_TIMESTAMPTZ_MS = Date.UTC(-4713, 10, 24);
+
+/**
+ * A date as PostgreSQL `timestamptz` input, in UTC with milliseconds, or undefined when
+ * PostgreSQL cannot hold it (invalid, or before 4714 BC). JS's ISO form is not used because
+ * PostgreSQL reads neither its `+275760` nor its `-000001` years; it wants `4714-11-24 … BC`.
+ *
+ * @example
+ * timestamptzText(new Date(0))                      // '1970-01-01 00:00:00.000+00'
+ * timestamptzText(new Date(Date.UTC(-1, 0, 1)))    // '0002-01-01 00:00:00.000+00 BC'
+ */
+export function timestamptzText(date: Date): string | undefined {
+  const ms = date.getTime();
+  if (Number.isNaN(ms) || ms < MIN_TIMESTAMPTZ_MS) return undefined;
+  const year = date.getUTCFullYear();
+  const bc = year <= 0;
+  const text =
+    `${pad(bc ? 1 - year : year, 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)} ` +
+    `${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}` +
+    `.${pad(date.getUTCMilliseconds(), 3)}+00`;
+  return bc ? `${text} BC` : text;
+}
+
+const TIMESTAMPTZ =
+  /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::?(\d\d)(?::?(\d\d))?)?)?( BC)?$/;
+
+/**
+ * PostgreSQL's `timestamptz` output (DateStyle ISO, any session time zone) back to
+ * milliseconds since the epoch, or undefined when the text is not one Ferry could have written
+ * (`infinity`, or sub-millisecond digits).
+ *
+ * @example
+ * parseTimestamptz('1970-01-01 01:00:00+01')         // 0
+ * parseTimestamptz('0002-01-01 00:00:00+00 BC')      // Date.UTC(-1, 0, 1)
+ */
+export function parseTimestamptz(text: string): number | undefined {
+  const m = TIMESTAMPTZ.exec(text);
+  if (m === null) return undefined;
+  const fraction = (m[7] ?? '').padEnd(6, '0');
+  if (fraction.slice(3) !== '000') return undefined;
+  const yearText = Number(m[1]);
+  const year = m[12] ? 1 - yearText : yearText;
+  const date = new Date(0);
+  date.setUTCFullYear(year, Number(m[2]) - 1, Number(m[3]));
+  date.setUTCHours(Number(m[4]), Number(m[5]), Number(m[6]), Number(fraction.slice(0, 3)));
+  const sign = m[8] === '-' ? -1 : 1;
+  const offsetSeconds = sign * (Number(m[9] ?? 0) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0));
+  return date.getTime() - offsetSeconds * 1000;
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+/**
+ * A double as PostgreSQL `double precision` input. JS's shortest round-trip form is exact
+ * for float8in; `-0` is spelled out because `String(-0)` is `'0'`, and the pg driver would
+ * send exactly that for a JS number.
+ *
+ * @example
+ * doubleText(-0)        // '-0'
+ * doubleText(Infinity)  // 'Infinity'
+ */
+export function doubleText(x: number): string {
+  return Object.is(x, -0) ? '-0' : String(x);
+}
+
+/**
+ * A Decimal128 as PostgreSQL `numeric` input in plain positional notation, keeping its scale
+ * (`1.50` stays `1.50`): PostgreSQL's numeric input limits exponents, plain digits it reads
+ * whatever the magnitude, and every finite Decimal128 fits a `numeric`.
+ *
+ * @example
+ * decimalText(Decimal128.fromString('1.23E+5'))   // '123000'
+ * decimalText(Decimal128.fromString('-1.5E-3'))   // '-0.0015'
+ * decimalText(Decimal128.fromString('NaN'))       // 'NaN'
+ */
+export function decimalText(value: Decimal128): string {
+  const text = value.toString();
+  const m = /^(-)?(\d+)(?:\.(\d+))?(?:E([+-]\d+))?$/.exec(text);
+  if (m === null) return text; // NaN, Infinity, -Infinity are spelled the same in PostgreSQL
+  const fraction = m[3] ?? '';
+  return (m[1] ?? '') + positional(m[2]! + fraction, Number(m[4] ?? 0) - fraction.length);
+}
+
+/** `digits × 10^exponent` in positional notation, keeping every digit given. */
+function positional(digits: string, exponent: number): string {
+  if (exponent >= 0) return digits === '0' ? '0' : digits + '0'.repeat(exponent);
+  const places = -exponent;
+  const padded = digits.padStart(places + 1, '0');
+  return `${padded.slice(0, padded.length - places)}.${padded.slice(padded.length - places)}`;
+}
+
+/** Decimal128 holds 34 significant digits and exponents -6176…6111 (of the coefficient). */
+const DECIMAL128_DIGITS = 34;
+
+/**
+ * The exact value of a double as `numeric` text, when a Decimal128 can hold that exact value
+ * (so `toDoc` can give it back), else undefined. 0.5 qualifies; 0.1 does not (its exact binary
+ * value has 55 significant digits); NaN and ±Infinity do not (numeric(p,s) refuses them).
+ *
+ * @example
+ * exactDoubleDecimalText(0.5)    // '0.5'
+ * exactDoubleDecimalText(0.1)    // undefined
+ */
+export function exactDoubleDecimalText(x: number): string | undefined {
+  if (!Number.isFinite(x)) return undefined;
+  const m = /^(-)?(\d+)(?:e(-?\d+))?$/.exec(numberKey(x));
+  if (m === null || m[2]!.length > DECIMAL128_DIGITS) return undefined;
+  return (m[1] ?? '') + positional(m[2]!, Number(m[3] ?? 0));
+}
+
+/**
+ * How many digits a numeric text has before and after the point, ignoring leading zeros
+ * before it and trailing zeros after it (what `numeric(p,s)` would have to hold), or undefined
+ * for NaN/Infinity.
+ *
+ * @example
+ * numericShape('-00120.500')   // { integerDigits: 3, scale: 1 }
+ */
+export function numericShape(text: string): { integerDigits: number; scale: number } | undefined {
+  const m = /^-?(\d+)(?:\.(\d*))?$/.exec(text);
+  if (m === null) return undefined;
+  const integer = m[1]!.replace(/^0+/, '');
+  const fraction = (m[2] ?? '').replace(/0+$/, '');
+  return { integerDigits: integer.length, scale: fraction.length };
+}
+
+/**
+ * `numeric` text as PostgreSQL prints it back to a Decimal128. Trailing zeros beyond 34
+ * digits are folded into the exponent by the bson library; anything else that does not fit
+ * exactly throws, because Ferry only writes values that fit.
+ *
+ * @example
+ * decimalFromText('123000')   // Decimal128('123000')
+ */
+export function decimalFromText(text: string): Decimal128 {
+  return Decimal128.fromString(text);
+}
