@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { asFerryError, ExitCode, FerryError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
+import { registerInspect } from './commands/inspect.js';
 import { registerStatus } from './commands/status.js';
 
 const VERSION = '0.1.0';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
     .showHelpAfterError()
     .exitOverride();
+  registerInspect(program);
   registerStatus(program);
   return program;
 }
