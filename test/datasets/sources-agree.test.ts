@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,7 @@ function expectSameDocuments(actual: readonly Document[], expected: readonly Doc
 async function writeExport(file: string, docs: readonly Document[], relaxed: boolean): Promise<void> {
   const out = createWriteStream(file);
   for (const doc of docs) {
-    if (!out.write(`${EJSON.stringify(doc, { relaxed })}\n`)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(`${EJSON.stringify(doc, { relaxed })}\n`)) await once(out, 'drain');
   }
   out.end();
   await finished(out);
