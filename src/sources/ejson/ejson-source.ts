@@ -94,18 +94,20 @@ class EjsonSource implements Source {
     let index = after.index;
     let offset = after.offset;
     let batchStart = offset;
-    for await (const record of this.records(target, after.offset, options.signal)) {
-      const result = recordToDocument(record, context);
-      if ('doc' in result) docs.push(result.doc);
-      else rejects.push(result.reject);
-      index++;
-      offset = record.end;
-      if (docs.length + rejects.length >= batchSize) {
-        yield batchOf(collection, docs, rejects, offset, index, offset - batchStart);
-        docs = [];
-        rejects = [];
-        batchStart = offset;
-        options.signal?.throwIfAborted();
+    for await (const records of this.records(target, after.offset, options.signal)) {
+      for (const record of records) {
+        const result = recordToDocument(record, context);
+        if ('doc' in result) docs.push(result.doc);
+        else rejects.push(result.reject);
+        index++;
+        offset = record.end;
+        if (docs.length + rejects.length >= batchSize) {
+          yield batchOf(collection, docs, rejects, offset, index, offset - batchStart);
+          docs = [];
+          rejects = [];
+          batchStart = offset;
+          options.signal?.throwIfAborted();
+        }
       }
     }
     if (docs.length + rejects.length > 0) {
@@ -140,11 +142,11 @@ class EjsonSource implements Source {
     target: CollectionFile,
     offset: number,
     signal?: AbortSignal,
-  ): AsyncGenerator<RawRecord> {
+  ): AsyncGenerator<RawRecord[]> {
     const layout = layoutOf(await readHead(target.file, 64 * 1024));
     const { stream } = await openInput(target.file);
     try {
-      const from = await skipTo(stream, offset);
+      const from = await skipTo(stream, offset, { file: target.file, collection: target.name });
       const chunks = chunksAfter(from, signal);
       const start = { offset, line: from.linesBefore + 1, maxRecordBytes: this.maxRecordBytes };
       yield* layout === 'array'

@@ -38,7 +38,11 @@ export interface RecordReaderStart {
  * const from = await skipTo(stream, 1024);
  * for await (const chunk of from.chunks) { … } // chunk bytes start at offset 1024
  */
-export async function skipTo(stream: Readable, offset: number): Promise<SkippedPrefix> {
+export async function skipTo(
+  stream: Readable,
+  offset: number,
+  where: { readonly file?: string; readonly collection?: string } = {},
+): Promise<SkippedPrefix> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let skipped = 0;
   let linesBefore = 0;
@@ -49,7 +53,7 @@ export async function skipTo(stream: Readable, offset: number): Promise<SkippedP
       throw new FerryError(`resume offset ${offset} is past the end of the input (${skipped} bytes)`, {
         code: 'SOURCE_BAD_RESUME_POSITION',
         category: 'input',
-        where: { offset },
+        where: { ...where, offset },
         hint: 'the file changed since the position was taken; start the collection again',
       });
     }
