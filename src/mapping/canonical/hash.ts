@@ -7,7 +7,9 @@ import { withCanonicalBytes } from './bytes.js';
  * (under `canonicalEqual`) always hash equal; different values collide with probability about
  * 2^-64 per pair. SHA-256 (first 8 bytes): with CPU SHA extensions it is as fast as SHA-1 and
  * faster than MD5 in node:crypto, and most of the time goes into the encoding anyway. Measured
- * about 70k documents/s for a 1 KB document with 40 values on one core.
+ * 60-80k documents/s for a 922-byte document of ~40 values (Decimal128s, nested objects, an
+ * array of 5 sub-documents) on one core of an otherwise idle 2-core dev box: ~1/6 of the rate
+ * of SHA-1 over the raw BSON bytes, the floor any canonical form must pay for.
  *
  * @example
  * canonicalHash({ a: new Int32(1) }) === canonicalHash({ a: new Double(1) }); // true
