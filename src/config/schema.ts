@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { planSchema } from '../mapping/model.js';
 
 /**
  * The user's `ferry.config.ts`, validated. Kept strict (unknown keys are errors) because a
@@ -18,6 +19,8 @@ export const configSchema = z
       .optional(),
     batchSize: z.number().int().positive().max(1_000_000).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+    /** The reviewed mapping (what `ferry infer` proposes); validated like any plan. */
+    mapping: planSchema.optional(),
   })
   .strict();
 

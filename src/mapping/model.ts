@@ -96,12 +96,30 @@ export const tableSchema = z
   })
   .strict();
 
+/**
+ * A source index as MongoDB describes it (see `IndexSpec` in sources/types.ts), kept in the
+ * plan so `ferry plan` and `schema apply` can translate indexes without the source at hand.
+ */
+export const sourceIndexSchema = z
+  .object({
+    name: z.string().min(1),
+    key: z.record(z.string(), z.union([z.number(), z.string()])),
+    unique: z.boolean().optional(),
+    sparse: z.boolean().optional(),
+    partialFilterExpression: z.record(z.string(), z.unknown()).optional(),
+    expireAfterSeconds: z.number().optional(),
+    options: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
 export const collectionPlanSchema = z
   .object({
     /** The source collection's name. */
     name: z.string().min(1),
     /** The root table first, then child tables, each after its parent. */
     tables: z.array(tableSchema).min(1).readonly(),
+    /** The source's indexes, translated by the schema compiler (unique, partial, TTL, text, …). */
+    indexes: z.array(sourceIndexSchema).readonly().optional(),
   })
   .strict();
 
@@ -117,6 +135,7 @@ export type ParentLink = z.output<typeof parentSchema>;
 export type DiscriminatorPlan = z.output<typeof discriminatorSchema>;
 export type TablePlan = z.output<typeof tableSchema>;
 export type CollectionPlan = z.output<typeof collectionPlanSchema>;
+export type SourceIndexPlan = z.output<typeof sourceIndexSchema>;
 /** A validated, deeply frozen plan. Obtain one from `parsePlan`. */
 export type Plan = z.output<typeof planSchema>;
 /** What a plan looks like before validation (a parsed JSON file, a builder's output). */
