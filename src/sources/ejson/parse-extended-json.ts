@@ -37,6 +37,20 @@ export interface ExtendedJsonParseOptions {
    * `EJSON.parse` silently keeps the rounded value. Default `false`.
    */
   readonly rejectUnsafeIntegers?: boolean;
+  /**
+   * Throw {@link InvalidDateError} for a `$date` string `Date.parse` cannot read.
+   * `EJSON.parse` returns an Invalid Date, which would load as garbage or fail far from
+   * its cause. Default `false`.
+   */
+  readonly rejectInvalidDates?: boolean;
+}
+
+/** Thrown (with `rejectInvalidDates`) for a `$date` that is not a date. */
+export class InvalidDateError extends Error {
+  constructor(readonly text: string) {
+    super(`$date ${JSON.stringify(text.slice(0, 64))} is not a date JavaScript can read`);
+    this.name = 'InvalidDateError';
+  }
 }
 
 /** Thrown (with `rejectUnsafeIntegers`) for a plain JSON integer that a double cannot hold exactly. */
@@ -98,7 +112,7 @@ export function parseExtendedJson(text: string, options: ExtendedJsonParseOption
   try {
     return reviveValue(value, options);
   } catch (error) {
-    if (error instanceof UnsafeIntegerError) throw error;
+    if (error instanceof UnsafeIntegerError || error instanceof InvalidDateError) throw error;
     // Either a shape we leave to bson, or input bson will reject with its own message.
     return EJSON.parse(text, { relaxed: false });
   }
@@ -153,7 +167,8 @@ function reviveValue(value: unknown, options: ExtendedJsonParseOptions): unknown
   }
   if (dollarKey === undefined) return record;
   return (
-    (keyCount === 1 && reviveSingleKeyWrapper(dollarKey, record[dollarKey])) || reviveWrapper(record, options)
+    (keyCount === 1 && reviveSingleKeyWrapper(dollarKey, record[dollarKey], options)) ||
+    reviveWrapper(record, options)
   );
 }
 
@@ -162,7 +177,11 @@ function reviveValue(value: unknown, options: ExtendedJsonParseOptions): unknown
  * constructor calls their `fromExtendedJSON` makes, minus the generic dispatch, which
  * profiling showed to cost more than the constructors. `undefined` means "not one of these".
  */
-function reviveSingleKeyWrapper(key: string, inner: unknown): object | undefined {
+function reviveSingleKeyWrapper(
+  key: string,
+  inner: unknown,
+  options: ExtendedJsonParseOptions,
+): object | undefined {
   if (typeof inner !== 'string') return undefined;
   switch (key) {
     case '$oid':
@@ -172,7 +191,7 @@ function reviveSingleKeyWrapper(key: string, inner: unknown): object | undefined
     case '$numberDouble':
       return new Double(Number.parseFloat(inner));
     case '$date':
-      return new Date(Date.parse(inner));
+      return parseDate(inner, options);
     default:
       return undefined;
   }
@@ -197,8 +216,14 @@ function reviveWrapper(value: Record<string, unknown>, options: ExtendedJsonPars
   return value;
 }
 
+function parseDate(text: string, options: ExtendedJsonParseOptions): Date {
+  const time = Date.parse(text);
+  if (options.rejectInvalidDates && Number.isNaN(time)) throw new InvalidDateError(text);
+  return new Date(time);
+}
+
 function reviveDate(d: unknown, options: ExtendedJsonParseOptions): Date {
-  if (typeof d === 'string') return new Date(Date.parse(d));
+  if (typeof d === 'string') return parseDate(d, options);
   if (Long.isLong(d)) return new Date(d.toNumber());
   if (options.legacyShapes && (d instanceof Int32 || d instanceof Double)) return new Date(d.value);
   throw NEEDS_SLOW_PATH;

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { BSON, type Document, ObjectId } from 'bson';
 import type { SourceReject } from '../types.js';
-import { UnsafeIntegerError } from './parse-extended-json.js';
+import { InvalidDateError, UnsafeIntegerError } from './parse-extended-json.js';
 import type { RawRecord } from './raw-records.js';
 
 /** MongoDB's limit on one BSON document. */
@@ -30,7 +30,7 @@ export type RecordResult = { readonly doc: Document } | { readonly reject: Sourc
  * so the caller can keep reading (DESIGN.md: nothing is silently dropped).
  *
  * Reject codes: `SOURCE_BAD_UTF8`, `SOURCE_BAD_JSON_LINE` (not JSON, or Extended JSON that
- * bson refuses), `SOURCE_UNSAFE_INTEGER`, `SOURCE_NOT_A_DOCUMENT`, `SOURCE_DOC_TOO_LARGE`.
+ * bson refuses), `SOURCE_UNSAFE_INTEGER`, `SOURCE_BAD_DATE`, `SOURCE_NOT_A_DOCUMENT`, `SOURCE_DOC_TOO_LARGE`.
  *
  * @example
  * const result = recordToDocument(record, { file, collection: 'users', parse: parseExportLine });
@@ -77,15 +77,16 @@ export function recordToDocument(record: RawRecord, context: RecordContext): Rec
   try {
     value = context.parse(text);
   } catch (error) {
-    const unsafe = error instanceof UnsafeIntegerError;
-    return reject(
-      unsafe ? 'SOURCE_UNSAFE_INTEGER' : 'SOURCE_BAD_JSON_LINE',
-      unsafe
-        ? error.message
-        : `not valid ${error instanceof SyntaxError ? 'JSON' : 'Extended JSON'}: ${(error as Error).message}`,
-      text,
-      recoverId(text, context.parse),
-    );
+    const [code, reason] =
+      error instanceof UnsafeIntegerError
+        ? ['SOURCE_UNSAFE_INTEGER', error.message]
+        : error instanceof InvalidDateError
+          ? ['SOURCE_BAD_DATE', error.message]
+          : [
+              'SOURCE_BAD_JSON_LINE',
+              `not valid ${error instanceof SyntaxError ? 'JSON' : 'Extended JSON'}: ${(error as Error).message}`,
+            ];
+    return reject(code, reason, text, recoverId(text, context.parse));
   }
   if (!isPlainDocument(value)) {
     return reject('SOURCE_NOT_A_DOCUMENT', `expected a JSON object, found ${describeKind(value)}`, text);

@@ -241,3 +241,21 @@ describe('mongoexport source', () => {
     await expect(read()).rejects.toThrow(/abort/i);
   });
 });
+
+describe('mongoexport source, dates', () => {
+  it('rejects a $date it cannot read instead of loading an Invalid Date', async () => {
+    const file = path.join(dir, 'dates.json');
+    await writeFile(
+      file,
+      '{"_id":1,"d":{"$date":"yesterday"}}\n{"_id":2,"d":{"$date":"2020-01-01T00:00:00Z"}}\n',
+    );
+    const source = await openEjsonSource(file);
+    const [batch] = await collect(source.read('dates'));
+    expect(batch?.docs).toStrictEqual([{ _id: new Int32(2), d: new Date('2020-01-01T00:00:00Z') }]);
+    expect(batch?.rejects[0]).toMatchObject({
+      code: 'SOURCE_BAD_DATE',
+      id: new Int32(1),
+      where: { line: 1, offset: 0 },
+    });
+  });
+});
