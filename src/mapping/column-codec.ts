@@ -273,7 +273,7 @@ function decodeNumber(base: ScalarPgType, sourceType: SourceType, text: string):
     }
     case 'long':
       // A numeric(p,s) column prints `5.00` for 5.
-      return Long.fromString(text.replace(/\.0*$/, ''));
+      return Long.fromBigInt(BigInt(text.replace(/\.0*$/, '')));
     case 'double':
       return new Double(Number.parseFloat(text));
     default:

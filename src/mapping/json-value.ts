@@ -1,4 +1,5 @@
-import { Binary, Decimal128, Double, EJSON, Int32, Long, ObjectId } from 'bson';
+import { Binary, type Decimal128, Double, EJSON, Int32, Long, ObjectId } from 'bson';
+import { decimalFromString } from './decimal-parts.js';
 import { checkKey, checkString, rejectAt } from './reject.js';
 
 /**
@@ -171,9 +172,12 @@ export function decodeJson(json: unknown): unknown {
 function decodeWrapper(record: Record<string, unknown>): unknown {
   const only = (k: string) => typeof record[k] === 'string' && Object.keys(record).length === 1;
   if (only('$numberInt')) return new Int32(Number(record.$numberInt));
-  if (only('$numberLong')) return Long.fromString(record.$numberLong as string);
+  if (only('$numberLong')) return Long.fromBigInt(BigInt(record.$numberLong as string));
   if (only('$numberDouble')) return new Double(Number.parseFloat(record.$numberDouble as string));
-  if (only('$numberDecimal')) return Decimal128.fromString(record.$numberDecimal as string);
+  if (only('$numberDecimal')) return decimalFromString(record.$numberDecimal as string);
+  const date = record.$date as { $numberLong?: unknown } | undefined;
+  if (Object.keys(record).length === 1 && typeof date?.$numberLong === 'string')
+    return new Date(Number(date.$numberLong));
   if (only('$oid')) return ObjectId.createFromHexString(record.$oid as string);
   return EJSON.deserialize(record, { relaxed: false });
 }

@@ -58,8 +58,10 @@ export function pgIdentifier(name: string): string {
  *
  * @example
  * columnName(['address', 'zipCode'])   // 'address_zip_code'
+ * columnName([])                        // 'value' (the element itself, in a child table of scalars)
  */
 export function columnName(path: readonly string[]): string {
+  if (path.length === 0) return 'value';
   return pgIdentifier(path.map(snakeCase).join('_'));
 }
 

@@ -1,5 +1,6 @@
-import { Decimal128 } from 'bson';
+import type { Decimal128 } from 'bson';
 import { numberKey } from './canonical/index.js';
+import { decimalFromString, decimalParts } from './decimal-parts.js';
 
 /**
  * Exact text forms of dates and numbers as PostgreSQL reads and prints them. Ferry never
@@ -86,11 +87,9 @@ export function doubleText(x: number): string {
  * decimalText(Decimal128.fromString('NaN'))       // 'NaN'
  */
 export function decimalText(value: Decimal128): string {
-  const text = value.toString();
-  const m = /^(-)?(\d+)(?:\.(\d+))?(?:E([+-]\d+))?$/.exec(text);
-  if (m === null) return text; // NaN, Infinity, -Infinity are spelled the same in PostgreSQL
-  const fraction = m[3] ?? '';
-  return (m[1] ?? '') + positional(m[2]! + fraction, Number(m[4] ?? 0) - fraction.length);
+  const parts = decimalParts(value);
+  if (parts === undefined) return value.toString(); // NaN, Infinity, -Infinity: spelled the same in PostgreSQL
+  return (parts.negative ? '-' : '') + positional(parts.coefficient.toString(), parts.exponent);
 }
 
 /** `digits × 10^exponent` in positional notation, keeping every digit given. */
@@ -137,13 +136,13 @@ export function numericShape(text: string): { integerDigits: number; scale: numb
 }
 
 /**
- * `numeric` text as PostgreSQL prints it back to a Decimal128. Trailing zeros beyond 34
- * digits are folded into the exponent by the bson library; anything else that does not fit
- * exactly throws, because Ferry only writes values that fit.
+ * `numeric` text as PostgreSQL prints it back to a Decimal128. Positional text of an extreme
+ * value (`1` and 6144 zeros) folds its trailing zeros into the exponent; anything else that
+ * does not fit exactly throws, because Ferry only writes values that fit.
  *
  * @example
  * decimalFromText('123000')   // Decimal128('123000')
  */
 export function decimalFromText(text: string): Decimal128 {
-  return Decimal128.fromString(text);
+  return decimalFromString(text);
 }

@@ -72,8 +72,19 @@ class ChildIndex {
   }
 }
 
+/**
+ * A Map key for a parent key. NUL separates parts: no key part can contain it (text keys
+ * with NUL are rejected by toRows), and within one table each part has one JS type.
+ */
 function keyString(values: readonly RowValue[]): string {
-  return JSON.stringify(values.map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v)));
+  if (values.length === 1) return part(values[0]!);
+  let out = part(values[0]!);
+  for (let i = 1; i < values.length; i++) out += `\u0000${part(values[i]!)}`;
+  return out;
+}
+
+function part(value: RowValue): string {
+  return Buffer.isBuffer(value) ? value.toString('hex') : String(value);
 }
 
 function rebuildElement(

@@ -100,8 +100,7 @@ function writeElement(
   out: Map<string, RowValues[]>,
   path: (string | number)[],
 ): void {
-  const row: Record<string, RowValue> = {};
-  for (const name of table.columnNames) row[name] = null;
+  const row: Record<string, RowValue> = { ...table.emptyRow };
   structural.forEach((value, i) => {
     row[table.parentColumns[i] ?? table.ordinal!] = value;
   });

@@ -166,7 +166,8 @@ function checkTable(
   if (table.columns.some((c) => c.name === EXTRA_COLUMN))
     report(`${tPath}.columns`, `"${EXTRA_COLUMN}" is reserved for the catch-all column`);
 
-  if (isRoot) {
+  // Only the first table is the root; a stray parentless table was reported above.
+  if (isRoot && index === 0) {
     const ids = table.columns.filter((c) => c.path.length === 1 && c.path[0] === '_id');
     if (ids.length !== 1)
       report(`${tPath}.columns`, 'a root table needs exactly one column with path ["_id"]');
