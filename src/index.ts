@@ -17,4 +17,54 @@ export {
 } from './core/errors.js';
 export { createLogger, type Logger, type LoggerOptions } from './core/log.js';
 export { redactSecrets, redactUri } from './core/redact.js';
+// Seeded test data.
+export { type GenerateOptions, generateNastyDocuments, seedFromEnv } from './generate/index.js';
+// Inference statistics.
+export {
+  type CollectionSnapshot,
+  type CollectStatsOptions,
+  collectStats,
+  type FieldSnapshot,
+  type InferenceSnapshot,
+  InferenceStats,
+  type ReferenceFinding,
+} from './infer/index.js';
+// Canonical comparison and deterministic identity (DESIGN.md invariants 4 and 5).
+export {
+  CANONICAL_HASH_MASK,
+  type CanonicalDifference,
+  type CanonicalDiffOptions,
+  canonicalBytes,
+  canonicalDiff,
+  canonicalEqual,
+  canonicalHash,
+} from './mapping/canonical/index.js';
+export { isObjectIdUuid, objectIdToUuid, uuidToObjectId } from './mapping/identity.js';
+export { openArchiveSource } from './sources/archive/archive-source.js';
+export { type WriteArchiveOptions, writeArchive } from './sources/archive/write-archive.js';
+export { detectSourceKind } from './sources/detect.js';
+export { openDumpSource } from './sources/dump/dump-source.js';
+export { type CollectionToWrite, writeDumpDirectory } from './sources/dump/write-dump-directory.js';
+export { type EjsonSourceOptions, openEjsonSource, parseExtendedJson } from './sources/ejson/index.js';
+export { type InspectedCollection, type InspectProgress, inspectSource } from './sources/inspect.js';
+export { detectJsonFlavour, type JsonSourceOptions, openJsonSource } from './sources/json/index.js';
+export {
+  type IdRange,
+  type MongoSource,
+  type MongoSourceOptions,
+  openMongoSource,
+} from './sources/mongodb/index.js';
+export { type OpenSourceOptions, openSource } from './sources/open.js';
+// Sources: documents out of MongoDB, dumps, exports and JSON files.
+export type {
+  CollectionInfo,
+  CollectionStats,
+  IndexSpec,
+  ReadOptions,
+  ResumePosition,
+  Source,
+  SourceBatch,
+  SourceKind,
+  SourceReject,
+} from './sources/types.js';
 export { connectPostgres } from './target/connect.js';
