@@ -51,12 +51,15 @@ export function parseTimestamptz(text: string): number | undefined {
   if (fraction.slice(3) !== '000') return undefined;
   const yearText = Number(m[1]);
   const year = m[12] ? 1 - yearText : yearText;
-  const date = new Date(0);
-  date.setUTCFullYear(year, Number(m[2]) - 1, Number(m[3]));
-  date.setUTCHours(Number(m[4]), Number(m[5]), Number(m[6]), Number(fraction.slice(0, 3)));
+  // Midnight of the local date, then time and offset by arithmetic: the local wall time of
+  // JS's last instant (+275760-09-13 00:00 UTC) seen from UTC+5:30 is itself out of Date range.
+  const day = new Date(0);
+  day.setUTCFullYear(year, Number(m[2]) - 1, Number(m[3]));
   const sign = m[8] === '-' ? -1 : 1;
   const offsetSeconds = sign * (Number(m[9] ?? 0) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0));
-  return date.getTime() - offsetSeconds * 1000;
+  const seconds = Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]) - offsetSeconds;
+  const ms = day.getTime() + seconds * 1000 + Number(fraction.slice(0, 3));
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function pad(n: number, width: number): string {

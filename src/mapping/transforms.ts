@@ -53,15 +53,18 @@ export function defineTransforms(
   return new ReadonlyRegistry(entries);
 }
 
-/** A Map whose mutators throw, so a registry handed to the mapping cannot change under it. */
+/** Registries done being built; `set` is refused on them. */
+const sealed = new WeakSet<object>();
+
+/** A Map whose mutators throw once built, so a registry handed to the mapping cannot change under it. */
 class ReadonlyRegistry extends Map<string, Transform> {
-  #sealed = false;
   constructor(entries: readonly (readonly [string, Transform])[]) {
+    // Map's constructor calls `set`, before any class field could exist: hence the WeakSet.
     super(entries);
-    this.#sealed = true;
+    sealed.add(this);
   }
   override set(key: string, value: Transform): this {
-    if (this.#sealed) throw new TypeError('a TransformRegistry is immutable; build a new one');
+    if (sealed.has(this)) throw new TypeError('a TransformRegistry is immutable; build a new one');
     return super.set(key, value);
   }
   override delete(): boolean {
