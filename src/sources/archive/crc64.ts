@@ -21,10 +21,43 @@ export class Crc64 {
   update(bytes: Uint8Array): void {
     let hi = this.#hi;
     let lo = this.#lo;
-    for (let i = 0; i < bytes.length; i++) {
+    let i = 0;
+    // Slicing-by-8: eight bytes per step through eight tables instead of one byte per step;
+    // about 4x faster, which matters because every archive byte passes through here.
+    for (const end = bytes.length - 7; i < end; i += 8) {
+      const a = lo ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+      const b = hi ^ (bytes[i + 4]! | (bytes[i + 5]! << 8) | (bytes[i + 6]! << 16) | (bytes[i + 7]! << 24));
+      const k0 = 7 * 256 + (a & 0xff);
+      const k1 = 6 * 256 + ((a >>> 8) & 0xff);
+      const k2 = 5 * 256 + ((a >>> 16) & 0xff);
+      const k3 = 4 * 256 + (a >>> 24);
+      const k4 = 3 * 256 + (b & 0xff);
+      const k5 = 2 * 256 + ((b >>> 8) & 0xff);
+      const k6 = 256 + ((b >>> 16) & 0xff);
+      const k7 = b >>> 24;
+      lo =
+        SLICE_LO[k0]! ^
+        SLICE_LO[k1]! ^
+        SLICE_LO[k2]! ^
+        SLICE_LO[k3]! ^
+        SLICE_LO[k4]! ^
+        SLICE_LO[k5]! ^
+        SLICE_LO[k6]! ^
+        SLICE_LO[k7]!;
+      hi =
+        SLICE_HI[k0]! ^
+        SLICE_HI[k1]! ^
+        SLICE_HI[k2]! ^
+        SLICE_HI[k3]! ^
+        SLICE_HI[k4]! ^
+        SLICE_HI[k5]! ^
+        SLICE_HI[k6]! ^
+        SLICE_HI[k7]!;
+    }
+    for (; i < bytes.length; i++) {
       const index = (lo ^ bytes[i]!) & 0xff;
-      lo = ((lo >>> 8) | (hi << 24)) ^ TABLE_LO[index]!;
-      hi = (hi >>> 8) ^ TABLE_HI[index]!;
+      lo = ((lo >>> 8) | (hi << 24)) ^ SLICE_LO[index]!;
+      hi = (hi >>> 8) ^ SLICE_HI[index]!;
     }
     this.#hi = hi >>> 0;
     this.#lo = lo >>> 0;
@@ -37,11 +70,22 @@ export class Crc64 {
 }
 
 const POLY = 0xc96c5795d7870f42n; // ECMA-182, bit-reversed
-const TABLE_HI = new Uint32Array(256);
-const TABLE_LO = new Uint32Array(256);
+/** Table k (k = 0..7) at [k * 256 + byte]; table 0 is the classic byte-at-a-time table. */
+const SLICE_HI = new Uint32Array(8 * 256);
+const SLICE_LO = new Uint32Array(8 * 256);
 for (let i = 0; i < 256; i++) {
   let c = BigInt(i);
   for (let k = 0; k < 8; k++) c = c & 1n ? (c >> 1n) ^ POLY : c >> 1n;
-  TABLE_HI[i] = Number(c >> 32n);
-  TABLE_LO[i] = Number(c & 0xffffffffn);
+  SLICE_HI[i] = Number(c >> 32n);
+  SLICE_LO[i] = Number(c & 0xffffffffn);
+}
+for (let k = 1; k < 8; k++) {
+  for (let i = 0; i < 256; i++) {
+    // T_k[i] = T_{k-1}[i] >> 8 ^ T_0[T_{k-1}[i] & 0xff]
+    const prevHi = SLICE_HI[(k - 1) * 256 + i]!;
+    const prevLo = SLICE_LO[(k - 1) * 256 + i]!;
+    const index = prevLo & 0xff;
+    SLICE_LO[k * 256 + i] = (((prevLo >>> 8) | (prevHi << 24)) ^ SLICE_LO[index]!) >>> 0;
+    SLICE_HI[k * 256 + i] = ((prevHi >>> 8) ^ SLICE_HI[index]!) >>> 0;
+  }
 }
