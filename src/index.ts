@@ -40,6 +40,25 @@ export {
   canonicalHash,
 } from './mapping/canonical/index.js';
 export { isObjectIdUuid, objectIdToUuid, uuidToObjectId } from './mapping/identity.js';
+
+// The mapping: one plan, both directions (DESIGN.md invariant 1).
+export {
+  type CollectionPlan,
+  type ColumnPlan,
+  PLAN_VERSION,
+  type Plan,
+  type PlanInput,
+  physicalColumns,
+  primaryKey,
+  type TablePlan,
+} from './mapping/model.js';
+export { ferryTypes } from './mapping/pg-parsers.js';
+export type { MappingReject, RejectCode } from './mapping/reject.js';
+export type { DocumentRows, RowValue, RowValues } from './mapping/row-values.js';
+export { toDoc } from './mapping/to-doc.js';
+export { type MappingOptions, type ToRowsResult, toRows } from './mapping/to-rows.js';
+export { defineTransforms, type Transform, type TransformRegistry } from './mapping/transforms.js';
+export { checkPlan, type PlanProblem, parsePlan } from './mapping/validate-plan.js';
 export { openArchiveSource } from './sources/archive/archive-source.js';
 export { type WriteArchiveOptions, writeArchive } from './sources/archive/write-archive.js';
 export { detectSourceKind } from './sources/detect.js';
