@@ -19,6 +19,16 @@ export const configSchema = z
       .optional(),
     batchSize: z.number().int().positive().max(1_000_000).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+    /** Plain JSON sources: where the records are inside each file, and which field is the id. */
+    json: z
+      .object({
+        /** RFC 6901 pointer to the records (`/data/users`); the collection takes its last token. */
+        pointer: z.string().startsWith('/', 'must be a JSON pointer starting with "/"').optional(),
+        /** The field holding each record's id (moved to `_id`); default: `_id`, else the map key. */
+        idField: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     /** The reviewed mapping (what `ferry infer` proposes); validated like any plan. */
     mapping: planSchema.optional(),
   })

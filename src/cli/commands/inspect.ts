@@ -1,48 +1,46 @@
 import type { Command } from 'commander';
-import { describeLocation, ExitCode, FerryError } from '../../core/errors.js';
+import { describeLocation, ExitCode } from '../../core/errors.js';
 import { type InspectedCollection, inspectSource } from '../../sources/inspect.js';
-import { openSource } from '../../sources/open.js';
 import { commandContext } from '../context.js';
 import { emit, renderTable } from '../output.js';
 import { createProgress } from '../progress.js';
+import {
+  openConfiguredSource,
+  type SourceFlags,
+  sourceLocation,
+  withSourceOptions,
+} from '../source-options.js';
 
 export function registerInspect(program: Command): void {
-  program
-    .command('inspect')
-    .description('count documents, sizes and indexes per collection of a source')
-    .argument(
-      '[source]',
-      'mongodb:// URI, mongodump directory or archive, .json/.jsonl export, or JSON file(s)',
-    )
-    .option('--source <source>', 'the source (instead of the positional argument)')
-    .action(async (positional: string | undefined, options: { source?: string }, command: Command) => {
-      const given = positional ?? options.source;
-      const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
-      if (!config.source) {
-        throw new FerryError('no source given', {
-          code: 'SOURCE_MISSING',
-          category: 'usage',
-          hint: 'pass a source: ferry inspect <mongodb://…|dump dir|archive|file.json>',
-        });
-      }
-      const source = await openSource(config.source);
-      const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
-      let collections: InspectedCollection[];
-      try {
-        collections = await inspectSource(source, {
-          onProgress: ({ collection, documents }) => progress.update({ collection, done: documents }),
-        });
-      } finally {
-        progress.stop();
-        await source.close();
-      }
-      emit(out, { source: source.location, kind: source.kind, collections }, () =>
-        renderInspection(collections),
-      );
-      if (!out.json) for (const line of rejectLines(collections)) out.error(line);
-      // Damaged documents are a finding, not a crash: the command ran and found a problem.
-      if (collections.some((c) => c.rejects > 0)) process.exitCode = ExitCode.problem;
-    });
+  withSourceOptions(
+    program
+      .command('inspect')
+      .description('count documents, sizes and indexes per collection of a source')
+      .argument(
+        '[source]',
+        'mongodb:// URI, mongodump directory or archive, .json/.jsonl export, or JSON file(s)',
+      ),
+  ).action(async (positional: string | undefined, flags: SourceFlags, command: Command) => {
+    const given = sourceLocation(positional, flags);
+    const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
+    const source = await openConfiguredSource(config, flags);
+    const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
+    let collections: InspectedCollection[];
+    try {
+      collections = await inspectSource(source, {
+        onProgress: ({ collection, documents }) => progress.update({ collection, done: documents }),
+      });
+    } finally {
+      progress.stop();
+      await source.close();
+    }
+    emit(out, { source: source.location, kind: source.kind, collections }, () =>
+      renderInspection(collections),
+    );
+    if (!out.json) for (const line of rejectLines(collections)) out.error(line);
+    // Damaged documents are a finding, not a crash: the command ran and found a problem.
+    if (collections.some((c) => c.rejects > 0)) process.exitCode = ExitCode.problem;
+  });
 }
 
 function renderInspection(collections: readonly InspectedCollection[]): string {
