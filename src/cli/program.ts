@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { asFerryError, ExitCode, FerryError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerPlan } from './commands/plan.js';
+import { registerSchema } from './commands/schema.js';
 import { registerStatus } from './commands/status.js';
 
 const VERSION = '0.1.0';
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerInspect(program);
+  registerPlan(program);
+  registerSchema(program);
   registerStatus(program);
   return program;
 }

@@ -1,0 +1,135 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { ExitCode, FerryError } from '../../core/errors.js';
+import { applyMigrations } from '../../schema/apply-migrations.js';
+import { diffSchemas } from '../../schema/diff.js';
+import { checkDrift } from '../../schema/drift.js';
+import { readMigrationFiles, readSnapshot, writeMigrations } from '../../schema/migration-files.js';
+import { schemaFromConfig, targetSchemas } from '../../schema/schema-plan.js';
+import { connectPostgres } from '../../target/connect.js';
+import { commandContext } from '../context.js';
+import { emit, type Output } from '../output.js';
+
+interface SchemaOptions {
+  readonly dir: string;
+  readonly schema?: string;
+}
+
+export function registerSchema(program: Command): void {
+  const schema = program
+    .command('schema')
+    .description('versioned SQL migrations for the mapping, and drift checks');
+  schema
+    .command('apply')
+    .description(
+      'write the mapping changes as a new migration file, then apply unapplied files to each schema',
+    )
+    .option('--dir <dir>', 'migrations folder in your app', 'migrations')
+    .option('--schema <names>', 'target schema(s), comma-separated (default: config schemas, else public)')
+    .option(
+      '--before-load',
+      'stop before the first after-load file (constraints and indexes), for a backfill',
+    )
+    .option('--force', 'also write destructive changes (dropped columns, changed types)')
+    .option('--yes', 'confirm --force without a prompt')
+    .action(
+      async (
+        options: SchemaOptions & { beforeLoad?: boolean; force?: boolean; yes?: boolean },
+        command: Command,
+      ) => {
+        const { out, config } = await commandContext(command);
+        const schemas = targetSchemas(options.schema, config.schemas);
+        const model = schemaFromConfig(config);
+        const target = requireTarget(config.target);
+        if (options.force === true) await confirmDestructive(out, options.dir, model, options.yes === true);
+        const { written } = await writeMigrations(options.dir, model, { force: options.force === true });
+        const files = await readMigrationFiles(options.dir);
+        const pool = await connectPostgres(target);
+        try {
+          const applied = await applyMigrations(pool, files, schemas, {
+            until: options.beforeLoad === true ? 'before-load' : 'all',
+          });
+          const result = { written: written.map((f) => f.file), applied: Object.fromEntries(applied) };
+          emit(out, result, () =>
+            [
+              written.length === 0
+                ? 'no new migration file (the files match the mapping)'
+                : `wrote ${result.written.join(', ')}`,
+              ...[...applied].map(([name, versions]) =>
+                versions.length === 0
+                  ? `${name}: up to date`
+                  : `${name}: applied ${versions.map(versionLabel).join(', ')}`,
+              ),
+            ].join('\n'),
+          );
+        } finally {
+          await pool.end();
+        }
+      },
+    );
+  schema
+    .command('check')
+    .description('exit 1 if the files, ferry.migrations, the database and the mapping disagree (for CI)')
+    .option('--dir <dir>', 'migrations folder in your app', 'migrations')
+    .option('--schema <names>', 'target schema(s), comma-separated (default: config schemas, else public)')
+    .action(async (options: SchemaOptions, command: Command) => {
+      const { out, config } = await commandContext(command);
+      const schemas = targetSchemas(options.schema, config.schemas);
+      const model = schemaFromConfig(config);
+      const target = requireTarget(config.target);
+      const files = await readMigrationFiles(options.dir);
+      const snapshot = await readSnapshot(options.dir);
+      const pool = await connectPostgres(target);
+      try {
+        const drift = await checkDrift(pool, { model, files, snapshot, schemas });
+        emit(out, { clean: drift.length === 0, drift }, () =>
+          drift.length === 0
+            ? `no drift in ${schemas.join(', ')}`
+            : [`${drift.length} difference(s):`, ...drift.map((d) => `  [${d.kind}] ${d.message}`)].join(
+                '\n',
+              ),
+        );
+        if (drift.length > 0) process.exitCode = ExitCode.problem;
+      } finally {
+        await pool.end();
+      }
+    });
+}
+
+function requireTarget(target: string | undefined): string {
+  if (target) return target;
+  throw new FerryError('no target database given', {
+    code: 'TARGET_MISSING',
+    category: 'usage',
+    hint: 'pass --target postgres://… or set DATABASE_URL',
+  });
+}
+
+/** DESIGN.md invariant 6: destructive changes ask on a terminal and need --yes elsewhere. */
+async function confirmDestructive(
+  out: Output,
+  dir: string,
+  model: Parameters<typeof diffSchemas>[1],
+  yes: boolean,
+): Promise<void> {
+  const snapshot = await readSnapshot(dir);
+  const destructive = snapshot === undefined ? [] : diffSchemas(snapshot, model).destructive;
+  if (destructive.length === 0 || yes) return;
+  const list = destructive.map((d) => `  - ${d}`).join('\n');
+  if (!process.stdin.isTTY)
+    throw new FerryError(`--force would write destructive changes:\n${list}\n`, {
+      code: 'CONFIRMATION_REQUIRED',
+      category: 'usage',
+      hint: 'rerun with --yes to confirm',
+    });
+  out.error(`These changes can lose data:\n${list}`);
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await prompt.question('Write them? [y/N] ');
+  prompt.close();
+  if (!/^y(es)?$/i.test(answer.trim()))
+    throw new FerryError('cancelled', { code: 'CANCELLED', category: 'usage' });
+}
+
+function versionLabel(version: number): string {
+  return String(version).padStart(4, '0');
+}

@@ -1,0 +1,44 @@
+import type { SchemaModel } from './schema-model.js';
+import type { DdlStatement } from './statements.js';
+
+/**
+ * The DDL of a schema in the two phases a backfill needs:
+ * - `beforeLoad`: the schema, tables with primary keys, table comments, parent→child foreign
+ *   keys (always satisfiable in load order) and discriminator checks (they catch a mapping
+ *   bug on the first row instead of after the load);
+ * - `afterLoad`: reference foreign keys (cycles included: only now can they all hold),
+ *   secondary indexes (one sort at the end beats maintaining them row by row), `analyze`.
+ *
+ * @example
+ * const { beforeLoad, afterLoad } = ddlPhases(buildSchema(plan));
+ * await client.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
+ */
+export interface DdlPhases {
+  readonly beforeLoad: readonly DdlStatement[];
+  readonly afterLoad: readonly DdlStatement[];
+}
+
+/** Split a schema model's DDL into the phases around the load. See {@link DdlPhases}. */
+export function ddlPhases(model: SchemaModel): DdlPhases {
+  const beforeLoad: DdlStatement[] = [{ kind: 'create_schema' }];
+  for (const table of model.tables) {
+    beforeLoad.push({ kind: 'create_table', table });
+    beforeLoad.push({
+      kind: 'comment_on_table',
+      table: table.name,
+      text: `ferry: collection ${table.collection}`,
+    });
+  }
+  for (const foreignKey of model.foreignKeys) {
+    if (foreignKey.kind === 'parent') beforeLoad.push({ kind: 'add_foreign_key', foreignKey });
+  }
+  for (const check of model.checks) beforeLoad.push({ kind: 'add_check', check });
+
+  const afterLoad: DdlStatement[] = [];
+  for (const foreignKey of model.foreignKeys) {
+    if (foreignKey.kind === 'reference') afterLoad.push({ kind: 'add_foreign_key', foreignKey });
+  }
+  for (const index of model.indexes) afterLoad.push({ kind: 'create_index', index });
+  for (const table of model.tables) afterLoad.push({ kind: 'analyze', table: table.name });
+  return { beforeLoad, afterLoad };
+}

@@ -1,0 +1,138 @@
+import { quoteIdent } from '../mapping/model.js';
+import type { CheckDef, ColumnDef, ForeignKeyDef, IndexDef, IndexKey, TableDef } from './schema-model.js';
+import { qualified, quoteLiteral, type SchemaTarget, schemaRef } from './sql-text.js';
+
+/**
+ * One DDL statement as data. Plans and diffs produce these; only `compileStatement` turns
+ * them into SQL, in one exhaustive switch, so adding a kind without its SQL does not compile.
+ */
+export type DdlStatement =
+  | { readonly kind: 'create_schema' }
+  | { readonly kind: 'create_table'; readonly table: TableDef }
+  | { readonly kind: 'comment_on_table'; readonly table: string; readonly text: string }
+  | { readonly kind: 'add_column'; readonly table: string; readonly column: ColumnDef }
+  | { readonly kind: 'add_foreign_key'; readonly foreignKey: ForeignKeyDef }
+  | { readonly kind: 'add_check'; readonly check: CheckDef }
+  | { readonly kind: 'create_index'; readonly index: IndexDef }
+  | { readonly kind: 'analyze'; readonly table: string }
+  | { readonly kind: 'drop_table'; readonly table: string }
+  | { readonly kind: 'drop_column'; readonly table: string; readonly column: string }
+  | {
+      readonly kind: 'alter_column_type';
+      readonly table: string;
+      readonly column: string;
+      readonly pgType: string;
+    }
+  | {
+      readonly kind: 'set_nullable';
+      readonly table: string;
+      readonly column: string;
+      readonly nullable: boolean;
+    }
+  | { readonly kind: 'drop_constraint'; readonly table: string; readonly name: string }
+  | { readonly kind: 'drop_index'; readonly name: string };
+
+/**
+ * The SQL of one statement, without the trailing semicolon. Every identifier is quoted and
+ * every table schema-qualified with `target`.
+ *
+ * @example
+ * compileStatement({ kind: 'analyze', table: 'users' }, { kind: 'schema', name: 'app' })
+ * // 'analyze "app"."users"'
+ */
+export function compileStatement(statement: DdlStatement, target: SchemaTarget): string {
+  const t = (name: string) => qualified(target, name);
+  switch (statement.kind) {
+    case 'create_schema':
+      return `create schema if not exists ${schemaRef(target)}`;
+    case 'create_table': {
+      const { table } = statement;
+      const lines = table.columns.map((c) => `  ${columnSql(c)}`);
+      lines.push(
+        `  constraint ${quoteIdent(table.primaryKey.name)} primary key (${identList(table.primaryKey.columns)})`,
+      );
+      return `create table ${t(table.name)} (\n${lines.join(',\n')}\n)`;
+    }
+    case 'comment_on_table':
+      return `comment on table ${t(statement.table)} is ${quoteLiteral(statement.text)}`;
+    case 'add_column':
+      return `alter table ${t(statement.table)} add column ${columnSql(statement.column)}`;
+    case 'add_foreign_key': {
+      const fk = statement.foreignKey;
+      const onDelete = fk.onDelete === 'cascade' ? ' on delete cascade' : '';
+      return (
+        `alter table ${t(fk.table)} add constraint ${quoteIdent(fk.name)} foreign key (${identList(fk.columns)})` +
+        ` references ${t(fk.refTable)} (${identList(fk.refColumns)})${onDelete}`
+      );
+    }
+    case 'add_check':
+      return `alter table ${t(statement.check.table)} add constraint ${quoteIdent(statement.check.name)} check (${statement.check.expression})`;
+    case 'create_index': {
+      const { index } = statement;
+      const unique = index.unique ? 'unique ' : '';
+      const where = index.where === undefined ? '' : ` where ${index.where}`;
+      return `create ${unique}index ${quoteIdent(index.name)} on ${t(index.table)} using ${index.method} (${index.keys.map(keySql).join(', ')})${where}`;
+    }
+    case 'analyze':
+      return `analyze ${t(statement.table)}`;
+    case 'drop_table':
+      return `drop table ${t(statement.table)}`;
+    case 'drop_column':
+      return `alter table ${t(statement.table)} drop column ${quoteIdent(statement.column)}`;
+    case 'alter_column_type': {
+      const column = quoteIdent(statement.column);
+      return `alter table ${t(statement.table)} alter column ${column} type ${statement.pgType} using ${column}::${statement.pgType}`;
+    }
+    case 'set_nullable':
+      return `alter table ${t(statement.table)} alter column ${quoteIdent(statement.column)} ${statement.nullable ? 'drop' : 'set'} not null`;
+    case 'drop_constraint':
+      return `alter table ${t(statement.table)} drop constraint ${quoteIdent(statement.name)}`;
+    case 'drop_index':
+      return `drop index ${qualified(target, statement.name)}`;
+    default:
+      return assertNever(statement);
+  }
+}
+
+/**
+ * Statements as one SQL script, one statement per paragraph.
+ *
+ * @example
+ * renderSql(phases.beforeLoad, { kind: 'schema', name: 'public' })
+ */
+export function renderSql(statements: readonly DdlStatement[], target: SchemaTarget): string {
+  return statements.map((s) => `${compileStatement(s, target)};\n`).join('\n');
+}
+
+/** Whether a statement can lose data or break a running application. */
+export function isDestructive(statement: DdlStatement): boolean {
+  switch (statement.kind) {
+    case 'drop_table':
+    case 'drop_column':
+    case 'alter_column_type':
+    case 'drop_constraint':
+    case 'drop_index':
+      return true;
+    case 'set_nullable':
+      return !statement.nullable;
+    default:
+      return false;
+  }
+}
+
+function columnSql(column: ColumnDef): string {
+  // pgType comes from a validated plan (parsePgType accepts a closed set), so it is safe to inline.
+  return `${quoteIdent(column.name)} ${column.pgType}${column.nullable ? '' : ' not null'}`;
+}
+
+function keySql(key: IndexKey): string {
+  return key.kind === 'column' ? `${quoteIdent(key.column)}${key.descending ? ' desc' : ''}` : `(${key.sql})`;
+}
+
+function identList(names: readonly string[]): string {
+  return names.map(quoteIdent).join(', ');
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled DDL statement ${JSON.stringify(value)}`);
+}

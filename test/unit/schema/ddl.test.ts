@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { PlanInput } from '../../../src/mapping/model.js';
+import { parsePlan } from '../../../src/mapping/validate-plan.js';
+import { buildSchema } from '../../../src/schema/build-schema.js';
+import { loadOrder } from '../../../src/schema/load-order.js';
+import { ddlPhases } from '../../../src/schema/phases.js';
+import { bindSchema, quoteLiteral } from '../../../src/schema/sql-text.js';
+import { renderSql } from '../../../src/schema/statements.js';
+import { shopPlan } from './support/shop-plan.js';
+
+const app = { kind: 'schema', name: 'app' } as const;
+
+describe('DDL from a plan', () => {
+  it('gives byte-identical SQL for the same plan, built twice', () => {
+    const a = ddlPhases(buildSchema(parsePlan(shopPlan())));
+    const b = ddlPhases(buildSchema(parsePlan(shopPlan())));
+    expect(renderSql([...a.beforeLoad, ...a.afterLoad], app)).toBe(
+      renderSql([...b.beforeLoad, ...b.afterLoad], app),
+    );
+  });
+
+  it('keys child tables on the parent key plus the ordinal, with a cascading foreign key to the parent', () => {
+    const sql = renderSql(ddlPhases(buildSchema(parsePlan(shopPlan()))).beforeLoad, app);
+    expect(sql).toContain(
+      'constraint "users_addresses_lines_pkey" primary key ("parent_id", "parent_idx", "idx")',
+    );
+    expect(sql).toContain(
+      'foreign key ("parent_id", "parent_idx") references "app"."users_addresses" ("parent_id", "idx") on delete cascade',
+    );
+    expect(sql).toContain('constraint "users_settings_pkey" primary key ("parent_id", "key")');
+    expect(sql).toContain('"_extra" jsonb');
+    expect(sql).toContain('"owner_kind" = \'guest\' and "owner_ref" is not null');
+  });
+
+  it('creates reference foreign keys after the load and marks the ones that close a cycle', () => {
+    const model = buildSchema(parsePlan(shopPlan()));
+    const { beforeLoad, afterLoad } = ddlPhases(model);
+    expect(renderSql(beforeLoad, app)).not.toContain('favorite_order_fkey');
+    expect(renderSql(afterLoad, app)).toContain(
+      'alter table "app"."categories" add constraint "categories_parent_id_fkey" foreign key ("parent_id") references "app"."categories" ("id")',
+    );
+    expect(model.foreignKeys.filter((fk) => fk.breaksCycle).map((fk) => fk.name)).toEqual([
+      'users_favorite_order_fkey',
+      'orders_user_id_fkey',
+      'categories_parent_id_fkey',
+    ]);
+  });
+
+  it('quotes identifiers that contain quotes and keeps long generated names within 63 bytes', () => {
+    const long = 'a_very_long_collection_name_that_goes_on_and_on_for_quite_a_wh';
+    const plan: PlanInput = {
+      version: 1,
+      collections: [
+        {
+          name: long,
+          tables: [
+            {
+              name: long,
+              columns: [
+                { name: 'id', path: ['_id'], pgType: 'uuid', sourceType: 'objectId', nullable: false },
+                { name: 'we"ird', path: ['weird'], pgType: 'text', sourceType: 'string', nullable: true },
+              ],
+            },
+          ],
+          indexes: [{ name: 'we"ird_1_and_a_long_index_name', key: { weird: 1 } }],
+        },
+      ],
+    };
+    const model = buildSchema(parsePlan(plan));
+    const names = [model.tables[0]!.primaryKey.name, ...model.indexes.map((i) => i.name)];
+    for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+    expect(new Set(names).size).toBe(names.length);
+    expect(renderSql(ddlPhases(model).beforeLoad, app)).toContain('"we""ird" text');
+    expect(buildSchema(parsePlan(plan))).toEqual(model);
+  });
+
+  it('binds the schema placeholder but never inside a string literal', () => {
+    const literal = quoteLiteral('a :"schema" b');
+    const sql = bindSchema(`comment on table :"schema"."t" is ${literal}`, 'prod');
+    expect(sql).toBe(`comment on table "prod"."t" is ${literal}`);
+    expect(literal).not.toContain(':"schema"');
+  });
+});
+
+describe('load order', () => {
+  it('puts a referenced table before the table that references it when there is no cycle', () => {
+    const { order, cycleBreakers } = loadOrder(
+      ['items', 'orders', 'users'],
+      [
+        { from: 'items', to: 'orders', kind: 'reference' },
+        { from: 'orders', to: 'users', kind: 'reference' },
+      ],
+    );
+    expect(order).toEqual(['users', 'orders', 'items']);
+    expect(cycleBreakers.size).toBe(0);
+  });
+
+  it('breaks a self-reference and a two-table cycle, and still orders the rest by their edges', () => {
+    const { order, cycleBreakers } = loadOrder(
+      ['reviews', 'users', 'orders', 'categories'],
+      [
+        { from: 'users', to: 'orders', kind: 'reference' },
+        { from: 'orders', to: 'users', kind: 'reference' },
+        { from: 'categories', to: 'categories', kind: 'reference' },
+        { from: 'reviews', to: 'orders', kind: 'reference' },
+      ],
+    );
+    expect([...cycleBreakers].sort()).toEqual([0, 1, 2]);
+    expect(order.indexOf('reviews')).toBeGreaterThan(order.indexOf('orders'));
+    expect(order).toHaveLength(4);
+  });
+
+  it('never breaks a parent link: a child always follows its parent', () => {
+    const { order, cycleBreakers } = loadOrder(
+      ['a', 'a_children', 'b'],
+      [
+        { from: 'a_children', to: 'a', kind: 'parent' },
+        { from: 'a', to: 'b', kind: 'reference' },
+        { from: 'b', to: 'a_children', kind: 'reference' },
+      ],
+    );
+    expect(cycleBreakers.has(0)).toBe(false);
+    expect(order.indexOf('a_children')).toBeGreaterThan(order.indexOf('a'));
+  });
+});
