@@ -1,0 +1,43 @@
+/**
+ * The schema step's public surface: DDL from a plan, index translation, load order,
+ * migrations and drift. (Meant to be re-exported from src/index.ts.)
+ *
+ * @example
+ * import { buildSchema, ddlPhases, renderSql } from './schema/index.js';
+ * const { beforeLoad } = ddlPhases(buildSchema(plan));
+ * await client.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
+ */
+export {
+  type AppliedMigration,
+  type ApplyOptions,
+  appliedMigrations,
+  applyMigrations,
+} from './apply-migrations.js';
+export { buildSchema } from './build-schema.js';
+export { diffSchemas, type SchemaDiff } from './diff.js';
+export { checkDrift, type Drift, type DriftInputs } from './drift.js';
+export { type TranslatedIndexes, translateIndexes } from './index-translation.js';
+export { type DependencyEdge, type LoadOrder, loadOrder } from './load-order.js';
+export {
+  checksum,
+  type MigrationFile,
+  type MigrationPhase,
+  readMigrationFiles,
+  readSnapshot,
+  writeMigrations,
+} from './migration-files.js';
+export { type DdlPhases, ddlPhases } from './phases.js';
+export type {
+  CheckDef,
+  ColumnDef,
+  ForeignKeyDef,
+  IndexDef,
+  IndexKey,
+  SchemaModel,
+  SchemaWarning,
+  TableDef,
+  TtlRule,
+} from './schema-model.js';
+export { mappingFromConfig, type SchemaPlanReport, schemaPlanReport, targetSchemas } from './schema-plan.js';
+export { bindSchema, SCHEMA_PLACEHOLDER, type SchemaTarget } from './sql-text.js';
+export { compileStatement, type DdlStatement, isDestructive, renderSql } from './statements.js';

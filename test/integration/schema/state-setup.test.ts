@@ -1,0 +1,66 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePlan } from '../../../src/mapping/validate-plan.js';
+import { applyMigrations } from '../../../src/schema/apply-migrations.js';
+import { buildSchema } from '../../../src/schema/build-schema.js';
+import { readMigrationFiles, writeMigrations } from '../../../src/schema/migration-files.js';
+import { connectPostgres } from '../../../src/target/connect.js';
+import { ensureFerryState, STATE_MIGRATIONS } from '../../../src/target/ferry-state.js';
+import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { shopPlan } from '../../unit/schema/support/shop-plan.js';
+
+describe.skipIf(!postgresUrl())('Ferry state setup and the migration runner under concurrency', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let a: pg.Pool;
+  let b: pg.Pool;
+  let dir: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('schema_state');
+    a = await connectPostgres(db.url);
+    b = await connectPostgres(db.url);
+    dir = await mkdtemp(path.join(tmpdir(), 'ferry-state-'));
+  });
+  afterAll(async () => {
+    await a?.end();
+    await b?.end();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sets up schema ferry once when two connections run setup at the same moment', async () => {
+    const [first, second] = await Promise.all([ensureFerryState(a), ensureFerryState(b)]);
+    expect([first, second].map((v) => v.length).sort()).toEqual([0, STATE_MIGRATIONS.length]);
+    const { rows } = await a.query<{ n: number }>('select count(*)::int as n from ferry.state_migrations');
+    expect(rows[0]!.n).toBe(STATE_MIGRATIONS.length);
+    expect(await ensureFerryState(a)).toEqual([]);
+  });
+
+  it('stops before the after-load file when asked, for a backfill to run in between', async () => {
+    await writeMigrations(dir, buildSchema(parsePlan(shopPlan())));
+    const files = await readMigrationFiles(dir);
+    expect(files.map((f) => f.phase)).toEqual(['before-load', 'after-load']);
+    const applied = await applyMigrations(a, files, ['staged'], { until: 'before-load' });
+    expect(applied.get('staged')).toEqual([1]);
+    const { rows } = await a.query<{ n: number }>(
+      `select count(*)::int as n from pg_constraint where contype = 'f' and connamespace = 'staged'::regnamespace`,
+    );
+    expect(rows[0]!.n).toBe(3);
+  });
+
+  it('applies each file once when two processes apply to the same schema at the same moment', async () => {
+    const files = await readMigrationFiles(dir);
+    const [first, second] = await Promise.all([
+      applyMigrations(a, files, ['shared']),
+      applyMigrations(b, files, ['shared']),
+    ]);
+    expect([...(first.get('shared') ?? []), ...(second.get('shared') ?? [])].sort()).toEqual([1, 2]);
+    const { rows } = await a.query<{ version: number }>(
+      `select version from ferry.migrations where schema = 'shared' order by version`,
+    );
+    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,55 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parsePlan } from '../../../src/mapping/validate-plan.js';
+import { buildSchema } from '../../../src/schema/build-schema.js';
+import { diffSchemas } from '../../../src/schema/diff.js';
+import { writeMigrations } from '../../../src/schema/migration-files.js';
+import { shopPlan } from './support/shop-plan.js';
+
+const base = () => buildSchema(parsePlan(shopPlan([{ name: 'email_1', key: { email: 1 } }])));
+
+describe('schema diff', () => {
+  it('finds nothing between a plan and itself', () => {
+    expect(diffSchemas(base(), base())).toEqual({ beforeLoad: [], afterLoad: [], destructive: [] });
+  });
+
+  it('adds a new index after the load and calls a changed index destructive', () => {
+    const changed = buildSchema(parsePlan(shopPlan([{ name: 'email_1', key: { email: 1 }, unique: true }])));
+    const diff = diffSchemas(base(), changed);
+    expect(diff.beforeLoad).toEqual([{ kind: 'drop_index', name: 'users_email_1' }]);
+    expect(diff.afterLoad).toEqual([{ kind: 'create_index', index: changed.indexes[0] }]);
+    expect(diff.destructive).toEqual(['drop or replace index users_email_1']);
+  });
+
+  it('creates a whole new collection with its tables and keys, and nothing destructive', () => {
+    const plan = shopPlan([{ name: 'email_1', key: { email: 1 } }]);
+    const smaller = { ...plan, collections: plan.collections.filter((c) => c.name !== 'categories') };
+    const diff = diffSchemas(buildSchema(parsePlan(smaller)), base());
+    expect(diff.beforeLoad.map((s) => s.kind)).toEqual(['create_table', 'comment_on_table']);
+    expect(diff.afterLoad.map((s) => s.kind)).toEqual(['add_foreign_key']);
+    expect(diff.destructive).toEqual([]);
+  });
+});
+
+describe('migration files', () => {
+  it('are byte-identical when written twice from the same plan', async () => {
+    const [one, two] = [
+      await mkdtemp(path.join(tmpdir(), 'ferry-m-')),
+      await mkdtemp(path.join(tmpdir(), 'ferry-m-')),
+    ];
+    try {
+      const a = await writeMigrations(one, base());
+      const b = await writeMigrations(two, base());
+      expect(a.written.map((f) => f.checksum)).toEqual(b.written.map((f) => f.checksum));
+      expect(await readFile(path.join(one, 'ferry-snapshot.json'), 'utf8')).toBe(
+        await readFile(path.join(two, 'ferry-snapshot.json'), 'utf8'),
+      );
+      expect((await writeMigrations(one, base())).written).toEqual([]);
+    } finally {
+      await rm(one, { recursive: true, force: true });
+      await rm(two, { recursive: true, force: true });
+    }
+  });
+});
