@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { Document } from 'bson';
 import { FerryError } from '../../core/errors.js';
 import { openInput } from '../files/open-input.js';
+import { readAllSequential } from '../read-all-sequential.js';
 import type {
   CollectionInfo,
   ReadOptions,
@@ -123,20 +124,13 @@ class EjsonSource implements Source {
   async *readAll(
     options: ReadOptions & { readonly only?: readonly string[] } = {},
   ): AsyncGenerator<SourceBatch> {
-    const names = this.files
-      .map((f) => f.name)
-      .filter((name) => !options.only || options.only.includes(name));
     for (const name of options.only ?? []) fileOf(this.files, name, this.location);
-    if (options.after && names.length !== 1) {
-      // A file position means nothing without its file; resume one collection at a time.
-      throw new FerryError('readAll can resume only one collection at a time', {
-        code: 'SOURCE_RESUME_NEEDS_COLLECTION',
-        category: 'usage',
-        where: { file: this.location },
-        hint: 'pass `only: [collection]` with `after`, or call read(collection, { after })',
-      });
-    }
-    for (const name of names) yield* this.read(name, options);
+    yield* readAllSequential(
+      this,
+      this.files.map((f) => f.name),
+      options,
+      this.location,
+    );
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { Document } from 'bson';
 import { FerryError } from '../../core/errors.js';
 import { findCollectionFiles } from '../ejson/collection-files.js';
+import { readAllSequential } from '../read-all-sequential.js';
 import type { CollectionInfo, ReadOptions, Source, SourceBatch, SourceReject } from '../types.js';
 import { parseJsonPointer, resolveJsonPointer } from './json-pointer.js';
 import {
@@ -119,18 +120,12 @@ class JsonSource implements Source {
     options: ReadOptions & { readonly only?: readonly string[] } = {},
   ): AsyncGenerator<SourceBatch> {
     for (const name of options.only ?? []) this.find(name);
-    const names = this.collections
-      .map((c) => c.name)
-      .filter((n) => !options.only || options.only.includes(n));
-    if (options.after && names.length !== 1) {
-      throw new FerryError('readAll can resume only one collection at a time', {
-        code: 'SOURCE_RESUME_NEEDS_COLLECTION',
-        category: 'usage',
-        where: { file: this.location },
-        hint: 'pass `only: [collection]` with `after`, or call read(collection, { after })',
-      });
-    }
-    for (const name of names) yield* this.read(name, options);
+    yield* readAllSequential(
+      this,
+      this.collections.map((c) => c.name),
+      options,
+      this.location,
+    );
   }
 
   async close(): Promise<void> {
