@@ -59,6 +59,27 @@ export { toDoc } from './mapping/to-doc.js';
 export { type MappingOptions, type ToRowsResult, toRows } from './mapping/to-rows.js';
 export { defineTransforms, type Transform, type TransformRegistry } from './mapping/transforms.js';
 export { checkPlan, type PlanProblem, parsePlan } from './mapping/validate-plan.js';
+// Schema: DDL as data, index translation, load order, migrations and drift.
+export {
+  appliedMigrations,
+  applyMigrations,
+  buildSchema,
+  checkDrift,
+  type DdlPhases,
+  type DdlStatement,
+  type Drift,
+  ddlPhases,
+  diffSchemas,
+  loadOrder,
+  type MigrationFile,
+  readMigrationFiles,
+  renderSql,
+  type SchemaModel,
+  type SchemaWarning,
+  type TtlRule,
+  translateIndexes,
+  writeMigrations,
+} from './schema/index.js';
 export { openArchiveSource } from './sources/archive/archive-source.js';
 export { type WriteArchiveOptions, writeArchive } from './sources/archive/write-archive.js';
 export { detectSourceKind } from './sources/detect.js';
