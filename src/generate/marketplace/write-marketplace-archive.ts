@@ -1,0 +1,38 @@
+import { type WriteArchiveOptions, writeArchive } from '../../sources/archive/write-archive.js';
+import type { WrittenCollection } from '../../sources/dump/write-dump-directory.js';
+import { generateMarketplace, type MarketplaceOptions } from './generate-marketplace.js';
+
+/** The database name the marketplace archive restores into. */
+export const MARKETPLACE_DB = 'marketplace';
+
+export interface MarketplaceArchiveOptions extends MarketplaceOptions {
+  /** Gzip the archive, like `mongodump --archive --gzip`. */
+  readonly gzip?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Generate the marketplace and write it as a mongodump archive (database `marketplace`)
+ * with our own streaming writer: collections interleave in the archive as they do in a real
+ * `mongodump --archive`, and memory stays flat whatever the scale. Returns the documents and
+ * BSON bytes written per collection.
+ *
+ * @example
+ * const written = await writeMarketplaceArchive('demo.archive.gz', { seed: 1, scale: 100_000, gzip: true });
+ * // mongorestore --archive=demo.archive.gz --gzip, or: ferry migrate demo.archive.gz
+ */
+export async function writeMarketplaceArchive(
+  file: string,
+  options: MarketplaceArchiveOptions,
+): Promise<WrittenCollection[]> {
+  const collections = generateMarketplace(options).map((c) => ({
+    name: c.name,
+    indexes: c.indexes,
+    docs: c.docs(),
+  }));
+  const writeOptions: WriteArchiveOptions = {
+    ...(options.gzip !== undefined && { gzip: options.gzip }),
+    ...(options.signal && { signal: options.signal }),
+  };
+  return writeArchive(file, MARKETPLACE_DB, collections, writeOptions);
+}
