@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { FerryError } from '../core/errors.js';
+import type { Queryable, Transactional } from './target-database.js';
 
 /**
  * One step of the state Ferry keeps in schema `ferry` (DESIGN.md "State that Ferry keeps in
@@ -33,6 +34,77 @@ export const STATE_MIGRATIONS: readonly StateMigration[] = Object.freeze([
   primary key (schema, version)
 )`,
   },
+  // Backfill state (src/load). One statement per step: PGlite's parameterless query runs one.
+  {
+    version: 2,
+    name: 'runs',
+    sql: `create table ferry.runs (
+  id bigint generated always as identity primary key,
+  command text not null,
+  options jsonb not null default '{}',
+  status text not null default 'running' check (status in ('running', 'succeeded', 'failed', 'aborted')),
+  started_at timestamptz not null default now(),
+  finished_at timestamptz
+)`,
+  },
+  {
+    version: 3,
+    name: 'checkpoints',
+    sql: `create table ferry.checkpoints (
+  schema text not null,
+  collection text not null,
+  position jsonb,
+  read bigint not null default 0,
+  migrated bigint not null default 0,
+  rejected bigint not null default 0,
+  complete boolean not null default false,
+  run_id bigint references ferry.runs (id),
+  updated_at timestamptz not null default now(),
+  primary key (schema, collection),
+  check (migrated + rejected = read)
+)`,
+  },
+  {
+    version: 4,
+    name: 'rejects',
+    sql: `create table ferry.rejects (
+  id bigint generated always as identity primary key,
+  run_id bigint references ferry.runs (id),
+  schema text not null,
+  collection text not null,
+  doc_id text,
+  raw text not null,
+  raw_encoding text not null check (raw_encoding in ('ejson', 'text', 'base64')),
+  stage text not null check (stage in ('read', 'transform', 'load')),
+  code text not null,
+  reason text not null,
+  path text,
+  created_at timestamptz not null default now(),
+  resolved_at timestamptz
+)`,
+  },
+  {
+    version: 5,
+    name: 'open rejects index',
+    sql: 'create index rejects_open on ferry.rejects (schema, collection, id) where resolved_at is null',
+  },
+  // Verification runs (src/verify): per-collection results land as each collection finishes,
+  // so `ferry verify --resume` skips them and `ferry status` shows the last verdict.
+  {
+    version: 6,
+    name: 'verify runs',
+    sql: `create table ferry.verify_runs (
+  id bigint generated always as identity primary key,
+  schema text not null,
+  level text not null check (level in ('count', 'deep', 'sample')),
+  options jsonb not null default '{}',
+  started_at timestamptz not null default now(),
+  finished_at timestamptz,
+  results jsonb not null default '{}',
+  summary jsonb,
+  ok boolean
+)`,
+  },
 ]);
 
 /**
@@ -46,51 +118,63 @@ const LOCK_KEY: readonly [number, number] = [0x66657272, 0x73746174];
  * several processes at once: everything runs in one transaction that first takes a
  * transaction-scoped advisory lock, so a second caller waits, then finds the work done.
  * (`create … if not exists` alone is not enough: two concurrent `create schema if not exists`
- * can still fail with a unique violation on the catalog.)
+ * can still fail with a unique violation on the catalog.) Takes a `TargetDatabase` (both
+ * PostgreSQL and PGlite) or, for older callers, a `pg.Pool`.
  *
  * @example
- * const pool = await connectPostgres(url);
- * await ensureFerryState(pool);   // returns the versions it applied, [] when up to date
+ * const db = await openTarget(url);
+ * await ensureFerryState(db);   // returns the versions it applied, [] when up to date
  */
 export async function ensureFerryState(
-  pool: pg.Pool,
+  db: pg.Pool | Transactional,
   migrations: readonly StateMigration[] = STATE_MIGRATIONS,
 ): Promise<readonly number[]> {
-  const client = await pool.connect();
   try {
-    await client.query('begin');
-    await client.query('select pg_advisory_xact_lock($1, $2)', [LOCK_KEY[0], LOCK_KEY[1]]);
-    await client.query('create schema if not exists ferry');
-    await client.query(
-      `create table if not exists ferry.state_migrations (
-         version integer primary key,
-         name text not null,
-         applied_at timestamptz not null default now()
-       )`,
-    );
-    const { rows } = await client.query<{ version: number }>('select version from ferry.state_migrations');
-    const done = new Set(rows.map((r) => r.version));
-    const applied: number[] = [];
-    for (const step of [...migrations].sort((a, b) => a.version - b.version)) {
-      if (done.has(step.version)) continue;
-      await client.query(step.sql);
-      await client.query('insert into ferry.state_migrations (version, name) values ($1, $2)', [
-        step.version,
-        step.name,
-      ]);
-      applied.push(step.version);
+    if ('transaction' in db) return await db.transaction((tx) => applySteps(tx, migrations));
+    const client = await db.connect();
+    try {
+      await client.query('begin');
+      const applied = await applySteps(client, migrations);
+      await client.query('commit');
+      return applied;
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
     }
-    await client.query('commit');
-    return applied;
   } catch (cause) {
-    await client.query('rollback').catch(() => {});
     throw new FerryError(`cannot set up Ferry's state schema "ferry": ${(cause as Error).message}`, {
       code: 'STATE_SETUP_FAILED',
       category: 'environment',
       cause,
       hint: 'the target user needs CREATE on the database; check permissions',
     });
-  } finally {
-    client.release();
   }
+}
+
+/** The body of the setup transaction; `tx` is inside BEGIN. */
+async function applySteps(tx: Queryable, migrations: readonly StateMigration[]): Promise<readonly number[]> {
+  await tx.query('select pg_advisory_xact_lock($1, $2)', [LOCK_KEY[0], LOCK_KEY[1]]);
+  await tx.query('create schema if not exists ferry');
+  await tx.query(
+    `create table if not exists ferry.state_migrations (
+       version integer primary key,
+       name text not null,
+       applied_at timestamptz not null default now()
+     )`,
+  );
+  const { rows } = await tx.query<{ version: number }>('select version from ferry.state_migrations');
+  const done = new Set(rows.map((r) => r.version));
+  const applied: number[] = [];
+  for (const step of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(step.version)) continue;
+    await tx.query(step.sql);
+    await tx.query('insert into ferry.state_migrations (version, name) values ($1, $2)', [
+      step.version,
+      step.name,
+    ]);
+    applied.push(step.version);
+  }
+  return applied;
 }

@@ -1,0 +1,97 @@
+import type { Plan } from '../mapping/model.js';
+import type { TransformRegistry } from '../mapping/transforms.js';
+import type { Source } from '../sources/types.js';
+import type { TargetDatabase } from '../target/target-database.js';
+import type { CollectionPhase } from './collection-phase.js';
+import type { RejectStage } from './reject-record.js';
+import type { AfterLoadProblem } from './schema-setup.js';
+
+/**
+ * Options of `backfill`. Only `source`, `plan` and (unless `dryRun`) `target` are required.
+ *
+ * @example
+ * const summary = await backfill({ source, target, plan, schemas: ['app'], batchSize: 1000 });
+ */
+export interface BackfillOptions {
+  readonly source: Source;
+  /** Where to load; not touched (nor needed) with `dryRun`. */
+  readonly target?: TargetDatabase;
+  readonly plan: Plan;
+  readonly transforms?: TransformRegistry;
+  /** Target schemas, each getting the same data (default `['public']`). */
+  readonly schemas?: readonly string[];
+  /** Load only these collections of the plan (default all). */
+  readonly only?: readonly string[];
+  /** Documents per chunk; a chunk is one transaction per schema (default 1000). */
+  readonly batchSize?: number;
+  /** Collections loaded at once, each on its own connection (default 1). */
+  readonly parallel?: number;
+  /** Stop (and report a problem) once more documents than this were rejected in this run. */
+  readonly maxRejects?: number;
+  /** Empty the tables, checkpoints and rejects of the collections first, then load all. */
+  readonly force?: boolean;
+  /** Read and transform everything, count and collect rejects, write nothing anywhere. */
+  readonly dryRun?: boolean;
+  /** What to record in `ferry.runs` (default `backfill`). */
+  readonly command?: string;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: BackfillProgress) => void;
+}
+
+/** Reported after every committed chunk (and once when a collection ends). */
+export interface BackfillProgress {
+  readonly collection: string;
+  readonly phase: CollectionPhase;
+  /** Documents read so far, counting earlier runs (the checkpoint). */
+  readonly read: number;
+  readonly migrated: number;
+  readonly rejected: number;
+  /** The source's estimate of the collection's size, when it has one. */
+  readonly total?: number;
+}
+
+/** A reject as summaries show it (the document itself stays in `ferry.rejects`). */
+export interface RejectSample {
+  readonly id: string | null;
+  readonly stage: RejectStage;
+  readonly code: string;
+  readonly reason: string;
+}
+
+/** One collection in one target schema at the end of a run. */
+export interface CollectionSummary {
+  readonly collection: string;
+  readonly schema: string;
+  readonly phase: CollectionPhase;
+  /** Totals over every run (the checkpoint): `migrated + rejected = read` always. */
+  readonly read: number;
+  readonly migrated: number;
+  readonly rejected: number;
+  /** This run alone. */
+  readonly run: { readonly read: number; readonly migrated: number; readonly rejected: number };
+  /** Rows written in this run, per table (root and child tables). */
+  readonly rows: Readonly<Record<string, number>>;
+  readonly durationMs: number;
+  readonly docsPerSecond: number;
+  /** Up to 20 of this run's rejects. */
+  readonly rejectSamples: readonly RejectSample[];
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/** What `backfill` returns, and what `ferry backfill --json` prints. */
+export interface BackfillSummary {
+  readonly runId: number | undefined;
+  readonly dryRun: boolean;
+  readonly schemas: readonly string[];
+  readonly collections: readonly CollectionSummary[];
+  /** Source collections the plan does not map: not loaded, said out loud. */
+  readonly unmapped: readonly string[];
+  readonly afterLoad: { readonly ran: readonly string[]; readonly problems: readonly AfterLoadProblem[] };
+  /** More documents were rejected than `maxRejects` allowed; the run stopped. */
+  readonly rejectsOverLimit: boolean;
+  /** Nothing was written to any table (a re-run with nothing new). */
+  readonly wroteNothing: boolean;
+  /** True when every collection ended `done` or `up-to-date` and nothing after the load failed. */
+  readonly ok: boolean;
+  readonly durationMs: number;
+}

@@ -1,0 +1,220 @@
+import { ObjectId } from 'bson';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backfill } from '../../../src/load/backfill.js';
+import { prepareSchema } from '../../../src/load/schema-setup.js';
+import { openSource } from '../../../src/sources/open.js';
+import { openTarget } from '../../../src/target/open-target.js';
+import type { TargetDatabase } from '../../../src/target/target-database.js';
+import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { customers, dumpSchema, orders, plan, sql, writeSource } from './support.js';
+
+const available = postgresUrl() !== undefined;
+
+describe.skipIf(!available)('backfill into PostgreSQL', () => {
+  let url: string;
+  let drop: () => Promise<void>;
+  let db: TargetDatabase;
+
+  beforeAll(async () => {
+    ({ url, drop } = await createTestDatabase('load_backfill'));
+    db = await openTarget(url);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await drop?.();
+  });
+
+  async function run(dir: string, options: Partial<Parameters<typeof backfill>[0]> = {}) {
+    const source = await openSource(dir);
+    try {
+      return await backfill({ source, target: db, plan, batchSize: 50, ...options });
+    } finally {
+      await source.close();
+    }
+  }
+
+  it('loads every document into root and child tables and the counts add up', async () => {
+    const dir = await writeSource({ customers: customers(10), orders: orders(333) });
+    const summary = await run(dir, { schemas: ['first'] });
+    expect(summary.ok).toBe(true);
+    const byName = Object.fromEntries(summary.collections.map((c) => [c.collection, c]));
+    expect(byName.orders).toMatchObject({ phase: 'done', read: 333, migrated: 333, rejected: 0 });
+    expect(byName.customers).toMatchObject({ phase: 'done', read: 10, migrated: 10, rejected: 0 });
+    const items = orders(333).reduce((n, d) => n + (d.items as unknown[]).length, 0);
+    expect(byName.orders?.rows).toEqual({ orders: 333, orders_items: items });
+    const [counts] = await sql<{ o: string; i: string }>(
+      url,
+      'select (select count(*) from first.orders) as o, (select count(*) from first.orders_items) as i',
+    );
+    expect(counts).toEqual({ o: '333', i: String(items) });
+    const [checkpoint] = await sql(
+      url,
+      `select read, migrated, rejected, complete from ferry.checkpoints where schema = 'first' and collection = 'orders'`,
+    );
+    expect(checkpoint).toEqual({ read: '333', migrated: '333', rejected: '0', complete: true });
+  });
+
+  it('writes nothing on a second run with no changes, and says so', async () => {
+    const dir = await writeSource({ customers: customers(10), orders: orders(120) });
+    await run(dir, { schemas: ['again'] });
+    const before = await dumpSchema(url, 'again');
+    const second = await run(dir, { schemas: ['again'] });
+    expect(second.wroteNothing).toBe(true);
+    expect(second.collections.every((c) => c.phase === 'up-to-date')).toBe(true);
+    expect(await dumpSchema(url, 'again')).toEqual(before);
+  });
+
+  it('re-loads into tables that already hold the rows through staging, writing no row twice', async () => {
+    const dir = await writeSource({ customers: customers(10), orders: orders(120) });
+    await run(dir, { schemas: ['rerun'] });
+    const before = await dumpSchema(url, 'rerun');
+    // Forget the checkpoints: the rows are there, but Ferry no longer knows how far it got.
+    await sql(url, `delete from ferry.checkpoints where schema = 'rerun'`);
+    const again = await run(dir, { schemas: ['rerun'] });
+    expect(again.collections.find((c) => c.collection === 'orders')).toMatchObject({
+      phase: 'done',
+      read: 120,
+      migrated: 120,
+      rows: { orders: 0, orders_items: 0 },
+    });
+    expect(again.wroteNothing).toBe(true);
+    expect(await dumpSchema(url, 'rerun')).toEqual(before);
+  });
+
+  it('rejects the one document that breaks a constraint at load time and loads the rest of its chunk', async () => {
+    const docs = orders(200);
+    docs[77] = { ...docs[77], qty: -5 } as (typeof docs)[number];
+    const dir = await writeSource({ customers: customers(10), orders: docs });
+    await prepareSchema(db, plan, 'checked', ['orders', 'customers']);
+    await sql(url, 'alter table checked.orders add constraint qty_not_negative check (qty >= 0)');
+    const summary = await run(dir, { schemas: ['checked'], batchSize: 100, only: ['orders'] });
+    const result = summary.collections[0]!;
+    expect(result).toMatchObject({ phase: 'done', read: 200, migrated: 199, rejected: 1 });
+    expect(result.rejectSamples).toHaveLength(1);
+    expect(result.rejectSamples[0]).toMatchObject({ stage: 'load', code: 'LOAD_CONSTRAINT_VIOLATION' });
+    expect(result.rejectSamples[0]!.reason).toContain('qty_not_negative');
+    const [row] = await sql<{ n: string }>(url, 'select count(*) as n from checked.orders');
+    expect(row?.n).toBe('199');
+    const rejects = await sql<{ doc_id: string; stage: string; raw: string; raw_encoding: string }>(
+      url,
+      `select doc_id, stage, raw, raw_encoding from ferry.rejects where schema = 'checked'`,
+    );
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]!.doc_id).toBe(JSON.stringify({ $oid: (docs[77]!._id as ObjectId).toHexString() }));
+    expect(rejects[0]!.raw).toContain('"qty":{"$numberInt":"-5"}');
+  });
+
+  it('rejects documents the mapping cannot store with stage transform and keeps the raw document', async () => {
+    const docs = orders(30);
+    docs[3] = { ...docs[3], note: 'nul\u0000inside' } as (typeof docs)[number];
+    const dir = await writeSource({ customers: customers(10), orders: docs });
+    const summary = await run(dir, { schemas: ['transformed'], only: ['orders'] });
+    expect(summary.collections[0]).toMatchObject({ read: 30, migrated: 29, rejected: 1 });
+    const [reject] = await sql<{ stage: string; code: string; path: string }>(
+      url,
+      `select stage, code, path from ferry.rejects where schema = 'transformed'`,
+    );
+    expect(reject).toEqual({ stage: 'transform', code: 'STRING_CONTAINS_NUL', path: 'note' });
+  });
+
+  it('loads the same data into two schemas in one run', async () => {
+    const dir = await writeSource({ customers: customers(10), orders: orders(90) });
+    const summary = await run(dir, { schemas: ['one', 'two'] });
+    expect(summary.collections.map((c) => `${c.collection}@${c.schema}:${c.migrated}`)).toEqual([
+      'customers@one:10',
+      'customers@two:10',
+      'orders@one:90',
+      'orders@two:90',
+    ]);
+    expect(await dumpSchema(url, 'one')).toEqual(await dumpSchema(url, 'two'));
+  });
+
+  it('creates the reference foreign keys and secondary indexes after the load', async () => {
+    const withRefs = structuredClone(plan) as unknown as {
+      collections: { tables: { columns: Record<string, unknown>[] }[] }[];
+    };
+    const dir = await writeSource({ customers: customers(10), orders: orders(40) });
+    const refPlan = (await import('../../../src/mapping/validate-plan.js')).parsePlan({
+      ...withRefs,
+      collections: withRefs.collections.map((c, i) =>
+        i === 1
+          ? {
+              ...c,
+              indexes: [{ name: 'note_1', key: { note: 1 } }],
+              tables: c.tables.map((t, j) =>
+                j === 0
+                  ? {
+                      ...t,
+                      columns: t.columns.map((col) =>
+                        col.name === 'customer'
+                          ? { ...col, references: { table: 'customers', column: 'id' } }
+                          : col,
+                      ),
+                    }
+                  : t,
+              ),
+            }
+          : c,
+      ),
+    });
+    const source = await openSource(dir);
+    const summary = await backfill({ source, target: db, plan: refPlan, schemas: ['refs'] });
+    await source.close();
+    expect(summary.afterLoad.problems).toEqual([]);
+    const constraints = await sql<{ conname: string }>(
+      url,
+      `select conname from pg_constraint c join pg_namespace n on n.oid = c.connamespace where n.nspname = 'refs' and contype = 'f' order by 1`,
+    );
+    expect(constraints.map((c) => c.conname)).toEqual(['orders_customer_fkey', 'orders_items_parent_fkey']);
+    const indexes = await sql<{ indexname: string }>(
+      url,
+      `select indexname from pg_indexes where schemaname = 'refs' and indexname not like '%pkey'`,
+    );
+    expect(indexes).toHaveLength(1);
+  });
+
+  it('truncates and reloads with force', async () => {
+    const dir = await writeSource({ customers: customers(10), orders: orders(50) });
+    await run(dir, { schemas: ['forced'] });
+    await sql(
+      url,
+      `insert into forced.customers (id, name) values ('00000000-0000-0000-0000-000000000001', 'stray')`,
+    );
+    const summary = await run(dir, { schemas: ['forced'], force: true });
+    expect(summary.collections.find((c) => c.collection === 'customers')).toMatchObject({
+      read: 10,
+      migrated: 10,
+      rows: { customers: 10 },
+    });
+    const [row] = await sql<{ n: string }>(url, 'select count(*) as n from forced.customers');
+    expect(row?.n).toBe('10');
+  });
+
+  it('stops and reports when more documents are rejected than --max-rejects allows', async () => {
+    const docs = orders(300).map((d, i) => (i % 10 === 0 ? { ...d, note: 'bad\u0000' } : d));
+    const dir = await writeSource({ customers: customers(10), orders: docs });
+    const summary = await run(dir, { schemas: ['limited'], only: ['orders'], maxRejects: 5 });
+    expect(summary.rejectsOverLimit).toBe(true);
+    expect(summary.ok).toBe(false);
+    const orderSummary = summary.collections[0]!;
+    expect(orderSummary.phase).toBe('stopped');
+    expect(orderSummary.migrated + orderSummary.rejected).toBe(orderSummary.read);
+    expect(orderSummary.read).toBeLessThan(300);
+  });
+});
+
+describe('backfill --dry-run', () => {
+  it('transforms everything, reports counts and rejects, and needs no database', async () => {
+    const docs = orders(60);
+    docs[5] = { ...docs[5], note: 'x\u0000' } as (typeof docs)[number];
+    docs[6] = { _id: new ObjectId(), note: 'no problem' };
+    const dir = await writeSource({ customers: customers(3), orders: docs });
+    const source = await openSource(dir);
+    const summary = await backfill({ source, plan, dryRun: true, schemas: ['app'] });
+    await source.close();
+    const o = summary.collections.find((c) => c.collection === 'orders')!;
+    expect(o).toMatchObject({ phase: 'dry-run', read: 60, migrated: 59, rejected: 1 });
+    expect(o.rejectSamples[0]).toMatchObject({ stage: 'transform', code: 'STRING_CONTAINS_NUL' });
+    expect(summary.runId).toBeUndefined();
+  });
+});
