@@ -37,14 +37,4 @@ export const configSchema = z
 export type FerryConfig = z.input<typeof configSchema>;
 export type ValidConfig = z.output<typeof configSchema>;
 
-/**
- * Identity function that gives `ferry.config.ts` its types.
- *
- * @example
- * // ferry.config.ts
- * import { defineConfig } from 'ferry';
- * export default defineConfig({ source: 'mongodb://localhost/shop', schemas: ['public'] });
- */
-export function defineConfig(config: FerryConfig): FerryConfig {
-  return config;
-}
+export { defineConfig } from './define-config.js';
