@@ -1,0 +1,95 @@
+/**
+ * The inference report: why the proposed mapping looks the way it does. Every column, child
+ * table and `_extra` spill has a decision with its evidence; everything a reviewer should look
+ * at twice (a type conflict, a map, a rare field, a polymorphic reference) is also a warning.
+ * Data only, so `--json` prints it as is and the terminal view is a rendering of it.
+ */
+
+/** Which rule of DESIGN.md "Mapping rules" produced a decision. */
+export type DecisionRule =
+  | 'id'
+  | 'scalar'
+  | 'reference'
+  | 'polymorphic'
+  | 'flatten'
+  | 'geojson'
+  | 'array-column'
+  | 'array-child'
+  | 'array-jsonb'
+  | 'map-child'
+  | 'map-jsonb'
+  | 'conflict-jsonb'
+  | 'extra';
+
+/** One decision: a field (or a container of fields) and where it goes. */
+export interface Decision {
+  /** The table the decision places something in. */
+  readonly table: string;
+  /** The column (or child table, for `array-child`/`map-child`); absent when it goes to `_extra`. */
+  readonly column?: string;
+  /** The source path, dotted as the statistics print it (`items.[].price`). */
+  readonly path: string;
+  readonly rule: DecisionRule;
+  readonly pgType?: string;
+  readonly nullable?: boolean;
+  /** What was seen: `5000/5000 present; decimal, max precision 6, max scale 2`. */
+  readonly evidence: string;
+  /** Why this choice. */
+  readonly reason: string;
+}
+
+/** Things a reviewer should look at. Codes are stable; messages are for people. */
+export type WarningCode =
+  | 'TYPE_CONFLICT'
+  | 'MAP_SHAPED'
+  | 'RARE_FIELD'
+  | 'POLYMORPHIC_REFERENCE'
+  | 'AMBIGUOUS_REFERENCE'
+  | 'WEAK_REFERENCE'
+  | 'SPILLED_TO_EXTRA'
+  | 'DATES_OUT_OF_RANGE'
+  | 'STRINGS_WITH_NUL'
+  | 'DOCUMENTS_ARE_MAPS'
+  | 'SAMPLED'
+  | 'SOURCE_REJECTS';
+
+export interface ReportWarning {
+  readonly code: WarningCode;
+  readonly collection: string;
+  readonly path?: string;
+  readonly message: string;
+}
+
+/** A proposed table in a few words. */
+export interface TableSummary {
+  readonly name: string;
+  /** The parent table, for a child table. */
+  readonly parent?: string;
+  readonly shape: 'root' | 'array' | 'map';
+  /** Physical columns, structural and `_extra` included (never more than the cap). */
+  readonly columns: number;
+}
+
+export interface CollectionReport {
+  readonly name: string;
+  readonly documents: number;
+  /** False when only a sample was analysed. */
+  readonly complete: boolean;
+  readonly tables: readonly TableSummary[];
+  readonly decisions: readonly Decision[];
+}
+
+/**
+ * Everything `ferry infer` explains, in a stable order (collections by name, decisions in
+ * field path order), so the same statistics give the same report byte for byte.
+ *
+ * @example
+ * const { report } = proposeMapping(snapshot);
+ * report.warnings.filter((w) => w.code === 'TYPE_CONFLICT').map((w) => w.path);
+ */
+export interface InferenceReport {
+  readonly version: 1;
+  readonly maxColumns: number;
+  readonly collections: readonly CollectionReport[];
+  readonly warnings: readonly ReportWarning[];
+}
