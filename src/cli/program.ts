@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { asFerryError, ExitCode, FerryError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
+import { registerInfer } from './commands/infer.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlan } from './commands/plan.js';
 import { registerSchema } from './commands/schema.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
     .showHelpAfterError()
     .exitOverride();
+  registerInfer(program);
   registerInspect(program);
   registerPlan(program);
   registerSchema(program);

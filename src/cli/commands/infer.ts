@@ -1,0 +1,163 @@
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
+import { ExitCode, FerryError } from '../../core/errors.js';
+import { collectStats } from '../../infer/collect-stats.js';
+import { proposeMapping } from '../../infer/propose.js';
+import { checkPlanAgainstStats } from '../../infer/propose-check.js';
+import { renderReport } from '../../infer/report-render.js';
+import type { InferenceSnapshot } from '../../infer/snapshot.js';
+import { renderConfig } from '../../infer/write-config.js';
+import { checkPlan } from '../../mapping/validate-plan.js';
+import { openSource } from '../../sources/open.js';
+import type { IndexSpec } from '../../sources/types.js';
+import { commandContext } from '../context.js';
+import { emit, type Output } from '../output.js';
+import { createProgress } from '../progress.js';
+
+interface InferOptions {
+  readonly source?: string;
+  readonly out?: string;
+  readonly sample?: string;
+  readonly full?: boolean;
+  readonly force?: boolean;
+  readonly check?: boolean;
+}
+
+/**
+ * `ferry infer <source> [-o ferry.config.ts] [--sample N | --full] [--force] [--check]`
+ *
+ * Without `--check`: read the source, propose a mapping, print the report and write the
+ * config. An existing config is never overwritten without `--force`, and that refusal
+ * happens before the source is read. With `--check`: write nothing; check the mapping of the
+ * existing config (`--config`, else ./ferry.config.ts) against the source's data, and exit 2
+ * listing every column that would lose data, with its path in the config and the reason.
+ */
+export function registerInfer(program: Command): void {
+  program
+    .command('infer')
+    .description('propose a mapping from the data: write ferry.config.ts and explain every decision')
+    .argument(
+      '[source]',
+      'mongodb:// URI, mongodump directory or archive, .json/.jsonl export, or JSON file(s)',
+    )
+    .option('--source <source>', 'the source (instead of the positional argument)')
+    .option('-o, --out <file>', `where to write the config (default: ./${DEFAULT_CONFIG_FILE})`)
+    .option('--sample <n>', 'analyse a uniform sample of N documents per collection')
+    .option('--full', 'analyse every document (the default)')
+    .option('--force', 'overwrite an existing config file')
+    .option('--check', "check the existing config's mapping against the data; write nothing")
+    .action(async (positional: string | undefined, options: InferOptions, command: Command) => {
+      const given = positional ?? options.source;
+      const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
+      const sample = parseSample(options);
+      const source = config.source;
+      if (!source)
+        throw new FerryError('no source given', {
+          code: 'SOURCE_MISSING',
+          category: 'usage',
+          hint: 'pass a source: ferry infer <mongodb://…|dump dir|archive|file.json>',
+        });
+      const target = path.resolve(options.out ?? DEFAULT_CONFIG_FILE);
+      if (options.check) {
+        if (config.mapping === undefined)
+          throw new FerryError(`${config.configFile ?? DEFAULT_CONFIG_FILE} has no mapping to check`, {
+            code: 'INFER_NO_MAPPING',
+            category: 'usage',
+            hint: 'run `ferry infer <source>` first to propose one',
+          });
+        // Unknown types and impossible pairs are refused before the source is even opened.
+        const structural = checkPlan(config.mapping);
+        if (!structural.ok) return refuse(out, structural.problems, []);
+      } else if (!options.force && (await exists(target))) {
+        throw new FerryError(`${target} already exists; not overwriting it`, {
+          code: 'INFER_CONFIG_EXISTS',
+          category: 'usage',
+          hint: 'pass --force to replace it, or --check to check its mapping against the data',
+        });
+      }
+
+      const opened = await openSource(source);
+      const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
+      let snapshot: InferenceSnapshot;
+      let indexes: Record<string, readonly IndexSpec[]>;
+      try {
+        const infos = await opened.listCollections();
+        indexes = Object.fromEntries(infos.map((c) => [c.name, c.indexes]));
+        const stats = await collectStats(opened, {
+          ...(sample === undefined ? {} : { sample }),
+          onProgress: (p) => progress.update({ collection: p.collection, done: p.read }),
+        });
+        snapshot = stats.snapshot();
+      } finally {
+        progress.stop();
+        await opened.close();
+      }
+
+      if (options.check) {
+        const check = checkPlanAgainstStats(config.mapping, snapshot);
+        if (!check.ok) return refuse(out, check.problems, check.warnings);
+        emit(out, { ok: true, problems: [], warnings: prefixed(check.warnings) }, () =>
+          [
+            `the mapping in ${config.configFile} holds every value seen in the source`,
+            ...prefixed(check.warnings).map((w) => `warning: ${w.path}: ${w.reason}`),
+          ].join('\n'),
+        );
+        return;
+      }
+
+      const { plan, report } = proposeMapping(snapshot, { indexes });
+      const text = renderConfig(plan, report, { source });
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFile(target, text, 'utf8');
+      emit(out, { config: target, plan, report }, () => `${renderReport(report)}\nwrote ${target}`);
+    });
+}
+
+function parseSample(options: InferOptions): number | undefined {
+  if (options.sample === undefined) return undefined;
+  if (options.full)
+    throw new FerryError('--sample and --full contradict each other', {
+      code: 'INFER_BAD_SAMPLE',
+      category: 'usage',
+      hint: 'pass one: --sample N analyses N documents per collection, --full all of them',
+    });
+  const n = Number(options.sample);
+  if (!/^\d+$/.test(options.sample) || !Number.isSafeInteger(n) || n < 1)
+    throw new FerryError(`--sample must be a positive whole number, got "${options.sample}"`, {
+      code: 'INFER_BAD_SAMPLE',
+      category: 'usage',
+      hint: 'pass e.g. --sample 10000, or --full to read everything',
+    });
+  return n;
+}
+
+/** Paths in problems point into the plan; in a config file the plan sits under `mapping`. */
+function prefixed(problems: readonly { path: string; reason: string }[]): { path: string; reason: string }[] {
+  return problems.map((p) => ({ path: `mapping.${p.path}`, reason: p.reason }));
+}
+
+function refuse(
+  out: Output,
+  problems: readonly { path: string; reason: string }[],
+  warnings: readonly { path: string; reason: string }[],
+): void {
+  const list = prefixed(problems);
+  emit(out, { ok: false, problems: list, warnings: prefixed(warnings) }, () =>
+    [
+      `the mapping is refused (${list.length} problem(s)); nothing was written:`,
+      ...list.map((p) => `  ${p.path}: ${p.reason}`),
+    ].join('\n'),
+  );
+  process.exitCode = ExitCode.usage;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
