@@ -24,12 +24,21 @@ const REFUSED_SQLSTATES = new Set(['28P01', '28000', '3D000']);
  */
 export async function connectPostgres(
   url: string,
-  options: { max?: number; connectTimeoutMs?: number } = {},
+  options: {
+    max?: number;
+    connectTimeoutMs?: number;
+    types?: pg.CustomTypesConfig;
+    /** Awaited on every new connection before it is handed out; a throw fails that connect. */
+    onConnect?: (client: pg.ClientBase) => Promise<void>;
+  } = {},
 ) {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 4,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // Per-pool type parsers (pg-parsers.ts), never the global registry the app shares.
+    ...(options.types === undefined ? {} : { types: options.types }),
+    ...(options.onConnect === undefined ? {} : { onConnect: options.onConnect }),
   });
   // Idle clients can die with the server; without a listener that error would crash the process.
   pool.on('error', () => {});

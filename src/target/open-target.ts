@@ -1,0 +1,39 @@
+import { FerryError } from '../core/errors.js';
+import { redactUri } from '../core/redact.js';
+import { openPgliteTarget } from './pglite-target.js';
+import { openPostgresTarget, type PostgresTargetOptions } from './postgres-target.js';
+import type { TargetDatabase } from './target-database.js';
+
+export interface OpenTargetOptions extends PostgresTargetOptions {
+  /** The embedded database's data directory when no URL is given; default `./.ferry/pglite`. */
+  readonly embeddedDir?: string;
+}
+
+/**
+ * The target the command line names (DESIGN.md "Command line"): a `postgres://` or
+ * `postgresql://` URL opens a PostgreSQL pool; no URL (undefined or empty, as an unset
+ * `DATABASE_URL` reads) opens the embedded PGlite database. Anything else is a usage error
+ * (exit 2); a server that cannot be reached is an environment error (exit 3). The password
+ * never appears in either message.
+ *
+ * @example
+ * const db = await openTarget(options.target ?? process.env.DATABASE_URL);
+ * try { … } finally { await db.close(); }
+ */
+export async function openTarget(
+  url: string | undefined,
+  options: OpenTargetOptions = {},
+): Promise<TargetDatabase> {
+  if (url === undefined || url.trim() === '') {
+    return openPgliteTarget(options.embeddedDir === undefined ? {} : { dir: options.embeddedDir });
+  }
+  if (/^postgres(ql)?:\/\//i.test(url.trim())) {
+    const { embeddedDir: _ignored, ...pgOptions } = options;
+    return openPostgresTarget(url.trim(), pgOptions);
+  }
+  throw new FerryError(`the target ${redactUri(url)} is not a PostgreSQL URL`, {
+    code: 'TARGET_BAD_URL',
+    category: 'usage',
+    hint: 'give --target or DATABASE_URL as postgres://user:password@host:5432/database, or neither to use the embedded database under ./.ferry/',
+  });
+}

@@ -1,0 +1,208 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { FerryError } from '../core/errors.js';
+import { ferryTypes } from '../mapping/pg-parsers.js';
+import { copyStatement, encodeCopyPieces } from './copy-stream.js';
+import { lockDirectory } from './dir-lock.js';
+import type {
+  CopyOptions,
+  CopyRows,
+  QueryResult,
+  TableRef,
+  TargetDatabase,
+  TargetSession,
+  TargetTransaction,
+} from './target-database.js';
+import { copyError, queryError } from './target-error.js';
+
+/**
+ * The embedded target: PostgreSQL compiled to WASM (PGlite), its files in a directory.
+ *
+ * COPY: PGlite has no COPY FROM STDIN. It offers a virtual device instead: a query given
+ * `{ blob }` can read that Blob as the server-side file `/dev/blob`, so `copyFrom` runs
+ * `COPY … FROM '/dev/blob'` with the same COPY text the `pg` path streams. PGlite copies the
+ * whole Blob into memory first, so the rows go in slices of about `BLOB_CHARS` characters,
+ * one COPY each, all in the caller's transaction; the row numbers in errors still count from
+ * the start of the call.
+ *
+ * Concurrency: one backend, so PGlite runs one query or transaction at a time; a `query`
+ * issued while a transaction runs waits for it to end.
+ */
+
+/** Encoded characters per `/dev/blob` slice: big enough to amortise a COPY, small enough to hold twice. */
+const BLOB_CHARS = 8 * 1024 * 1024;
+
+/** Where the embedded database lives when neither `--target` nor `DATABASE_URL` is given. */
+export const DEFAULT_EMBEDDED_DIR = path.join('.ferry', 'pglite');
+
+export interface PgliteTargetOptions {
+  /** The data directory; default `./.ferry/pglite`. Created when missing. */
+  readonly dir?: string;
+  /** Encoded characters per `/dev/blob` slice (default 8 Mi); small values exercise slicing in tests. */
+  readonly blobChars?: number;
+}
+
+/**
+ * Open (creating on first use) the embedded database. Only one process may hold a data
+ * directory at a time; a second gets `TARGET_EMBEDDED_LOCKED` (exit 3).
+ *
+ * @example
+ * const db = await openPgliteTarget({ dir: '.ferry/pglite' });
+ * await db.query('select 1');
+ * await db.close();
+ */
+export async function openPgliteTarget(options: PgliteTargetOptions = {}): Promise<TargetDatabase> {
+  const dir = path.resolve(options.dir ?? DEFAULT_EMBEDDED_DIR);
+  try {
+    mkdirSync(path.dirname(dir), { recursive: true });
+  } catch (cause) {
+    throw embeddedError(dir, cause);
+  }
+  const unlock = lockDirectory(`${dir}.lock`, dir);
+  let db: PGlite | undefined;
+  try {
+    db = await PGlite.create(dir);
+    await useFerryParsers(db);
+  } catch (cause) {
+    await db?.close().catch(() => {});
+    unlock();
+    throw embeddedError(dir, cause);
+  }
+  return new PgliteTarget(db, dir, unlock, options.blobChars ?? BLOB_CHARS);
+}
+
+/**
+ * Read every built-in type with the same parser the `pg` path uses (pg-parsers.ts), so a row
+ * is the same JS value on both targets and `toDoc` cannot tell them apart. PGlite's own
+ * defaults differ (bytea as Uint8Array, timestamptz as Date, int8 as number, jsonb parsed).
+ * Set on the instance rather than per query because PGlite merges per-query parsers into a
+ * fresh object on every query.
+ */
+async function useFerryParsers(db: PGlite): Promise<void> {
+  const { rows } = await db.query<{ oid: number }>('select oid::int4 as oid from pg_catalog.pg_type');
+  for (const { oid } of rows) {
+    const parse = ferryTypes.getTypeParser(oid, 'text') as (text: string) => unknown;
+    // PGlite passes the type id as a second argument; pg's parsers take one.
+    db.parsers[oid] = (text: string) => parse(text);
+  }
+}
+
+function embeddedError(dir: string, cause: unknown): FerryError {
+  if (cause instanceof FerryError) return cause;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new FerryError(`cannot open the embedded database at ${dir}: ${reason}`, {
+    code: 'TARGET_EMBEDDED_FAILED',
+    category: 'environment',
+    class: 'terminal',
+    cause,
+    hint: 'check the directory is writable, or give a PostgreSQL server with --target or DATABASE_URL',
+  });
+}
+
+type Runner = Pick<PGlite, 'query'> | Pick<Transaction, 'query'>;
+
+class PgliteTarget implements TargetDatabase {
+  readonly kind = 'pglite';
+
+  constructor(
+    private readonly db: PGlite,
+    readonly location: string,
+    private readonly unlock: () => void,
+    private readonly blobChars: number,
+  ) {}
+
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    return runQuery<R>(this.db, sql, params);
+  }
+
+  async transaction<T>(fn: (tx: TargetTransaction) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction((tx) => fn(new PgliteTransaction(tx, this.blobChars)));
+    } catch (error) {
+      // Our own errors pass through; PGlite's (a failed BEGIN or COMMIT) get the usual shape.
+      throw error instanceof FerryError || !isServerError(error) ? error : queryError(error);
+    }
+  }
+
+  async acquire(): Promise<TargetSession> {
+    // One backend: every session is the same one, and PGlite already runs its work in order.
+    return {
+      query: (sql, params) => this.query(sql, params),
+      transaction: (fn) => this.transaction(fn),
+      release: async () => {},
+    };
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (!this.db.closed) await this.db.close();
+    } finally {
+      this.unlock();
+    }
+  }
+}
+
+class PgliteTransaction implements TargetTransaction {
+  constructor(
+    private readonly tx: Transaction,
+    private readonly blobChars: number,
+  ) {}
+
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    return runQuery<R>(this.tx, sql, params);
+  }
+
+  async copyFrom(
+    table: TableRef,
+    columns: readonly string[],
+    rows: CopyRows,
+    options: CopyOptions = {},
+  ): Promise<number> {
+    const sql = copyStatement(table, columns, "'/dev/blob'");
+    const progress = { rows: 0 };
+    let parts: string[] = [];
+    let chars = 0;
+    let linesBefore = 0;
+    let copied = 0;
+    const flush = async () => {
+      if (parts.length === 0) return;
+      const blob = new Blob(parts);
+      parts = [];
+      chars = 0;
+      try {
+        const result = await this.tx.query(sql, [], { blob });
+        copied += result.rowCount ?? result.affectedRows ?? 0;
+      } catch (cause) {
+        throw copyError(cause, table, linesBefore);
+      }
+      linesBefore = progress.rows;
+    };
+    const pieceChars = Math.min(64 * 1024, this.blobChars);
+    for await (const piece of encodeCopyPieces(table, columns, rows, progress, pieceChars, options.signal)) {
+      parts.push(piece);
+      chars += piece.length;
+      if (chars >= this.blobChars) await flush();
+    }
+    options.signal?.throwIfAborted();
+    await flush();
+    return copied;
+  }
+}
+
+async function runQuery<R>(
+  on: Runner,
+  sql: string,
+  params: readonly unknown[] | undefined,
+): Promise<QueryResult<R>> {
+  try {
+    const result = await on.query<R>(sql, params as unknown[] | undefined);
+    return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? 0 };
+  } catch (cause) {
+    throw queryError(cause);
+  }
+}
+
+function isServerError(error: unknown): boolean {
+  return typeof (error as { code?: unknown }).code === 'string';
+}
