@@ -10,14 +10,18 @@ import { renderReport } from '../../infer/report-render.js';
 import type { InferenceSnapshot } from '../../infer/snapshot.js';
 import { renderConfig } from '../../infer/write-config.js';
 import { checkPlan } from '../../mapping/validate-plan.js';
-import { openSource } from '../../sources/open.js';
 import type { IndexSpec } from '../../sources/types.js';
 import { commandContext } from '../context.js';
 import { emit, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
+import {
+  openConfiguredSource,
+  type SourceFlags,
+  sourceLocation,
+  withSourceOptions,
+} from '../source-options.js';
 
-interface InferOptions {
-  readonly source?: string;
+interface InferOptions extends SourceFlags {
   readonly out?: string;
   readonly sample?: string;
   readonly full?: boolean;
@@ -35,30 +39,24 @@ interface InferOptions {
  * listing every column that would lose data, with its path in the config and the reason.
  */
 export function registerInfer(program: Command): void {
-  program
-    .command('infer')
-    .description('propose a mapping from the data: write ferry.config.ts and explain every decision')
-    .argument(
-      '[source]',
-      'mongodb:// URI, mongodump directory or archive, .json/.jsonl export, or JSON file(s)',
-    )
-    .option('--source <source>', 'the source (instead of the positional argument)')
+  withSourceOptions(
+    program
+      .command('infer')
+      .description('propose a mapping from the data: write ferry.config.ts and explain every decision')
+      .argument(
+        '[source]',
+        'mongodb:// URI, mongodump directory or archive, .json/.jsonl export, or JSON file(s)',
+      ),
+  )
     .option('-o, --out <file>', `where to write the config (default: ./${DEFAULT_CONFIG_FILE})`)
     .option('--sample <n>', 'analyse a uniform sample of N documents per collection')
     .option('--full', 'analyse every document (the default)')
     .option('--force', 'overwrite an existing config file')
     .option('--check', "check the existing config's mapping against the data; write nothing")
     .action(async (positional: string | undefined, options: InferOptions, command: Command) => {
-      const given = positional ?? options.source;
+      const given = sourceLocation(positional, options);
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
       const sample = parseSample(options);
-      const source = config.source;
-      if (!source)
-        throw new FerryError('no source given', {
-          code: 'SOURCE_MISSING',
-          category: 'usage',
-          hint: 'pass a source: ferry infer <mongodb://…|dump dir|archive|file.json>',
-        });
       const target = path.resolve(options.out ?? DEFAULT_CONFIG_FILE);
       if (options.check) {
         if (config.mapping === undefined)
@@ -78,7 +76,7 @@ export function registerInfer(program: Command): void {
         });
       }
 
-      const opened = await openSource(source);
+      const opened = await openConfiguredSource(config, options);
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
       let snapshot: InferenceSnapshot;
       let indexes: Record<string, readonly IndexSpec[]>;
@@ -108,7 +106,7 @@ export function registerInfer(program: Command): void {
       }
 
       const { plan, report } = proposeMapping(snapshot, { indexes });
-      const text = renderConfig(plan, report, { source });
+      const text = renderConfig(plan, report, { source: config.source! });
       await mkdir(path.dirname(target), { recursive: true });
       await writeFile(target, text, 'utf8');
       emit(out, { config: target, plan, report }, () => `${renderReport(report)}\nwrote ${target}`);
