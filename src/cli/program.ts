@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { asFerryError, ExitCode, FerryError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import { registerInfer } from './commands/infer.js';
+import { registerBackfill } from './commands/backfill.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlan } from './commands/plan.js';
 import { registerSchema } from './commands/schema.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerInfer(program);
+  registerBackfill(program);
   registerInspect(program);
   registerPlan(program);
   registerSchema(program);

@@ -130,7 +130,8 @@ export async function loadCollection(
   }
   const durationMs = Date.now() - started;
   const first = loads[0];
-  if (first !== undefined)
+  // An up-to-date collection did nothing; a progress line would only show a meaningless rate.
+  if (first !== undefined && phase !== 'up-to-date')
     context.onProgress?.({ collection: collection.name, phase, ...totals(first), ...total(context) });
   return loads.map((load) => ({
     collection: collection.name,
