@@ -187,6 +187,21 @@ describe.each(harnesses)('the %s target', (kind, makeHarness) => {
     expect((await db.query('select count(*)::int as n from checked')).rows).toEqual([{ n: 0 }]);
   });
 
+  test('stops a COPY when its signal aborts, rolls back, and leaves the database usable', async () => {
+    const controller = new AbortController();
+    async function* batches() {
+      yield [{ id: 1, qty: 0, secret: null }];
+      controller.abort(new Error('stop now'));
+      yield [{ id: 2, qty: 0, secret: null }];
+    }
+    await expect(
+      db.transaction((tx) =>
+        tx.copyFrom(CHECKED, ['id', 'qty', 'secret'], batches(), { signal: controller.signal }),
+      ),
+    ).rejects.toThrow('stop now');
+    expect((await db.query('select count(*)::int as n from checked')).rows).toEqual([{ n: 0 }]);
+  });
+
   test('retries a serialization failure and gives up on a unique violation at once', async () => {
     let attempts = 0;
     const result = await withRetry(
