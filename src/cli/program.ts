@@ -7,6 +7,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerPlan } from './commands/plan.js';
 import { registerSchema } from './commands/schema.js';
 import { registerStatus } from './commands/status.js';
+import { registerVerify } from './commands/verify.js';
 
 const VERSION = '0.1.0';
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerSchema(program);
   registerStatus(program);
+  registerVerify(program);
   return program;
 }
 

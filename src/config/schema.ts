@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { planSchema } from '../mapping/model.js';
+import { verifyConfigSchema } from '../verify/reconcile-config.js';
 
 /**
  * The user's `ferry.config.ts`, validated. Kept strict (unknown keys are errors) because a
@@ -31,6 +32,8 @@ export const configSchema = z
       .optional(),
     /** The reviewed mapping (what `ferry infer` proposes); validated like any plan. */
     mapping: planSchema.optional(),
+    /** `ferry verify`: reconciliation checks (a MongoDB aggregation and a SQL query that must agree). */
+    verify: verifyConfigSchema.optional(),
   })
   .strict();
 

@@ -1,0 +1,114 @@
+/**
+ * The results `verify` produces: plain, JSON-safe data, so the same object is printed as a
+ * table, written as `--json`, rendered as the HTML report and stored in `ferry.verify_runs`.
+ */
+
+/** How hard to look (see `verify`). */
+export type VerifyLevel = 'count' | 'deep' | 'sample';
+
+/**
+ * How one document differs:
+ * - `missing_in_target`: in the source, not rejected, and not in the target;
+ * - `extra_in_target`: in the target, not in the source;
+ * - `content`: on both sides, different under the canonical comparison.
+ */
+export type DifferenceKind = 'missing_in_target' | 'extra_in_target' | 'content';
+
+/**
+ * One differing field of a content difference. `kind` is `canonicalDiff`'s (`value`, `type`,
+ * `missing_left` = only the target has it, `missing_right` = only the source has it), or
+ * `rows_invalid` when the target's rows for this field cannot be rebuilt at all (a gap in a
+ * child table's `idx`). Values are Extended JSON (relaxed) and only present with `showValues`.
+ *
+ * @example
+ * { path: 'items.2.price', kind: 'value', source: '{"$numberDecimal":"9.99"}', target: '{"$numberDecimal":"10.0"}' }
+ */
+export interface FieldDifference {
+  readonly path: string;
+  readonly kind: 'value' | 'type' | 'missing_left' | 'missing_right' | 'rows_invalid';
+  readonly source?: string;
+  readonly target?: string;
+}
+
+/**
+ * One document that does not match. `id` is the `_id` as people type it: an ObjectId's hex,
+ * a string as is, anything else as relaxed Extended JSON.
+ *
+ * @example
+ * { kind: 'content', id: '5bd761dcae323e45a93ccfe8', fields: [{ path: 'items.0.quantity', kind: 'value' }] }
+ */
+export interface VerifyDifference {
+  readonly kind: DifferenceKind;
+  readonly id: string;
+  readonly fields?: readonly FieldDifference[];
+}
+
+/** A child table's row count against what the source's arrays and maps say it should hold. */
+export interface TableCount {
+  readonly table: string;
+  readonly expected: number;
+  readonly actual: number;
+}
+
+/** The verdict for one collection. */
+export interface CollectionVerifyResult {
+  readonly collection: string;
+  readonly level: VerifyLevel;
+  /** Documents in the source, unreadable ones included. */
+  readonly sourceCount: number;
+  /** Root rows in the target. */
+  readonly targetCount: number;
+  /** Unresolved rows in `ferry.rejects` for this collection and schema. */
+  readonly rejected: number;
+  /** Documents compared one by one (all non-rejected ones; a sample at `sample` level; 0 at `count`). */
+  readonly compared: number;
+  readonly matched: number;
+  readonly missing: number;
+  readonly extra: number;
+  readonly content: number;
+  /** `sourceCount === targetCount + rejected`. */
+  readonly countsAgree: boolean;
+  /** At `count` level: every child table. */
+  readonly tables?: readonly TableCount[];
+  /** Hash buckets compared, and how many of them disagreed. */
+  readonly buckets?: { readonly total: number; readonly mismatched: number };
+  /** The first `maxDifferences` differences, in the order found. */
+  readonly differences: readonly VerifyDifference[];
+  /** More differences exist than are listed. */
+  readonly truncated: boolean;
+  readonly ok: boolean;
+  readonly seconds: number;
+}
+
+/** A reconciliation check from the config: a MongoDB aggregation and a SQL query that must agree. */
+export interface ReconcileResult {
+  readonly name: string;
+  readonly status: 'ok' | 'mismatch' | 'skipped';
+  readonly message: string;
+  readonly sourceRows?: number;
+  readonly targetRows?: number;
+}
+
+/** Whether a source index has a PostgreSQL equivalent. */
+export interface IndexParity {
+  readonly collection: string;
+  readonly index: string;
+  readonly status: 'ok' | 'warning';
+  readonly message: string;
+}
+
+/** The verdict of a whole run. */
+export interface VerifyResult {
+  /** The `ferry.verify_runs` id, when the run was recorded. */
+  readonly runId?: number;
+  readonly level: VerifyLevel;
+  readonly schema: string;
+  readonly fraction?: number;
+  /** `sample` level: the seed that picked the sample; pass it again to repeat the sample. */
+  readonly seed?: number;
+  readonly collections: readonly CollectionVerifyResult[];
+  readonly reconciliation: readonly ReconcileResult[];
+  readonly indexes: readonly IndexParity[];
+  readonly ok: boolean;
+  readonly seconds: number;
+}

@@ -1,0 +1,143 @@
+import { FerryError } from '../core/errors.js';
+import type { Plan } from '../mapping/model.js';
+import type { Source } from '../sources/types.js';
+import type { TargetDatabase } from '../target/target-database.js';
+import { samplePredicate } from './buckets.js';
+import { countCheck } from './count-check.js';
+import { deepCheck } from './deep-check.js';
+import { checkIndexParity } from './index-parity.js';
+import { runReconcileChecks } from './reconcile.js';
+import type { ReconcileCheck } from './reconcile-config.js';
+import type { CollectionVerifyResult, VerifyLevel, VerifyResult } from './types.js';
+import { ensureVerifyState, finishVerifyRun, recordCollection, startVerifyRun } from './verify-runs.js';
+
+/** Everything `verify` needs; the source and target come in open and stay open. */
+export interface VerifyOptions {
+  readonly source: Source;
+  readonly db: TargetDatabase;
+  readonly plan: Plan;
+  /** The target schema holding the collection tables (default `public`). */
+  readonly schema?: string;
+  /** Default `deep`. */
+  readonly level?: VerifyLevel;
+  /** Only these collections (default: every collection of the plan). */
+  readonly only?: readonly string[];
+  /** `sample` level: the share of documents compared, in (0, 1] (default 0.1). */
+  readonly fraction?: number;
+  /** `sample` level: picks the sample; default a random one, reported in the result. */
+  readonly seed?: number;
+  readonly showValues?: boolean;
+  readonly maxDifferences?: number;
+  /** Reconciliation checks from the config. */
+  readonly checks?: readonly ReconcileCheck[];
+  /** The source as the user gave it, unredacted: reconciliation connects to it (a `mongodb://` URI). */
+  readonly sourceUri?: string;
+  /** Record the run in `ferry.verify_runs` (default true). */
+  readonly record?: boolean;
+  /** Continue the latest unfinished run of this schema and level. */
+  readonly resume?: boolean;
+  readonly batchSize?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (update: { collection: string; phase: string; documents: number }) => void;
+}
+
+/**
+ * Prove the target holds what the source holds (DESIGN.md "verify"), collection by
+ * collection, at one of three levels:
+ * - `count`: source count = root rows + open rejects, and child-table row counts;
+ * - `deep`: every document compared by canonical hash, differences narrowed to single
+ *   documents and field paths (deep-check.ts);
+ * - `sample`: the deep check on a seeded sample of `_id`s.
+ * Then the config's reconciliation checks and index parity. Each finished collection is
+ * recorded in `ferry.verify_runs` at once, so `resume` skips it after a crash.
+ *
+ * @example
+ * const result = await verify({ source, db, plan, schema: 'public' });
+ * if (!result.ok) process.exitCode = 1;
+ */
+export async function verify(options: VerifyOptions): Promise<VerifyResult> {
+  const started = performance.now();
+  const schema = options.schema ?? 'public';
+  const level = options.level ?? 'deep';
+  const names = selectCollections(options.plan, options.only);
+  const fraction = options.fraction ?? 0.1;
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+  if (level === 'sample' && !(fraction > 0 && fraction <= 1))
+    throw new FerryError(`--fraction must be in (0, 1], got ${fraction}`, {
+      code: 'VERIFY_BAD_FRACTION',
+      category: 'usage',
+    });
+
+  const record = options.record !== false;
+  if (record) await ensureVerifyState(options.db);
+  const run = record
+    ? await startVerifyRun(options.db, {
+        schema,
+        level,
+        ...(options.resume !== undefined && { resume: options.resume }),
+        options: { only: names, ...(level === 'sample' && { fraction, seed }) },
+      })
+    : undefined;
+
+  const collections: CollectionVerifyResult[] = [];
+  for (const collection of names) {
+    const done = run?.collections[collection];
+    if (done !== undefined) {
+      collections.push(done);
+      continue;
+    }
+    const common = {
+      source: options.source,
+      db: options.db,
+      plan: options.plan,
+      collection,
+      schema,
+      ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
+      ...(options.signal !== undefined && { signal: options.signal }),
+    };
+    const result =
+      level === 'count'
+        ? await countCheck({
+            ...common,
+            onProgress: (documents) => options.onProgress?.({ collection, phase: 'count', documents }),
+          })
+        : await deepCheck({
+            ...common,
+            ...(level === 'sample' && { sample: samplePredicate(fraction, seed) }),
+            ...(options.showValues !== undefined && { showValues: options.showValues }),
+            ...(options.maxDifferences !== undefined && { maxDifferences: options.maxDifferences }),
+            onProgress: (phase, documents) => options.onProgress?.({ collection, phase, documents }),
+          });
+    if (run !== undefined) await recordCollection(options.db, run.id, result);
+    collections.push(result);
+  }
+
+  const reconciliation = await runReconcileChecks(options.checks ?? [], options.sourceUri, options.db);
+  const indexes = await checkIndexParity(options.plan, names, schema, options.source, options.db);
+  const result: VerifyResult = {
+    ...(run !== undefined && { runId: run.id }),
+    level,
+    schema,
+    ...(level === 'sample' && { fraction, seed }),
+    collections,
+    reconciliation,
+    indexes,
+    ok: collections.every((c) => c.ok) && reconciliation.every((r) => r.status !== 'mismatch'),
+    seconds: (performance.now() - started) / 1000,
+  };
+  if (run !== undefined) await finishVerifyRun(options.db, run.id, result);
+  return result;
+}
+
+function selectCollections(plan: Plan, only: readonly string[] | undefined): string[] {
+  const all = plan.collections.map((c) => c.name);
+  if (only === undefined || only.length === 0) return all;
+  const unknown = only.filter((n) => !all.includes(n));
+  if (unknown.length > 0)
+    throw new FerryError(`--only names collections the mapping does not have: ${unknown.join(', ')}`, {
+      code: 'VERIFY_UNKNOWN_COLLECTION',
+      category: 'usage',
+      hint: `the mapping has: ${all.join(', ')}`,
+    });
+  return all.filter((n) => only.includes(n));
+}
