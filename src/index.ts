@@ -108,3 +108,14 @@ export type {
   SourceReject,
 } from './sources/types.js';
 export { connectPostgres } from './target/connect.js';
+export { type OpenTargetOptions, openTarget } from './target/open-target.js';
+export { isRetryable, RETRYABLE_SQLSTATES, type RetryOptions, withRetry } from './target/retry.js';
+export type {
+  CopyRows,
+  QueryResult,
+  TableRef,
+  TargetDatabase,
+  TargetSession,
+  TargetTransaction,
+} from './target/target-database.js';
+export { TargetError } from './target/target-error.js';
