@@ -1,8 +1,12 @@
-import { ObjectId } from 'bson';
+import { Int32, ObjectId } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../../src/load/backfill.js';
+import { prepareChunk } from '../../../src/load/chunk.js';
 import { prepareSchema } from '../../../src/load/schema-setup.js';
+import { tableTargets } from '../../../src/load/table-writer.js';
+import { writeChunk } from '../../../src/load/write-chunk.js';
 import { openSource } from '../../../src/sources/open.js';
+import { ensureFerryState } from '../../../src/target/ferry-state.js';
 import { openTarget } from '../../../src/target/open-target.js';
 import type { TargetDatabase } from '../../../src/target/target-database.js';
 import { createTestDatabase, postgresUrl } from '../../support/services.js';
@@ -188,6 +192,44 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     });
     const [row] = await sql<{ n: string }>(url, 'select count(*) as n from forced.customers');
     expect(row?.n).toBe('10');
+  });
+
+  it('finds a bad row among 256 documents of one chunk in O(log n) writes', async () => {
+    const docs = orders(256);
+    docs[200] = { ...docs[200], qty: new Int32(-1) } as (typeof docs)[number];
+    await prepareSchema(db, plan, 'bisect', ['orders']);
+    await sql(url, 'alter table bisect.orders add constraint qty_not_negative check (qty >= 0)');
+    const chunk = prepareChunk(plan, {
+      collection: 'orders',
+      docs,
+      rejects: [],
+      position: { kind: 'offset', offset: 1, index: 256 },
+      bytes: 1,
+    });
+    await ensureFerryState(db);
+    const target = {
+      schema: 'bisect',
+      collection: 'orders',
+      tables: tableTargets(plan.collections[1]!, 'bisect'),
+      mode: 'copy' as const,
+      runId: undefined,
+    };
+    const result = await db.transaction((tx) => writeChunk(tx, target, chunk));
+    expect(result).toMatchObject({ migrated: 255, rejected: 1 });
+    // The whole chunk, then two halves per level down to the one document: 1 + 2·log2(256).
+    expect(result.writes).toBe(17);
+  });
+
+  it('writes nothing with --dry-run, even given a target', async () => {
+    const dir = await writeSource({ customers: customers(3), orders: orders(20) });
+    const [before] = await sql<{ n: string }>(url, 'select count(*) as n from ferry.runs');
+    await run(dir, { schemas: ['dry'], dryRun: true });
+    const [after] = await sql<{ n: string }>(url, 'select count(*) as n from ferry.runs');
+    expect(after).toEqual(before);
+    const [schema] = await sql(url, `select to_regnamespace('dry') as oid`);
+    expect(schema).toEqual({ oid: null });
+    const checkpoints = await sql(url, `select * from ferry.checkpoints where schema = 'dry'`);
+    expect(checkpoints).toEqual([]);
   });
 
   it('stops and reports when more documents are rejected than --max-rejects allows', async () => {
