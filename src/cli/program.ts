@@ -5,6 +5,7 @@ import { registerInfer } from './commands/infer.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlan } from './commands/plan.js';
+import { registerRejects } from './commands/rejects.js';
 import { registerSchema } from './commands/schema.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerBackfill(program);
   registerInspect(program);
   registerPlan(program);
+  registerRejects(program);
   registerSchema(program);
   registerStatus(program);
   registerVerify(program);

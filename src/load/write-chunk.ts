@@ -48,22 +48,63 @@ export async function writeChunk(
   target: ChunkTarget,
   chunk: Chunk,
 ): Promise<ChunkResult> {
-  if (target.mode === 'upsert') await ensureStaging(tx, target.schema, target.tables);
-  const rows = new Map<string, number>(target.tables.map((t) => [t.name, 0]));
-  const loadRejects: RejectRecord[] = [];
-  let writes = 0;
-  let migrated = 0;
+  const written = await writeIsolated(tx, target, chunk.docs);
+  const loadRejects = written.failed.map((f) => f.reject);
+  const rejects = [...chunk.rejects, ...loadRejects];
+  await insertRejects(tx, target.runId, target.schema, target.collection, rejects);
+  await advanceCheckpoint(tx, target.schema, target.collection, {
+    position: chunk.position,
+    read: chunk.read,
+    migrated: written.loaded.length,
+    rejected: rejects.length,
+    complete: false,
+    runId: target.runId,
+  });
+  return {
+    migrated: written.loaded.length,
+    rejected: rejects.length,
+    loadRejects,
+    rows: written.rows,
+    writes: written.writes,
+  };
+}
 
-  /** Try `docs` under a savepoint; true when they went in. */
-  const attempt = async (docs: readonly PreparedDocument[], depth: number): Promise<unknown> => {
+/** What `writeIsolated` did: the documents in, the ones refused (with why), rows per table. */
+export interface IsolatedWrite {
+  readonly loaded: readonly PreparedDocument[];
+  readonly failed: readonly { readonly doc: PreparedDocument; readonly reject: RejectRecord }[];
+  readonly rows: ReadonlyMap<string, number>;
+  readonly writes: number;
+}
+
+/**
+ * Write `docs` into the target's tables, isolating the documents PostgreSQL refuses by
+ * bisection under savepoints (see `writeChunk`). Used by the backfill and by `ferry rejects retry`.
+ *
+ * @example
+ * const { loaded, failed } = await writeIsolated(tx, { schema: 'app', tables, mode: 'upsert' }, docs);
+ */
+export async function writeIsolated(
+  tx: TargetTransaction,
+  target: Pick<ChunkTarget, 'schema' | 'tables' | 'mode'>,
+  docs: readonly PreparedDocument[],
+): Promise<IsolatedWrite> {
+  if (target.mode === 'upsert' && docs.length > 0) await ensureStaging(tx, target.schema, target.tables);
+  const rows = new Map<string, number>(target.tables.map((t) => [t.name, 0]));
+  const loaded: PreparedDocument[] = [];
+  const failed: { doc: PreparedDocument; reject: RejectRecord }[] = [];
+  let writes = 0;
+
+  /** Try `some` under a savepoint; undefined when they went in, else the row failure. */
+  const attempt = async (some: readonly PreparedDocument[], depth: number): Promise<unknown> => {
     const savepoint = `ferry_chunk_${depth}`;
     await tx.query(`savepoint ${savepoint}`);
     writes++;
     try {
-      const written = await writeDocuments(tx, target.schema, target.tables, docs, target.mode);
+      const written = await writeDocuments(tx, target.schema, target.tables, some, target.mode);
       await tx.query(`release savepoint ${savepoint}`);
       for (const [table, n] of written) rows.set(table, (rows.get(table) ?? 0) + n);
-      migrated += docs.length;
+      loaded.push(...some);
       return undefined;
     } catch (error) {
       if (!isRowFailure(error)) throw error;
@@ -73,38 +114,28 @@ export async function writeChunk(
     }
   };
 
-  /** `docs` are known to fail together; find which of them fail on their own. */
+  /** `some` are known to fail together; find which of them fail on their own. */
   const isolate = async (
-    docs: readonly PreparedDocument[],
+    some: readonly PreparedDocument[],
     failure: unknown,
     depth: number,
   ): Promise<void> => {
-    if (docs.length === 1) {
-      loadRejects.push(loadReject(docs[0]!, failure));
+    if (some.length === 1) {
+      failed.push({ doc: some[0]!, reject: loadReject(some[0]!, failure) });
       return;
     }
-    const middle = Math.ceil(docs.length / 2);
-    for (const half of [docs.slice(0, middle), docs.slice(middle)]) {
+    const middle = Math.ceil(some.length / 2);
+    for (const half of [some.slice(0, middle), some.slice(middle)]) {
       const error = await attempt(half, depth + 1);
       if (error !== undefined) await isolate(half, error, depth + 1);
     }
   };
 
-  if (chunk.docs.length > 0) {
-    const failure = await attempt(chunk.docs, 0);
-    if (failure !== undefined) await isolate(chunk.docs, failure, 0);
+  if (docs.length > 0) {
+    const failure = await attempt(docs, 0);
+    if (failure !== undefined) await isolate(docs, failure, 0);
   }
-  const rejects = [...chunk.rejects, ...loadRejects];
-  await insertRejects(tx, target.runId, target.schema, target.collection, rejects);
-  await advanceCheckpoint(tx, target.schema, target.collection, {
-    position: chunk.position,
-    read: chunk.read,
-    migrated,
-    rejected: rejects.length,
-    complete: false,
-    runId: target.runId,
-  });
-  return { migrated, rejected: rejects.length, loadRejects, rows, writes };
+  return { loaded, failed, rows, writes };
 }
 
 /**
