@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Int32, ObjectId } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../../src/load/backfill.js';
@@ -242,6 +245,33 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     expect(orderSummary.phase).toBe('stopped');
     expect(orderSummary.migrated + orderSummary.rejected).toBe(orderSummary.read);
     expect(orderSummary.read).toBeLessThan(300);
+  });
+});
+
+describe('backfill into the embedded PGlite target', () => {
+  it('loads, rejects and checkpoints the same way as on PostgreSQL', async () => {
+    const docs = orders(120);
+    docs[9] = { ...docs[9], note: 'nul\u0000' } as (typeof docs)[number];
+    const dir = await writeSource({ customers: customers(10), orders: docs });
+    const embeddedDir = await mkdtemp(path.join(tmpdir(), 'ferry-pglite-'));
+    const db = await openTarget(undefined, { embeddedDir });
+    const source = await openSource(dir);
+    try {
+      const summary = await backfill({ source, target: db, plan, batchSize: 50 });
+      expect(summary.ok).toBe(true);
+      expect(summary.collections.find((c) => c.collection === 'orders')).toMatchObject({
+        read: 120,
+        migrated: 119,
+        rejected: 1,
+      });
+      const again = await backfill({ source, target: db, plan, batchSize: 50 });
+      expect(again.wroteNothing).toBe(true);
+      const { rows } = await db.query<{ n: number }>('select count(*)::int as n from public.orders_items');
+      expect(rows[0]?.n).toBe(docs.reduce((n, d, i) => n + (i === 9 ? 0 : (d.items as unknown[]).length), 0));
+    } finally {
+      await source.close();
+      await db.close();
+    }
   });
 });
 
