@@ -4,8 +4,11 @@ import type { CollectionInfo, CollectionStats, Source, SourceReject } from './ty
 /** How many rejects per collection inspect keeps to show; the count is always exact. */
 const REJECT_SAMPLES = 5;
 
+/** A reject as inspect shows it: where and why, but not the raw bytes (values stay out of output). */
+export type RejectSample = Omit<SourceReject, 'raw'>;
+
 export interface InspectedCollection extends CollectionStats {
-  readonly rejectSamples: readonly SourceReject[];
+  readonly rejectSamples: readonly RejectSample[];
 }
 
 interface Tally {
@@ -13,7 +16,7 @@ interface Tally {
   bytes: number;
   maxBytes: number;
   rejects: number;
-  readonly rejectSamples: SourceReject[];
+  readonly rejectSamples: RejectSample[];
   readonly info: CollectionInfo;
 }
 
@@ -53,7 +56,12 @@ export async function inspectSource(
       if (size > total.maxBytes) total.maxBytes = size;
     }
     total.rejects += batch.rejects.length;
-    total.rejectSamples.push(...batch.rejects.slice(0, REJECT_SAMPLES - total.rejectSamples.length));
+    for (const { raw: _raw, ...sample } of batch.rejects.slice(
+      0,
+      REJECT_SAMPLES - total.rejectSamples.length,
+    )) {
+      total.rejectSamples.push(sample);
+    }
     options.onProgress?.({ collection: batch.collection, documents: total.count });
   }
   return [...totals.values()].map(({ info, count, bytes, maxBytes, rejects, rejectSamples }) => ({
