@@ -40,6 +40,18 @@ export type DdlStatement =
  * compileStatement({ kind: 'analyze', table: 'users' }, { kind: 'schema', name: 'app' })
  * // 'analyze "app"."users"'
  */
+/**
+ * Every creating statement is idempotent and converges on the plan: the backfill creates
+ * tables, indexes and constraints itself when it needs them, and a user may run
+ * `ferry schema apply` before or after it. `if not exists` covers tables, columns and
+ * indexes (drift is caught by `schema check`, not by a failing apply); constraints, which
+ * have no `if not exists`, are dropped if present and added in the same statement, so a
+ * re-run leaves exactly the planned definition. Plain SQL, so the files still run in psql.
+ */
+function replaceConstraint(name: string): string {
+  return `drop constraint if exists ${quoteIdent(name)}, add constraint ${quoteIdent(name)}`;
+}
+
 export function compileStatement(statement: DdlStatement, target: SchemaTarget): string {
   const t = (name: string) => qualified(target, name);
   switch (statement.kind) {
@@ -51,27 +63,27 @@ export function compileStatement(statement: DdlStatement, target: SchemaTarget):
       lines.push(
         `  constraint ${quoteIdent(table.primaryKey.name)} primary key (${identList(table.primaryKey.columns)})`,
       );
-      return `create table ${t(table.name)} (\n${lines.join(',\n')}\n)`;
+      return `create table if not exists ${t(table.name)} (\n${lines.join(',\n')}\n)`;
     }
     case 'comment_on_table':
       return `comment on table ${t(statement.table)} is ${quoteLiteral(statement.text)}`;
     case 'add_column':
-      return `alter table ${t(statement.table)} add column ${columnSql(statement.column)}`;
+      return `alter table ${t(statement.table)} add column if not exists ${columnSql(statement.column)}`;
     case 'add_foreign_key': {
       const fk = statement.foreignKey;
       const onDelete = fk.onDelete === 'cascade' ? ' on delete cascade' : '';
       return (
-        `alter table ${t(fk.table)} add constraint ${quoteIdent(fk.name)} foreign key (${identList(fk.columns)})` +
+        `alter table ${t(fk.table)} ${replaceConstraint(fk.name)} foreign key (${identList(fk.columns)})` +
         ` references ${t(fk.refTable)} (${identList(fk.refColumns)})${onDelete}`
       );
     }
     case 'add_check':
-      return `alter table ${t(statement.check.table)} add constraint ${quoteIdent(statement.check.name)} check (${statement.check.expression})`;
+      return `alter table ${t(statement.check.table)} ${replaceConstraint(statement.check.name)} check (${statement.check.expression})`;
     case 'create_index': {
       const { index } = statement;
       const unique = index.unique ? 'unique ' : '';
       const where = index.where === undefined ? '' : ` where ${index.where}`;
-      return `create ${unique}index ${quoteIdent(index.name)} on ${t(index.table)} using ${index.method} (${index.keys.map(keySql).join(', ')})${where}`;
+      return `create ${unique}index if not exists ${quoteIdent(index.name)} on ${t(index.table)} using ${index.method} (${index.keys.map(keySql).join(', ')})${where}`;
     }
     case 'analyze':
       return `analyze ${t(statement.table)}`;

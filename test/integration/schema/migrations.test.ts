@@ -153,7 +153,7 @@ describe.skipIf(!postgresUrl())('ferry schema apply and check', () => {
       applied: { prod: [3], test: [3] },
     });
     const sql = await readFile(path.join(migrations(), '0003_update_schema.sql'), 'utf8');
-    expect(sql).toContain('alter table :"schema"."users" add column "nickname" text;');
+    expect(sql).toContain('alter table :"schema"."users" add column if not exists "nickname" text;');
     expect((await ferry('schema', 'check', '--schema', 'prod,test')).code).toBe(0);
   });
 

@@ -37,7 +37,7 @@ describe('DDL from a plan', () => {
     const { beforeLoad, afterLoad } = ddlPhases(model);
     expect(renderSql(beforeLoad, app)).not.toContain('favorite_order_fkey');
     expect(renderSql(afterLoad, app)).toContain(
-      'alter table "app"."categories" add constraint "categories_parent_id_fkey" foreign key ("parent_id") references "app"."categories" ("id")',
+      'alter table "app"."categories" drop constraint if exists "categories_parent_id_fkey", add constraint "categories_parent_id_fkey" foreign key ("parent_id") references "app"."categories" ("id")',
     );
     expect(model.foreignKeys.filter((fk) => fk.breaksCycle).map((fk) => fk.name)).toEqual([
       'users_favorite_order_fkey',

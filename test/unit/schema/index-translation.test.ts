@@ -24,7 +24,7 @@ describe('MongoDB index translation', () => {
 
   it('turns a unique single-field index into a unique btree index', () => {
     expect(translate({ name: 'email_1', key: { email: 1 }, unique: true }).sql).toBe(
-      'create unique index "users_email_1" on "app"."users" using btree ("email");\n',
+      'create unique index if not exists "users_email_1" on "app"."users" using btree ("email");\n',
     );
   });
 
@@ -95,7 +95,7 @@ describe('MongoDB index translation', () => {
       options: { weights: { bio: 1, email: 1 }, default_language: 'spanish' },
     });
     expect(sql).toBe(
-      `create index "users_bio_text" on "app"."users" using gin ((to_tsvector('spanish'::regconfig, coalesce("bio", '') || ' ' || coalesce("email", ''))));\n`,
+      `create index if not exists "users_bio_text" on "app"."users" using gin ((to_tsvector('spanish'::regconfig, coalesce("bio", '') || ' ' || coalesce("email", ''))));\n`,
     );
   });
 
