@@ -34,11 +34,8 @@ describe.skipIf(!postgresUrl())('schema apply and backfill in either order', () 
     expect(apply.code, apply.stderr).toBe(0);
     const check = await runFerry(['schema', 'check', '--target', url], { cwd });
     expect(check.code, check.stdout + check.stderr).toBe(0);
-    const [{ count }] = await sql<{ count: string }>(
-      url,
-      'select count(*)::text as count from public.orders',
-    );
-    expect(count).toBe('200');
+    const rows = await sql<{ count: string }>(url, 'select count(*)::text as count from public.orders');
+    expect(rows[0]?.count).toBe('200');
   });
 
   it('re-applies the same files with no error and no change', async () => {
