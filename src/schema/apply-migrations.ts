@@ -1,7 +1,7 @@
-import type pg from 'pg';
 import { FerryError } from '../core/errors.js';
 import { quoteIdent } from '../mapping/model.js';
 import { ensureFerryState } from '../target/ferry-state.js';
+import type { Queryable, TargetDatabase } from '../target/target-database.js';
 import type { MigrationFile } from './migration-files.js';
 import { bindSchema } from './sql-text.js';
 
@@ -35,25 +35,25 @@ export type ApplyResult = ReadonlyMap<string, readonly number[]>;
  *
  * @example
  * const files = await readMigrationFiles('migrations');
- * await applyMigrations(pool, files, ['app', 'app_test']);   // Map { 'app' => [1, 2], 'app_test' => [1, 2] }
+ * await applyMigrations(db, files, ['app', 'app_test']);   // Map { 'app' => [1, 2], 'app_test' => [1, 2] }
  */
 export async function applyMigrations(
-  pool: pg.Pool,
+  db: TargetDatabase,
   files: readonly MigrationFile[],
   schemas: readonly string[],
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
-  await ensureFerryState(pool);
+  await ensureFerryState(db);
   const result = new Map<string, number[]>();
   for (const schema of schemas) {
-    const recorded = await appliedMigrations(pool, schema);
+    const recorded = await appliedMigrations(db, schema);
     assertUntampered(schema, files, recorded);
     const done = new Set(recorded.map((r) => r.version));
     const applied: number[] = [];
     for (const file of files) {
       if (done.has(file.version)) continue;
       if (options.until === 'before-load' && file.phase === 'after-load') break;
-      if (await applyOne(pool, schema, file)) applied.push(file.version);
+      if (await applyOne(db, schema, file)) applied.push(file.version);
     }
     result.set(schema, applied);
   }
@@ -64,10 +64,10 @@ export async function applyMigrations(
  * The rows of `ferry.migrations` for one schema, in version order (none before setup).
  *
  * @example
- * await appliedMigrations(pool, 'app')   // [{ schema: 'app', version: 1, name: 'create_tables', checksum: '…' }]
+ * await appliedMigrations(db, 'app')   // [{ schema: 'app', version: 1, name: 'create_tables', checksum: '…' }]
  */
-export async function appliedMigrations(pool: pg.Pool, schema: string): Promise<readonly AppliedMigration[]> {
-  const { rows } = await pool
+export async function appliedMigrations(db: Queryable, schema: string): Promise<readonly AppliedMigration[]> {
+  const { rows } = await db
     .query<AppliedMigration>(
       'select schema, version, name, checksum from ferry.migrations where schema = $1 order by version',
       [schema],
@@ -80,31 +80,27 @@ export async function appliedMigrations(pool: pg.Pool, schema: string): Promise<
   return rows;
 }
 
-async function applyOne(pool: pg.Pool, schema: string, file: MigrationFile): Promise<boolean> {
-  const client = await pool.connect();
+async function applyOne(db: TargetDatabase, schema: string, file: MigrationFile): Promise<boolean> {
   try {
-    await client.query('begin');
-    await client.query(`select pg_advisory_xact_lock(hashtext('ferry.migrations'), hashtext($1))`, [schema]);
-    const { rowCount } = await client.query(
-      'select 1 from ferry.migrations where schema = $1 and version = $2',
-      [schema, file.version],
-    );
-    if (rowCount !== 0) {
-      await client.query('rollback');
-      return false;
-    }
-    await client.query(`create schema if not exists ${quoteIdent(schema)}`);
-    // Unqualified names in hand-added SQL land in the target schema too, never in public.
-    await client.query(`set local search_path to ${quoteIdent(schema)}`);
-    await client.query(bindSchema(file.sql, schema));
-    await client.query(
-      'insert into ferry.migrations (schema, version, name, checksum) values ($1, $2, $3, $4)',
-      [schema, file.version, file.name, file.checksum],
-    );
-    await client.query('commit');
-    return true;
+    return await db.transaction(async (tx) => {
+      await tx.query(`select pg_advisory_xact_lock(hashtext('ferry.migrations'), hashtext($1))`, [schema]);
+      const { rowCount } = await tx.query(
+        'select 1 from ferry.migrations where schema = $1 and version = $2',
+        [schema, file.version],
+      );
+      // Another process applied it while we waited for the lock.
+      if (rowCount !== 0) return false;
+      await tx.query(`create schema if not exists ${quoteIdent(schema)}`);
+      // Unqualified names in hand-added SQL land in the target schema too, never in public.
+      await tx.query(`set local search_path to ${quoteIdent(schema)}`);
+      await tx.runScript(bindSchema(file.sql, schema));
+      await tx.query(
+        'insert into ferry.migrations (schema, version, name, checksum) values ($1, $2, $3, $4)',
+        [schema, file.version, file.name, file.checksum],
+      );
+      return true;
+    });
   } catch (cause) {
-    await client.query('rollback').catch(() => {});
     throw new FerryError(`migration ${file.file} failed in schema ${schema}: ${(cause as Error).message}`, {
       code: 'SCHEMA_MIGRATION_FAILED',
       category: 'problem',
@@ -112,8 +108,6 @@ async function applyOne(pool: pg.Pool, schema: string, file: MigrationFile): Pro
       where: { file: file.file },
       hint: 'nothing of this file was applied; fix the cause (or the file, if it was never applied anywhere) and rerun',
     });
-  } finally {
-    client.release();
   }
 }
 

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../target/target-database.js';
 
 /** What PostgreSQL's catalog says one schema holds, in the shapes drift.ts compares. */
 export interface CatalogSchema {
@@ -39,11 +39,11 @@ export interface CatalogIndex {
  * partial predicates, and it shows tables the user cannot write to as well.
  *
  * @example
- * const catalog = await readCatalog(pool, 'app');
+ * const catalog = await readCatalog(db, 'app');
  * catalog.tables.get('users')?.columns.get('email')   // { type: 'text', nullable: true }
  */
-export async function readCatalog(pool: pg.Pool, schema: string): Promise<CatalogSchema> {
-  const columns = await pool.query<{ table: string; column: string; type: string; not_null: boolean }>(
+export async function readCatalog(db: Queryable, schema: string): Promise<CatalogSchema> {
+  const columns = await db.query<{ table: string; column: string; type: string; not_null: boolean }>(
     `select c.relname as table, a.attname as column, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null
        from pg_class c
        join pg_namespace n on n.oid = c.relnamespace
@@ -58,7 +58,7 @@ export async function readCatalog(pool: pg.Pool, schema: string): Promise<Catalo
     table.columns.set(row.column, { type: row.type, nullable: !row.not_null });
     tables.set(row.table, table);
   }
-  const constraints = await pool.query<CatalogConstraint>(
+  const constraints = await db.query<CatalogConstraint>(
     `select con.conname as name, c.relname as table, con.contype as type,
             array(select a.attname from unnest(con.conkey) with ordinality k(num, ord)
                     join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.num order by k.ord)::text[] as columns,
@@ -74,7 +74,7 @@ export async function readCatalog(pool: pg.Pool, schema: string): Promise<Catalo
       order by c.relname, con.conname`,
     [schema],
   );
-  const indexes = await pool.query<CatalogIndex>(
+  const indexes = await db.query<CatalogIndex>(
     `select i.relname as name, t.relname as table, ix.indisunique as unique, am.amname as method,
             array(select case when k.num = 0 then null else a.attname end
                     from unnest(ix.indkey::int2[]) with ordinality k(num, ord)

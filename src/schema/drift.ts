@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../target/target-database.js';
 import { type AppliedMigration, appliedMigrations } from './apply-migrations.js';
 import { type CatalogSchema, readCatalog } from './catalog.js';
 import { diffSchemas } from './diff.js';
@@ -47,14 +47,14 @@ export interface DriftInputs {
  * files (the mapping changed but no migration was written). Empty means no drift.
  *
  * @example
- * const drift = await checkDrift(pool, { model, files, snapshot, schemas: ['app'] });
+ * const drift = await checkDrift(db, { model, files, snapshot, schemas: ['app'] });
  * if (drift.length > 0) process.exitCode = 1;
  */
-export async function checkDrift(pool: pg.Pool, inputs: DriftInputs): Promise<readonly Drift[]> {
+export async function checkDrift(db: Queryable, inputs: DriftInputs): Promise<readonly Drift[]> {
   const out: Drift[] = [...planDrift(inputs)];
   for (const schema of inputs.schemas) {
-    out.push(...fileDrift(schema, inputs.files, await appliedMigrations(pool, schema)));
-    out.push(...catalogDrift(schema, inputs.model, await readCatalog(pool, schema)));
+    out.push(...fileDrift(schema, inputs.files, await appliedMigrations(db, schema)));
+    out.push(...catalogDrift(schema, inputs.model, await readCatalog(db, schema)));
   }
   return out;
 }

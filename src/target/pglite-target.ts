@@ -153,6 +153,14 @@ class PgliteTransaction implements TargetTransaction {
     return runQuery<R>(this.tx, sql, params);
   }
 
+  async runScript(sql: string): Promise<void> {
+    try {
+      await this.tx.exec(sql);
+    } catch (cause) {
+      throw queryError(cause);
+    }
+  }
+
   async copyFrom(
     table: TableRef,
     columns: readonly string[],

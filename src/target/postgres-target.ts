@@ -122,6 +122,11 @@ class PostgresTransaction implements TargetTransaction {
     return runQuery<R>(this.client, sql, params);
   }
 
+  async runScript(sql: string): Promise<void> {
+    // Without parameters pg uses the simple query protocol, which runs several statements.
+    await runQuery(this.client, sql, undefined);
+  }
+
   async copyFrom(
     table: TableRef,
     columns: readonly string[],

@@ -38,8 +38,17 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
-/** What a transaction body can do: query, and COPY rows in. */
+/** What a transaction body can do: query, run a script, and COPY rows in. */
 export interface TargetTransaction extends Queryable {
+  /**
+   * Run a script of several statements with no parameters (a migration file). Separate from
+   * `query` because PGlite's `query` takes exactly one statement.
+   *
+   * @example
+   * await db.transaction((tx) => tx.runScript('create table a (x int); create index on a (x);'));
+   */
+  runScript(sql: string): Promise<void>;
+
   /**
    * `COPY "schema"."table" (columns…) FROM STDIN` in text format, the rows streamed batch by
    * batch (each row needs a value for every column). Resolves to the number of rows

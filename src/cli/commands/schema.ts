@@ -6,7 +6,7 @@ import { diffSchemas } from '../../schema/diff.js';
 import { checkDrift } from '../../schema/drift.js';
 import { readMigrationFiles, readSnapshot, writeMigrations } from '../../schema/migration-files.js';
 import { schemaFromConfig, targetSchemas } from '../../schema/schema-plan.js';
-import { connectPostgres } from '../../target/connect.js';
+import { openTarget } from '../../target/open-target.js';
 import { commandContext } from '../context.js';
 import { emit, type Output } from '../output.js';
 
@@ -40,13 +40,12 @@ export function registerSchema(program: Command): void {
         const { out, config } = await commandContext(command);
         const schemas = targetSchemas(options.schema, config.schemas);
         const model = schemaFromConfig(config);
-        const target = requireTarget(config.target);
         if (options.force === true) await confirmDestructive(out, options.dir, model, options.yes === true);
         const { written } = await writeMigrations(options.dir, model, { force: options.force === true });
         const files = await readMigrationFiles(options.dir);
-        const pool = await connectPostgres(target);
+        const db = await openTarget(config.target);
         try {
-          const applied = await applyMigrations(pool, files, schemas, {
+          const applied = await applyMigrations(db, files, schemas, {
             until: options.beforeLoad === true ? 'before-load' : 'all',
           });
           const result = { written: written.map((f) => f.file), applied: Object.fromEntries(applied) };
@@ -63,7 +62,7 @@ export function registerSchema(program: Command): void {
             ].join('\n'),
           );
         } finally {
-          await pool.end();
+          await db.close();
         }
       },
     );
@@ -76,12 +75,11 @@ export function registerSchema(program: Command): void {
       const { out, config } = await commandContext(command);
       const schemas = targetSchemas(options.schema, config.schemas);
       const model = schemaFromConfig(config);
-      const target = requireTarget(config.target);
       const files = await readMigrationFiles(options.dir);
       const snapshot = await readSnapshot(options.dir);
-      const pool = await connectPostgres(target);
+      const db = await openTarget(config.target);
       try {
-        const drift = await checkDrift(pool, { model, files, snapshot, schemas });
+        const drift = await checkDrift(db, { model, files, snapshot, schemas });
         emit(out, { clean: drift.length === 0, drift }, () =>
           drift.length === 0
             ? `no drift in ${schemas.join(', ')}`
@@ -91,18 +89,9 @@ export function registerSchema(program: Command): void {
         );
         if (drift.length > 0) process.exitCode = ExitCode.problem;
       } finally {
-        await pool.end();
+        await db.close();
       }
     });
-}
-
-function requireTarget(target: string | undefined): string {
-  if (target) return target;
-  throw new FerryError('no target database given', {
-    code: 'TARGET_MISSING',
-    category: 'usage',
-    hint: 'pass --target postgres://… or set DATABASE_URL',
-  });
 }
 
 /** DESIGN.md invariant 6: destructive changes ask on a terminal and need --yes elsewhere. */

@@ -1,32 +1,33 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { applyMigrations } from '../../../src/schema/apply-migrations.js';
 import { buildSchema } from '../../../src/schema/build-schema.js';
 import { readMigrationFiles, writeMigrations } from '../../../src/schema/migration-files.js';
-import { connectPostgres } from '../../../src/target/connect.js';
 import { ensureFerryState, STATE_MIGRATIONS } from '../../../src/target/ferry-state.js';
+import { openTarget } from '../../../src/target/open-target.js';
+import type { TargetDatabase } from '../../../src/target/target-database.js';
 import { createTestDatabase, postgresUrl } from '../../support/services.js';
 import { shopPlan } from '../../unit/schema/support/shop-plan.js';
 
 describe.skipIf(!postgresUrl())('Ferry state setup and the migration runner under concurrency', () => {
   let db: { url: string; drop: () => Promise<void> };
-  let a: pg.Pool;
-  let b: pg.Pool;
+  // Two separate targets (pools), as two processes would have.
+  let a: TargetDatabase;
+  let b: TargetDatabase;
   let dir: string;
 
   beforeAll(async () => {
     db = await createTestDatabase('schema_state');
-    a = await connectPostgres(db.url);
-    b = await connectPostgres(db.url);
+    a = await openTarget(db.url);
+    b = await openTarget(db.url);
     dir = await mkdtemp(path.join(tmpdir(), 'ferry-state-'));
   });
   afterAll(async () => {
-    await a?.end();
-    await b?.end();
+    await a?.close();
+    await b?.close();
     await db?.drop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
