@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { ExitCode, FerryError } from '../../core/errors.js';
 import { backfill } from '../../load/backfill.js';
@@ -6,8 +5,9 @@ import { isFinal } from '../../load/collection-phase.js';
 import type { BackfillSummary } from '../../load/types.js';
 import { mappingFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
+import { confirmDestructive, countFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
-import { emit, type Output, renderTable } from '../output.js';
+import { emit, renderTable } from '../output.js';
 import { createProgress } from '../progress.js';
 import {
   openConfiguredSource,
@@ -54,15 +54,18 @@ export function registerBackfill(program: Command): void {
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
       const plan = mappingFromConfig(config);
       const schemas = targetSchemas(flags.schema, config.schemas);
-      const batchSize = count('--batch-size', flags.batchSize) ?? config.batchSize ?? 1000;
-      const parallel = count('--parallel', flags.parallel) ?? 1;
-      const maxRejects = count('--max-rejects', flags.maxRejects, 0);
+      const batchSize = countFlag('--batch-size', flags.batchSize) ?? config.batchSize ?? 1000;
+      const parallel = countFlag('--parallel', flags.parallel) ?? 1;
+      const maxRejects = countFlag('--max-rejects', flags.maxRejects, 0);
       if (flags.force === true && flags.dryRun === true)
         throw new FerryError('--force and --dry-run contradict each other', {
           code: 'USAGE_CONFLICT',
           category: 'usage',
         });
-      if (flags.force === true) await confirmForce(out, schemas, flags.yes === true);
+      if (flags.force === true) {
+        const what = `--force empties the mapped tables in schema(s) ${schemas.join(', ')} and their checkpoints and rejects`;
+        await confirmDestructive(out, what, 'Empty them and load again?', flags.yes === true);
+      }
       const only = flags.only
         ?.split(',')
         .map((s) => s.trim())
@@ -108,34 +111,6 @@ export function registerBackfill(program: Command): void {
       if (!out.json) for (const line of rejectLines(summary)) out.error(line);
       if (!summary.ok) process.exitCode = ExitCode.problem;
     });
-}
-
-async function confirmForce(out: Output, schemas: readonly string[], yes: boolean): Promise<void> {
-  if (yes) return;
-  const what = `--force empties the mapped tables in schema(s) ${schemas.join(', ')} and their checkpoints and rejects`;
-  if (!process.stdin.isTTY)
-    throw new FerryError(what, {
-      code: 'CONFIRMATION_REQUIRED',
-      category: 'usage',
-      hint: 'rerun with --yes to confirm',
-    });
-  out.error(`${what}.`);
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await prompt.question('Empty them and load again? [y/N] ');
-  prompt.close();
-  if (!/^y(es)?$/i.test(answer.trim()))
-    throw new FerryError('cancelled', { code: 'CANCELLED', category: 'usage' });
-}
-
-function count(flag: string, text: string | undefined, min = 1): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min)
-    throw new FerryError(`${flag} must be an integer of at least ${min}, not "${text}"`, {
-      code: 'USAGE_BAD_NUMBER',
-      category: 'usage',
-    });
-  return n;
 }
 
 /** The summary for people: one row per collection and schema, then what else to know. */

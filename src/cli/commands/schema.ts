@@ -1,12 +1,12 @@
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { ExitCode, FerryError } from '../../core/errors.js';
+import { ExitCode } from '../../core/errors.js';
 import { applyMigrations } from '../../schema/apply-migrations.js';
 import { diffSchemas } from '../../schema/diff.js';
 import { checkDrift } from '../../schema/drift.js';
 import { readMigrationFiles, readSnapshot, writeMigrations } from '../../schema/migration-files.js';
 import { schemaFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
+import { confirmDestructive } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit, type Output } from '../output.js';
 
@@ -40,7 +40,7 @@ export function registerSchema(program: Command): void {
         const { out, config } = await commandContext(command);
         const schemas = targetSchemas(options.schema, config.schemas);
         const model = schemaFromConfig(config);
-        if (options.force === true) await confirmDestructive(out, options.dir, model, options.yes === true);
+        if (options.force === true) await confirmSchemaChanges(out, options.dir, model, options.yes === true);
         const { written } = await writeMigrations(options.dir, model, { force: options.force === true });
         const files = await readMigrationFiles(options.dir);
         const db = await openTarget(config.target);
@@ -94,8 +94,8 @@ export function registerSchema(program: Command): void {
     });
 }
 
-/** DESIGN.md invariant 6: destructive changes ask on a terminal and need --yes elsewhere. */
-async function confirmDestructive(
+/** Destructive schema changes (dropped tables or columns, narrowed types) need confirmation. */
+async function confirmSchemaChanges(
   out: Output,
   dir: string,
   model: Parameters<typeof diffSchemas>[1],
@@ -103,20 +103,14 @@ async function confirmDestructive(
 ): Promise<void> {
   const snapshot = await readSnapshot(dir);
   const destructive = snapshot === undefined ? [] : diffSchemas(snapshot, model).destructive;
-  if (destructive.length === 0 || yes) return;
+  if (destructive.length === 0) return;
   const list = destructive.map((d) => `  - ${d}`).join('\n');
-  if (!process.stdin.isTTY)
-    throw new FerryError(`--force would write destructive changes:\n${list}\n`, {
-      code: 'CONFIRMATION_REQUIRED',
-      category: 'usage',
-      hint: 'rerun with --yes to confirm',
-    });
-  out.error(`These changes can lose data:\n${list}`);
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await prompt.question('Write them? [y/N] ');
-  prompt.close();
-  if (!/^y(es)?$/i.test(answer.trim()))
-    throw new FerryError('cancelled', { code: 'CANCELLED', category: 'usage' });
+  await confirmDestructive(
+    out,
+    `--force would write changes that can lose data:\n${list}`,
+    'Write them?',
+    yes,
+  );
 }
 
 function versionLabel(version: number): string {

@@ -1,0 +1,50 @@
+import { createInterface } from 'node:readline/promises';
+import { FerryError } from '../core/errors.js';
+import type { Output } from './output.js';
+
+/**
+ * DESIGN.md invariant 6: a destructive step asks on a terminal and needs `--yes` elsewhere.
+ * Resolves when confirmed; throws a usage error (exit 2) when refused or not confirmable.
+ *
+ * @example
+ * await confirmDestructive(out, '--force empties the mapped tables', 'Empty them and load again?', flags.yes);
+ */
+export async function confirmDestructive(
+  out: Output,
+  what: string,
+  question: string,
+  yes: boolean,
+): Promise<void> {
+  if (yes) return;
+  if (!process.stdin.isTTY) {
+    throw new FerryError(what, {
+      code: 'CONFIRMATION_REQUIRED',
+      category: 'usage',
+      hint: 'rerun with --yes to confirm',
+    });
+  }
+  out.error(what);
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await prompt.question(`${question} [y/N] `);
+  prompt.close();
+  if (!/^y(es)?$/i.test(answer.trim()))
+    throw new FerryError('cancelled', { code: 'CANCELLED', category: 'usage' });
+}
+
+/**
+ * A whole-number flag, or undefined when not given; anything else is a usage error.
+ *
+ * @example
+ * const batchSize = countFlag('--batch-size', flags.batchSize) ?? 1000;
+ */
+export function countFlag(flag: string, text: string | undefined, min = 1): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) {
+    throw new FerryError(`${flag} must be an integer of at least ${min}, not "${text}"`, {
+      code: 'USAGE_BAD_NUMBER',
+      category: 'usage',
+    });
+  }
+  return n;
+}
