@@ -3,14 +3,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
 import { ExitCode, FerryError } from '../../core/errors.js';
-import { collectStats } from '../../infer/collect-stats.js';
-import { proposeMapping } from '../../infer/propose.js';
+import { type InferredMapping, inferMapping } from '../../infer/infer-mapping.js';
 import { checkPlanAgainstStats } from '../../infer/propose-check.js';
 import { renderReport } from '../../infer/report-render.js';
-import type { InferenceSnapshot } from '../../infer/snapshot.js';
 import { renderConfig } from '../../infer/write-config.js';
 import { checkPlan } from '../../mapping/validate-plan.js';
-import type { IndexSpec } from '../../sources/types.js';
 import { commandContext } from '../context.js';
 import { emit, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -78,20 +75,17 @@ export function registerInfer(program: Command): void {
 
       const opened = await openConfiguredSource(config, options);
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
-      let snapshot: InferenceSnapshot;
-      let indexes: Record<string, readonly IndexSpec[]>;
+      let inferred: InferredMapping;
       try {
-        const infos = await opened.listCollections();
-        indexes = Object.fromEntries(infos.map((c) => [c.name, c.indexes]));
-        const stats = await collectStats(opened, {
+        inferred = await inferMapping(opened, {
           ...(sample === undefined ? {} : { sample }),
           onProgress: (p) => progress.update({ collection: p.collection, done: p.read }),
         });
-        snapshot = stats.snapshot();
       } finally {
         progress.stop();
         await opened.close();
       }
+      const { snapshot } = inferred;
 
       if (options.check) {
         const check = checkPlanAgainstStats(config.mapping, snapshot);
@@ -105,7 +99,7 @@ export function registerInfer(program: Command): void {
         return;
       }
 
-      const { plan, report } = proposeMapping(snapshot, { indexes });
+      const { plan, report } = inferred;
       const text = renderConfig(plan, report, { source: config.source! });
       await mkdir(path.dirname(target), { recursive: true });
       await writeFile(target, text, 'utf8');

@@ -1,0 +1,40 @@
+import type { IndexSpec, Source } from '../sources/types.js';
+import { type CollectProgress, collectStats } from './collect-stats.js';
+import { type Proposal, proposeMapping } from './propose.js';
+import type { InferenceSnapshot } from './snapshot.js';
+
+export interface InferMappingOptions {
+  /** Analyse a sample of N documents per collection instead of all of them. */
+  readonly sample?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: CollectProgress) => void;
+}
+
+export interface InferredMapping extends Proposal {
+  readonly snapshot: InferenceSnapshot;
+}
+
+/**
+ * Read a source once and propose its mapping: field statistics (with the source's indexes)
+ * turned into a plan and the report that explains it. What `ferry infer` and `ferry migrate`
+ * both run.
+ *
+ * @example
+ * const { plan, report } = await inferMapping(await openSource('dump/'));
+ */
+export async function inferMapping(
+  source: Source,
+  options: InferMappingOptions = {},
+): Promise<InferredMapping> {
+  const infos = await source.listCollections();
+  const indexes: Record<string, readonly IndexSpec[]> = Object.fromEntries(
+    infos.map((c) => [c.name, c.indexes]),
+  );
+  const stats = await collectStats(source, {
+    ...(options.sample === undefined ? {} : { sample: options.sample }),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const snapshot = stats.snapshot();
+  return { ...proposeMapping(snapshot, { indexes }), snapshot };
+}
