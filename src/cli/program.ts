@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { asFerryError, ExitCode, FerryError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
-import { registerInfer } from './commands/infer.js';
 import { registerBackfill } from './commands/backfill.js';
+import { registerInfer } from './commands/infer.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerPlan } from './commands/plan.js';
 import { registerRejects } from './commands/rejects.js';
 import { registerSchema } from './commands/schema.js';
@@ -23,9 +24,10 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
     .showHelpAfterError()
     .exitOverride();
-  registerInfer(program);
   registerBackfill(program);
+  registerInfer(program);
   registerInspect(program);
+  registerMigrate(program);
   registerPlan(program);
   registerRejects(program);
   registerSchema(program);

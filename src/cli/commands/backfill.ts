@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { ExitCode, FerryError } from '../../core/errors.js';
 import { backfill } from '../../load/backfill.js';
 import { isFinal } from '../../load/collection-phase.js';
-import type { BackfillSummary } from '../../load/types.js';
+import type { BackfillProgress, BackfillSummary } from '../../load/types.js';
 import { mappingFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { confirmDestructive, countFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit, renderTable } from '../output.js';
-import { createProgress } from '../progress.js';
+import { createProgress, type ProgressReporter } from '../progress.js';
 import {
   openConfiguredSource,
   type SourceFlags,
@@ -91,15 +91,7 @@ export function registerBackfill(program: Command): void {
           force: flags.force === true,
           dryRun: flags.dryRun === true,
           signal: controller.signal,
-          onProgress: (p) => {
-            progress.update({
-              collection: p.collection,
-              done: p.read,
-              rejected: p.rejected,
-              ...(p.total === undefined ? {} : { total: p.total }),
-            });
-            if (isFinal(p.phase)) progress.finish(p.collection);
-          },
+          onProgress: showBackfillProgress(progress),
         });
       } finally {
         process.off('SIGINT', interrupt);
@@ -111,6 +103,24 @@ export function registerBackfill(program: Command): void {
       if (!out.json) for (const line of rejectLines(summary)) out.error(line);
       if (!summary.ok) process.exitCode = ExitCode.problem;
     });
+}
+
+/**
+ * Feed backfill progress into a progress reporter (bars on a terminal, JSON lines otherwise).
+ *
+ * @example
+ * await backfill({ …, onProgress: showBackfillProgress(createProgress({ isTerminal: true })) });
+ */
+export function showBackfillProgress(progress: ProgressReporter): (p: BackfillProgress) => void {
+  return (p) => {
+    progress.update({
+      collection: p.collection,
+      done: p.read,
+      rejected: p.rejected,
+      ...(p.total === undefined ? {} : { total: p.total }),
+    });
+    if (isFinal(p.phase)) progress.finish(p.collection);
+  };
 }
 
 /** The summary for people: one row per collection and schema, then what else to know. */
@@ -156,7 +166,7 @@ export function renderSummary(summary: BackfillSummary): string {
   return lines.join('\n');
 }
 
-function rejectLines(summary: BackfillSummary): string[] {
+export function rejectLines(summary: BackfillSummary): string[] {
   const seen = new Set<string>();
   return summary.collections.flatMap((c) =>
     c.rejectSamples

@@ -1,0 +1,131 @@
+import type { Command } from 'commander';
+import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
+import { ExitCode } from '../../core/errors.js';
+import { type MigrateResult, migrate } from '../../migrate/migrate.js';
+import { targetSchemas } from '../../schema/schema-plan.js';
+import { openTarget } from '../../target/open-target.js';
+import { confirmDestructive, countFlag } from '../confirm.js';
+import { commandContext } from '../context.js';
+import { emit } from '../output.js';
+import { createProgress } from '../progress.js';
+import {
+  openConfiguredSource,
+  type SourceFlags,
+  sourceLocation,
+  withSourceOptions,
+} from '../source-options.js';
+import { rejectLines, renderSummary, showBackfillProgress } from './backfill.js';
+
+interface MigrateFlags extends SourceFlags {
+  readonly schema?: string;
+  readonly only?: string;
+  readonly dir: string;
+  readonly sample?: string;
+  readonly batchSize?: string;
+  readonly parallel?: string;
+  readonly maxRejects?: string;
+  readonly force?: boolean;
+  readonly yes?: boolean;
+}
+
+/**
+ * `ferry migrate <source>`: the one-shot (infer when there is no mapping, apply the schema,
+ * backfill, finish the schema). It takes the options of those steps; see `migrate()`.
+ */
+export function registerMigrate(program: Command): void {
+  withSourceOptions(
+    program
+      .command('migrate')
+      .description(
+        'one shot: infer a mapping if none exists, apply the schema, backfill, and check the counts',
+      )
+      .argument('[source]', 'mongodb:// URI, mongodump directory or archive, or JSON file(s)'),
+  )
+    .option('--schema <names>', 'target schema(s), comma-separated (default: config schemas, else public)')
+    .option('--only <collections>', 'migrate only these collections, comma-separated')
+    .option('--dir <dir>', 'migrations folder in your app', 'migrations')
+    .option('--sample <n>', 'infer the mapping from N documents per collection instead of all')
+    .option('--batch-size <n>', 'documents per chunk (one transaction per chunk and schema)')
+    .option('--parallel <n>', 'collections loaded at once', '1')
+    .option('--max-rejects <n>', 'exit 1 once more documents than this are rejected')
+    .option('--force', 'empty the mapped tables, checkpoints and rejects and load again')
+    .option('--yes', 'confirm --force without a prompt')
+    .action(async (positional: string | undefined, flags: MigrateFlags, command: Command) => {
+      const given = sourceLocation(positional, flags);
+      const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
+      const schemas = targetSchemas(flags.schema, config.schemas);
+      const parallel = countFlag('--parallel', flags.parallel) ?? 1;
+      const batchSize = countFlag('--batch-size', flags.batchSize) ?? config.batchSize;
+      const maxRejects = countFlag('--max-rejects', flags.maxRejects, 0);
+      const sample = countFlag('--sample', flags.sample);
+      const only = flags.only
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (flags.force === true) {
+        const what = `--force empties the mapped tables in schema(s) ${schemas.join(', ')} and their checkpoints and rejects`;
+        await confirmDestructive(out, what, 'Empty them and load again?', flags.yes === true);
+      }
+      const source = await openConfiguredSource(config, flags);
+      const target = await openTarget(config.target, { max: parallel + 1 });
+      const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
+      let result: MigrateResult;
+      try {
+        result = await migrate({
+          source,
+          sourceLocation: config.source!,
+          target,
+          ...(config.mapping ? { mapping: config.mapping } : {}),
+          configFile: config.configFile ?? DEFAULT_CONFIG_FILE,
+          migrationsDir: flags.dir,
+          schemas,
+          ...(sample === undefined ? {} : { sample }),
+          backfill: {
+            parallel,
+            force: flags.force === true,
+            ...(batchSize === undefined ? {} : { batchSize }),
+            ...(maxRejects === undefined ? {} : { maxRejects }),
+            ...(only ? { only } : {}),
+          },
+          onStep: (step) => {
+            if (!out.json && step !== 'backfill') out.error(`ferry migrate: ${stepLabel[step]}…`);
+          },
+          onInferProgress: (p) => progress.update({ collection: p.collection, done: p.read }),
+          onBackfillProgress: showBackfillProgress(progress),
+        });
+      } finally {
+        progress.stop();
+        await source.close();
+        await target.close();
+      }
+      emit(out, result, () => renderMigrate(result, target.location));
+      if (!out.json) for (const line of rejectLines(result.backfill)) out.error(line);
+      if (!result.ok) process.exitCode = ExitCode.problem;
+    });
+}
+
+const stepLabel = {
+  infer: 'no mapping in the config: inferring one from the data',
+  schema: 'writing and applying the schema migrations',
+  backfill: 'loading',
+  finish: 'adding foreign keys and indexes',
+} as const;
+
+/** What a person needs after a migrate: where the mapping and schema are, and the load summary. */
+export function renderMigrate(result: MigrateResult, targetLocation: string): string {
+  const lines: string[] = [];
+  if (result.inferred?.configFile) {
+    lines.push(
+      `mapping: inferred and written to ${result.inferred.configFile}; review it, then rerun to reload`,
+    );
+  } else if (result.inferred) {
+    lines.push('mapping: inferred (an existing config file was left as it was)');
+  }
+  lines.push(
+    result.schema.written.length === 0
+      ? 'schema: migration files unchanged'
+      : `schema: wrote ${result.schema.written.join(', ')}`,
+  );
+  lines.push(`target: ${targetLocation}`, '', renderSummary(result.backfill));
+  return lines.join('\n');
+}
