@@ -63,8 +63,25 @@ export function referenceTarget(
   const kind = finding.kinds[0];
   const target = kind?.targets[0];
   if (finding.kinds.length !== 1 || !target) return undefined;
+  // A foreign key the data already violates would fail when it is added after the load.
+  // Dangling ids are common in MongoDB apps (deletes never cascade), so the column stays and
+  // the report says how many ids point nowhere; the user can clean up and add the key later.
+  if (target.overlap < 1) return undefined;
   const id = context.ids.get(target.collection);
   return id && id.pgType === choice.pgType ? id : undefined;
+}
+
+/**
+ * The warning for a reference whose ids do not all resolve: no foreign key, and why.
+ *
+ * @example
+ * danglingReason(finding) // 'objectId → users (99.5%): 0.5% of the ids point at no document; no foreign key'
+ */
+export function danglingReason(finding: ReferenceFinding): string | undefined {
+  const target = finding.kinds.length === 1 ? finding.kinds[0]?.targets[0] : undefined;
+  if (finding.verdict !== 'reference' || !target || target.overlap >= 1) return undefined;
+  const missing = Math.round((1 - target.overlap) * 1000) / 10;
+  return `${describeTargets(finding)}: ${missing}% of the ids point at no document; no foreign key (it would fail), clean them up and add one later`;
 }
 
 export function describeTargets(finding: ReferenceFinding): string {

@@ -13,7 +13,12 @@ import {
   type TableContext,
   warn,
 } from './propose-context.js';
-import { describeTargets, placeDiscriminator, referenceTarget } from './propose-references.js';
+import {
+  danglingReason,
+  describeTargets,
+  placeDiscriminator,
+  referenceTarget,
+} from './propose-references.js';
 import { arrayChoice, scalarChoice, type TypeChoice, valueTypes } from './propose-types.js';
 import type { FieldSnapshot } from './snapshot.js';
 
@@ -110,6 +115,8 @@ function placeField(context: TableContext, scope: ElementScope, field: FieldSnap
   if (choice.conflict !== undefined) warn(context, 'TYPE_CONFLICT', field, choice.conflict);
   noteUnloadable(context, field);
   const target = finding?.verdict === 'reference' ? referenceTarget(context, finding, choice) : undefined;
+  const dangling = finding ? danglingReason(finding) : undefined;
+  if (dangling) warn(context, 'DANGLING_REFERENCE', field, dangling);
   if (finding?.verdict === 'weak')
     warn(
       context,
@@ -167,6 +174,8 @@ function placeArray(
     placeObject(context, child, []);
     return;
   }
+  const dangling = finding ? danglingReason(finding) : undefined;
+  if (dangling) warn(context, 'DANGLING_REFERENCE', field, dangling);
   if (finding?.verdict === 'reference' && types.length === 1) {
     const choice = scalarChoice(element);
     const target = referenceTarget(context, finding, choice);

@@ -108,6 +108,25 @@ describe('proposeMapping', () => {
     });
   });
 
+  it('keeps a reference with dangling ids as a plain uuid column, without a foreign key the data would break', () => {
+    const users = Array.from({ length: 20 }, (_, n) => ({ _id: oid(n + 1), name: `u${n}` }));
+    // 19 orders point at real users; one points at a user that was deleted long ago.
+    const orders = Array.from({ length: 20 }, (_, n) => ({
+      _id: oid(100 + n),
+      userId: oid(n === 7 ? 999 : n + 1),
+    }));
+    const p = propose({ users, orders });
+    const userId = columnsOf(p, 'orders')[1]!;
+    expect(userId).toMatchObject({ name: 'user_id', pgType: 'uuid' });
+    expect(userId.references).toBeUndefined();
+    expect(p.report.warnings).toContainEqual(
+      expect.objectContaining({
+        code: 'DANGLING_REFERENCE',
+        message: expect.stringContaining('5% of the ids point at no document'),
+      }),
+    );
+  });
+
   it('maps a field holding ObjectIds of one collection and string ids of another to a discriminator triple', () => {
     const users = [1, 2, 3].map((n) => ({ _id: oid(n) }));
     const tags = ['red', 'green', 'blue'].map((name) => ({ _id: name }));
