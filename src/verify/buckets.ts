@@ -115,7 +115,19 @@ export function bucketGroups(
  */
 export function samplePredicate(fraction: number, seed: number): (idHash: bigint) => boolean {
   const limit = BigInt(Math.floor(Math.min(1, Math.max(0, fraction)) * 2 ** 32));
-  const mix = BigInt(seed >>> 0);
+  // The seed is scrambled (murmur3's finalizer) into a 32-bit mask: for any one id, a
+  // uniformly random mask makes "in the sample" a coin flip weighted by `fraction`.
+  const mix = BigInt(fmix32(seed >>> 0));
   // The high 32 bits: independent of the low bits that choose buckets.
   return (idHash) => ((idHash >> 32n) ^ mix) < limit;
+}
+
+function fmix32(h: number): number {
+  let x = h;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
 }
