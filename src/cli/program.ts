@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { asFerryError, ExitCode, FerryError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import { registerBackfill } from './commands/backfill.js';
+import { registerDemo } from './commands/demo.js';
 import { registerInfer } from './commands/infer.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerBackfill(program);
+  registerDemo(program);
   registerInfer(program);
   registerInspect(program);
   registerMigrate(program);
