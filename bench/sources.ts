@@ -17,7 +17,7 @@ interface Inputs {
   readonly relaxed: string;
 }
 
-async function prepareInputs(salesArchive: string, docs: number): Promise<Inputs> {
+export async function prepareInputs(salesArchive: string, docs: number): Promise<Inputs> {
   const dir = path.join(workDir, `sources-${docs}`);
   const inputs: Inputs = {
     archive: path.join(dir, 'sales.archive'),
