@@ -13,9 +13,12 @@ import { buildSchema } from '../schema/build-schema.js';
 import { readMigrationFiles, writeMigrations } from '../schema/migration-files.js';
 import type { Source } from '../sources/types.js';
 import type { TargetDatabase } from '../target/target-database.js';
+import type { ReconcileCheck } from '../verify/reconcile-config.js';
+import type { VerifyLevel, VerifyResult } from '../verify/types.js';
+import { verify } from '../verify/verify.js';
 
 /** The steps of `ferry migrate`, in order, for progress and summaries. */
-export type MigrateStep = 'infer' | 'schema' | 'backfill' | 'finish';
+export type MigrateStep = 'infer' | 'schema' | 'backfill' | 'finish' | 'verify';
 
 export interface MigrateOptions {
   readonly source: Source;
@@ -35,6 +38,10 @@ export interface MigrateOptions {
     BackfillOptions,
     'batchSize' | 'parallel' | 'maxRejects' | 'force' | 'only' | 'transforms'
   >;
+  /** How the result is proved (default `deep`); `none` skips it. */
+  readonly verify?: VerifyLevel | 'none';
+  /** Reconciliation checks from the config, run by the verification. */
+  readonly checks?: readonly ReconcileCheck[];
   readonly signal?: AbortSignal;
   readonly onStep?: (step: MigrateStep) => void;
   readonly onInferProgress?: (progress: CollectProgress) => void;
@@ -50,13 +57,15 @@ export interface MigrateResult {
     readonly applied: Readonly<Record<string, readonly number[]>>;
   };
   readonly backfill: BackfillSummary;
+  /** One verification per target schema, unless `verify: 'none'`. */
+  readonly verify: readonly VerifyResult[];
   readonly ok: boolean;
 }
 
 /**
  * The one-shot a new user runs first: infer the mapping when none exists (writing it for
- * review), write and apply the schema migrations, backfill, then apply what belongs after
- * the load. Each step is the same library call its own command makes, so `migrate` is never
+ * review), write and apply the schema migrations, backfill, apply what belongs after the
+ * load, then prove the result with `verify` (deep by default). Each step is the same library call its own command makes, so `migrate` is never
  * a second implementation of any of them.
  *
  * The schema goes in two halves around the load: tables first, then foreign keys and indexes,
@@ -112,12 +121,34 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const applied = Object.fromEntries(
     schemas.map((s) => [s, [...(beforeLoad.get(s) ?? []), ...(afterLoad.get(s) ?? [])]]),
   );
+
+  const verified: VerifyResult[] = [];
+  const level = options.verify ?? 'deep';
+  if (level !== 'none') {
+    options.onStep?.('verify');
+    for (const schema of schemas) {
+      verified.push(
+        await verify({
+          source: options.source,
+          db: options.target,
+          plan,
+          schema,
+          level,
+          sourceUri: options.sourceLocation,
+          ...(options.checks ? { checks: options.checks } : {}),
+          ...(options.backfill?.only ? { only: options.backfill.only } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      );
+    }
+  }
   return {
     plan,
     ...(inferred ? { inferred } : {}),
     schema: { written: written.map((f) => f.file), applied },
     backfill: summary,
-    ok: summary.ok,
+    verify: verified,
+    ok: summary.ok && verified.every((v) => v.ok),
   };
 }
 

@@ -8,6 +8,11 @@ import { createTestDatabase, datasetPath, postgresUrl } from '../support/service
 interface MigrateJson {
   ok: boolean;
   inferred?: { configFile?: string };
+  verify: {
+    ok: boolean;
+    level: string;
+    collections: { collection: string; matched: number; missing: number; content: number }[];
+  }[];
   backfill: {
     wroteNothing: boolean;
     collections: {

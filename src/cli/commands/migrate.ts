@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
-import { ExitCode } from '../../core/errors.js';
+import { ExitCode, FerryError } from '../../core/errors.js';
 import { type MigrateResult, migrate } from '../../migrate/migrate.js';
 import { targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
+import { renderVerifyText } from '../../verify/report-text.js';
 import { confirmDestructive, countFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
@@ -26,6 +27,7 @@ interface MigrateFlags extends SourceFlags {
   readonly maxRejects?: string;
   readonly force?: boolean;
   readonly yes?: boolean;
+  readonly verify: string;
 }
 
 /**
@@ -50,6 +52,7 @@ export function registerMigrate(program: Command): void {
     .option('--max-rejects <n>', 'exit 1 once more documents than this are rejected')
     .option('--force', 'empty the mapped tables, checkpoints and rejects and load again')
     .option('--yes', 'confirm --force without a prompt')
+    .option('--verify <level>', 'prove the result: deep (every document), count, sample, or none', 'deep')
     .action(async (positional: string | undefined, flags: MigrateFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
@@ -58,6 +61,7 @@ export function registerMigrate(program: Command): void {
       const batchSize = countFlag('--batch-size', flags.batchSize) ?? config.batchSize;
       const maxRejects = countFlag('--max-rejects', flags.maxRejects, 0);
       const sample = countFlag('--sample', flags.sample);
+      const verifyLevel = verifyLevelFlag(flags.verify);
       const only = flags.only
         ?.split(',')
         .map((s) => s.trim())
@@ -79,6 +83,8 @@ export function registerMigrate(program: Command): void {
           configFile: config.configFile ?? DEFAULT_CONFIG_FILE,
           migrationsDir: flags.dir,
           schemas,
+          verify: verifyLevel,
+          ...(config.verify?.checks ? { checks: config.verify.checks } : {}),
           ...(sample === undefined ? {} : { sample }),
           backfill: {
             parallel,
@@ -109,6 +115,7 @@ const stepLabel = {
   schema: 'writing and applying the schema migrations',
   backfill: 'loading',
   finish: 'adding foreign keys and indexes',
+  verify: 'verifying every document against the source',
 } as const;
 
 /** What a person needs after a migrate: where the mapping and schema are, and the load summary. */
@@ -127,5 +134,17 @@ export function renderMigrate(result: MigrateResult, targetLocation: string): st
       : `schema: wrote ${result.schema.written.join(', ')}`,
   );
   lines.push(`target: ${targetLocation}`, '', renderSummary(result.backfill));
+  for (const verified of result.verify) lines.push('', renderVerifyText(verified));
   return lines.join('\n');
+}
+
+const VERIFY_LEVELS = ['deep', 'count', 'sample', 'none'] as const;
+
+function verifyLevelFlag(text: string): (typeof VERIFY_LEVELS)[number] {
+  const level = VERIFY_LEVELS.find((l) => l === text);
+  if (level) return level;
+  throw new FerryError(`--verify must be one of ${VERIFY_LEVELS.join(', ')}, not "${text}"`, {
+    code: 'USAGE_BAD_OPTION',
+    category: 'usage',
+  });
 }
