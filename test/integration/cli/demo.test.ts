@@ -16,7 +16,7 @@ interface DemoJson {
 }
 
 describe('ferry demo', () => {
-  it('generates the marketplace archive and migrates it into embedded PostgreSQL with nothing lost, then reruns idempotently', async () => {
+  it('generates the marketplace archive, migrates it into embedded PostgreSQL with nothing lost and verified, reruns idempotently, and status shows it', async () => {
     const cwd = await mkdtemp(path.join(tmpdir(), 'ferry-demo-'));
     const env = { DATABASE_URL: '' };
     const first = await runFerry(['demo', '--scale', '3000', '--json'], { cwd, env });
@@ -37,5 +37,17 @@ describe('ferry demo', () => {
     const again = JSON.parse(second.stdout) as DemoJson;
     expect(again.generated).toBe(false);
     expect(again.backfill.wroteNothing).toBe(true);
+
+    // ferry status reads the same embedded target: every collection loaded, and verified.
+    const status = await runFerry(['status', '--json'], { cwd, env });
+    expect(status.code, status.stderr).toBe(0);
+    const state = JSON.parse(status.stdout) as {
+      collections: { collection: string; complete: boolean; read: number }[];
+      lastVerify?: { ok: boolean; level: string };
+    };
+    expect(state.collections).toHaveLength(6);
+    expect(state.collections.every((c) => c.complete)).toBe(true);
+    expect(state.collections.reduce((sum, c) => sum + c.read, 0)).toBe(3000);
+    expect(state.lastVerify).toMatchObject({ ok: true, level: 'deep' });
   });
 });
