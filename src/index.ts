@@ -18,7 +18,14 @@ export {
 export { createLogger, type Logger, type LoggerOptions } from './core/log.js';
 export { redactSecrets, redactUri } from './core/redact.js';
 // Seeded test data.
-export { type GenerateOptions, generateNastyDocuments, seedFromEnv } from './generate/index.js';
+// Seeded marketplace data for demos and benchmarks.
+export {
+  type GenerateOptions,
+  generateMarketplace,
+  generateNastyDocuments,
+  seedFromEnv,
+  writeMarketplaceArchive,
+} from './generate/index.js';
 // Inference statistics.
 export {
   type CollectionSnapshot,
@@ -29,6 +36,21 @@ export {
   InferenceStats,
   type ReferenceFinding,
 } from './infer/index.js';
+export { type InferMappingOptions, type InferredMapping, inferMapping } from './infer/infer-mapping.js';
+export { proposeMapping } from './infer/propose.js';
+export { checkPlanAgainstStats } from './infer/propose-check.js';
+// Backfill: COPY, checkpoints and rejects (DESIGN.md invariants 2 and 3).
+export {
+  type BackfillOptions,
+  type BackfillProgress,
+  type BackfillSummary,
+  backfill,
+  type CollectionSummary,
+  listRejects,
+  type RejectFilter,
+  retryRejects,
+  showReject,
+} from './load/index.js';
 // Canonical comparison and deterministic identity (DESIGN.md invariants 4 and 5).
 export {
   CANONICAL_HASH_MASK,
@@ -40,7 +62,6 @@ export {
   canonicalHash,
 } from './mapping/canonical/index.js';
 export { isObjectIdUuid, objectIdToUuid, uuidToObjectId } from './mapping/identity.js';
-
 // The mapping: one plan, both directions (DESIGN.md invariant 1).
 export {
   type CollectionPlan,
@@ -59,6 +80,9 @@ export { toDoc } from './mapping/to-doc.js';
 export { type MappingOptions, type ToRowsResult, toRows } from './mapping/to-rows.js';
 export { defineTransforms, type Transform, type TransformRegistry } from './mapping/transforms.js';
 export { checkPlan, type PlanProblem, parsePlan } from './mapping/validate-plan.js';
+export { type DemoOptions, type DemoResult, runDemo } from './migrate/demo.js';
+// The one-shot and the demo.
+export { type MigrateOptions, type MigrateResult, type MigrateStep, migrate } from './migrate/migrate.js';
 // Schema: DDL as data, index translation, load order, migrations and drift.
 export {
   appliedMigrations,
@@ -119,3 +143,14 @@ export type {
   TargetTransaction,
 } from './target/target-database.js';
 export { TargetError } from './target/target-error.js';
+// Verification: every document compared with the one rebuilt from PostgreSQL.
+export {
+  lastVerifyRun,
+  type ReconcileCheck,
+  renderVerifyHtml,
+  renderVerifyText,
+  type VerifyOptions,
+  type VerifyRun,
+  verify,
+} from './verify/index.js';
+export type { CollectionVerifyResult, VerifyDifference, VerifyLevel, VerifyResult } from './verify/types.js';
