@@ -1,7 +1,7 @@
 import type { CollectionPlan, ColumnPlan, TablePlan } from '../mapping/model.js';
 import { type PgTypeInfo, parsePgType } from '../mapping/pg-types.js';
 import { checkPlan, type PlanProblem } from '../mapping/validate-plan.js';
-import type { BsonTypeName } from './bson-type.js';
+import { BSON_TYPE_NAMES, type BsonTypeName } from './bson-type.js';
 import { decimalShape } from './decimal-shape.js';
 import { ANY_KEY, ELEMENT, type FieldPath, keySegment } from './field-path.js';
 import { pathKey } from './propose-context.js';
@@ -167,32 +167,13 @@ function checkColumn(
 }
 
 /** The BSON types a column stores exactly, mirroring the column codec. */
+const ANY_VALUE_TYPES: readonly BsonTypeName[] = BSON_TYPE_NAMES.filter((t) => t !== 'null');
+
 function acceptedTypes(type: PgTypeInfo, sourceType: ColumnPlan['sourceType']): readonly BsonTypeName[] {
   switch (sourceType) {
     case 'any':
-      return [
-        'objectId',
-        'string',
-        'int',
-        'long',
-        'double',
-        'decimal',
-        'bool',
-        'date',
-        'object',
-        'array',
-        'binData',
-        'timestamp',
-        'regex',
-        'dbRef',
-        'dbPointer',
-        'javascript',
-        'javascriptWithScope',
-        'symbol',
-        'undefined',
-        'minKey',
-        'maxKey',
-      ];
+      // jsonb holds every value; null is not a value type but the absence of one here.
+      return ANY_VALUE_TYPES;
     case 'number':
       switch (type.base) {
         case 'integer':
