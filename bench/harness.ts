@@ -13,6 +13,8 @@ export const workDir = path.join(benchRoot, 'work');
 /** What one measured case reports; printed as the last stdout line of its child process. */
 export interface CaseResult {
   readonly docs: number;
+  /** Rows written, all tables, for cases that write to a database. */
+  readonly rows?: number;
   readonly bytes: number;
   readonly seconds: number;
   readonly maxRssMb: number;
@@ -22,10 +24,13 @@ export interface CaseResult {
 export interface BenchRow {
   readonly case: string;
   readonly docsPerSecond: number;
+  readonly rowsPerSecond?: number;
   readonly mbPerSecond: number;
   readonly peakRssMb: number;
   /** This case's throughput divided by the named baseline's, measured in the same run. */
   readonly ratio?: { readonly to: string; readonly value: number };
+  /** More ratios of the same throughput against other cases of the run. */
+  readonly moreRatios?: readonly { readonly to: string; readonly value: number }[];
   readonly docs: number;
   readonly seconds: number;
 }
@@ -78,21 +83,23 @@ export function toRow(
   name: string,
   result: CaseResult,
   baseline?: { name: string; result: CaseResult },
+  ...others: { name: string; result: CaseResult }[]
 ): BenchRow {
   const docsPerSecond = result.docs / result.seconds;
+  const ratioTo = (other: { name: string; result: CaseResult }) => ({
+    to: other.name,
+    value: Math.round((docsPerSecond / (other.result.docs / other.result.seconds)) * 100) / 100,
+  });
   return {
     case: name,
     docsPerSecond: Math.round(docsPerSecond),
+    ...(result.rows !== undefined && { rowsPerSecond: Math.round(result.rows / result.seconds) }),
     mbPerSecond: Math.round((result.bytes / 1e6 / result.seconds) * 10) / 10,
     peakRssMb: result.maxRssMb,
     docs: result.docs,
     seconds: Math.round(result.seconds * 100) / 100,
-    ...(baseline && {
-      ratio: {
-        to: baseline.name,
-        value: Math.round((docsPerSecond / (baseline.result.docs / baseline.result.seconds)) * 100) / 100,
-      },
-    }),
+    ...(baseline && { ratio: ratioTo(baseline) }),
+    ...(others.length > 0 && { moreRatios: others.map(ratioTo) }),
   };
 }
 
@@ -119,12 +126,19 @@ export async function saveReport(report: BenchReport): Promise<void> {
 
 function renderMarkdown(reports: readonly BenchReport[]): string {
   const sections = reports.map((r) => {
-    const header =
-      '| case | docs/s | MB/s | ratio | peak RSS MB | docs | seconds |\n|---|---:|---:|---|---:|---:|---:|';
+    // A rows/s column only for benchmarks that write rows, so the others stay as they were.
+    const withRows = r.rows.some((row) => row.rowsPerSecond !== undefined);
+    const header = withRows
+      ? '| case | docs/s | rows/s | MB/s | ratio | peak RSS MB | docs | seconds |\n|---|---:|---:|---:|---|---:|---:|---:|'
+      : '| case | docs/s | MB/s | ratio | peak RSS MB | docs | seconds |\n|---|---:|---:|---|---:|---:|---:|';
     const rows = r.rows.map(
       (row) =>
-        `| ${row.case} | ${row.docsPerSecond.toLocaleString('en-US')} | ${row.mbPerSecond} | ${
-          row.ratio ? `${row.ratio.value} × ${row.ratio.to}` : 'baseline'
+        `| ${row.case} | ${row.docsPerSecond.toLocaleString('en-US')} |${
+          withRows ? ` ${row.rowsPerSecond?.toLocaleString('en-US') ?? ''} |` : ''
+        } ${row.mbPerSecond} | ${
+          row.ratio
+            ? [row.ratio, ...(row.moreRatios ?? [])].map((q) => `${q.value} × ${q.to}`).join('; ')
+            : 'baseline'
         } | ${row.peakRssMb} | ${row.docs.toLocaleString('en-US')} | ${row.seconds} |`,
     );
     const notes = (r.notes ?? []).map((n) => `- ${n}`).join('\n');
@@ -147,7 +161,7 @@ function renderMarkdown(reports: readonly BenchReport[]): string {
     'compares two cases measured in the same run on the same input. Each case runs in its own',
     'process, so peak RSS is that case alone.',
     '',
-    ...sections,
+    sections.join('\n\n'),
     '',
   ].join('\n');
 }

@@ -1,9 +1,12 @@
 /**
  * `npm run bench` — every benchmark, or those named: `npm run bench -- sources`.
- * Sizes: FERRY_BENCH_DOCS (default 300000). Results: bench/results/*.json and docs/benchmarks.md.
+ * Sizes: FERRY_BENCH_DOCS (default 300000; 1000000 for backfill), and for backfill
+ * FERRY_BENCH_SALES (500000), FERRY_BENCH_RSS_DOCS (5000000, 0 skips), FERRY_BENCH_INSERT_DOCS (100000),
+ * FERRY_BENCH_PARALLEL1=1 (also Ferry with parallel 1). Results: bench/results/*.json and docs/benchmarks.md.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { benchBackfill } from './backfill.js';
 import { repoRoot, saveReport } from './harness.js';
 import { benchSources } from './sources.js';
 
@@ -15,6 +18,16 @@ if (!existsSync(salesArchive)) {
 const docs = Number(process.env.FERRY_BENCH_DOCS ?? 300_000);
 const benches: Record<string, () => Promise<void>> = {
   sources: async () => saveReport(await benchSources(salesArchive, docs)),
+  backfill: async () =>
+    saveReport(
+      await benchBackfill(salesArchive, {
+        docs: Number(process.env.FERRY_BENCH_DOCS ?? 1_000_000),
+        sales: Number(process.env.FERRY_BENCH_SALES ?? 500_000),
+        rssDocs: Number(process.env.FERRY_BENCH_RSS_DOCS ?? 5_000_000),
+        insertDocs: Number(process.env.FERRY_BENCH_INSERT_DOCS ?? 100_000),
+        parallel1: process.env.FERRY_BENCH_PARALLEL1 === '1',
+      }),
+    ),
 };
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of selected.length ? selected : Object.keys(benches)) {
@@ -23,7 +36,8 @@ for (const name of selected.length ? selected : Object.keys(benches)) {
     console.error(`bench: unknown benchmark ${name}; known: ${Object.keys(benches).join(', ')}`);
     process.exit(2);
   }
-  console.error(`bench: ${name} (${docs} documents)…`);
+  // Each benchmark reads its own sizes (backfill has several), so only the name here.
+  console.error(`bench: ${name}…`);
   await bench();
 }
 console.error('bench: results in bench/results/ and docs/benchmarks.md');
