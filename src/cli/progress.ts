@@ -53,14 +53,18 @@ function terminalBars(): ProgressReporter {
     update({ collection, done, total }) {
       let entry = bars.get(collection);
       if (!entry) {
-        entry = { bar: multi.create(total ?? done, 0, { collection, rate: 0 }), started: Date.now(), done };
+        entry = {
+          bar: multi.create(total ?? done, 0, { collection: label(collection), rate: 0 }),
+          started: Date.now(),
+          done,
+        };
         bars.set(collection, entry);
       }
       if (total !== undefined) entry.bar.setTotal(total);
       else if (done > entry.bar.getTotal()) entry.bar.setTotal(done);
       const seconds = Math.max((Date.now() - entry.started) / 1000, 0.001);
       entry.done = done;
-      entry.bar.update(done, { collection, rate: Math.round(done / seconds) });
+      entry.bar.update(done, { collection: label(collection), rate: Math.round(done / seconds) });
     },
     finish(collection) {
       // A source's estimate can be off; at the end the true total is what was done.
@@ -71,6 +75,11 @@ function terminalBars(): ProgressReporter {
       multi.stop();
     },
   };
+}
+
+/** Bars line up when names are padded to a common width (most collection names fit). */
+function label(collection: string): string {
+  return collection.padEnd(18);
 }
 
 function jsonLines(write: (line: string) => void, options: { intervalMs?: number }): ProgressReporter {
