@@ -2,10 +2,10 @@
 // default batch size, `parallel` collections at once; includes Ferry's after-load DDL.
 import { backfill } from '../../src/load/backfill.js';
 import { openSource } from '../../src/sources/open.js';
-import type { Source } from '../../src/sources/types.js';
 import { openTarget } from '../../src/target/open-target.js';
 import { BENCH_SCHEMA, targetUrl } from '../backfill-db.js';
 import { readPlan } from '../backfill-inputs.js';
+import { counting } from '../counting-source.js';
 import { reportCase } from '../harness.js';
 
 // `tolerate-after-load`: the RSS run reuses a plan inferred on a smaller input, whose reference
@@ -44,24 +44,4 @@ try {
 } finally {
   await target.close();
   await source.close();
-}
-
-/** The source, counting the BSON bytes it hands over, so MB/s means the same in every case. */
-function counting(inner: Source): Source & { bytes: number } {
-  const wrapped = {
-    kind: inner.kind,
-    location: inner.location,
-    bytes: 0,
-    listCollections: () => inner.listCollections(),
-    countDocuments: (collection: string) => inner.countDocuments(collection),
-    read: async function* (collection: string, options?: Parameters<Source['read']>[1]) {
-      for await (const batch of inner.read(collection, options)) {
-        wrapped.bytes += batch.bytes;
-        yield batch;
-      }
-    },
-    readAll: (options?: Parameters<Source['readAll']>[0]) => inner.readAll(options),
-    close: () => inner.close(),
-  };
-  return wrapped;
 }
