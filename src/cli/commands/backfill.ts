@@ -132,18 +132,23 @@ export function renderSummary(summary: BackfillSummary): string {
     c.read,
     c.migrated,
     c.rejected,
-    Object.entries(c.rows)
-      .map(([table, n]) => `${table} ${n}`)
-      .join(', '),
+    Object.values(c.rows).reduce((sum, n) => sum + n, 0),
     `${(c.durationMs / 1000).toFixed(1)}s`,
     c.docsPerSecond,
   ]);
+  // Rows per table get a table of their own: a collection can fan out into many child tables.
+  const tableRows = summary.collections.flatMap((c) =>
+    Object.entries(c.rows).map(([table, n]) => [c.schema, table, c.collection, n] as const),
+  );
   const lines = [
     renderTable(
       ['collection', 'schema', 'state', 'read', 'migrated', 'rejected', 'rows written', 'time', 'docs/s'],
       rows,
     ),
     '',
+    ...(tableRows.length > 0
+      ? [renderTable(['schema', 'table', 'collection', 'rows written'], tableRows), '']
+      : []),
     summary.dryRun
       ? 'dry run: nothing was written'
       : summary.wroteNothing
