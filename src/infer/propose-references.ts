@@ -27,6 +27,10 @@ export function placeDiscriminator(
     };
   });
   const distinct = new Set(kinds.map((k) => k.idType));
+  // Without a sibling naming the kind, only the id's type can tell kinds apart: one id type
+  // over several collections (users and requests both ObjectIds) would label every id with
+  // the first collection. Those stay a plain column, with a warning that suggests a kindPath.
+  if (kinds.length < 2) return false;
   if (distinct.size !== kinds.length || new Set(kinds.map((k) => k.name)).size !== kinds.length) return false;
   const base = columnName(rel);
   const names = ['kind', 'id', 'ref'].map((suffix) => {

@@ -127,6 +127,24 @@ describe('proposeMapping', () => {
     );
   });
 
+  it('keeps ObjectIds that point into two collections a plain uuid column, since the id alone cannot name the kind', () => {
+    const users = [1, 2, 3].map((n) => ({ _id: oid(n) }));
+    const requests = [4, 5, 6].map((n) => ({ _id: oid(n) }));
+    const payments = [1, 2, 4, 5, 6, 3].map((n, i) => ({
+      _id: oid(200 + i),
+      target: oid(n),
+      targetType: n <= 3 ? 'User' : 'Request',
+    }));
+    const p = propose({ users, requests, payments });
+    const table = p.plan.collections.find((c) => c.name === 'payments')!.tables[0]!;
+    expect(table.discriminators ?? []).toEqual([]);
+    expect(table.columns.find((c) => c.path[0] === 'target')).toMatchObject({
+      pgType: 'uuid',
+      sourceType: 'objectId',
+    });
+    expect(p.report.warnings).toContainEqual(expect.objectContaining({ code: 'AMBIGUOUS_REFERENCE' }));
+  });
+
   it('maps a field holding ObjectIds of one collection and string ids of another to a discriminator triple', () => {
     const users = [1, 2, 3].map((n) => ({ _id: oid(n) }));
     const tags = ['red', 'green', 'blue'].map((name) => ({ _id: name }));
