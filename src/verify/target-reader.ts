@@ -49,20 +49,39 @@ export async function* readTargetDocuments(
 ): AsyncIterable<TargetDocument[]> {
   const shape = tableShape(where);
   const limit = options.batchSize ?? 1000;
-  let after: RowValue | undefined;
-  for (;;) {
+  // One page ahead: the next page's queries run while this page is rebuilt and hashed, so
+  // the database's work and the round trips overlap the CPU work here. Memory: two pages.
+  const fetchPage = async (after: RowValue | undefined): Promise<Page | undefined> => {
     options.signal?.throwIfAborted();
     const { rows } = await db.query<RowValues>(
       `select ${shape.rootColumns} from ${shape.rootTable}${after === undefined ? '' : ` where ${shape.pk} > $1`} order by ${shape.pk} limit ${limit}`,
       after === undefined ? [] : [after],
     );
-    if (rows.length === 0) return;
+    if (rows.length === 0) return undefined;
     const first = rows[0]![shape.pkName]!;
-    after = rows[rows.length - 1]![shape.pkName]!;
-    const children = await childRows(db, shape, `between $1 and $2`, [first, after]);
-    yield assemble(where, shape, rows, children);
-    if (rows.length < limit) return;
+    const last = rows[rows.length - 1]![shape.pkName]!;
+    return { rows, last, children: await childRows(db, shape, `between $1 and $2`, [first, last]) };
+  };
+  let pending: Promise<Page | undefined> | undefined = fetchPage(undefined);
+  try {
+    while (pending !== undefined) {
+      const page = await pending;
+      pending = undefined;
+      if (page === undefined) return;
+      if (page.rows.length === limit) pending = fetchPage(page.last);
+      yield assemble(where, shape, page.rows, page.children);
+    }
+  } finally {
+    // The consumer stopped early (or failed): the page fetched ahead is not wanted, and its
+    // failure must not surface as an unhandled rejection.
+    pending?.catch(() => undefined);
   }
+}
+
+interface Page {
+  readonly rows: readonly RowValues[];
+  readonly last: RowValue;
+  readonly children: Map<string, Map<string, RowValues[]>>;
 }
 
 /**
@@ -127,8 +146,12 @@ async function childRows(
   params: readonly unknown[],
 ): Promise<Map<string, Map<string, RowValues[]>>> {
   const out = new Map<string, Map<string, RowValues[]>>();
-  for (const child of shape.children) {
-    const { rows } = await db.query<RowValues>(child.sql + condition, params);
+  // All child tables at once: on a pool they run on separate connections.
+  const results = await Promise.all(
+    shape.children.map((child) => db.query<RowValues>(child.sql + condition, params)),
+  );
+  for (const [i, child] of shape.children.entries()) {
+    const { rows } = results[i]!;
     const byRoot = new Map<string, RowValues[]>();
     for (const row of rows) {
       const k = keyText(row[child.rootColumn]!);
@@ -153,21 +176,26 @@ function assemble(
     const k = keyText(key);
     const rows = new Map<string, readonly RowValues[]>([[shape.collection.tables[0]!.name, [row]]]);
     for (const child of shape.children) rows.set(child.name, children.get(child.name)?.get(k) ?? []);
-    let id: unknown;
+    // The usual case first: the rebuilt document carries the decoded `_id`, so the id column
+    // is decoded once, by toDoc.
+    let doc: Document | undefined;
     try {
-      id = decodeColumn(idCodec, key);
-    } catch (error) {
-      // A row Ferry did not write (a v4 uuid an application inserted): it can match no
-      // source document, so it stands for itself, by its key.
-      if (!(error instanceof FerryError)) throw error;
-      return { id: key, key, damaged: '_id' };
-    }
-    try {
-      return { id, key, doc: toDoc(where.plan, where.collection, rows) };
+      doc = toDoc(where.plan, where.collection, rows);
     } catch (error) {
       if (!(error instanceof FerryError)) throw error;
-      return { id, key, damaged: damagedPath(shape.collection, rows) };
     }
+    let id: unknown = doc?._id;
+    if (doc === undefined || id === undefined) {
+      try {
+        id = decodeColumn(idCodec, key);
+      } catch (error) {
+        // A row Ferry did not write (a v4 uuid an application inserted): it can match no
+        // source document, so it stands for itself, by its key.
+        if (!(error instanceof FerryError)) throw error;
+        return { id: key, key, damaged: '_id' };
+      }
+    }
+    return doc === undefined ? { id, key, damaged: damagedPath(shape.collection, rows) } : { id, key, doc };
   });
 }
 
