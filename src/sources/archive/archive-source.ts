@@ -121,7 +121,10 @@ export class ArchiveSource implements Source {
     }
     let open = readings.size;
     if (open === 0) return;
-    const scanOptions = options?.signal ? { signal: options.signal } : {};
+    const scanOptions = {
+      namespaces: new Set(readings.keys()),
+      ...(options?.signal && { signal: options.signal }),
+    };
     for await (const event of scanArchive(this.location, scanOptions)) {
       if (event.kind === 'prelude') continue;
       const reading = readings.get(event.namespace);

@@ -1,7 +1,7 @@
 import { BSON, type Document, Long } from 'bson';
 import { FerryError } from '../../core/errors.js';
 import { ByteReader } from '../bson/byte-reader.js';
-import { type BsonFrame, readFrame, truncated } from '../bson/read-frame.js';
+import { type BsonFrame, readFrame, skipFrame, truncated } from '../bson/read-frame.js';
 import { type DumpMetadata, parseDumpMetadata } from '../dump/dump-metadata.js';
 import { openInput } from '../files/open-input.js';
 import { Crc64 } from './crc64.js';
@@ -52,6 +52,12 @@ export function namespaceOf(db: string, collection: string): string {
  * The archive must end cleanly after every announced collection's EOF block: any earlier
  * end is `SOURCE_TRUNCATED`, so a cut archive never reads as smaller collections.
  *
+ * With `namespaces`, only those collections' frames and ends are yielded: the other
+ * collections' documents are still walked with the same framing checks (an archive's blocks
+ * have no length, so there is no other way past them), but neither copied nor checksummed.
+ * Reading one collection out of an interleaved archive then costs a framing walk over the
+ * others instead of a copy and a CRC of every byte.
+ *
  * @example
  * for await (const event of scanArchive('backup.archive.gz')) {
  *   if (event.kind === 'frame') console.log(event.namespace, event.frame.offset);
@@ -59,8 +65,9 @@ export function namespaceOf(db: string, collection: string): string {
  */
 export async function* scanArchive(
   file: string,
-  options: { readonly signal?: AbortSignal } = {},
+  options: { readonly signal?: AbortSignal; readonly namespaces?: ReadonlySet<string> } = {},
 ): AsyncGenerator<ArchiveEvent> {
+  const wanted = options.namespaces;
   const { stream } = await openInput(file);
   const reader = new ByteReader(stream, { file });
   try {
@@ -81,14 +88,20 @@ export async function* scanArchive(
         throw corrupt(file, blockAt, namespace, 'a block follows the collection’s end');
       const context = { file, collection: namespace };
       reader.collection = namespace;
+      const skipped = wanted !== undefined && !wanted.has(namespace);
       if (header.EOF === true) {
         await expectTerminator(reader, context);
-        const sum = sums.get(namespace) ?? new Crc64();
         finished.add(namespace);
         pending.delete(namespace);
+        if (skipped) continue;
+        const sum = sums.get(namespace) ?? new Crc64();
         // An archive writer that leaves the CRC out gives us nothing to check against.
         const checksumOk = Long.isLong(header.CRC) ? sum.digest().equals(header.CRC) : true;
         yield { kind: 'end', namespace, offset: blockAt, checksumOk };
+        continue;
+      }
+      if (skipped) {
+        await skipBlock(reader, context);
         continue;
       }
       const sum = sums.get(namespace) ?? new Crc64();
@@ -117,6 +130,20 @@ export async function* scanArchive(
   } finally {
     await reader.close();
     stream.destroy();
+  }
+}
+
+/** Walk past one block of documents nobody asked for, up to and including its terminator. */
+async function skipBlock(reader: ByteReader, context: { file: string; collection: string }): Promise<void> {
+  for (;;) {
+    if ((await reader.ensure(4)) < 4) {
+      throw truncated(context, reader.offset, 'the archive ends inside a block of documents');
+    }
+    if (reader.peekInt32() === ARCHIVE_TERMINATOR) {
+      await reader.skip(4);
+      return;
+    }
+    await skipFrame(reader, context);
   }
 }
 

@@ -27,6 +27,29 @@ export interface FrameContext {
  */
 export async function readFrame(reader: ByteReader, context: FrameContext): Promise<BsonFrame | undefined> {
   const offset = reader.offset;
+  const length = await checkFrame(reader, context);
+  if (length === undefined) return undefined;
+  return { offset, bytes: reader.take(length) };
+}
+
+/**
+ * Step over the next document with the same framing checks as `readFrame`, without copying
+ * its bytes: for a scan that must walk past documents it does not want (another collection's
+ * blocks in an archive). Returns false only at a clean end.
+ *
+ * @example
+ * while (await skipFrame(reader, ctx)) skipped++;
+ */
+export async function skipFrame(reader: ByteReader, context: FrameContext): Promise<boolean> {
+  const length = await checkFrame(reader, context);
+  if (length === undefined) return false;
+  await reader.skip(length);
+  return true;
+}
+
+/** The framing checks of `readFrame`: the length of a whole, well-terminated frame, buffered. */
+async function checkFrame(reader: ByteReader, context: FrameContext): Promise<number | undefined> {
+  const offset = reader.offset;
   const head = await reader.ensure(4);
   if (head === 0) return undefined;
   if (head < 4) {
@@ -55,7 +78,7 @@ export async function readFrame(reader: ByteReader, context: FrameContext): Prom
       `a document claims ${length} bytes but its last byte is not the 0x00 terminator`,
     );
   }
-  return { offset, bytes: reader.take(length) };
+  return length;
 }
 
 /**

@@ -137,6 +137,40 @@ describe('mongodump archive source', () => {
     });
   });
 
+  it('checksums the collection it reads and walks past the others without checksumming them', async () => {
+    const plain = path.join(dir, 'two.archive');
+    await writeArchive(
+      plain,
+      'shop',
+      [
+        { name: 'orders', docs: numbered(20) },
+        { name: 'users', docs: numbered(20) },
+      ],
+      { blockDocuments: 7 },
+    );
+    const bytes = await readFile(plain);
+    // Alter one users document so that it still decodes and keeps its framing.
+    const doc = BSON.serialize({ _id: new Int32(5), n: new Int32(5), pad: 'ppppp' });
+    const first = bytes.indexOf(Buffer.from(doc));
+    const at = bytes.indexOf(Buffer.from(doc), first + 1);
+    expect(at).toBeGreaterThan(first);
+    bytes[at + doc.length - 3] = 'q'.charCodeAt(0);
+    await writeFile(plain, bytes);
+    const source = await openArchiveSource(plain);
+    const read = async (name: string) => {
+      const got: number[] = [];
+      for await (const batch of source.read(name)) got.push(...ns(batch.docs));
+      return got;
+    };
+    expect(await read('orders')).toEqual([...Array(20).keys()]);
+    await expect(read('users')).rejects.toMatchObject({ code: 'SOURCE_BAD_CHECKSUM' });
+    // A skipped collection's framing is still checked: a broken length before the read
+    // collection's end (the blocks interleave) stops the scan.
+    bytes.writeInt32LE(3, at);
+    await writeFile(plain, bytes);
+    await expect(read('orders')).rejects.toMatchObject({ code: 'SOURCE_CORRUPT_LENGTH' });
+  });
+
   it('refuses a file that is not an archive', async () => {
     const other = path.join(dir, 'other.archive');
     await writeFile(other, BSON.serialize({ a: 1 }));
