@@ -32,7 +32,8 @@ const HEX_24 = /^[0-9a-fA-F]{24}$/;
  * objectIdToUuid('64b7f1c2a9e3d40012345678'); // '01896e88-5dd0-7fea-a9e3-d40012345678'
  */
 export function objectIdToUuid(oid: ObjectId | string): string {
-  const hex = typeof oid === 'string' ? checkHex(oid) : oid.toHexString();
+  if (typeof oid !== 'string') return uuidFromBytes(oid.id);
+  const hex = checkHex(oid);
   const seconds = Number.parseInt(hex.slice(0, 8), 16);
   const ms = (seconds * 1000).toString(16).padStart(12, '0');
   const rest = hex.slice(8); // 16 hex digits = 64 bits
@@ -46,6 +47,24 @@ export function objectIdToUuid(oid: ObjectId | string): string {
  * @example
  * uuidToObjectId(objectIdToUuid(id)).equals(id); // true
  */
+/** Two hex digits per byte value. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * `objectIdToUuid` from the ObjectId's 12 bytes, for the load path (one call per document and
+ * reference): table lookups instead of a hex string, `parseInt`, `toString(16)` and slices.
+ * Same output; identity.test.ts pins it against the hex-string path.
+ */
+function uuidFromBytes(b: Uint8Array): string {
+  const seconds = b[0]! * 0x1000000 + ((b[1]! << 16) | (b[2]! << 8) | b[3]!);
+  // Milliseconds fit in 48 bits (< 2^42): split into two 24-bit halves, three bytes each.
+  const ms = seconds * 1000;
+  const high = Math.floor(ms / 0x1000000);
+  const low = ms - high * 0x1000000;
+  const r0 = HEX[b[4]!]!;
+  return `${HEX[high >>> 16]}${HEX[(high >>> 8) & 0xff]}${HEX[high & 0xff]}${HEX[low >>> 16]}-${HEX[(low >>> 8) & 0xff]}${HEX[low & 0xff]}-${MARKER_A}${r0[0]}-${MARKER_B}${r0[1]}${HEX[b[5]!]}-${HEX[b[6]!]}${HEX[b[7]!]}${HEX[b[8]!]}${HEX[b[9]!]}${HEX[b[10]!]}${HEX[b[11]!]}`;
+}
+
 export function uuidToObjectId(uuid: string): ObjectId {
   const hex = decode(uuid);
   if (hex === undefined) {

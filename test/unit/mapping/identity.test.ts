@@ -20,6 +20,9 @@ describe('ObjectId ↔ UUID identity', () => {
     expect(objectIdToUuid('64b7f1c2a9e3d40012345678')).toBe('01896e88-5dd0-7fea-a9e3-d40012345678');
     expect(objectIdToUuid('000000000000000000000000')).toBe('00000000-0000-7fe0-a000-000000000000');
     expect(objectIdToUuid('ffffffffffffffffffffffff')).toBe('03e7ffff-fc18-7fef-afff-ffffffffffff');
+    // The ObjectId path (bytes, not hex) gives the same strings.
+    for (const hex of ['64b7f1c2a9e3d40012345678', '000000000000000000000000', 'ffffffffffffffffffffffff'])
+      expect(objectIdToUuid(new ObjectId(hex))).toBe(objectIdToUuid(hex));
   });
 
   it('round-trips every ObjectId, from the object or its hex string', () => {
