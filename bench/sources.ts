@@ -6,7 +6,7 @@ import { finished } from 'node:stream/promises';
 import { EJSON } from 'bson';
 import { writeArchive } from '../src/sources/archive/write-archive.js';
 import { writeDumpDirectory } from '../src/sources/dump/write-dump-directory.js';
-import { type BenchReport, type BenchRow, machine, runCase, saveReport, toRow, workDir } from './harness.js';
+import { type BenchReport, type BenchRow, machine, runCase, toRow, workDir } from './harness.js';
 import { salesReplica } from './sales-replica.js';
 
 interface Inputs {
