@@ -83,7 +83,11 @@ export function compileStatement(statement: DdlStatement, target: SchemaTarget):
       const { index } = statement;
       const unique = index.unique ? 'unique ' : '';
       const where = index.where === undefined ? '' : ` where ${index.where}`;
-      return `create ${unique}index if not exists ${quoteIdent(index.name)} on ${t(index.table)} using ${index.method} (${index.keys.map(keySql).join(', ')})${where}`;
+      // MongoDB's unique index lets one document lack the field (missing counts as null);
+      // PostgreSQL would let any number of NULLs through. Sparse and partial indexes skip
+      // those documents in both, so only the full unique index needs the stricter rule.
+      const nulls = index.unique && index.where === undefined ? ' nulls not distinct' : '';
+      return `create ${unique}index if not exists ${quoteIdent(index.name)} on ${t(index.table)} using ${index.method} (${index.keys.map(keySql).join(', ')})${nulls}${where}`;
     }
     case 'analyze':
       return `analyze ${t(statement.table)}`;

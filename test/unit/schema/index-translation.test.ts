@@ -24,7 +24,7 @@ describe('MongoDB index translation', () => {
 
   it('turns a unique single-field index into a unique btree index', () => {
     expect(translate({ name: 'email_1', key: { email: 1 }, unique: true }).sql).toBe(
-      'create unique index if not exists "users_email_1" on "app"."users" using btree ("email");\n',
+      'create unique index if not exists "users_email_1" on "app"."users" using btree ("email") nulls not distinct;\n',
     );
   });
 
