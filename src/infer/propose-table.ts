@@ -19,7 +19,7 @@ import {
   placeDiscriminator,
   referenceTarget,
 } from './propose-references.js';
-import { arrayChoice, scalarChoice, type TypeChoice, valueTypes } from './propose-types.js';
+import { arrayChoice, keptInJsonb, scalarChoice, type TypeChoice, valueTypes } from './propose-types.js';
 import type { FieldSnapshot } from './snapshot.js';
 
 /**
@@ -104,7 +104,7 @@ function placeField(context: TableContext, scope: ElementScope, field: FieldSnap
   if (types.includes('object') || types.includes('array')) {
     const conflict = types.map((t) => `${t} ${field.types[t]}`).join(', ');
     addColumn(context, scope, field, rel, presence, {
-      choice: { pgType: 'jsonb', sourceType: 'any', exact: true, evidence: `mixed types: ${conflict}` },
+      choice: keptInJsonb(`mixed types: ${conflict}`),
       rule: 'conflict-jsonb',
       reason: 'values are sometimes containers and sometimes not; jsonb holds every one exactly',
     });

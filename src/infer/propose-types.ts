@@ -16,6 +16,23 @@ export interface TypeChoice {
 
 const NUMBER_TYPES: readonly BsonTypeName[] = ['int', 'long', 'double', 'decimal'];
 
+/**
+ * The fallback for values no typed column holds exactly: Extended JSON in `jsonb`, which
+ * keeps every BSON type. `conflict` makes the report show a warning.
+ *
+ * @example
+ * keptInJsonb('mixed types: string 90, int 10', 'values of 2 types … kept in jsonb');
+ */
+export function keptInJsonb(evidence: string, conflict?: string): TypeChoice {
+  return {
+    pgType: 'jsonb',
+    sourceType: 'any',
+    exact: true,
+    evidence,
+    ...(conflict === undefined ? {} : { conflict }),
+  };
+}
+
 /** 2^53: the largest range in which a `double precision` holds every integer exactly. */
 const SAFE_INTEGER = 2n ** 53n;
 
@@ -41,18 +58,14 @@ export function valueTypes(field: Pick<FieldSnapshot, 'types'>): BsonTypeName[] 
  */
 export function scalarChoice(field: FieldSnapshot): TypeChoice {
   const types = valueTypes(field);
-  if (types.length === 0)
-    return { pgType: 'jsonb', sourceType: 'any', exact: true, evidence: 'only null values seen' };
+  if (types.length === 0) return keptInJsonb('only null values seen');
   if (types.every((t) => NUMBER_TYPES.includes(t))) return numberChoice(field, types);
   if (types.length > 1) {
     const conflict = types.map((t) => `${t} ${field.types[t]}`).join(', ');
-    return {
-      pgType: 'jsonb',
-      sourceType: 'any',
-      exact: true,
-      evidence: `mixed types: ${conflict}`,
-      conflict: `values of ${types.length} types (${conflict}) have no common exact PostgreSQL type; kept in jsonb as Extended JSON`,
-    };
+    return keptInJsonb(
+      `mixed types: ${conflict}`,
+      `values of ${types.length} types (${conflict}) have no common exact PostgreSQL type; kept in jsonb as Extended JSON`,
+    );
   }
   return singleChoice(field, types[0]!);
 }
@@ -79,20 +92,10 @@ function singleChoice(field: FieldSnapshot, type: BsonTypeName): TypeChoice {
       // would come back as subtype 0, so those stay Extended JSON in jsonb.
       if (subtypes.length === 1 && subtypes[0] === '0')
         return { pgType: 'bytea', sourceType: 'binData', exact: true, evidence: 'binData subtype 0' };
-      return {
-        pgType: 'jsonb',
-        sourceType: 'any',
-        exact: true,
-        evidence: `binData subtypes ${subtypes.join(', ')} (bytea keeps only subtype 0)`,
-      };
+      return keptInJsonb(`binData subtypes ${subtypes.join(', ')} (bytea keeps only subtype 0)`);
     }
     default:
-      return {
-        pgType: 'jsonb',
-        sourceType: 'any',
-        exact: true,
-        evidence: `${type} (no PostgreSQL equivalent; Extended JSON in jsonb)`,
-      };
+      return keptInJsonb(`${type} (no PostgreSQL equivalent; Extended JSON in jsonb)`);
   }
 }
 
@@ -107,14 +110,10 @@ function numberChoice(field: FieldSnapshot, types: readonly BsonTypeName[]): Typ
     const d = n?.decimal;
     const shape = d ? `, max precision ${d.maxPrecision}, max scale ${d.maxScale}` : '';
     if (has('double'))
-      return {
-        pgType: 'jsonb',
-        sourceType: 'any',
-        exact: true,
-        evidence: `${named}${range}`,
-        conflict:
-          'decimal and double values mixed: numeric would turn a double into a decimal on the way back, and double precision would round the decimals; kept in jsonb',
-      };
+      return keptInJsonb(
+        `${named}${range}`,
+        'decimal and double values mixed: numeric would turn a double into a decimal on the way back, and double precision would round the decimals; kept in jsonb',
+      );
     return {
       pgType: 'numeric',
       sourceType: source('decimal'),
@@ -125,14 +124,10 @@ function numberChoice(field: FieldSnapshot, types: readonly BsonTypeName[]): Typ
   if (has('double')) {
     const longsFit = !has('long') || withinSafeIntegers(n?.min ?? null, n?.max ?? null);
     if (!longsFit)
-      return {
-        pgType: 'jsonb',
-        sourceType: 'any',
-        exact: true,
-        evidence: `${named}${range}`,
-        conflict:
-          'long values beyond 2^53 mixed with doubles: double precision would round the longs and numeric would change the doubles; kept in jsonb',
-      };
+      return keptInJsonb(
+        `${named}${range}`,
+        'long values beyond 2^53 mixed with doubles: double precision would round the longs and numeric would change the doubles; kept in jsonb',
+      );
     return {
       pgType: 'double precision',
       sourceType: source('double'),

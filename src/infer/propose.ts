@@ -22,7 +22,7 @@ import {
   type TableContext,
 } from './propose-context.js';
 import { placeObject } from './propose-table.js';
-import { scalarChoice, type TypeChoice, valueTypes } from './propose-types.js';
+import { keptInJsonb, scalarChoice, type TypeChoice, valueTypes } from './propose-types.js';
 import type { CollectionReport, Decision, InferenceReport, ReportWarning } from './report.js';
 import type { CollectionSnapshot, FieldSnapshot, InferenceSnapshot } from './snapshot.js';
 
@@ -214,12 +214,7 @@ function idChoice(field: FieldSnapshot | undefined): TypeChoice {
   if (types.length === 1 && types[0] === 'objectId')
     return { pgType: 'uuid', sourceType: 'objectId', exact: true, evidence: 'objectId (reversible uuid)' };
   if (field && (types.includes('object') || types.includes('array')))
-    return {
-      pgType: 'jsonb',
-      sourceType: 'any',
-      exact: true,
-      evidence: `compound _id (${types.join(', ')})`,
-    };
+    return keptInJsonb(`compound _id (${types.join(', ')})`);
   return scalarChoice(field!);
 }
 
