@@ -1,9 +1,9 @@
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import type { z } from 'zod';
 import { FerryError } from '../core/errors.js';
+import { fileExists } from '../core/file-exists.js';
 import { configSchema, type ValidConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = 'ferry.config.ts';
@@ -96,13 +96,4 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
     if (issue.code === 'unrecognized_keys') return `${at}: unknown key(s) ${issue.keys.join(', ')}`;
     return `${at}: ${issue.message}`;
   });
-}
-
-async function fileExists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,5 +1,6 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileExists } from '../core/file-exists.js';
 import type { CollectProgress } from '../infer/collect-stats.js';
 import { inferMapping } from '../infer/infer-mapping.js';
 import type { InferenceReport } from '../infer/report.js';
@@ -155,11 +156,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 /** Write the proposed config for review, never over an existing file. */
 async function writeProposal(file: string | undefined, text: string): Promise<string | undefined> {
   if (file === undefined) return undefined;
-  const exists = await access(file).then(
-    () => true,
-    () => false,
-  );
-  if (exists) return undefined;
+  if (await fileExists(file)) return undefined;
   await mkdir(path.dirname(path.resolve(file)), { recursive: true });
   await writeFile(file, text);
   return file;

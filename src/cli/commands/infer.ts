@@ -1,8 +1,9 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
 import { ExitCode, FerryError } from '../../core/errors.js';
+import { fileExists } from '../../core/file-exists.js';
 import { type InferredMapping, inferMapping } from '../../infer/infer-mapping.js';
 import { checkPlanAgainstStats } from '../../infer/propose-check.js';
 import { renderReport } from '../../infer/report-render.js';
@@ -65,7 +66,7 @@ export function registerInfer(program: Command): void {
         // Unknown types and impossible pairs are refused before the source is even opened.
         const structural = checkPlan(config.mapping);
         if (!structural.ok) return refuse(out, structural.problems, []);
-      } else if (!options.force && (await exists(target))) {
+      } else if (!options.force && (await fileExists(target))) {
         throw new FerryError(`${target} already exists; not overwriting it`, {
           code: 'INFER_CONFIG_EXISTS',
           category: 'usage',
@@ -143,13 +144,4 @@ function refuse(
     ].join('\n'),
   );
   process.exitCode = ExitCode.usage;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
