@@ -48,3 +48,28 @@ export function countFlag(flag: string, text: string | undefined, min = 1): numb
   }
   return n;
 }
+
+/**
+ * A comma-separated list flag (`--only a,b`), or undefined when not given.
+ *
+ * @example
+ * listFlag(' sales, users ,') // ['sales', 'users']
+ */
+export function listFlag(text: string | undefined): string[] | undefined {
+  return text
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * `--force` on a load: it empties the mapped tables with their checkpoints and rejects, so
+ * it asks first (DESIGN.md invariant 6).
+ *
+ * @example
+ * if (flags.force) await confirmReload(out, ['public'], flags.yes === true);
+ */
+export function confirmReload(out: Output, schemas: readonly string[], yes: boolean): Promise<void> {
+  const what = `--force empties the mapped tables in schema(s) ${schemas.join(', ')} and their checkpoints and rejects`;
+  return confirmDestructive(out, what, 'Empty them and load again?', yes);
+}

@@ -5,7 +5,7 @@ import { isFinal } from '../../load/collection-phase.js';
 import type { BackfillProgress, BackfillSummary } from '../../load/types.js';
 import { mappingFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
-import { confirmDestructive, countFlag } from '../confirm.js';
+import { confirmReload, countFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit, renderTable } from '../output.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
@@ -62,14 +62,8 @@ export function registerBackfill(program: Command): void {
           code: 'USAGE_CONFLICT',
           category: 'usage',
         });
-      if (flags.force === true) {
-        const what = `--force empties the mapped tables in schema(s) ${schemas.join(', ')} and their checkpoints and rejects`;
-        await confirmDestructive(out, what, 'Empty them and load again?', flags.yes === true);
-      }
-      const only = flags.only
-        ?.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
+      if (flags.force === true) await confirmReload(out, schemas, flags.yes === true);
+      const only = listFlag(flags.only);
       const source = await openConfiguredSource(config, flags);
       const target =
         flags.dryRun === true ? undefined : await openTarget(config.target, { max: parallel + 1 });

@@ -5,7 +5,7 @@ import { type MigrateResult, migrate } from '../../migrate/migrate.js';
 import { targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { renderVerifyText } from '../../verify/report-text.js';
-import { confirmDestructive, countFlag } from '../confirm.js';
+import { confirmReload, countFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -62,14 +62,8 @@ export function registerMigrate(program: Command): void {
       const maxRejects = countFlag('--max-rejects', flags.maxRejects, 0);
       const sample = countFlag('--sample', flags.sample);
       const verifyLevel = verifyLevelFlag(flags.verify);
-      const only = flags.only
-        ?.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      if (flags.force === true) {
-        const what = `--force empties the mapped tables in schema(s) ${schemas.join(', ')} and their checkpoints and rejects`;
-        await confirmDestructive(out, what, 'Empty them and load again?', flags.yes === true);
-      }
+      const only = listFlag(flags.only);
+      if (flags.force === true) await confirmReload(out, schemas, flags.yes === true);
       const source = await openConfiguredSource(config, flags);
       const target = await openTarget(config.target, { max: parallel + 1 });
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });

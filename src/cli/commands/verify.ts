@@ -7,6 +7,7 @@ import { renderVerifyHtml } from '../../verify/report-html.js';
 import { renderVerifyText } from '../../verify/report-text.js';
 import type { VerifyLevel } from '../../verify/types.js';
 import { verify } from '../../verify/verify.js';
+import { listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -75,12 +76,7 @@ export function registerVerify(program: Command): void {
             plan,
             level,
             schema: flags.schema ?? config.schemas?.[0] ?? 'public',
-            ...(flags.only !== undefined && {
-              only: flags.only
-                .split(',')
-                .map((s) => s.trim())
-                .filter(Boolean),
-            }),
+            ...(flags.only !== undefined && { only: listFlag(flags.only) }),
             fraction: number(flags.fraction ?? '0.1', '--fraction'),
             ...(flags.seed !== undefined && { seed: number(flags.seed, '--seed') }),
             showValues: flags.showValues === true,
