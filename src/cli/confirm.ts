@@ -73,3 +73,23 @@ export function confirmReload(out: Output, schemas: readonly string[], yes: bool
   const what = `--force empties the mapped tables in schema(s) ${schemas.join(', ')} and their checkpoints and rejects`;
   return confirmDestructive(out, what, 'Empty them and load again?', yes);
 }
+
+/**
+ * A flag that takes one of a fixed set of words; anything else is a usage error naming them.
+ *
+ * @example
+ * const level = choiceFlag('--level', flags.level, ['count', 'deep', 'sample'] as const);
+ */
+export function choiceFlag<T extends string>(
+  flag: string,
+  text: string,
+  choices: readonly T[],
+  code = 'USAGE_BAD_OPTION',
+): T {
+  const choice = choices.find((c) => c === text);
+  if (choice !== undefined) return choice;
+  throw new FerryError(`${flag} must be one of ${choices.join(', ')}, not ${JSON.stringify(text)}`, {
+    code,
+    category: 'usage',
+  });
+}

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
-import { ExitCode, FerryError } from '../../core/errors.js';
+import { ExitCode } from '../../core/errors.js';
 import { type MigrateResult, migrate } from '../../migrate/migrate.js';
 import { targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { renderVerifyText } from '../../verify/report-text.js';
-import { confirmReload, countFlag, listFlag } from '../confirm.js';
+import { choiceFlag, confirmReload, countFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -61,7 +61,7 @@ export function registerMigrate(program: Command): void {
       const batchSize = countFlag('--batch-size', flags.batchSize) ?? config.batchSize;
       const maxRejects = countFlag('--max-rejects', flags.maxRejects, 0);
       const sample = countFlag('--sample', flags.sample);
-      const verifyLevel = verifyLevelFlag(flags.verify);
+      const verifyLevel = choiceFlag('--verify', flags.verify, VERIFY_LEVELS);
       const only = listFlag(flags.only);
       if (flags.force === true) await confirmReload(out, schemas, flags.yes === true);
       const source = await openConfiguredSource(config, flags);
@@ -133,12 +133,3 @@ export function renderMigrate(result: MigrateResult, targetLocation: string): st
 }
 
 const VERIFY_LEVELS = ['deep', 'count', 'sample', 'none'] as const;
-
-function verifyLevelFlag(text: string): (typeof VERIFY_LEVELS)[number] {
-  const level = VERIFY_LEVELS.find((l) => l === text);
-  if (level) return level;
-  throw new FerryError(`--verify must be one of ${VERIFY_LEVELS.join(', ')}, not "${text}"`, {
-    code: 'USAGE_BAD_OPTION',
-    category: 'usage',
-  });
-}

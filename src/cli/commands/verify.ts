@@ -7,7 +7,7 @@ import { renderVerifyHtml } from '../../verify/report-html.js';
 import { renderVerifyText } from '../../verify/report-text.js';
 import type { VerifyLevel } from '../../verify/types.js';
 import { verify } from '../../verify/verify.js';
-import { listFlag } from '../confirm.js';
+import { choiceFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -57,7 +57,7 @@ export function registerVerify(program: Command): void {
     .action(async (positional: string | undefined, flags: VerifyFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
-      const level = parseLevel(flags.level);
+      const level = choiceFlag('--level', flags.level, VERIFY_LEVELS, 'VERIFY_BAD_LEVEL');
       if (config.mapping === undefined)
         throw new FerryError(`${config.configFile ?? 'ferry.config.ts'} has no mapping to verify against`, {
           code: 'VERIFY_NO_MAPPING',
@@ -101,13 +101,7 @@ export function registerVerify(program: Command): void {
     });
 }
 
-function parseLevel(text: string): VerifyLevel {
-  if (text === 'count' || text === 'deep' || text === 'sample') return text;
-  throw new FerryError(`--level must be count, deep or sample, not ${JSON.stringify(text)}`, {
-    code: 'VERIFY_BAD_LEVEL',
-    category: 'usage',
-  });
-}
+const VERIFY_LEVELS: readonly VerifyLevel[] = ['count', 'deep', 'sample'];
 
 function number(text: string, flag: string): number {
   const n = Number(text);
