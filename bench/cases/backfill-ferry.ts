@@ -23,6 +23,7 @@ try {
     plan,
     schemas: [BENCH_SCHEMA],
     parallel: Number(parallel),
+    ...(process.env.FERRY_BENCH_BATCH ? { batchSize: Number(process.env.FERRY_BENCH_BATCH) } : {}),
   });
   const loaded = summary.collections.every((c) => c.phase === 'done');
   const problems = summary.afterLoad.problems.length;

@@ -1,16 +1,10 @@
-import type { Document } from 'bson';
+import { setImmediate } from 'node:timers/promises';
 import type { Plan } from '../mapping/model.js';
-import type { DocumentRows } from '../mapping/row-values.js';
-import { toRows } from '../mapping/to-rows.js';
 import type { TransformRegistry } from '../mapping/transforms.js';
 import type { ResumePosition, SourceBatch } from '../sources/types.js';
-import { type RejectRecord, rejectFromMapping, rejectFromSource } from './reject-record.js';
-
-/** A document that passed `toRows`, with its rows, kept whole in case the load refuses it. */
-export interface PreparedDocument {
-  readonly doc: Document;
-  readonly rows: DocumentRows;
-}
+import { ChunkEncoder } from './chunk-encoder.js';
+import type { EncodedDocuments } from './encoded-documents.js';
+import { type RejectRecord, rejectFromSource } from './reject-record.js';
 
 /**
  * The unit of work and of commit: one source batch, normalised. Its rows, its rejects and
@@ -22,7 +16,8 @@ export interface PreparedDocument {
  */
 export interface Chunk {
   readonly collection: string;
-  readonly docs: readonly PreparedDocument[];
+  /** The documents that passed `toRows`, as COPY text per table. */
+  readonly docs: EncodedDocuments;
   /** Read and transform rejects; load rejects are found per schema while writing. */
   readonly rejects: readonly RejectRecord[];
   readonly position: ResumePosition;
@@ -31,28 +26,65 @@ export interface Chunk {
 }
 
 /**
- * Normalise one source batch: `toRows` every document, collecting the refused ones as
- * transform rejects and the source's damaged ones as read rejects. Pure: no I/O.
+ * Normalise one source batch: encode every document's rows as COPY text, collecting the
+ * refused ones as transform rejects and the source's damaged ones as read rejects. Pure: no I/O.
+ * `encoder` (one per collection) is reused across batches to reuse its buffers.
  *
  * @example
  * const chunk = prepareChunk(plan, batch);
- * chunk.docs.length + chunk.rejects.length === chunk.read   // true
+ * chunk.docs.count + chunk.rejects.length === chunk.read   // true
  */
-export function prepareChunk(plan: Plan, batch: SourceBatch, transforms?: TransformRegistry): Chunk {
-  const docs: PreparedDocument[] = [];
+export function prepareChunk(
+  plan: Plan,
+  batch: SourceBatch,
+  transforms?: TransformRegistry,
+  encoder = new ChunkEncoder(plan, batch.collection, transforms),
+): Chunk {
   const rejects: RejectRecord[] = batch.rejects.map(rejectFromSource);
-  const options = transforms === undefined ? {} : { transforms };
-  for (const doc of batch.docs) {
-    const result = toRows(plan, batch.collection, doc, options);
-    if (result.ok) docs.push({ doc, rows: result.rows });
-    else rejects.push(rejectFromMapping(doc, result.reject));
+  for (const _ of encodeInSlices(batch, encoder, rejects));
+  return finishChunk(batch, encoder, rejects);
+}
+
+/**
+ * `prepareChunk` that lets the event loop run between slices of the batch. Encoding a whole
+ * batch is tens of milliseconds of CPU; done in one go it would hold up the replies of the
+ * chunk being written meanwhile, and PostgreSQL would sit idle waiting for its next statement.
+ */
+async function prepareChunkInSlices(batch: SourceBatch, encoder: ChunkEncoder): Promise<Chunk> {
+  const rejects: RejectRecord[] = batch.rejects.map(rejectFromSource);
+  for (const _ of encodeInSlices(batch, encoder, rejects)) await setImmediate();
+  return finishChunk(batch, encoder, rejects);
+}
+
+/** Documents per slice: about a millisecond or two of encoding. */
+const SLICE = 64;
+
+/** Encode the batch's documents into `encoder`, pausing (yielding) after every slice. */
+function* encodeInSlices(
+  batch: SourceBatch,
+  encoder: ChunkEncoder,
+  rejects: RejectRecord[],
+): Generator<void> {
+  for (let i = 0; i < batch.docs.length; i++) {
+    const reject = encoder.addDocument(batch.docs[i]!);
+    if (reject !== undefined) rejects.push(reject);
+    if ((i + 1) % SLICE === 0) yield;
   }
+  const raw = batch.raw;
+  if (raw === undefined) return;
+  for (let from = 0; from < raw.frames.length; from += SLICE) {
+    rejects.push(...encoder.addFrames(raw, from, Math.min(from + SLICE, raw.frames.length)));
+    yield;
+  }
+}
+
+function finishChunk(batch: SourceBatch, encoder: ChunkEncoder, rejects: RejectRecord[]): Chunk {
   return {
     collection: batch.collection,
-    docs,
+    docs: encoder.finish(),
     rejects,
     position: batch.position,
-    read: batch.docs.length + batch.rejects.length,
+    read: batch.docs.length + batch.rejects.length + (batch.raw?.frames.length ?? 0),
     bytes: batch.bytes,
   };
 }
@@ -72,15 +104,22 @@ export async function* prepareChunks(
 ): AsyncGenerator<Chunk> {
   const iterator = batches[Symbol.asyncIterator]();
   const ahead = Math.max(0, options.ahead ?? 1);
+  const encoders = new Map<string, ChunkEncoder>();
+  const prepare = (batch: SourceBatch): Promise<Chunk> => {
+    let encoder = encoders.get(batch.collection);
+    if (encoder === undefined) {
+      encoder = new ChunkEncoder(plan, batch.collection, options.transforms);
+      encoders.set(batch.collection, encoder);
+    }
+    return prepareChunkInSlices(batch, encoder);
+  };
   const pending: Promise<IteratorResult<Chunk>>[] = [];
   const pull = (): Promise<IteratorResult<Chunk>> => {
     const next = iterator
       .next()
       .then(
-        (r): IteratorResult<Chunk> =>
-          r.done
-            ? { done: true, value: undefined }
-            : { done: false, value: prepareChunk(plan, r.value, options.transforms) },
+        async (r): Promise<IteratorResult<Chunk>> =>
+          r.done ? { done: true, value: undefined } : { done: false, value: await prepare(r.value) },
       );
     // A read that fails while the caller is still writing is rethrown when awaited; without
     // this handler Node would call it unhandled (and exit) before then.

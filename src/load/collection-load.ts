@@ -157,6 +157,8 @@ async function loadGroup(
   const batches = context.source.read(collection.name, {
     batchSize: context.batchSize,
     signal: context.signal,
+    // BSON sources hand over bytes, which the fast path encodes without decoding (chunk-encoder.ts).
+    raw: true,
     ...(after === undefined ? {} : { after }),
   });
   for await (const chunk of prepareChunks(

@@ -33,6 +33,7 @@ export async function dryRunCollection(
   let rejected = 0;
   const batches = source.read(collection.name, {
     batchSize,
+    raw: true,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   for await (const chunk of prepareChunks(
@@ -41,10 +42,11 @@ export async function dryRunCollection(
     options.transforms ? { transforms: options.transforms } : {},
   )) {
     read += chunk.read;
-    migrated += chunk.docs.length;
+    migrated += chunk.docs.count;
     rejected += chunk.rejects.length;
-    for (const { rows: byTable } of chunk.docs)
-      for (const [table, some] of byTable) rows.set(table, (rows.get(table) ?? 0) + some.length);
+    collection.tables.forEach((table, i) => {
+      rows.set(table.name, (rows.get(table.name) ?? 0) + chunk.docs.rows(i, 0, chunk.docs.count));
+    });
     for (const r of chunk.rejects)
       if (samples.length < 20) samples.push({ id: r.docId, stage: r.stage, code: r.code, reason: r.reason });
     options.onProgress?.({ collection: collection.name, phase: 'dry-run', read, migrated, rejected });

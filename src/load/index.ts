@@ -9,8 +9,9 @@
  * const summary = await backfill({ source, target, plan, schemas: ['app'] });
  */
 export { backfill } from './backfill.js';
-export { type Chunk, type PreparedDocument, prepareChunk, prepareChunks } from './chunk.js';
+export { type Chunk, prepareChunk, prepareChunks } from './chunk.js';
 export { advance, type CollectionPhase, isFinal } from './collection-phase.js';
+export { EncodedDocuments } from './encoded-documents.js';
 export { idText, type RawEncoding, type RejectRecord, type RejectStage } from './reject-record.js';
 export {
   listRejects,

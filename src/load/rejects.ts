@@ -1,10 +1,8 @@
 import { type Document, EJSON } from 'bson';
 import type { Plan } from '../mapping/model.js';
-import { toRows } from '../mapping/to-rows.js';
 import type { TransformRegistry } from '../mapping/transforms.js';
 import type { Queryable, TargetDatabase } from '../target/target-database.js';
-import type { PreparedDocument } from './chunk.js';
-import { rejectFromMapping } from './reject-record.js';
+import { ChunkEncoder } from './chunk-encoder.js';
 import { tableTargets } from './table-writer.js';
 import { writeIsolated } from './write-chunk.js';
 
@@ -149,7 +147,9 @@ export async function retryRejects(
   for (const group of groups.values()) {
     const collection = plan.collections.find((c) => c.name === group.collection)!;
     await db.transaction(async (tx) => {
-      const prepared: (PreparedDocument & { id: number })[] = [];
+      const encoder = new ChunkEncoder(plan, group.collection, options.transforms);
+      /** Reject ids of the documents in the encoder, in order. */
+      const encoded: number[] = [];
       const mark = async (id: number, stage: string, code: string, reason: string) => {
         await tx.query('update ferry.rejects set stage = $2, code = $3, reason = $4 where id = $1', [
           id,
@@ -161,33 +161,19 @@ export async function retryRejects(
       };
       for (const item of group.items) {
         const doc = EJSON.parse(item.raw, { relaxed: false }) as Document;
-        const result = toRows(
-          plan,
-          group.collection,
-          doc,
-          options.transforms ? { transforms: options.transforms } : {},
-        );
-        if (result.ok) prepared.push({ id: item.id, doc, rows: result.rows });
-        else {
-          const reject = rejectFromMapping(doc, result.reject);
-          await mark(item.id, reject.stage, reject.code, reject.reason);
-        }
+        const reject = encoder.addDocument(doc);
+        if (reject === undefined) encoded.push(item.id);
+        else await mark(item.id, reject.stage, reject.code, reject.reason);
       }
       const written = await writeIsolated(
         tx,
         { schema: group.schema, tables: tableTargets(collection, group.schema), mode: 'upsert' },
-        prepared,
+        encoder.finish(),
       );
-      for (const failure of written.failed) {
-        const { reject } = failure;
-        await mark(
-          (failure.doc as PreparedDocument & { id: number }).id,
-          reject.stage,
-          reject.code,
-          reject.reason,
-        );
-      }
-      const loaded = written.loaded.map((d) => (d as PreparedDocument & { id: number }).id);
+      for (const { index, reject } of written.failed)
+        await mark(encoded[index]!, reject.stage, reject.code, reject.reason);
+      const failedIndexes = new Set(written.failed.map((f) => f.index));
+      const loaded = encoded.filter((_, index) => !failedIndexes.has(index));
       if (loaded.length === 0) return;
       await tx.query('update ferry.rejects set resolved_at = now() where id = any($1::bigint[])', [loaded]);
       await tx.query(

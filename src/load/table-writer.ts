@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type CollectionPlan, physicalColumns, primaryKey, quoteIdent } from '../mapping/model.js';
-import type { RowValues } from '../mapping/row-values.js';
 import type { Queryable, TargetTransaction } from '../target/target-database.js';
-import type { PreparedDocument } from './chunk.js';
+import type { EncodedDocuments } from './encoded-documents.js';
 
 /**
  * How rows reach a table:
@@ -59,37 +58,34 @@ export async function ensureStaging(
 }
 
 /**
- * Write the rows of `docs` into every table, parents first. Returns the rows written per
- * table (with `upsert`, rows already present are not counted). A failing row fails the call
- * with the target's error; the caller isolates it (write-chunk.ts).
+ * Write the rows of documents `[from, to)` of `docs` into every table, parents first.
+ * Returns the rows written per table (with `upsert`, rows already present are not counted).
+ * A failing row fails the call with the target's error; the caller isolates it (write-chunk.ts).
  *
  * @example
- * const written = await writeDocuments(tx, 'app', tables, chunk.docs, 'copy');
+ * const written = await writeDocuments(tx, 'app', tables, chunk.docs, 0, chunk.docs.count, 'copy');
  * written.get('orders_items')   // 1234
  */
 export async function writeDocuments(
   tx: TargetTransaction,
   schema: string,
   tables: readonly TableTarget[],
-  docs: readonly PreparedDocument[],
+  docs: EncodedDocuments,
+  range: { readonly from: number; readonly to: number },
   mode: WriteMode,
 ): Promise<Map<string, number>> {
   const written = new Map<string, number>();
-  for (const table of tables) {
-    const rows: RowValues[] = [];
-    for (const { rows: byTable } of docs) {
-      const some = byTable.get(table.name);
-      if (some !== undefined) for (const row of some) rows.push(row);
-    }
-    if (rows.length === 0) {
+  for (const [index, table] of tables.entries()) {
+    if (docs.rows(index, range.from, range.to) === 0) {
       written.set(table.name, 0);
       continue;
     }
+    const text = [docs.text(index, range.from, range.to)];
     if (mode === 'copy') {
-      written.set(table.name, await tx.copyFrom({ schema, name: table.name }, table.columns, [rows]));
+      written.set(table.name, await tx.copyText({ schema, name: table.name }, table.columns, text));
       continue;
     }
-    await tx.copyFrom({ schema: 'pg_temp', name: table.stage }, table.columns, [rows]);
+    await tx.copyText({ schema: 'pg_temp', name: table.stage }, table.columns, text);
     const columns = table.columns.map(quoteIdent).join(', ');
     const { rowCount } = await tx.query(
       `insert into ${quoteIdent(schema)}.${quoteIdent(table.name)} (${columns})

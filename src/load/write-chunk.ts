@@ -1,6 +1,7 @@
 import { errorCode } from '../target/retry.js';
 import type { TargetTransaction } from '../target/target-database.js';
-import type { Chunk, PreparedDocument } from './chunk.js';
+import type { Chunk } from './chunk.js';
+import type { EncodedDocuments } from './encoded-documents.js';
 import { type RejectRecord, rejectFromLoad } from './reject-record.js';
 import { advanceCheckpoint, insertRejects } from './state-store.js';
 import { ensureStaging, type TableTarget, type WriteMode, writeDocuments } from './table-writer.js';
@@ -50,18 +51,19 @@ export async function writeChunk(
 ): Promise<ChunkResult> {
   const written = await writeIsolated(tx, target, chunk.docs);
   const loadRejects = written.failed.map((f) => f.reject);
+  const migrated = chunk.docs.count - written.failed.length;
   const rejects = [...chunk.rejects, ...loadRejects];
   await insertRejects(tx, target.runId, target.schema, target.collection, rejects);
   await advanceCheckpoint(tx, target.schema, target.collection, {
     position: chunk.position,
     read: chunk.read,
-    migrated: written.loaded.length,
+    migrated,
     rejected: rejects.length,
     complete: false,
     runId: target.runId,
   });
   return {
-    migrated: written.loaded.length,
+    migrated,
     rejected: rejects.length,
     loadRejects,
     rows: written.rows,
@@ -69,42 +71,40 @@ export async function writeChunk(
   };
 }
 
-/** What `writeIsolated` did: the documents in, the ones refused (with why), rows per table. */
+/** What `writeIsolated` did: the documents refused (by index, with why), rows per table. */
 export interface IsolatedWrite {
-  readonly loaded: readonly PreparedDocument[];
-  readonly failed: readonly { readonly doc: PreparedDocument; readonly reject: RejectRecord }[];
+  readonly failed: readonly { readonly index: number; readonly reject: RejectRecord }[];
   readonly rows: ReadonlyMap<string, number>;
   readonly writes: number;
 }
 
 /**
  * Write `docs` into the target's tables, isolating the documents PostgreSQL refuses by
- * bisection under savepoints (see `writeChunk`). Used by the backfill and by `ferry rejects retry`.
+ * bisection under savepoints (see `writeChunk`); every other document is in. Used by the
+ * backfill and by `ferry rejects retry`.
  *
  * @example
- * const { loaded, failed } = await writeIsolated(tx, { schema: 'app', tables, mode: 'upsert' }, docs);
+ * const { failed } = await writeIsolated(tx, { schema: 'app', tables, mode: 'upsert' }, docs);
  */
 export async function writeIsolated(
   tx: TargetTransaction,
   target: Pick<ChunkTarget, 'schema' | 'tables' | 'mode'>,
-  docs: readonly PreparedDocument[],
+  docs: EncodedDocuments,
 ): Promise<IsolatedWrite> {
-  if (target.mode === 'upsert' && docs.length > 0) await ensureStaging(tx, target.schema, target.tables);
+  if (target.mode === 'upsert' && docs.count > 0) await ensureStaging(tx, target.schema, target.tables);
   const rows = new Map<string, number>(target.tables.map((t) => [t.name, 0]));
-  const loaded: PreparedDocument[] = [];
-  const failed: { doc: PreparedDocument; reject: RejectRecord }[] = [];
+  const failed: { index: number; reject: RejectRecord }[] = [];
   let writes = 0;
 
-  /** Try `some` under a savepoint; undefined when they went in, else the row failure. */
-  const attempt = async (some: readonly PreparedDocument[], depth: number): Promise<unknown> => {
+  /** Try documents `[from, to)` under a savepoint; undefined when they went in, else the row failure. */
+  const attempt = async (from: number, to: number, depth: number): Promise<unknown> => {
     const savepoint = `ferry_chunk_${depth}`;
     await tx.query(`savepoint ${savepoint}`);
     writes++;
     try {
-      const written = await writeDocuments(tx, target.schema, target.tables, some, target.mode);
+      const written = await writeDocuments(tx, target.schema, target.tables, docs, { from, to }, target.mode);
       await tx.query(`release savepoint ${savepoint}`);
       for (const [table, n] of written) rows.set(table, (rows.get(table) ?? 0) + n);
-      loaded.push(...some);
       return undefined;
     } catch (error) {
       if (!isRowFailure(error)) throw error;
@@ -114,28 +114,27 @@ export async function writeIsolated(
     }
   };
 
-  /** `some` are known to fail together; find which of them fail on their own. */
-  const isolate = async (
-    some: readonly PreparedDocument[],
-    failure: unknown,
-    depth: number,
-  ): Promise<void> => {
-    if (some.length === 1) {
-      failed.push({ doc: some[0]!, reject: loadReject(some[0]!, failure) });
+  /** Documents `[from, to)` are known to fail together; find which of them fail on their own. */
+  const isolate = async (from: number, to: number, failure: unknown, depth: number): Promise<void> => {
+    if (to - from === 1) {
+      failed.push({ index: from, reject: loadReject(docs, from, failure) });
       return;
     }
-    const middle = Math.ceil(some.length / 2);
-    for (const half of [some.slice(0, middle), some.slice(middle)]) {
-      const error = await attempt(half, depth + 1);
-      if (error !== undefined) await isolate(half, error, depth + 1);
+    const middle = from + Math.ceil((to - from) / 2);
+    for (const [a, b] of [
+      [from, middle],
+      [middle, to],
+    ] as const) {
+      const error = await attempt(a, b, depth + 1);
+      if (error !== undefined) await isolate(a, b, error, depth + 1);
     }
   };
 
-  if (docs.length > 0) {
-    const failure = await attempt(docs, 0);
-    if (failure !== undefined) await isolate(docs, failure, 0);
+  if (docs.count > 0) {
+    const failure = await attempt(0, docs.count, 0);
+    if (failure !== undefined) await isolate(0, docs.count, failure, 0);
   }
-  return { loaded, failed, rows, writes };
+  return { failed, rows, writes };
 }
 
 /**
@@ -149,7 +148,7 @@ export function isRowFailure(error: unknown): boolean {
   return code !== undefined && (code.startsWith('22') || code.startsWith('23') || code === '54000');
 }
 
-function loadReject(doc: PreparedDocument, failure: unknown): RejectRecord {
+function loadReject(docs: EncodedDocuments, index: number, failure: unknown): RejectRecord {
   const code = errorCode(failure) ?? '';
   const kind = code.startsWith('23')
     ? 'LOAD_CONSTRAINT_VIOLATION'
@@ -157,5 +156,5 @@ function loadReject(doc: PreparedDocument, failure: unknown): RejectRecord {
       ? 'LOAD_BAD_VALUE'
       : 'LOAD_TOO_LARGE';
   const reason = failure instanceof Error ? failure.message : String(failure);
-  return rejectFromLoad(doc.doc, kind, reason);
+  return rejectFromLoad(docs.document(index), kind, reason);
 }

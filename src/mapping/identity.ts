@@ -51,11 +51,12 @@ export function objectIdToUuid(oid: ObjectId | string): string {
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
- * `objectIdToUuid` from the ObjectId's 12 bytes, for the load path (one call per document and
+ * `objectIdToUuid` from the ObjectId's 12 bytes (at `offset`), for the load path (one call per document and
  * reference): table lookups instead of a hex string, `parseInt`, `toString(16)` and slices.
  * Same output; identity.test.ts pins it against the hex-string path.
  */
-function uuidFromBytes(b: Uint8Array): string {
+export function uuidFromBytes(bytes: Uint8Array, offset = 0): string {
+  const b = offset === 0 ? bytes : bytes.subarray(offset, offset + 12);
   const seconds = b[0]! * 0x1000000 + ((b[1]! << 16) | (b[2]! << 8) | b[3]!);
   // Milliseconds fit in 48 bits (< 2^42): split into two 24-bit halves, three bytes each.
   const ms = seconds * 1000;

@@ -25,12 +25,17 @@ export function timestamptzText(date: Date): string | undefined {
   if (Number.isNaN(ms) || ms < MIN_TIMESTAMPTZ_MS) return undefined;
   const year = date.getUTCFullYear();
   const bc = year <= 0;
+  const shown = bc ? 1 - year : year;
+  const millis = date.getUTCMilliseconds();
+  // One call per date of every document loaded: table lookups rather than padStart.
   const text =
-    `${pad(bc ? 1 - year : year, 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)} ` +
-    `${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}` +
-    `.${pad(date.getUTCMilliseconds(), 3)}+00`;
+    `${shown >= 1000 ? shown : pad(shown, 4)}-${TWO_DIGITS[date.getUTCMonth() + 1]}-${TWO_DIGITS[date.getUTCDate()]} ` +
+    `${TWO_DIGITS[date.getUTCHours()]}:${TWO_DIGITS[date.getUTCMinutes()]}:${TWO_DIGITS[date.getUTCSeconds()]}` +
+    `.${millis >= 100 ? millis : `0${TWO_DIGITS[millis]}`}+00`;
   return bc ? `${text} BC` : text;
 }
+
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 
 const TIMESTAMPTZ =
   /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::?(\d\d)(?::?(\d\d))?)?)?( BC)?$/;
@@ -90,9 +95,31 @@ export function doubleText(x: number): string {
  * decimalText(Decimal128.fromString('NaN'))       // 'NaN'
  */
 export function decimalText(value: Decimal128): string {
+  const small = smallDecimalText(value.bytes);
+  if (small !== undefined) return small;
   const parts = decimalParts(value);
   if (parts === undefined) return value.toString(); // NaN, Infinity, -Infinity: spelled the same in PostgreSQL
   return (parts.negative ? '-' : '') + positional(parts.coefficient.toString(), parts.exponent);
+}
+
+/**
+ * `decimalText` for the common case, a finite value whose coefficient is below 2^53 (every
+ * amount of money), from the BID bytes with plain numbers instead of bigints. Undefined for
+ * anything else. Layout as in decimal-parts.ts: sign, a 14-bit biased exponent and a 113-bit
+ * coefficient, high word last.
+ */
+function smallDecimalText(bytes: Uint8Array): string | undefined {
+  const word = (at: number) =>
+    (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+  const high = word(12);
+  // The "11" forms: NaN, ±Infinity and the non-canonical huge coefficients.
+  if (((high >>> 29) & 0x3) === 0x3) return undefined;
+  const middleHigh = word(8);
+  const middleLow = word(4);
+  if ((high & 0x1ffff) !== 0 || middleHigh !== 0 || middleLow >= 0x200000) return undefined;
+  const coefficient = middleLow * 4294967296 + word(0);
+  const exponent = ((high >>> 17) & 0x3fff) - 6176;
+  return (high >>> 31 === 1 ? '-' : '') + positional(String(coefficient), exponent);
 }
 
 /** `digits × 10^exponent` in positional notation, keeping every digit given. */

@@ -1,5 +1,7 @@
 import type { Document } from 'bson';
 import type { ErrorLocation } from '../core/errors.js';
+import type { DecodeContext } from './bson/decode-frame.js';
+import type { BsonFrame } from './bson/read-frame.js';
 
 /**
  * The one contract every source implements (live MongoDB, mongodump directory, mongodump
@@ -74,6 +76,23 @@ export interface SourceBatch {
   readonly position: ResumePosition;
   /** Bytes of input this batch consumed (raw BSON or text), for progress and throughput. */
   readonly bytes: number;
+  /** With `ReadOptions.raw`, from a source that holds BSON: documents not decoded yet (`docs` is then empty). */
+  readonly raw?: RawDocuments;
+}
+
+/**
+ * Documents handed over as their BSON bytes, for a consumer that reads BSON itself (the
+ * backfill's fast path, bson-copy/). The consumer decodes what it cannot read with
+ * `decodeFrame(frame, context)`, which gives the document or the reject the source would have given.
+ */
+export interface RawDocuments {
+  readonly frames: readonly BsonFrame[];
+  readonly context: DecodeContext;
+  /**
+   * Report frames that did not decode (now rejects), before asking for the next batch: an
+   * archive weighs its checksum against them, since a damaged document also breaks the checksum.
+   */
+  readonly noteRejects: (count: number) => void;
 }
 
 export interface ReadOptions {
@@ -82,6 +101,8 @@ export interface ReadOptions {
   /** Continue after this position (from a previous batch's `position`). */
   readonly after?: ResumePosition;
   readonly signal?: AbortSignal;
+  /** Hand BSON documents over undecoded, in `SourceBatch.raw`, where the source can (dumps and archives). */
+  readonly raw?: boolean;
 }
 
 /**

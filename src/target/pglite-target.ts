@@ -8,6 +8,7 @@ import { lockDirectory } from './dir-lock.js';
 import type {
   CopyOptions,
   CopyRows,
+  CopyText,
   QueryResult,
   TableRef,
   TargetDatabase,
@@ -161,40 +162,78 @@ class PgliteTransaction implements TargetTransaction {
     }
   }
 
-  async copyFrom(
+  copyFrom(
     table: TableRef,
     columns: readonly string[],
     rows: CopyRows,
     options: CopyOptions = {},
   ): Promise<number> {
+    const pieceChars = Math.min(64 * 1024, this.blobChars);
+    const pieces = encodeCopyPieces(table, columns, rows, { rows: 0 }, pieceChars, options.signal);
+    return this.copyText(table, columns, pieces, options);
+  }
+
+  async copyText(
+    table: TableRef,
+    columns: readonly string[],
+    text: CopyText,
+    options: CopyOptions = {},
+  ): Promise<number> {
     const sql = copyStatement(table, columns, "'/dev/blob'");
-    const progress = { rows: 0 };
-    let parts: string[] = [];
-    let chars = 0;
+    let parts: (string | Uint8Array)[] = [];
+    let size = 0;
     let linesBefore = 0;
     let copied = 0;
     const flush = async () => {
       if (parts.length === 0) return;
       const blob = new Blob(parts);
+      const lines = parts.reduce((n, part) => n + countLines(part), 0);
       parts = [];
-      chars = 0;
+      size = 0;
       try {
         const result = await this.tx.query(sql, [], { blob });
         copied += result.rowCount ?? result.affectedRows ?? 0;
       } catch (cause) {
         throw copyError(cause, table, linesBefore);
       }
-      linesBefore = progress.rows;
+      linesBefore += lines;
     };
-    const pieceChars = Math.min(64 * 1024, this.blobChars);
-    for await (const piece of encodeCopyPieces(table, columns, rows, progress, pieceChars, options.signal)) {
-      parts.push(piece);
-      chars += piece.length;
-      if (chars >= this.blobChars) await flush();
+    for await (const piece of text) {
+      options.signal?.throwIfAborted();
+      for (const part of splitAtLines(piece, this.blobChars)) {
+        parts.push(part);
+        size += part.length;
+        if (size >= this.blobChars) await flush();
+      }
     }
     options.signal?.throwIfAborted();
     await flush();
     return copied;
+  }
+}
+
+function countLines(part: string | Uint8Array): number {
+  let lines = 0;
+  if (typeof part === 'string') {
+    for (let at = part.indexOf('\n'); at >= 0; at = part.indexOf('\n', at + 1)) lines++;
+    return lines;
+  }
+  for (let at = part.indexOf(0x0a); at >= 0; at = part.indexOf(0x0a, at + 1)) lines++;
+  return lines;
+}
+
+/** A byte piece in slices of about `max` bytes that end at line ends (one long line stays whole). */
+function* splitAtLines(piece: string | Uint8Array, max: number): Generator<string | Uint8Array> {
+  if (typeof piece === 'string' || piece.length <= max) {
+    yield piece;
+    return;
+  }
+  let from = 0;
+  while (from < piece.length) {
+    let to = piece.lastIndexOf(0x0a, Math.min(from + max, piece.length) - 1) + 1;
+    if (to <= from) to = piece.indexOf(0x0a, from) + 1 || piece.length;
+    yield piece.subarray(from, to);
+    from = to;
   }
 }
 

@@ -8,6 +8,7 @@ import { copyStatement, encodeCopyPieces } from './copy-stream.js';
 import type {
   CopyOptions,
   CopyRows,
+  CopyText,
   QueryResult,
   TableRef,
   TargetDatabase,
@@ -127,21 +128,30 @@ class PostgresTransaction implements TargetTransaction {
     await runQuery(this.client, sql, undefined);
   }
 
-  async copyFrom(
+  copyFrom(
     table: TableRef,
     columns: readonly string[],
     rows: CopyRows,
     options: CopyOptions = {},
   ): Promise<number> {
-    const progress = { rows: 0 };
+    return this.copyText(
+      table,
+      columns,
+      encodeCopyPieces(table, columns, rows, { rows: 0 }, undefined, options.signal),
+      options,
+    );
+  }
+
+  async copyText(
+    table: TableRef,
+    columns: readonly string[],
+    text: CopyText,
+    options: CopyOptions = {},
+  ): Promise<number> {
     const stream = this.client.query(copyStreams.from(copyStatement(table, columns, 'STDIN')));
     try {
       // pipeline waits for the copy stream's drain, so encoding never runs ahead of the socket.
-      await pipeline(
-        encodeCopyPieces(table, columns, rows, progress, undefined, options.signal),
-        stream,
-        ...(options.signal ? [{ signal: options.signal }] : []),
-      );
+      await pipeline(text, stream, ...(options.signal ? [{ signal: options.signal }] : []));
     } catch (cause) {
       if (options.signal?.aborted) throw options.signal.reason ?? cause;
       throw copyError(cause, table);

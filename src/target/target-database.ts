@@ -26,6 +26,12 @@ export interface QueryResult<R> {
 /** Rows to COPY, in batches, as `toRows` and the loaders hand them over. */
 export type CopyRows = AsyncIterable<readonly RowValues[]> | Iterable<readonly RowValues[]>;
 
+/**
+ * COPY text already encoded: whole lines in PostgreSQL's text format, each ending in `\n`,
+ * handed over in pieces (strings or UTF-8 bytes) that never split a line.
+ */
+export type CopyText = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+
 /** Anything that runs one SQL statement with `$1…` parameters. */
 export interface Queryable {
   /**
@@ -65,6 +71,21 @@ export interface TargetTransaction extends Queryable {
     table: TableRef,
     columns: readonly string[],
     rows: CopyRows,
+    options?: CopyOptions,
+  ): Promise<number>;
+
+  /**
+   * `copyFrom` for rows already encoded as COPY text (the backfill encodes straight from BSON
+   * into bytes, bson-copy/). Same statement, result and errors; a failing line is named by
+   * its 1-based number within this call.
+   *
+   * @example
+   * await tx.copyText({ schema: 'public', name: 'orders' }, ['id', 'total'], [Buffer.from('1\t9.50\n')]);
+   */
+  copyText(
+    table: TableRef,
+    columns: readonly string[],
+    text: CopyText,
     options?: CopyOptions,
   ): Promise<number>;
 }

@@ -112,12 +112,22 @@ export class ArchiveSource implements Source {
         { ...options, ...(after && { after }) },
         item.name,
       );
-      readings.set(item.namespace, {
+      const context = { file: this.location, collection: item.name, namespace: item.namespace };
+      const raw = options?.raw
+        ? {
+            context,
+            noteRejects: (count: number) => {
+              reading.rejects += count;
+            },
+          }
+        : undefined;
+      const reading: Reading = {
         info: item,
         after: position?.offset ?? 0,
-        builder: new BatchBuilder(item.name, batchSize, position?.index ?? 0),
+        builder: new BatchBuilder(item.name, batchSize, position?.index ?? 0, raw),
         rejects: 0,
-      });
+      };
+      readings.set(item.namespace, reading);
     }
     let open = readings.size;
     if (open === 0) return;
@@ -132,22 +142,27 @@ export class ArchiveSource implements Source {
       if (event.kind === 'frame') {
         // Before the resume point: already delivered by an earlier run, so not decoded again.
         if (event.frame.offset < reading.after) continue;
-        const entry = decodeFrame(event.frame, {
-          file: this.location,
-          collection: reading.info.name,
-          namespace: reading.info.namespace,
-        });
+        const { frame } = event;
+        const entry = options?.raw
+          ? { kind: 'raw' as const, frame, offset: frame.offset, size: frame.bytes.length }
+          : decodeFrame(frame, {
+              file: this.location,
+              collection: reading.info.name,
+              namespace: reading.info.namespace,
+            });
         if (entry.kind === 'reject') reading.rejects += 1;
         reading.builder.add(entry);
         if (reading.builder.full) yield reading.builder.flush();
         continue;
       }
+      // The last batch goes out first: in raw mode its consumer decodes it, and notes its
+      // rejects, before asking for more.
+      if (!reading.builder.empty) yield reading.builder.flush();
       // A damaged document changes the CRC too; when it has already been reported as a
       // reject the mismatch says nothing new. A mismatch with no reject means bytes changed
       // in a way that still decodes, which no per-document check can catch.
       if (!event.checksumOk && reading.rejects === 0)
         throw badChecksum(this.location, event.offset, event.namespace);
-      if (!reading.builder.empty) yield reading.builder.flush();
       open -= 1;
       // Every wanted collection is complete; the rest of the archive is someone else's.
       if (open === 0) return;

@@ -1,7 +1,14 @@
 import type { Document } from 'bson';
 import { FerryError } from '../../core/errors.js';
 import type { ReadOptions, ResumePosition, SourceBatch, SourceReject } from '../types.js';
-import type { BsonEntry } from './decode-frame.js';
+import type { BsonEntry, DecodeContext } from './decode-frame.js';
+import type { BsonFrame } from './read-frame.js';
+
+/** How a raw batch reports its undecodable frames back to its source (see `RawDocuments`). */
+export interface RawMode {
+  readonly context: DecodeContext;
+  readonly noteRejects: (count: number) => void;
+}
 
 export const DEFAULT_BATCH_SIZE = 1000;
 
@@ -21,25 +28,33 @@ export class BatchBuilder {
   #index: number;
   #docs: Document[] = [];
   #rejects: SourceReject[] = [];
+  #frames: BsonFrame[] = [];
+  readonly #raw: RawMode | undefined;
   #bytes = 0;
   #end = 0;
 
-  constructor(collection: string, batchSize: number, startIndex: number) {
+  constructor(collection: string, batchSize: number, startIndex: number, raw?: RawMode) {
     this.#collection = collection;
     this.#size = batchSize;
     this.#index = startIndex;
+    this.#raw = raw;
   }
 
   get full(): boolean {
-    return this.#docs.length + this.#rejects.length >= this.#size;
+    return this.#count >= this.#size;
   }
 
   get empty(): boolean {
-    return this.#docs.length + this.#rejects.length === 0;
+    return this.#count === 0;
+  }
+
+  get #count(): number {
+    return this.#docs.length + this.#rejects.length + this.#frames.length;
   }
 
   add(entry: BsonEntry): void {
     if (entry.kind === 'doc') this.#docs.push(entry.doc);
+    else if (entry.kind === 'raw') this.#frames.push(entry.frame);
     else this.#rejects.push(entry.reject);
     this.#bytes += entry.size;
     this.#end = entry.offset + entry.size;
@@ -53,9 +68,12 @@ export class BatchBuilder {
       rejects: this.#rejects,
       position: { kind: 'offset', offset: this.#end, index: this.#index },
       bytes: this.#bytes,
+      ...(this.#raw !== undefined &&
+        this.#frames.length > 0 && { raw: { frames: this.#frames, ...this.#raw } }),
     };
     this.#docs = [];
     this.#rejects = [];
+    this.#frames = [];
     this.#bytes = 0;
     return batch;
   }

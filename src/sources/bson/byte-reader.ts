@@ -73,10 +73,11 @@ export class ByteReader {
   /**
    * Consume `n` buffered bytes into a fresh array. Copying (rather than returning a view)
    * keeps a small document from pinning a whole 1 MiB read chunk in memory, and `bson`
-   * returns Binary values as views into the array we give it.
+   * returns Binary values as views into the array we give it. A Buffer, so that the load
+   * path can read strings out of it in place (bson-copy/).
    */
-  take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
+  take(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
     let written = 0;
     while (written < n) {
       const chunk = this.#chunks[0]!;

@@ -10,9 +10,13 @@ import { describeId, recoverId } from './recover-id.js';
  */
 export const DESERIALIZE_OPTIONS = { promoteValues: false, bsonRegExp: true } as const;
 
-/** A decoded frame: a document, or a reject that the caller accounts for and reads past. */
+/**
+ * A decoded frame: a document, or a reject that the caller accounts for and reads past; or,
+ * in raw mode (`ReadOptions.raw`), the frame itself, for the consumer to decode.
+ */
 export type BsonEntry =
   | { readonly kind: 'doc'; readonly doc: Document; readonly offset: number; readonly size: number }
+  | { readonly kind: 'raw'; readonly frame: BsonFrame; readonly offset: number; readonly size: number }
   | {
       readonly kind: 'reject';
       readonly reject: SourceReject;

@@ -10,6 +10,8 @@ export interface BsonStreamOptions extends DecodeContext {
   /** Skip this many bytes first (a resume offset); the input must be at least that long. */
   readonly skipBytes?: number;
   readonly signal?: AbortSignal;
+  /** Yield frames undecoded (`kind: 'raw'`), for `ReadOptions.raw`. */
+  readonly raw?: boolean;
 }
 
 /**
@@ -37,7 +39,9 @@ export async function* readBsonStream(
       options.signal?.throwIfAborted();
       const frame = await readFrame(reader, context);
       if (!frame) return;
-      yield decodeFrame(frame, options);
+      yield options.raw
+        ? { kind: 'raw', frame, offset: frame.offset, size: frame.bytes.length }
+        : decodeFrame(frame, options);
     }
   } finally {
     await reader.close();
@@ -59,7 +63,14 @@ export async function* readBsonFile(
 ): AsyncGenerator<SourceBatch> {
   const { batchSize, after } = checkReadOptions(options, options.collection);
   const { stream } = await openInput(file);
-  const builder = new BatchBuilder(options.collection, batchSize, after?.index ?? 0);
+  const context = {
+    file,
+    collection: options.collection,
+    ...(options.namespace !== undefined && { namespace: options.namespace }),
+  };
+  // A dump file has no checksum to weigh rejects against, so they need not be reported back.
+  const raw = options.raw ? { context, noteRejects: () => {} } : undefined;
+  const builder = new BatchBuilder(options.collection, batchSize, after?.index ?? 0, raw);
   try {
     const entries = readBsonStream(stream, {
       file,
@@ -67,6 +78,7 @@ export async function* readBsonFile(
       ...(options.namespace !== undefined && { namespace: options.namespace }),
       ...(after && { skipBytes: after.offset }),
       ...(options.signal && { signal: options.signal }),
+      ...(options.raw && { raw: true }),
     });
     for await (const entry of entries) {
       builder.add(entry);

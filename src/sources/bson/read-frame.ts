@@ -6,7 +6,7 @@ import { MAX_FRAME_BYTES, MIN_FRAME_BYTES } from './limits.js';
 export interface BsonFrame {
   /** Offset of the length prefix in the (decompressed) input. */
   readonly offset: number;
-  readonly bytes: Uint8Array;
+  readonly bytes: Buffer;
 }
 
 /** Where a frame is being read, for error messages. */

@@ -62,7 +62,7 @@ describe('prepareChunk', () => {
       bytes: 10,
     });
     expect(chunk.read).toBe(6);
-    expect(chunk.docs).toHaveLength(4);
+    expect(chunk.docs.count).toBe(4);
     expect(chunk.rejects.map((r) => [r.stage, r.code, r.rawEncoding])).toEqual([
       ['read', 'SOURCE_BAD_DOCUMENT', 'base64'],
       ['transform', 'STRING_CONTAINS_NUL', 'ejson'],

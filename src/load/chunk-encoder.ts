@@ -1,0 +1,128 @@
+import type { Document } from 'bson';
+import { DocumentEncoder } from '../mapping/bson-copy/document-encoder.js';
+import { TextSink } from '../mapping/bson-copy/text-sink.js';
+import { type CompiledCollection, compiledCollection } from '../mapping/compile.js';
+import type { Plan } from '../mapping/model.js';
+import { toRows } from '../mapping/to-rows.js';
+import type { TransformRegistry } from '../mapping/transforms.js';
+import { decodeFrame } from '../sources/bson/decode-frame.js';
+import { MAX_DOCUMENT_BYTES } from '../sources/bson/limits.js';
+import type { RawDocuments } from '../sources/types.js';
+import { encodeCopyLine } from '../target/copy-text.js';
+import { EncodedDocuments } from './encoded-documents.js';
+import { type RejectRecord, rejectFromMapping, rejectFromSource } from './reject-record.js';
+
+/**
+ * Builds the `EncodedDocuments` of one collection, document by document. BSON frames take the
+ * fast path (bson-copy/) when it can read them, and every other document (decoded ones from
+ * JSON sources, frames the fast path hands back) takes `toRows` + `encodeCopyLine`: the
+ * bytes are the same either way, the fast path only skips building objects.
+ *
+ * @example
+ * const encoder = new ChunkEncoder(plan, 'orders');
+ * for (const doc of batch.docs) rejects.push(...encoder.addDocument(doc));
+ * const docs = encoder.finish();
+ */
+export class ChunkEncoder {
+  readonly #plan: Plan;
+  readonly #collection: CompiledCollection;
+  readonly #transforms: TransformRegistry | undefined;
+  readonly #fast: DocumentEncoder | undefined;
+  readonly #sinks: TextSink[];
+  readonly #rows: Int32Array;
+  #byteEnds: number[][];
+  #rowEnds: number[][];
+  #origins: (Document | Buffer)[] = [];
+
+  constructor(plan: Plan, collection: string, transforms?: TransformRegistry) {
+    this.#plan = plan;
+    this.#transforms = transforms;
+    this.#collection = compiledCollection(plan, collection, transforms);
+    const tables = this.#collection.tables.length;
+    this.#sinks = Array.from({ length: tables }, () => new TextSink());
+    this.#rows = new Int32Array(tables);
+    this.#fast = DocumentEncoder.for(this.#collection, new TextSink());
+    this.#byteEnds = this.#sinks.map(() => []);
+    this.#rowEnds = this.#sinks.map(() => []);
+  }
+
+  /** A decoded document; its reject when `toRows` refuses it. */
+  addDocument(doc: Document): RejectRecord | undefined {
+    const result = toRows(this.#plan, this.#collection.name, doc, this.#options());
+    if (!result.ok) return rejectFromMapping(doc, result.reject);
+    this.#collection.tables.forEach((table, i) => {
+      for (const row of result.rows.get(table.name) ?? []) {
+        this.#sinks[i]!.writeString(encodeCopyLine(row, table.columnNames));
+        this.#rows[i]!++;
+      }
+    });
+    this.#commit(doc);
+    return undefined;
+  }
+
+  /**
+   * The raw batch's frames `[from, to)`; their rejects (frames that do not decode, documents
+   * `toRows` refuses), which are also reported to the source (`noteRejects`).
+   */
+  addFrames(raw: RawDocuments, from = 0, to = raw.frames.length): RejectRecord[] {
+    const rejects: RejectRecord[] = [];
+    let unreadable = 0;
+    for (const frame of raw.frames.slice(from, to)) {
+      // Over 16 MiB is a read reject, which only `decodeFrame` words.
+      const fast = this.#fast !== undefined && frame.bytes.length <= MAX_DOCUMENT_BYTES;
+      if (fast && this.#tryFast(frame.bytes)) continue;
+      const entry = decodeFrame(frame, raw.context);
+      if (entry.kind === 'doc') {
+        const reject = this.addDocument(entry.doc);
+        if (reject !== undefined) rejects.push(reject);
+      } else if (entry.kind === 'reject') {
+        unreadable++;
+        rejects.push(rejectFromSource(entry.reject));
+      }
+    }
+    if (unreadable > 0) raw.noteRejects(unreadable);
+    return rejects;
+  }
+
+  /** The documents added since the last `finish`; the encoder is then empty again. */
+  finish(): EncodedDocuments {
+    const docs = new EncodedDocuments(
+      this.#sinks.map((sink) => sink.takeCopy()),
+      this.#byteEnds.map((ends) => Int32Array.from(ends)),
+      this.#rowEnds.map((ends) => Int32Array.from(ends)),
+      this.#origins,
+    );
+    this.#rows.fill(0);
+    this.#byteEnds = this.#sinks.map(() => []);
+    this.#rowEnds = this.#sinks.map(() => []);
+    this.#origins = [];
+    return docs;
+  }
+
+  #tryFast(bytes: Buffer): boolean {
+    const before = this.#sinks.map((sink) => sink.length);
+    const rowsBefore = Int32Array.from(this.#rows);
+    if (this.#fast!.encode(bytes, this.#sinks, this.#rows)) {
+      this.#commit(bytes);
+      return true;
+    }
+    // Handed back half-written: forget its rows, the slow path writes them again.
+    this.#sinks.forEach((sink, i) => {
+      sink.length = before[i]!;
+    });
+    this.#rows.set(rowsBefore);
+    return false;
+  }
+
+  #commit(origin: Document | Buffer): void {
+    this.#origins.push(origin);
+    this.#sinks.forEach((sink, i) => {
+      this.#byteEnds[i]!.push(sink.length);
+      this.#rowEnds[i]!.push(this.#rows[i]!);
+    });
+  }
+
+  #options(): { transforms?: TransformRegistry } {
+    return this.#transforms === undefined ? {} : { transforms: this.#transforms };
+  }
+}
