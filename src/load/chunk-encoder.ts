@@ -100,26 +100,26 @@ export class ChunkEncoder {
   }
 
   #tryFast(bytes: Buffer): boolean {
-    const before = this.#sinks.map((sink) => sink.length);
-    const rowsBefore = Int32Array.from(this.#rows);
     if (this.#fast!.encode(bytes, this.#sinks, this.#rows)) {
       this.#commit(bytes);
       return true;
     }
-    // Handed back half-written: forget its rows, the slow path writes them again.
+    // Handed back half-written: forget its rows (the ends of the previous document say where
+    // they began), and the slow path writes them again.
+    const last = this.#origins.length - 1;
     this.#sinks.forEach((sink, i) => {
-      sink.length = before[i]!;
+      sink.length = last < 0 ? 0 : this.#byteEnds[i]![last]!;
+      this.#rows[i] = last < 0 ? 0 : this.#rowEnds[i]![last]!;
     });
-    this.#rows.set(rowsBefore);
     return false;
   }
 
   #commit(origin: Document | Buffer): void {
     this.#origins.push(origin);
-    this.#sinks.forEach((sink, i) => {
-      this.#byteEnds[i]!.push(sink.length);
+    for (let i = 0; i < this.#sinks.length; i++) {
+      this.#byteEnds[i]!.push(this.#sinks[i]!.length);
       this.#rowEnds[i]!.push(this.#rows[i]!);
-    });
+    }
   }
 
   #options(): { transforms?: TransformRegistry } {

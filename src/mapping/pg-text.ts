@@ -109,17 +109,19 @@ export function decimalText(value: Decimal128): string {
  * coefficient, high word last.
  */
 function smallDecimalText(bytes: Uint8Array): string | undefined {
-  const word = (at: number) =>
-    (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
-  const high = word(12);
+  const high = word(bytes, 12);
   // The "11" forms: NaN, ±Infinity and the non-canonical huge coefficients.
   if (((high >>> 29) & 0x3) === 0x3) return undefined;
-  const middleHigh = word(8);
-  const middleLow = word(4);
+  const middleHigh = word(bytes, 8);
+  const middleLow = word(bytes, 4);
   if ((high & 0x1ffff) !== 0 || middleHigh !== 0 || middleLow >= 0x200000) return undefined;
-  const coefficient = middleLow * 4294967296 + word(0);
+  const coefficient = middleLow * 4294967296 + word(bytes, 0);
   const exponent = ((high >>> 17) & 0x3fff) - 6176;
   return (high >>> 31 === 1 ? '-' : '') + positional(String(coefficient), exponent);
+}
+
+function word(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
 /** `digits × 10^exponent` in positional notation, keeping every digit given. */

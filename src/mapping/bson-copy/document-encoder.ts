@@ -7,7 +7,7 @@ import { objectIdToUuid } from '../identity.js';
 import { defineKey, encodeJson, escapeKey, type JsonValue, jsonText } from '../json-value.js';
 import { checkString, RejectSignal } from '../reject.js';
 import { BAIL, BSON_TYPE, bail, ElementCursor, isSafeKey } from './bson-elements.js';
-import { directText } from './direct-fields.js';
+import { directText, writeObjectIdUuid } from './direct-fields.js';
 import { elementValue } from './element-value.js';
 import {
   type FastCollection,
@@ -234,6 +234,12 @@ export class DocumentEncoder {
       this.#textField(table, node.column, start, end);
       return undefined;
     }
+    if (node.direct === 'objectId' && type === BSON_TYPE.objectId) {
+      table.starts[node.column] = this.#scratch.length;
+      writeObjectIdUuid(this.#scratch, this.#bytes, start);
+      table.ends[node.column] = this.#scratch.length;
+      return undefined;
+    }
     const direct = node.direct === undefined ? undefined : directText(node.direct, this.#bytes, type, start);
     if (direct !== undefined) {
       this.#field(table, node.column, direct);
@@ -361,6 +367,13 @@ export class DocumentEncoder {
     sink.length = at;
     this.#rows[table.index]!++;
   }
+}
+
+/** Array positions as COPY text, the common ones made once. */
+const ORDINALS = Array.from({ length: 256 }, (_, i) => String(i));
+
+function ordinalText(index: number): string {
+  return ORDINALS[index] ?? String(index);
 }
 
 function isObjectId(value: unknown): boolean {

@@ -56,8 +56,14 @@ export class ByteReader {
 
   /** The little-endian int32 at the current offset; call `ensure(4)` first. */
   peekInt32(): number {
+    const first = this.#chunks[0];
+    const at = this.#head;
+    // Called for every frame of every collection an archive scan passes: no view allocated
+    // in the common case of four bytes within one chunk.
+    if (first && first.length - at >= 4)
+      return first[at]! | (first[at + 1]! << 8) | (first[at + 2]! << 16) | (first[at + 3]! << 24);
     const bytes = this.#peek(4);
-    return new DataView(bytes.buffer, bytes.byteOffset, 4).getInt32(0, true);
+    return bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24);
   }
 
   /** The byte `n` positions ahead of the current offset; call `ensure(n + 1)` first. */
