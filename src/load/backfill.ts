@@ -5,6 +5,7 @@ import { ensureFerryState } from '../target/ferry-state.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import { type CollectionLoadContext, loadCollection } from './collection-load.js';
 import { dryRunCollection } from './dry-run.js';
+import { EncodeWorkers } from './encode-workers.js';
 import { type AfterLoadProblem, finishSchema, prepareSchema } from './schema-setup.js';
 import { finishRun, startRun } from './state-store.js';
 import type { BackfillOptions, BackfillSummary, CollectionSummary } from './types.js';
@@ -78,6 +79,9 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const rejectsBySchema = new Map<string, number>();
+  // Transforms are user code, which stays on this thread.
+  const workers =
+    options.transforms === undefined ? new EncodeWorkers(options.plan, options.encodeWorkers) : undefined;
   let overLimit = false;
   const problems: AfterLoadProblem[] = [];
   const summaries: CollectionSummary[] = [];
@@ -98,6 +102,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
       signal,
       total: estimates.get(name),
       onProgress: options.onProgress,
+      workers,
       afterLoadProblems: problems,
       noteRejects: (schema, count) => {
         const sum = (rejectsBySchema.get(schema) ?? 0) + count;
@@ -132,6 +137,8 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   } catch (error) {
     await finishRun(db, runId, 'failed').catch(() => {});
     throw error;
+  } finally {
+    await workers?.close();
   }
 }
 

@@ -12,6 +12,13 @@ import { encodeCopyLine } from '../target/copy-text.js';
 import { EncodedDocuments } from './encoded-documents.js';
 import { type RejectRecord, rejectFromMapping, rejectFromSource } from './reject-record.js';
 
+/** What `EncodedDocuments` is made of, apart from the documents themselves. */
+export interface EncodedParts {
+  readonly texts: Buffer[];
+  readonly byteEnds: Int32Array[];
+  readonly rowEnds: Int32Array[];
+}
+
 /**
  * Builds the `EncodedDocuments` of one collection, document by document. BSON frames take the
  * fast path (bson-copy/) when it can read them, and every other document (decoded ones from
@@ -33,6 +40,7 @@ export class ChunkEncoder {
   #byteEnds: number[][];
   #rowEnds: number[][];
   #origins: (Document | Buffer)[] = [];
+  #lastOrigins: (Document | Buffer)[] = [];
 
   constructor(plan: Plan, collection: string, transforms?: TransformRegistry) {
     this.#plan = plan;
@@ -84,19 +92,30 @@ export class ChunkEncoder {
     return rejects;
   }
 
+  /** Documents added since the last `finish`. */
+  get count(): number {
+    return this.#origins.length;
+  }
+
   /** The documents added since the last `finish`; the encoder is then empty again. */
   finish(): EncodedDocuments {
-    const docs = new EncodedDocuments(
-      this.#sinks.map((sink) => sink.takeCopy()),
-      this.#byteEnds.map((ends) => Int32Array.from(ends)),
-      this.#rowEnds.map((ends) => Int32Array.from(ends)),
-      this.#origins,
-    );
+    const { texts, byteEnds, rowEnds } = this.finishParts();
+    return new EncodedDocuments(texts, byteEnds, rowEnds, this.#lastOrigins);
+  }
+
+  /** `finish` as plain parts (buffers and arrays a worker can transfer), origins left out. */
+  finishParts(): EncodedParts {
+    const parts = {
+      texts: this.#sinks.map((sink) => sink.takeCopy()),
+      byteEnds: this.#byteEnds.map((ends) => Int32Array.from(ends)),
+      rowEnds: this.#rowEnds.map((ends) => Int32Array.from(ends)),
+    };
+    this.#lastOrigins = this.#origins;
     this.#rows.fill(0);
     this.#byteEnds = this.#sinks.map(() => []);
     this.#rowEnds = this.#sinks.map(() => []);
     this.#origins = [];
-    return docs;
+    return parts;
   }
 
   #tryFast(bytes: Buffer): boolean {

@@ -3,6 +3,7 @@ import type { Plan } from '../mapping/model.js';
 import type { TransformRegistry } from '../mapping/transforms.js';
 import type { ResumePosition, SourceBatch } from '../sources/types.js';
 import { ChunkEncoder } from './chunk-encoder.js';
+import type { EncodeWorkers } from './encode-workers.js';
 import type { EncodedDocuments } from './encoded-documents.js';
 import { type RejectRecord, rejectFromSource } from './reject-record.js';
 
@@ -79,10 +80,13 @@ function* encodeInSlices(
 }
 
 function finishChunk(batch: SourceBatch, encoder: ChunkEncoder, rejects: RejectRecord[]): Chunk {
+  return { ...chunkOf(batch), docs: encoder.finish(), rejects };
+}
+
+/** What a chunk takes from its batch as it is. */
+function chunkOf(batch: SourceBatch): Pick<Chunk, 'collection' | 'position' | 'read' | 'bytes'> {
   return {
     collection: batch.collection,
-    docs: encoder.finish(),
-    rejects,
     position: batch.position,
     read: batch.docs.length + batch.rejects.length + (batch.raw?.frames.length ?? 0),
     bytes: batch.bytes,
@@ -100,12 +104,20 @@ function finishChunk(batch: SourceBatch, encoder: ChunkEncoder, rejects: RejectR
 export async function* prepareChunks(
   plan: Plan,
   batches: AsyncIterable<SourceBatch>,
-  options: { transforms?: TransformRegistry; ahead?: number } = {},
+  options: { transforms?: TransformRegistry; ahead?: number; workers?: EncodeWorkers } = {},
 ): AsyncGenerator<Chunk> {
   const iterator = batches[Symbol.asyncIterator]();
   const ahead = Math.max(0, options.ahead ?? 1);
   const encoders = new Map<string, ChunkEncoder>();
-  const prepare = (batch: SourceBatch): Promise<Chunk> => {
+  const prepare = async (batch: SourceBatch): Promise<Chunk> => {
+    const offloaded =
+      options.workers !== undefined && batch.raw !== undefined && batch.docs.length === 0
+        ? await options.workers.encode(batch.raw)
+        : undefined;
+    if (offloaded !== undefined) {
+      const rejects = [...batch.rejects.map(rejectFromSource), ...offloaded.rejects];
+      return { ...chunkOf(batch), docs: offloaded.docs, rejects };
+    }
     let encoder = encoders.get(batch.collection);
     if (encoder === undefined) {
       encoder = new ChunkEncoder(plan, batch.collection, options.transforms);

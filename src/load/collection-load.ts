@@ -6,6 +6,7 @@ import { withRetry } from '../target/retry.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import { type Chunk, prepareChunks } from './chunk.js';
 import { advance, type CollectionPhase } from './collection-phase.js';
+import type { EncodeWorkers } from './encode-workers.js';
 import type { RejectRecord } from './reject-record.js';
 import { type AfterLoadProblem, finishSchema } from './schema-setup.js';
 import { advanceCheckpoint, type Checkpoint, positionToJson, readCheckpoint } from './state-store.js';
@@ -25,6 +26,8 @@ export interface CollectionLoadContext {
   readonly signal: AbortSignal;
   readonly total: number | undefined;
   readonly onProgress: ((progress: BackfillProgress) => void) | undefined;
+  /** Encoding threads for BSON frames, when the plan has no transforms. */
+  readonly workers: EncodeWorkers | undefined;
   /** Count rejects of a committed chunk; false when the run's limit is now exceeded. */
   readonly noteRejects: (schema: string, count: number) => boolean;
   readonly afterLoadProblems: AfterLoadProblem[];
@@ -161,11 +164,10 @@ async function loadGroup(
     raw: true,
     ...(after === undefined ? {} : { after }),
   });
-  for await (const chunk of prepareChunks(
-    context.plan,
-    batches,
-    context.transforms === undefined ? {} : { transforms: context.transforms },
-  )) {
+  for await (const chunk of prepareChunks(context.plan, batches, {
+    ...(context.transforms === undefined ? {} : { transforms: context.transforms }),
+    ...(context.workers === undefined ? {} : { workers: context.workers }),
+  })) {
     let withinLimit = true;
     for (const load of group) {
       if (context.signal.aborted) throw new Stop('aborted');

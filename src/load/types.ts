@@ -3,6 +3,7 @@ import type { TransformRegistry } from '../mapping/transforms.js';
 import type { Source } from '../sources/types.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import type { CollectionPhase } from './collection-phase.js';
+import type { EncodeWorkersOptions } from './encode-workers.js';
 import type { RejectStage } from './reject-record.js';
 import type { AfterLoadProblem } from './schema-setup.js';
 
@@ -34,6 +35,11 @@ export interface BackfillOptions {
   readonly dryRun?: boolean;
   /** What to record in `ferry.runs` (default `backfill`). */
   readonly command?: string;
+  /**
+   * Threads that encode BSON documents while this one talks to PostgreSQL (encode-workers.ts);
+   * default: one less than the cores, after a few batches. `{ threads: 0 }` encodes in this thread.
+   */
+  readonly encodeWorkers?: EncodeWorkersOptions;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: BackfillProgress) => void;
 }

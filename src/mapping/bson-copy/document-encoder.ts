@@ -272,7 +272,7 @@ export class DocumentEncoder {
           cursor.type,
           cursor.valueStart,
           cursor.valueEnd,
-          [...key, String(index)],
+          [...key, ordinalText(index)],
           true,
         );
         index++;

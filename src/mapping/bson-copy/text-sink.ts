@@ -63,9 +63,12 @@ export class TextSink {
     this.length += n;
   }
 
-  /** The bytes written so far, as a copy sized exactly (the sink can then be reused). */
+  /**
+   * The bytes written so far, as a copy sized exactly (the sink can then be reused). The copy
+   * has an ArrayBuffer of its own (not Node's shared pool), so it can be moved to another thread.
+   */
   takeCopy(): Buffer {
-    const out = Buffer.allocUnsafe(this.length);
+    const out = Buffer.allocUnsafeSlow(this.length);
     this.bytes.copy(out, 0, 0, this.length);
     this.length = 0;
     return out;

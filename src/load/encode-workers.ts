@@ -1,0 +1,164 @@
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Plan } from '../mapping/model.js';
+import type { DecodeContext } from '../sources/bson/decode-frame.js';
+import type { RawDocuments } from '../sources/types.js';
+import type { EncodedParts } from './chunk-encoder.js';
+import { EncodedDocuments } from './encoded-documents.js';
+import type { RejectRecord } from './reject-record.js';
+
+/** A batch of frames for the encoding thread: their bytes packed into one movable buffer. */
+export interface EncodeRequest {
+  readonly id: number;
+  readonly context: DecodeContext;
+  readonly buffer: ArrayBuffer;
+  /** Where frame i starts in `buffer`; one more entry marks the end of the last. */
+  readonly starts: Int32Array;
+  /** Each frame's offset in its file, for the messages of rejects. */
+  readonly fileOffsets: Float64Array;
+}
+
+export type EncodeReply =
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly parts: EncodedParts;
+      /** The frames (by index) that became documents, in order. */
+      readonly encoded: Int32Array;
+      readonly rejects: RejectRecord[];
+      /** Frames that did not decode, for `noteRejects`. */
+      readonly unreadable: number;
+    }
+  | { readonly id: number; readonly ok: false; readonly message: string };
+
+export interface EncodeWorkersOptions {
+  /** Threads; default one less than the cores (at least one), 0 turns the pool off. */
+  readonly threads?: number;
+  /** Batches encoded on the calling thread before the pool starts: small loads never pay for a thread. */
+  readonly warmup?: number;
+  /** Told of every batch encoded on a thread (tests, diagnostics). */
+  readonly onThreadBatch?: () => void;
+}
+
+/**
+ * Encoding on worker threads, so that the thread that talks to PostgreSQL is never busy
+ * encoding while a reply waits, and encoding uses a core PostgreSQL leaves free. Only for
+ * BSON frames of a plan without transforms (user code stays on the calling thread).
+ *
+ * `encode` resolves to undefined when the caller should encode the batch itself: during
+ * warm-up, with the pool off, or after a thread failed (the batch is then encoded again on
+ * the calling thread, which reports any real error itself).
+ *
+ * @example
+ * const workers = new EncodeWorkers(plan);
+ * const encoded = await workers.encode(batch.raw);   // undefined: encode in this thread
+ * await workers.close();
+ */
+export class EncodeWorkers {
+  readonly #plan: Plan;
+  readonly #threads: number;
+  readonly #onThreadBatch: (() => void) | undefined;
+  #warmup: number;
+  #workers: Worker[] | undefined;
+  #next = 0;
+  #failed = false;
+  #requests = 0;
+  readonly #pending = new Map<number, (reply: EncodeReply | undefined) => void>();
+
+  constructor(plan: Plan, options: EncodeWorkersOptions = {}) {
+    this.#plan = plan;
+    this.#threads = options.threads ?? Math.max(1, availableParallelism() - 1);
+    this.#warmup = options.warmup ?? 3;
+    this.#onThreadBatch = options.onThreadBatch;
+  }
+
+  async encode(raw: RawDocuments): Promise<{ docs: EncodedDocuments; rejects: RejectRecord[] } | undefined> {
+    if (this.#threads === 0 || this.#failed) return undefined;
+    if (this.#warmup > 0) {
+      this.#warmup--;
+      return undefined;
+    }
+    const workers = (this.#workers ??= this.#start());
+    const worker = workers[this.#next++ % workers.length]!;
+    const id = this.#requests++;
+    const { request, transfer } = pack(id, raw);
+    const reply = await new Promise<EncodeReply | undefined>((resolve) => {
+      this.#pending.set(id, resolve);
+      worker.postMessage(request, transfer);
+    });
+    if (reply === undefined || !reply.ok) return undefined;
+    if (reply.unreadable > 0) raw.noteRejects(reply.unreadable);
+    this.#onThreadBatch?.();
+    const texts = reply.parts.texts.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength));
+    const origins = Array.from(reply.encoded, (i) => raw.frames[i]!.bytes);
+    return {
+      docs: new EncodedDocuments(texts, reply.parts.byteEnds, reply.parts.rowEnds, origins),
+      rejects: reply.rejects,
+    };
+  }
+
+  async close(): Promise<void> {
+    const workers = this.#workers ?? [];
+    this.#workers = undefined;
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  #start(): Worker[] {
+    const fromSource = import.meta.url.endsWith('.ts');
+    const entry = new URL(fromSource ? './encode-worker.ts' : './encode-worker.js', import.meta.url);
+    const options = { workerData: { plan: this.#plan } };
+    return Array.from({ length: this.#threads }, () => {
+      const worker = fromSource
+        ? new Worker(sourceBootstrap(entry), { ...options, eval: true })
+        : new Worker(entry, options);
+      worker.on('message', (reply: EncodeReply) => this.#settle(reply.id, reply));
+      worker.on('error', () => this.#fail());
+      worker.on('exit', () => this.#fail());
+      return worker;
+    });
+  }
+
+  /** A thread died: every batch it held is encoded again by its caller, and the pool is off. */
+  #fail(): void {
+    if (this.#workers === undefined) return; // closed on purpose
+    this.#failed = true;
+    for (const id of [...this.#pending.keys()]) this.#settle(id, undefined);
+  }
+
+  #settle(id: number, reply: EncodeReply | undefined): void {
+    const resolve = this.#pending.get(id);
+    this.#pending.delete(id);
+    resolve?.(reply);
+  }
+}
+
+/**
+ * The thread's script when Ferry runs from its TypeScript sources (tests, benchmarks). On
+ * Node 20 neither `--import` in `execArgv` nor ESM loader hooks registered inside a worker
+ * reach its imports, so the thread loads the sources through tsx's CommonJS hook instead.
+ */
+function sourceBootstrap(entry: URL): string {
+  const hook = createRequire(import.meta.url).resolve('tsx/cjs');
+  return `require(${JSON.stringify(hook)}); require(${JSON.stringify(fileURLToPath(entry))});`;
+}
+
+function pack(id: number, raw: RawDocuments): { request: EncodeRequest; transfer: ArrayBuffer[] } {
+  const frames = raw.frames;
+  const starts = new Int32Array(frames.length + 1);
+  const fileOffsets = new Float64Array(frames.length);
+  let size = 0;
+  frames.forEach((frame, i) => {
+    starts[i] = size;
+    fileOffsets[i] = frame.offset;
+    size += frame.bytes.length;
+  });
+  starts[frames.length] = size;
+  const bytes = new Uint8Array(size);
+  frames.forEach((frame, i) => bytes.set(frame.bytes, starts[i]!));
+  return {
+    request: { id, context: raw.context, buffer: bytes.buffer, starts, fileOffsets },
+    transfer: [bytes.buffer, starts.buffer, fileOffsets.buffer],
+  };
+}
