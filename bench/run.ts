@@ -2,7 +2,8 @@
  * `npm run bench` — every benchmark, or those named: `npm run bench -- sources`.
  * Sizes: FERRY_BENCH_DOCS (default 300000; 1000000 for backfill and verify), and for backfill
  * FERRY_BENCH_SALES (500000), FERRY_BENCH_RSS_DOCS (5000000, 0 skips), FERRY_BENCH_INSERT_DOCS (100000),
- * FERRY_BENCH_PARALLEL1=1 (also Ferry with parallel 1); verify reads FERRY_BENCH_DOCS (default 1000000). Results: bench/results/*.json and docs/benchmarks.md.
+ * FERRY_BENCH_PARALLEL1=1 (also Ferry with parallel 1), and for experiments FERRY_BENCH_BATCH and
+ * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); verify reads FERRY_BENCH_DOCS (default 1000000). Results: bench/results/*.json and docs/benchmarks.md.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';

@@ -8,7 +8,12 @@ import { dryRunCollection } from './dry-run.js';
 import { EncodeWorkers } from './encode-workers.js';
 import { type AfterLoadProblem, finishSchema, prepareSchema } from './schema-setup.js';
 import { finishRun, startRun } from './state-store.js';
-import type { BackfillOptions, BackfillSummary, CollectionSummary } from './types.js';
+import {
+  type BackfillOptions,
+  type BackfillSummary,
+  type CollectionSummary,
+  DEFAULT_BATCH_SIZE,
+} from './types.js';
 
 /**
  * Load a source into PostgreSQL through the mapping plan: the engine behind `ferry backfill`,
@@ -31,7 +36,7 @@ import type { BackfillOptions, BackfillSummary, CollectionSummary } from './type
 export async function backfill(options: BackfillOptions): Promise<BackfillSummary> {
   const started = Date.now();
   const schemas = options.schemas ?? ['public'];
-  const batchSize = options.batchSize ?? 1000;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const collections = selectCollections(options);
   const sourceCollections = await options.source.listCollections();
   const known = new Set(sourceCollections.map((c) => c.name));

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ExitCode, FerryError } from '../../core/errors.js';
 import { backfill } from '../../load/backfill.js';
 import { isFinal } from '../../load/collection-phase.js';
-import type { BackfillProgress, BackfillSummary } from '../../load/types.js';
+import { type BackfillProgress, type BackfillSummary, DEFAULT_BATCH_SIZE } from '../../load/types.js';
 import { mappingFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { confirmReload, countFlag, listFlag } from '../confirm.js';
@@ -54,7 +54,7 @@ export function registerBackfill(program: Command): void {
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
       const plan = mappingFromConfig(config);
       const schemas = targetSchemas(flags.schema, config.schemas);
-      const batchSize = countFlag('--batch-size', flags.batchSize) ?? config.batchSize ?? 1000;
+      const batchSize = countFlag('--batch-size', flags.batchSize) ?? config.batchSize ?? DEFAULT_BATCH_SIZE;
       const parallel = countFlag('--parallel', flags.parallel) ?? 1;
       const maxRejects = countFlag('--max-rejects', flags.maxRejects, 0);
       if (flags.force === true && flags.dryRun === true)
