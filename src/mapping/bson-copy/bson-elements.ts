@@ -153,6 +153,11 @@ export function readInt32(bytes: Uint8Array, at: number): number {
   return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
 }
 
+/** An int64 as `Long.toNumber()` gives it (what the decoder does for a date's milliseconds). */
+export function readInt64AsNumber(bytes: Uint8Array, at: number): number {
+  return readInt32(bytes, at + 4) * 4294967296 + (readInt32(bytes, at) >>> 0);
+}
+
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**

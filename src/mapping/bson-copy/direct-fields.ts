@@ -1,6 +1,6 @@
 import { uuidFromBytes } from '../identity.js';
-import { doubleText, timestamptzText } from '../pg-text.js';
-import { BSON_TYPE, bail, readInt32 } from './bson-elements.js';
+import { doubleText, MIN_TIMESTAMPTZ_MS, timestamptzText } from '../pg-text.js';
+import { BSON_TYPE, bail, readInt32, readInt64AsNumber } from './bson-elements.js';
 import type { FastColumn } from './fast-plan.js';
 import type { TextSink } from './text-sink.js';
 
@@ -39,8 +39,7 @@ export function directText(kind: DirectKind, bytes: Buffer, type: number, at: nu
       return type === BSON_TYPE.objectId ? uuidFromBytes(bytes, at) : undefined;
     case 'date': {
       if (type !== BSON_TYPE.date) return undefined;
-      // Long.toNumber() of the int64, as the decoder computes it.
-      const ms = readInt32(bytes, at + 4) * 4294967296 + (readInt32(bytes, at) >>> 0);
+      const ms = readInt64AsNumber(bytes, at);
       // Out of range is a reject, which toRows words: hand the document back.
       return timestamptzText(new Date(ms)) ?? bail();
     }
@@ -97,4 +96,82 @@ export function writeObjectIdUuid(sink: TextSink, bytes: Uint8Array, at: number)
   out[o++] = 0x2d;
   for (let i = 6; i < 12; i++) hex(bytes[at + i]!);
   sink.length = o;
+}
+
+const MS_PER_DAY = 86_400_000;
+/** JavaScript's Date range: beyond it `timestamptzText` sees an invalid date. */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * `timestamptzText(new Date(ms))` written straight into the sink as ASCII, or false when that
+ * gives undefined (outside PostgreSQL's or JavaScript's range). One call per date of every
+ * document, so no Date and no string: the civil date comes from the day number by Howard
+ * Hinnant's `civil_from_days`, exact for every day JavaScript can represent.
+ * direct-fields.test.ts pins it to `timestamptzText`.
+ */
+export function writeTimestamptz(sink: TextSink, ms: number): boolean {
+  if (ms < MIN_TIMESTAMPTZ_MS || ms > MAX_DATE_MS) return false;
+  const days = Math.floor(ms / MS_PER_DAY);
+  let msOfDay = ms - days * MS_PER_DAY;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor(
+    (dayOfEra -
+      Math.floor(dayOfEra / 1460) +
+      Math.floor(dayOfEra / 36_524) -
+      Math.floor(dayOfEra / 146_096)) /
+      365,
+  );
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const bc = year <= 0;
+  const shown = bc ? 1 - year : year;
+  sink.reserve(40);
+  const out = sink.bytes;
+  let o = sink.length;
+  if (shown >= 10_000) {
+    const text = String(shown);
+    for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+  } else o = digits(out, o, shown, 4);
+  out[o++] = 0x2d;
+  o = digits(out, o, month, 2);
+  out[o++] = 0x2d;
+  o = digits(out, o, day, 2);
+  out[o++] = 0x20;
+  const hours = Math.floor(msOfDay / 3_600_000);
+  msOfDay -= hours * 3_600_000;
+  const minutes = Math.floor(msOfDay / 60_000);
+  msOfDay -= minutes * 60_000;
+  const seconds = Math.floor(msOfDay / 1000);
+  o = digits(out, o, hours, 2);
+  out[o++] = 0x3a;
+  o = digits(out, o, minutes, 2);
+  out[o++] = 0x3a;
+  o = digits(out, o, seconds, 2);
+  out[o++] = 0x2e;
+  o = digits(out, o, msOfDay - seconds * 1000, 3);
+  out[o++] = 0x2b;
+  out[o++] = 0x30;
+  out[o++] = 0x30;
+  if (bc) {
+    out[o++] = 0x20;
+    out[o++] = 0x42;
+    out[o++] = 0x43;
+  }
+  sink.length = o;
+  return true;
+}
+
+/** `value` as exactly `width` decimal digits (it has no more), zero-padded. */
+function digits(out: Buffer, at: number, value: number, width: number): number {
+  let rest = value;
+  for (let i = at + width - 1; i >= at; i--) {
+    out[i] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  return at + width;
 }

@@ -6,8 +6,8 @@ import type { CompiledCollection } from '../compile.js';
 import { objectIdToUuid } from '../identity.js';
 import { defineKey, encodeJson, escapeKey, type JsonValue, jsonText } from '../json-value.js';
 import { checkString, RejectSignal } from '../reject.js';
-import { BAIL, BSON_TYPE, bail, ElementCursor, isSafeKey } from './bson-elements.js';
-import { directText, writeObjectIdUuid } from './direct-fields.js';
+import { BAIL, BSON_TYPE, bail, ElementCursor, isSafeKey, readInt64AsNumber } from './bson-elements.js';
+import { directText, writeObjectIdUuid, writeTimestamptz } from './direct-fields.js';
 import { elementValue } from './element-value.js';
 import {
   type FastCollection,
@@ -138,10 +138,11 @@ export class DocumentEncoder {
     const taken = node.groups.length === 0 ? undefined : this.#takeDiscriminators(node, table, start, end);
     let traced = taken !== undefined && taken.size > 0;
     const cursor = new ElementCursor(bytes, start, end);
+    let position = 0;
     while (cursor.next()) {
       const type = cursor.type;
       if (type === BSON_TYPE.undefined) bail();
-      const entry = node.keys.find(bytes, cursor.keyStart, cursor.keyEnd);
+      const entry = node.keys.find(bytes, cursor.keyStart, cursor.keyEnd, position++);
       if (entry !== undefined && !entry.value.safe) bail();
       const name = entry?.name ?? checkedKey(cursor);
       traced = true;
@@ -237,6 +238,13 @@ export class DocumentEncoder {
     if (node.direct === 'objectId' && type === BSON_TYPE.objectId) {
       table.starts[node.column] = this.#scratch.length;
       writeObjectIdUuid(this.#scratch, this.#bytes, start);
+      table.ends[node.column] = this.#scratch.length;
+      return undefined;
+    }
+    if (node.direct === 'date' && type === BSON_TYPE.date) {
+      table.starts[node.column] = this.#scratch.length;
+      // Out of range is a reject, which toRows words: hand the document back.
+      if (!writeTimestamptz(this.#scratch, readInt64AsNumber(this.#bytes, start))) bail();
       table.ends[node.column] = this.#scratch.length;
       return undefined;
     }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Random, seedFromEnv } from '../../../src/generate/index.js';
-import { writeObjectIdUuid } from '../../../src/mapping/bson-copy/direct-fields.js';
+import { writeObjectIdUuid, writeTimestamptz } from '../../../src/mapping/bson-copy/direct-fields.js';
 import { TextSink } from '../../../src/mapping/bson-copy/text-sink.js';
 import { uuidFromBytes } from '../../../src/mapping/identity.js';
+import { MIN_TIMESTAMPTZ_MS, timestamptzText } from '../../../src/mapping/pg-text.js';
 
 describe('writeObjectIdUuid', () => {
   it('writes the same uuid text as uuidFromBytes for random and extreme ObjectIds', () => {
@@ -16,6 +17,42 @@ describe('writeObjectIdUuid', () => {
       sink.length = 0;
       writeObjectIdUuid(sink, padded, 5);
       expect(sink.bytes.toString('latin1', 0, sink.length)).toBe(uuidFromBytes(id));
+    }
+  });
+});
+
+describe('writeTimestamptz', () => {
+  const text = (ms: number): string | undefined => {
+    const sink = new TextSink(4);
+    return writeTimestamptz(sink, ms) ? sink.bytes.toString('latin1', 0, sink.length) : undefined;
+  };
+
+  it('writes what timestamptzText writes, at the edges of both ranges and around every era boundary', () => {
+    const edges = [
+      0,
+      -1,
+      1,
+      951_782_400_000 /* 2000-02-29 */,
+      -62_135_596_800_000 /* 0001-01-01 */,
+      -62_135_596_800_001,
+      -62_198_755_200_000 /* 0000-01-01 */,
+      MIN_TIMESTAMPTZ_MS,
+      MIN_TIMESTAMPTZ_MS - 1,
+      MIN_TIMESTAMPTZ_MS + 1,
+      8.64e15,
+      8.64e15 + 1,
+      -8.64e15,
+      253_402_300_799_999 /* 9999-12-31 */,
+      253_402_300_800_000,
+    ];
+    for (const ms of edges) expect(text(ms), String(ms)).toBe(timestamptzText(new Date(ms)));
+  });
+
+  it('writes what timestamptzText writes for random instants across the whole range', () => {
+    const rng = new Random(seedFromEnv(12));
+    for (let i = 0; i < 20_000; i++) {
+      const ms = Math.round(MIN_TIMESTAMPTZ_MS + rng.float() * (8.64e15 - MIN_TIMESTAMPTZ_MS));
+      expect(text(ms), String(ms)).toBe(timestamptzText(new Date(ms)));
     }
   });
 });
