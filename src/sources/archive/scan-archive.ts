@@ -1,7 +1,7 @@
 import { BSON, type Document, Long } from 'bson';
 import { FerryError } from '../../core/errors.js';
 import { ByteReader } from '../bson/byte-reader.js';
-import { type BsonFrame, readFrame, skipFrame, truncated } from '../bson/read-frame.js';
+import { type BsonFrame, bufferedFrameLength, readFrame, skipFrame, truncated } from '../bson/read-frame.js';
 import { type DumpMetadata, parseDumpMetadata } from '../dump/dump-metadata.js';
 import { openInput } from '../files/open-input.js';
 import { Crc64 } from './crc64.js';
@@ -107,11 +107,11 @@ export async function* scanArchive(
       const sum = sums.get(namespace) ?? new Crc64();
       sums.set(namespace, sum);
       for (;;) {
-        if ((await reader.ensure(4)) < 4) {
+        if (reader.available < 4 && (await reader.ensure(4)) < 4) {
           throw truncated(context, reader.offset, 'the archive ends inside a block of documents');
         }
         if (reader.peekInt32() === ARCHIVE_TERMINATOR) {
-          await reader.skip(4);
+          reader.drop(4);
           break;
         }
         const frame = (await readFrame(reader, context))!;
@@ -136,14 +136,17 @@ export async function* scanArchive(
 /** Walk past one block of documents nobody asked for, up to and including its terminator. */
 async function skipBlock(reader: ByteReader, context: { file: string; collection: string }): Promise<void> {
   for (;;) {
-    if ((await reader.ensure(4)) < 4) {
+    if (reader.available < 4 && (await reader.ensure(4)) < 4) {
       throw truncated(context, reader.offset, 'the archive ends inside a block of documents');
     }
     if (reader.peekInt32() === ARCHIVE_TERMINATOR) {
-      await reader.skip(4);
+      reader.drop(4);
       return;
     }
-    await skipFrame(reader, context);
+    // Most frames are buffered whole: step over them without an await each.
+    const length = bufferedFrameLength(reader);
+    if (length !== undefined) reader.drop(length);
+    else await skipFrame(reader, context);
   }
 }
 

@@ -30,6 +30,21 @@ export class ByteReader {
     this.collection = context.collection;
   }
 
+  /** Bytes buffered now: a caller that needs no more than these need not await `ensure`. */
+  get available(): number {
+    return this.#buffered;
+  }
+
+  /** Consume `n` bytes that are buffered (`n <= available`), without awaiting. */
+  drop(n: number): void {
+    let rest = n;
+    while (rest > 0) {
+      const count = Math.min(rest, this.#chunks[0]!.length - this.#head);
+      this.#advance(count);
+      rest -= count;
+    }
+  }
+
   /** Absolute offset (in decompressed bytes) of the next unread byte. */
   get offset(): number {
     return this.#offset;

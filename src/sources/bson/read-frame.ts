@@ -27,7 +27,7 @@ export interface FrameContext {
  */
 export async function readFrame(reader: ByteReader, context: FrameContext): Promise<BsonFrame | undefined> {
   const offset = reader.offset;
-  const length = await checkFrame(reader, context);
+  const length = bufferedFrameLength(reader) ?? (await checkFrame(reader, context));
   if (length === undefined) return undefined;
   return { offset, bytes: reader.take(length) };
 }
@@ -41,10 +41,22 @@ export async function readFrame(reader: ByteReader, context: FrameContext): Prom
  * while (await skipFrame(reader, ctx)) skipped++;
  */
 export async function skipFrame(reader: ByteReader, context: FrameContext): Promise<boolean> {
-  const length = await checkFrame(reader, context);
+  const length = bufferedFrameLength(reader) ?? (await checkFrame(reader, context));
   if (length === undefined) return false;
   await reader.skip(length);
   return true;
+}
+
+/**
+ * The length of the next frame when it is already buffered whole and passes every framing
+ * check; undefined otherwise (more to read, or something wrong), and `checkFrame` then waits
+ * or words the error. Most frames are buffered: this spares them the awaits.
+ */
+export function bufferedFrameLength(reader: ByteReader): number | undefined {
+  if (reader.available < 4) return undefined;
+  const length = reader.peekInt32();
+  if (length < MIN_FRAME_BYTES || length > MAX_FRAME_BYTES || length > reader.available) return undefined;
+  return reader.peekByte(length - 1) === 0 ? length : undefined;
 }
 
 /** The framing checks of `readFrame`: the length of a whole, well-terminated frame, buffered. */
