@@ -1,8 +1,8 @@
 // Case (a): Ferry's backfill from the archive into a database that has the before-load DDL,
 // default batch size, `parallel` collections at once; includes Ferry's after-load DDL.
-import { backfill } from '../../src/load/backfill.js';
-import { openSource } from '../../src/sources/open.js';
-import { openTarget } from '../../src/target/open-target.js';
+// Ferry as users run it: the built package (`npm run bench` builds it first), not the
+// TypeScript sources through tsx, whose transpiled module wrappers cost the hot path time.
+import { backfill, openSource, openTarget } from '../../dist/index.js';
 import { BENCH_SCHEMA, targetUrl } from '../backfill-db.js';
 import { readPlan } from '../backfill-inputs.js';
 import { counting } from '../counting-source.js';
