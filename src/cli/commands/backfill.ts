@@ -46,7 +46,10 @@ export function registerBackfill(program: Command): void {
     .option('--force', 'empty the tables, checkpoints and rejects of the collections and load again')
     .option('--yes', 'confirm --force without a prompt')
     .option('--dry-run', 'read and transform everything, report counts and rejects, write nothing')
-    .option('--batch-size <n>', 'documents per chunk (one transaction per chunk and schema)')
+    .option(
+      '--batch-size <n>',
+      `documents per chunk, one transaction per chunk and schema (default ${DEFAULT_BATCH_SIZE})`,
+    )
     .option('--parallel <n>', 'collections loaded at once, each on its own connection', '1')
     .option('--max-rejects <n>', 'stop with exit 1 once more documents than this are rejected')
     .action(async (positional: string | undefined, flags: BackfillFlags, command: Command) => {

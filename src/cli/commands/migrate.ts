@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
 import { ExitCode } from '../../core/errors.js';
+import { DEFAULT_BATCH_SIZE } from '../../load/types.js';
 import { type MigrateResult, migrate } from '../../migrate/migrate.js';
 import { targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
@@ -47,7 +48,10 @@ export function registerMigrate(program: Command): void {
     .option('--only <collections>', 'migrate only these collections, comma-separated')
     .option('--dir <dir>', 'migrations folder in your app', 'migrations')
     .option('--sample <n>', 'infer the mapping from N documents per collection instead of all')
-    .option('--batch-size <n>', 'documents per chunk (one transaction per chunk and schema)')
+    .option(
+      '--batch-size <n>',
+      `documents per chunk, one transaction per chunk and schema (default ${DEFAULT_BATCH_SIZE})`,
+    )
     .option('--parallel <n>', 'collections loaded at once', '1')
     .option('--max-rejects <n>', 'exit 1 once more documents than this are rejected')
     .option('--force', 'empty the mapped tables, checkpoints and rejects and load again')
