@@ -24,7 +24,9 @@ try {
     schemas: [BENCH_SCHEMA],
     parallel: Number(parallel),
     ...(process.env.FERRY_BENCH_BATCH ? { batchSize: Number(process.env.FERRY_BENCH_BATCH) } : {}),
-    ...(process.env.FERRY_BENCH_THREADS ? { encodeWorkers: { threads: Number(process.env.FERRY_BENCH_THREADS) } } : {}),
+    ...(process.env.FERRY_BENCH_THREADS
+      ? { encodeWorkers: { threads: Number(process.env.FERRY_BENCH_THREADS) } }
+      : {}),
   });
   const loaded = summary.collections.every((c) => c.phase === 'done');
   const problems = summary.afterLoad.problems.length;

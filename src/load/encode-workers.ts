@@ -80,7 +80,8 @@ export class EncodeWorkers {
       this.#warmup--;
       return undefined;
     }
-    const workers = (this.#workers ??= this.#start());
+    if (this.#workers === undefined) this.#workers = this.#start();
+    const workers = this.#workers;
     const worker = workers[this.#next++ % workers.length]!;
     const id = this.#requests++;
     const { request, transfer } = pack(id, raw);
@@ -156,7 +157,9 @@ function pack(id: number, raw: RawDocuments): { request: EncodeRequest; transfer
   });
   starts[frames.length] = size;
   const bytes = new Uint8Array(size);
-  frames.forEach((frame, i) => bytes.set(frame.bytes, starts[i]!));
+  frames.forEach((frame, i) => {
+    bytes.set(frame.bytes, starts[i]!);
+  });
   return {
     request: { id, context: raw.context, buffer: bytes.buffer, starts, fileOffsets },
     transfer: [bytes.buffer, starts.buffer, fileOffsets.buffer],
