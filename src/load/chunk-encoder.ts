@@ -3,11 +3,13 @@ import { DocumentEncoder } from '../mapping/bson-copy/document-encoder.js';
 import { TextSink } from '../mapping/bson-copy/text-sink.js';
 import { type CompiledCollection, compiledCollection } from '../mapping/compile.js';
 import type { Plan } from '../mapping/model.js';
+import type { ScalarPgType } from '../mapping/pg-types.js';
 import { toRows } from '../mapping/to-rows.js';
 import type { TransformRegistry } from '../mapping/transforms.js';
 import { decodeFrame } from '../sources/bson/decode-frame.js';
 import { MAX_DOCUMENT_BYTES } from '../sources/bson/limits.js';
 import type { RawDocuments } from '../sources/types.js';
+import { binaryColumnTypes, encodeBinaryRow } from '../target/copy-binary.js';
 import { encodeCopyLine } from '../target/copy-text.js';
 import { EncodedDocuments } from './encoded-documents.js';
 import { type RejectRecord, rejectFromMapping, rejectFromSource } from './reject-record.js';
@@ -15,6 +17,8 @@ import { type RejectRecord, rejectFromMapping, rejectFromSource } from './reject
 /** What `EncodedDocuments` is made of, apart from the documents themselves. */
 export interface EncodedParts {
   readonly texts: Buffer[];
+  /** Per table: its rows are in binary COPY format. */
+  readonly binary: boolean[];
   readonly byteEnds: Int32Array[];
   readonly rowEnds: Int32Array[];
 }
@@ -37,19 +41,28 @@ export class ChunkEncoder {
   readonly #fast: DocumentEncoder | undefined;
   readonly #sinks: TextSink[];
   readonly #rows: Int32Array;
+  /** Per table: the column types of a binary-format table, undefined for text. */
+  readonly #binaryTypes: (ScalarPgType[] | undefined)[];
   #byteEnds: number[][];
   #rowEnds: number[][];
   #origins: (Document | Buffer)[] = [];
   #lastOrigins: (Document | Buffer)[] = [];
 
-  constructor(plan: Plan, collection: string, transforms?: TransformRegistry) {
+  /**
+   * `binary`: write the tables that can take it in binary COPY format (a `pg` target; PGlite
+   * reads text, and so do `ferry rejects retry` and dry runs, which need no speed).
+   */
+  constructor(plan: Plan, collection: string, transforms?: TransformRegistry, binary = false) {
     this.#plan = plan;
     this.#transforms = transforms;
     this.#collection = compiledCollection(plan, collection, transforms);
     const tables = this.#collection.tables.length;
     this.#sinks = Array.from({ length: tables }, () => new TextSink());
     this.#rows = new Int32Array(tables);
-    this.#fast = DocumentEncoder.for(this.#collection, new TextSink());
+    this.#binaryTypes = this.#collection.tables.map((t) =>
+      binary ? binaryColumnTypes(t.columnTypes) : undefined,
+    );
+    this.#fast = DocumentEncoder.for(this.#collection, new TextSink(), binary);
     this.#byteEnds = this.#sinks.map(() => []);
     this.#rowEnds = this.#sinks.map(() => []);
   }
@@ -59,8 +72,13 @@ export class ChunkEncoder {
     const result = toRows(this.#plan, this.#collection.name, doc, this.#options());
     if (!result.ok) return rejectFromMapping(doc, result.reject);
     this.#collection.tables.forEach((table, i) => {
+      const types = this.#binaryTypes[i];
       for (const row of result.rows.get(table.name) ?? []) {
-        this.#sinks[i]!.writeString(encodeCopyLine(row, table.columnNames));
+        if (types === undefined) this.#sinks[i]!.writeString(encodeCopyLine(row, table.columnNames));
+        else {
+          const bytes = encodeBinaryRow(row, table.columnNames, types);
+          this.#sinks[i]!.writeBytes(bytes, 0, bytes.length);
+        }
         this.#rows[i]!++;
       }
     });
@@ -99,14 +117,15 @@ export class ChunkEncoder {
 
   /** The documents added since the last `finish`; the encoder is then empty again. */
   finish(): EncodedDocuments {
-    const { texts, byteEnds, rowEnds } = this.finishParts();
-    return new EncodedDocuments(texts, byteEnds, rowEnds, this.#lastOrigins);
+    const { texts, binary, byteEnds, rowEnds } = this.finishParts();
+    return new EncodedDocuments(texts, binary, byteEnds, rowEnds, this.#lastOrigins);
   }
 
   /** `finish` as plain parts (buffers and arrays a worker can transfer), origins left out. */
   finishParts(): EncodedParts {
     const parts = {
       texts: this.#sinks.map((sink) => sink.takeCopy()),
+      binary: this.#binaryTypes.map((types) => types !== undefined),
       byteEnds: this.#byteEnds.map((ends) => Int32Array.from(ends)),
       rowEnds: this.#rowEnds.map((ends) => Int32Array.from(ends)),
     };

@@ -104,7 +104,7 @@ function chunkOf(batch: SourceBatch): Pick<Chunk, 'collection' | 'position' | 'r
 export async function* prepareChunks(
   plan: Plan,
   batches: AsyncIterable<SourceBatch>,
-  options: { transforms?: TransformRegistry; ahead?: number; workers?: EncodeWorkers } = {},
+  options: { transforms?: TransformRegistry; ahead?: number; workers?: EncodeWorkers; binary?: boolean } = {},
 ): AsyncGenerator<Chunk> {
   const iterator = batches[Symbol.asyncIterator]();
   const ahead = Math.max(0, options.ahead ?? 1);
@@ -112,7 +112,7 @@ export async function* prepareChunks(
   const prepare = async (batch: SourceBatch): Promise<Chunk> => {
     const offloaded =
       options.workers !== undefined && batch.raw !== undefined && batch.docs.length === 0
-        ? await options.workers.encode(batch.raw)
+        ? await options.workers.encode(batch.raw, options.binary === true)
         : undefined;
     if (offloaded !== undefined) {
       const rejects = [...batch.rejects.map(rejectFromSource), ...offloaded.rejects];
@@ -120,7 +120,7 @@ export async function* prepareChunks(
     }
     let encoder = encoders.get(batch.collection);
     if (encoder === undefined) {
-      encoder = new ChunkEncoder(plan, batch.collection, options.transforms);
+      encoder = new ChunkEncoder(plan, batch.collection, options.transforms, options.binary === true);
       encoders.set(batch.collection, encoder);
     }
     return prepareChunkInSlices(batch, encoder);

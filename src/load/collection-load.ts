@@ -28,6 +28,8 @@ export interface CollectionLoadContext {
   readonly onProgress: ((progress: BackfillProgress) => void) | undefined;
   /** Encoding threads for BSON frames, when the plan has no transforms. */
   readonly workers: EncodeWorkers | undefined;
+  /** Send tables that allow it in binary COPY format. */
+  readonly binaryCopy: boolean;
   /** Count rejects of a committed chunk; false when the run's limit is now exceeded. */
   readonly noteRejects: (schema: string, count: number) => boolean;
   readonly afterLoadProblems: AfterLoadProblem[];
@@ -167,6 +169,7 @@ async function loadGroup(
   for await (const chunk of prepareChunks(context.plan, batches, {
     ...(context.transforms === undefined ? {} : { transforms: context.transforms }),
     ...(context.workers === undefined ? {} : { workers: context.workers }),
+    binary: context.binaryCopy,
   })) {
     let withinLimit = true;
     for (const load of group) {

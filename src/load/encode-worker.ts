@@ -24,10 +24,11 @@ parentPort?.on('message', (request: EncodeRequest) => {
 
 function encode(request: EncodeRequest): [EncodeReply, TransferListItem[]] {
   const { collection } = request.context;
-  let encoder = encoders.get(collection);
+  const key = `${request.binary}\u0000${collection}`;
+  let encoder = encoders.get(key);
   if (encoder === undefined) {
-    encoder = new ChunkEncoder(plan, collection);
-    encoders.set(collection, encoder);
+    encoder = new ChunkEncoder(plan, collection, undefined, request.binary);
+    encoders.set(key, encoder);
   }
   const bytes = Buffer.from(request.buffer);
   const frames: BsonFrame[] = [];

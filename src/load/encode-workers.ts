@@ -13,6 +13,8 @@ import type { RejectRecord } from './reject-record.js';
 export interface EncodeRequest {
   readonly id: number;
   readonly context: DecodeContext;
+  /** Write binary COPY rows where the table allows (see `ChunkEncoder`). */
+  readonly binary: boolean;
   readonly buffer: ArrayBuffer;
   /** Where frame i starts in `buffer`; one more entry marks the end of the last. */
   readonly starts: Int32Array;
@@ -74,7 +76,10 @@ export class EncodeWorkers {
     this.#onThreadBatch = options.onThreadBatch;
   }
 
-  async encode(raw: RawDocuments): Promise<{ docs: EncodedDocuments; rejects: RejectRecord[] } | undefined> {
+  async encode(
+    raw: RawDocuments,
+    binary: boolean,
+  ): Promise<{ docs: EncodedDocuments; rejects: RejectRecord[] } | undefined> {
     if (this.#threads === 0 || this.#failed) return undefined;
     if (this.#warmup > 0) {
       this.#warmup--;
@@ -84,7 +89,7 @@ export class EncodeWorkers {
     const workers = this.#workers;
     const worker = workers[this.#next++ % workers.length]!;
     const id = this.#requests++;
-    const { request, transfer } = pack(id, raw);
+    const { request, transfer } = pack(id, raw, binary);
     const reply = await new Promise<EncodeReply | undefined>((resolve) => {
       this.#pending.set(id, resolve);
       worker.postMessage(request, transfer);
@@ -95,7 +100,13 @@ export class EncodeWorkers {
     const texts = reply.parts.texts.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength));
     const origins = Array.from(reply.encoded, (i) => raw.frames[i]!.bytes);
     return {
-      docs: new EncodedDocuments(texts, reply.parts.byteEnds, reply.parts.rowEnds, origins),
+      docs: new EncodedDocuments(
+        texts,
+        reply.parts.binary,
+        reply.parts.byteEnds,
+        reply.parts.rowEnds,
+        origins,
+      ),
       rejects: reply.rejects,
     };
   }
@@ -145,7 +156,11 @@ function sourceBootstrap(entry: URL): string {
   return `require(${JSON.stringify(hook)}); require(${JSON.stringify(fileURLToPath(entry))});`;
 }
 
-function pack(id: number, raw: RawDocuments): { request: EncodeRequest; transfer: ArrayBuffer[] } {
+function pack(
+  id: number,
+  raw: RawDocuments,
+  binary: boolean,
+): { request: EncodeRequest; transfer: ArrayBuffer[] } {
   const frames = raw.frames;
   const starts = new Int32Array(frames.length + 1);
   const fileOffsets = new Float64Array(frames.length);
@@ -161,7 +176,7 @@ function pack(id: number, raw: RawDocuments): { request: EncodeRequest; transfer
     bytes.set(frame.bytes, starts[i]!);
   });
   return {
-    request: { id, context: raw.context, buffer: bytes.buffer, starts, fileOffsets },
+    request: { id, context: raw.context, binary, buffer: bytes.buffer, starts, fileOffsets },
     transfer: [bytes.buffer, starts.buffer, fileOffsets.buffer],
   };
 }

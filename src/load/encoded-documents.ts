@@ -17,8 +17,9 @@ import { DESERIALIZE_OPTIONS } from '../sources/bson/decode-frame.js';
  */
 export class EncodedDocuments {
   constructor(
-    /** COPY text per table, in plan order. */
+    /** COPY input per table, in plan order: text lines, or binary rows where `binary` says so. */
     private readonly texts: readonly Buffer[],
+    private readonly formats: readonly boolean[],
     /** Per table: byte offset just past document i's rows. */
     private readonly byteEnds: readonly Int32Array[],
     /** Per table: row count up to and including document i. */
@@ -34,6 +35,11 @@ export class EncodedDocuments {
   text(table: number, from: number, to: number): Buffer {
     const ends = this.byteEnds[table]!;
     return this.texts[table]!.subarray(from === 0 ? 0 : ends[from - 1]!, to === 0 ? 0 : ends[to - 1]!);
+  }
+
+  /** Whether table `table`'s rows are in binary COPY format (else text). */
+  binary(table: number): boolean {
+    return this.formats[table]!;
   }
 
   /** How many rows documents `[from, to)` have in table `table`. */

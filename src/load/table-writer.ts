@@ -81,11 +81,12 @@ export async function writeDocuments(
       continue;
     }
     const text = [docs.text(index, range.from, range.to)];
+    const format = { format: docs.binary(index) ? ('binary' as const) : ('text' as const) };
     if (mode === 'copy') {
-      written.set(table.name, await tx.copyText({ schema, name: table.name }, table.columns, text));
+      written.set(table.name, await tx.copyText({ schema, name: table.name }, table.columns, text, format));
       continue;
     }
-    await tx.copyText({ schema: 'pg_temp', name: table.stage }, table.columns, text);
+    await tx.copyText({ schema: 'pg_temp', name: table.stage }, table.columns, text, format);
     const columns = table.columns.map(quoteIdent).join(', ');
     const { rowCount } = await tx.query(
       `insert into ${quoteIdent(schema)}.${quoteIdent(table.name)} (${columns})

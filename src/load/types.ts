@@ -48,6 +48,11 @@ export interface BackfillOptions {
    * default: one less than the cores, after a few batches. `{ threads: 0 }` encodes in this thread.
    */
   readonly encodeWorkers?: EncodeWorkersOptions;
+  /**
+   * Send the rows of tables whose columns all have a binary form in PostgreSQL's binary COPY
+   * format (default true; a `pg` target only): PostgreSQL then skips parsing text.
+   */
+  readonly binaryCopy?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: BackfillProgress) => void;
 }

@@ -65,6 +65,8 @@ export interface CompiledTable {
   readonly discriminators: readonly CompiledDiscriminator[];
   /** Every physical column name, in table order (the names a row must have). */
   readonly columnNames: readonly string[];
+  /** Their PostgreSQL types, in the same order. */
+  readonly columnTypes: readonly string[];
   /** Every column set to NULL: spreading it is the cheapest way to start a row. */
   readonly emptyRow: Readonly<Record<string, null>>;
   readonly children: CompiledTable[];
@@ -151,7 +153,8 @@ function compileTable(
     if (owner?.kind === 'object') owner.groups.push(group);
   }
   const isRoot = table.parent === undefined;
-  const columnNames = physicalColumns(collection, table).map((c) => c.name);
+  const physical = physicalColumns(collection, table);
+  const columnNames = physical.map((c) => c.name);
   return {
     plan: table,
     name: table.name,
@@ -164,6 +167,7 @@ function compileTable(
     codecs,
     discriminators,
     columnNames,
+    columnTypes: physical.map((c) => c.pgType),
     emptyRow: Object.fromEntries(columnNames.map((name) => [name, null])),
     children: [],
   };

@@ -1,6 +1,7 @@
 import { quoteIdent } from '../mapping/model.js';
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './copy-binary.js';
 import { encodeCopyLine } from './copy-text.js';
-import type { CopyRows, TableRef } from './target-database.js';
+import type { CopyRows, CopyText, TableRef } from './target-database.js';
 import { TargetError, tableLabel } from './target-error.js';
 
 /**
@@ -17,9 +18,22 @@ import { TargetError, tableLabel } from './target-error.js';
  * copyStatement({ schema: 'public', name: 'orders' }, ['id', 'total'], 'STDIN')
  * // 'COPY "public"."orders" ("id", "total") FROM STDIN'
  */
-export function copyStatement(table: TableRef, columns: readonly string[], source: string): string {
+export function copyStatement(
+  table: TableRef,
+  columns: readonly string[],
+  source: string,
+  format: 'text' | 'binary' = 'text',
+): string {
   if (columns.length === 0) throw new Error(`COPY into ${tableLabel(table)} needs at least one column`);
-  return `COPY ${quoteIdent(table.schema)}.${quoteIdent(table.name)} (${columns.map(quoteIdent).join(', ')}) FROM ${source}`;
+  const options = format === 'binary' ? ' (FORMAT binary)' : '';
+  return `COPY ${quoteIdent(table.schema)}.${quoteIdent(table.name)} (${columns.map(quoteIdent).join(', ')}) FROM ${source}${options}`;
+}
+
+/** Binary rows framed as a whole COPY input: header, the rows, trailer. */
+export async function* framedBinary(pieces: CopyText): AsyncGenerator<string | Uint8Array> {
+  yield COPY_BINARY_HEADER;
+  yield* pieces;
+  yield COPY_BINARY_TRAILER;
 }
 
 /** Counts the rows a copy has encoded so far, so an error can say how far it got. */

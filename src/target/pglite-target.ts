@@ -3,7 +3,7 @@ import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { FerryError } from '../core/errors.js';
 import { ferryTypes } from '../mapping/pg-parsers.js';
-import { copyStatement, encodeCopyPieces } from './copy-stream.js';
+import { copyStatement, encodeCopyPieces, framedBinary } from './copy-stream.js';
 import { lockDirectory } from './dir-lock.js';
 import type {
   CopyOptions,
@@ -179,6 +179,7 @@ class PgliteTransaction implements TargetTransaction {
     text: CopyText,
     options: CopyOptions = {},
   ): Promise<number> {
+    if (options.format === 'binary') return this.#copyBinary(table, columns, text, options);
     const sql = copyStatement(table, columns, "'/dev/blob'");
     let parts: (string | Uint8Array)[] = [];
     let size = 0;
@@ -209,6 +210,28 @@ class PgliteTransaction implements TargetTransaction {
     options.signal?.throwIfAborted();
     await flush();
     return copied;
+  }
+
+  /** Binary rows in one blob: they carry no line ends to cut at. */
+  async #copyBinary(
+    table: TableRef,
+    columns: readonly string[],
+    text: CopyText,
+    options: CopyOptions,
+  ): Promise<number> {
+    const parts: (string | Uint8Array)[] = [];
+    for await (const piece of framedBinary(text)) {
+      options.signal?.throwIfAborted();
+      parts.push(piece);
+    }
+    try {
+      const result = await this.tx.query(copyStatement(table, columns, "'/dev/blob'", 'binary'), [], {
+        blob: new Blob(parts),
+      });
+      return result.rowCount ?? result.affectedRows ?? 0;
+    } catch (cause) {
+      throw copyError(cause, table);
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import copyStreams from 'pg-copy-streams';
 import { redactUri } from '../core/redact.js';
 import { ferryTypes } from '../mapping/pg-parsers.js';
 import { connectPostgres } from './connect.js';
-import { copyStatement, encodeCopyPieces } from './copy-stream.js';
+import { copyStatement, encodeCopyPieces, framedBinary } from './copy-stream.js';
 import type {
   CopyOptions,
   CopyRows,
@@ -148,10 +148,12 @@ class PostgresTransaction implements TargetTransaction {
     text: CopyText,
     options: CopyOptions = {},
   ): Promise<number> {
-    const stream = this.client.query(copyStreams.from(copyStatement(table, columns, 'STDIN')));
+    const format = options.format ?? 'text';
+    const stream = this.client.query(copyStreams.from(copyStatement(table, columns, 'STDIN', format)));
+    const input = format === 'binary' ? framedBinary(text) : text;
     try {
       // pipeline waits for the copy stream's drain, so encoding never runs ahead of the socket.
-      await pipeline(text, stream, ...(options.signal ? [{ signal: options.signal }] : []));
+      await pipeline(input, stream, ...(options.signal ? [{ signal: options.signal }] : []));
     } catch (cause) {
       if (options.signal?.aborted) throw options.signal.reason ?? cause;
       throw copyError(cause, table);

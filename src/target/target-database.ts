@@ -93,6 +93,11 @@ export interface TargetTransaction extends Queryable {
 export interface CopyOptions {
   /** Stops a long COPY; the transaction then rolls back. */
   readonly signal?: AbortSignal;
+  /**
+   * `copyText` only: the pieces are rows in PostgreSQL's binary format (copy-binary.ts); the
+   * header and trailer are added here.
+   */
+  readonly format?: 'text' | 'binary';
 }
 
 /** Something that can run a transaction: the database, or one dedicated session of it. */

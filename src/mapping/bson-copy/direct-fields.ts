@@ -175,3 +175,30 @@ function digits(out: Buffer, at: number, value: number, width: number): number {
   }
   return at + width;
 }
+
+/**
+ * The uuid of `writeObjectIdUuid` as its 16 bytes, for binary COPY: the creation time in
+ * milliseconds (48 bits), the marker nibbles 7fe and a around the first random byte, then the
+ * rest of the ObjectId.
+ */
+export function writeObjectIdUuidBinary(sink: TextSink, bytes: Uint8Array, at: number): void {
+  sink.reserve(16);
+  const out = sink.bytes;
+  const o = sink.length;
+  const seconds = bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+  out.writeUIntBE(seconds * 1000, o, 6);
+  out[o + 6] = 0x7f;
+  out[o + 7] = 0xe0 | (bytes[at + 4]! >>> 4);
+  out[o + 8] = 0xa0 | (bytes[at + 4]! & 0x0f);
+  for (let i = 5; i < 12; i++) out[o + 4 + i] = bytes[at + i]!;
+  sink.length = o + 16;
+}
+
+/** `writeTimestamptz` for binary COPY: microseconds since 2000-01-01 as an int64; false out of range. */
+export function writeTimestamptzBinary(sink: TextSink, ms: number): boolean {
+  if (ms < MIN_TIMESTAMPTZ_MS || ms > MAX_DATE_MS) return false;
+  sink.reserve(8);
+  sink.bytes.writeBigInt64BE(BigInt(ms - 946_684_800_000) * 1000n, sink.length);
+  sink.length += 8;
+  return true;
+}

@@ -1,13 +1,21 @@
 import { isUtf8 } from 'node:buffer';
 import type { ObjectId } from 'bson';
+import { binaryValue } from '../../target/copy-binary.js';
 import { encodeCopyField } from '../../target/copy-text.js';
 import { encodeColumn, MISMATCH } from '../column-codec.js';
 import type { CompiledCollection } from '../compile.js';
-import { objectIdToUuid } from '../identity.js';
+import { objectIdToUuid, uuidFromBytes } from '../identity.js';
 import { defineKey, encodeJson, escapeKey, type JsonValue, jsonText } from '../json-value.js';
 import { checkString, RejectSignal } from '../reject.js';
+import type { RowValue } from '../row-values.js';
 import { BAIL, BSON_TYPE, bail, ElementCursor, isSafeKey, readInt64AsNumber } from './bson-elements.js';
-import { directText, writeObjectIdUuid, writeTimestamptz } from './direct-fields.js';
+import {
+  directText,
+  writeObjectIdUuid,
+  writeObjectIdUuidBinary,
+  writeTimestamptz,
+  writeTimestamptzBinary,
+} from './direct-fields.js';
 import { elementValue } from './element-value.js';
 import {
   type FastCollection,
@@ -53,8 +61,8 @@ export class DocumentEncoder {
   }
 
   /** The encoder of a collection, or undefined when its plan needs `toRows` for every document. */
-  static for(compiled: CompiledCollection, scratch: TextSink): DocumentEncoder | undefined {
-    const plan = fastCollection(compiled);
+  static for(compiled: CompiledCollection, scratch: TextSink, binary = false): DocumentEncoder | undefined {
+    const plan = fastCollection(compiled, binary);
     return plan === undefined ? undefined : new DocumentEncoder(plan, scratch);
   }
 
@@ -70,8 +78,8 @@ export class DocumentEncoder {
     this.#path.length = 0;
     const scratchStart = this.#scratch.length;
     try {
-      const idText = this.#idText(bytes);
-      this.#writeElement(this.#plan.root, BSON_TYPE.document, 0, bytes.length, [idText], false);
+      const id = this.#idValue(bytes);
+      this.#writeElement(this.#plan.root, BSON_TYPE.document, 0, bytes.length, [id], false);
       return true;
     } catch (error) {
       if (error === BAIL || error instanceof RejectSignal) return false;
@@ -81,20 +89,18 @@ export class DocumentEncoder {
     }
   }
 
-  /** The `_id` as its COPY field, which every child row repeats as its parent key. */
-  #idText(bytes: Buffer): string {
+  /** The `_id` as its row value, which every child row repeats as its parent key. */
+  #idValue(bytes: Buffer): RowValue {
     const cursor = new ElementCursor(bytes, 0, bytes.length);
     while (cursor.next()) {
       const k = cursor.keyStart;
       if (cursor.keyEnd - k === 3 && bytes[k] === 0x5f && bytes[k + 1] === 0x69 && bytes[k + 2] === 0x64) {
-        const kind = this.#plan.idKind;
-        const direct =
-          kind === undefined ? undefined : directText(kind, bytes, cursor.type, cursor.valueStart);
-        if (direct !== undefined) return direct;
+        if (this.#plan.idKind === 'objectId' && cursor.type === BSON_TYPE.objectId)
+          return uuidFromBytes(bytes, cursor.valueStart);
         const value = elementValue(bytes, cursor.type, cursor.valueStart, cursor.valueEnd);
         const encoded = encodeColumn(this.#plan.id, value, this.#path);
         if (encoded === MISMATCH || encoded === null) bail();
-        return encodeCopyField(encoded);
+        return encoded;
       }
     }
     return bail();
@@ -106,19 +112,19 @@ export class DocumentEncoder {
     type: number,
     start: number,
     end: number,
-    key: readonly string[],
+    key: readonly RowValue[],
     structural: boolean,
   ): void {
     const scratch = this.#scratch;
     const base = scratch.length;
     table.starts.fill(-1);
     if (structural)
-      for (let i = 0; i < table.structural.length; i++) this.#field(table, table.structural[i]!, key[i]!);
+      for (let i = 0; i < table.structural.length; i++) this.#value(table, table.structural[i]!, key[i]!);
     const residue =
       table.root.kind === 'object' && type === BSON_TYPE.document
         ? this.#walkObject(table.root, table, key, start, end, true)
         : this.#walkNode(table.root, table, key, type, start, end);
-    if (residue !== undefined) this.#field(table, table.extra, encodeCopyField(jsonText(residue)));
+    if (residue !== undefined) this.#value(table, table.extra, jsonText(residue));
     for (const column of table.required) if (table.starts[column]! < 0) bail();
     this.#emitRow(table);
     scratch.length = base;
@@ -127,7 +133,7 @@ export class DocumentEncoder {
   #walkObject(
     node: FastObject,
     table: FastTable,
-    key: readonly string[],
+    key: readonly RowValue[],
     start: number,
     end: number,
     isElement: boolean,
@@ -168,7 +174,7 @@ export class DocumentEncoder {
   #walkNode(
     node: FastNode,
     table: FastTable,
-    key: readonly string[],
+    key: readonly RowValue[],
     type: number,
     start: number,
     end: number,
@@ -204,9 +210,9 @@ export class DocumentEncoder {
       if (kind === undefined) continue;
       if (typeof id === 'string') {
         checkString(id, this.#path);
-        this.#field(table, group.refColumn, encodeCopyField(id));
-      } else this.#field(table, group.idColumn, objectIdToUuid(id as ObjectId));
-      this.#field(table, group.kindColumn, encodeCopyField(kind.name));
+        this.#value(table, group.refColumn, id);
+      } else this.#value(table, group.idColumn, objectIdToUuid(id as ObjectId));
+      this.#value(table, group.kindColumn, kind.name);
       taken.add(group.idKey);
       if (group.kindKey !== undefined) taken.add(group.kindKey);
     }
@@ -237,18 +243,25 @@ export class DocumentEncoder {
     }
     if (node.direct === 'objectId' && type === BSON_TYPE.objectId) {
       table.starts[node.column] = this.#scratch.length;
-      writeObjectIdUuid(this.#scratch, this.#bytes, start);
+      if (table.binary) writeObjectIdUuidBinary(this.#scratch, this.#bytes, start);
+      else writeObjectIdUuid(this.#scratch, this.#bytes, start);
       table.ends[node.column] = this.#scratch.length;
       return undefined;
     }
     if (node.direct === 'date' && type === BSON_TYPE.date) {
       table.starts[node.column] = this.#scratch.length;
+      const ms = readInt64AsNumber(this.#bytes, start);
+      const write = table.binary ? writeTimestamptzBinary : writeTimestamptz;
       // Out of range is a reject, which toRows words: hand the document back.
-      if (!writeTimestamptz(this.#scratch, readInt64AsNumber(this.#bytes, start))) bail();
+      if (!write(this.#scratch, ms)) bail();
       table.ends[node.column] = this.#scratch.length;
       return undefined;
     }
-    const direct = node.direct === undefined ? undefined : directText(node.direct, this.#bytes, type, start);
+    // The other direct forms are text; in binary the value takes the general way below.
+    const direct =
+      node.direct === undefined || table.binary
+        ? undefined
+        : directText(node.direct, this.#bytes, type, start);
     if (direct !== undefined) {
       this.#field(table, node.column, direct);
       return undefined;
@@ -256,15 +269,20 @@ export class DocumentEncoder {
     const value = elementValue(this.#bytes, type, start, end);
     const encoded = encodeColumn(node.codec, value, this.#path);
     if (encoded === MISMATCH) return encodeJson(value, this.#path);
-    const text = node.plain && typeof encoded !== 'boolean' ? String(encoded) : encodeCopyField(encoded);
-    this.#field(table, node.column, text);
+    if (table.binary) this.#value(table, node.column, encoded);
+    else
+      this.#field(
+        table,
+        node.column,
+        node.plain && typeof encoded !== 'boolean' ? String(encoded) : encodeCopyField(encoded),
+      );
     return undefined;
   }
 
   /** Rows of an array or map in its child table; false when there are none (to-rows.ts `writeChildren`). */
   #writeChildren(
     table: FastTable,
-    key: readonly string[],
+    key: readonly RowValue[],
     type: number,
     start: number,
     end: number,
@@ -275,14 +293,7 @@ export class DocumentEncoder {
       let index = 0;
       while (cursor.next()) {
         if (cursor.type === BSON_TYPE.undefined) bail();
-        this.#writeElement(
-          table,
-          cursor.type,
-          cursor.valueStart,
-          cursor.valueEnd,
-          [...key, ordinalText(index)],
-          true,
-        );
+        this.#writeElement(table, cursor.type, cursor.valueStart, cursor.valueEnd, [...key, index], true);
         index++;
       }
       return index > 0;
@@ -295,14 +306,7 @@ export class DocumentEncoder {
       const name = checkedKey(cursor);
       if (seen.has(name)) bail();
       seen.add(name);
-      this.#writeElement(
-        table,
-        cursor.type,
-        cursor.valueStart,
-        cursor.valueEnd,
-        [...key, encodeCopyField(name)],
-        true,
-      );
+      this.#writeElement(table, cursor.type, cursor.valueStart, cursor.valueEnd, [...key, name], true);
     }
     return seen.size > 0;
   }
@@ -311,6 +315,20 @@ export class DocumentEncoder {
     return encodeJson(elementValue(this.#bytes, type, start, end), this.#path);
   }
 
+  /** A row value as field `column`, in the table's format. */
+  #value(table: FastTable, column: number, value: RowValue): void {
+    if (!table.binary) {
+      this.#field(table, column, encodeCopyField(value));
+      return;
+    }
+    if (value === null) return;
+    const bytes = binaryValue(table.types[column]!, value);
+    table.starts[column] = this.#scratch.length;
+    this.#scratch.writeBytes(bytes, 0, bytes.length);
+    table.ends[column] = this.#scratch.length;
+  }
+
+  /** COPY text (already escaped) as field `column` of a text-format table. */
   #field(table: FastTable, column: number, text: string): void {
     table.starts[column] = this.#scratch.length;
     this.#scratch.writeString(text);
@@ -328,9 +346,10 @@ export class DocumentEncoder {
     let at = scratch.length;
     table.starts[column] = at;
     let ascii = true;
+    const binary = table.binary;
     for (let i = from; i < to; i++) {
       const byte = bytes[i]!;
-      if (byte >= 0x20 && byte !== 0x5c) {
+      if (byte >= 0x20 && (byte !== 0x5c || binary)) {
         if (byte >= 0x80) ascii = false;
         out[at++] = byte;
         continue;
@@ -338,7 +357,7 @@ export class DocumentEncoder {
       const escaped = COPY_ESCAPE[byte] ?? -1;
       // NUL: PostgreSQL cannot store it, a reject that toRows words.
       if (escaped === 0) bail();
-      if (escaped > 0) {
+      if (escaped > 0 && !binary) {
         out[at++] = 0x5c;
         out[at++] = escaped;
       } else out[at++] = byte;
@@ -349,6 +368,10 @@ export class DocumentEncoder {
   }
 
   #emitRow(table: FastTable): void {
+    if (table.binary) {
+      this.#emitBinaryRow(table);
+      return;
+    }
     const sink = this.#sinks[table.index]!;
     const scratch = this.#scratch.bytes;
     const { starts, ends, width } = table;
@@ -375,13 +398,31 @@ export class DocumentEncoder {
     sink.length = at;
     this.#rows[table.index]!++;
   }
-}
 
-/** Array positions as COPY text, the common ones made once. */
-const ORDINALS = Array.from({ length: 256 }, (_, i) => String(i));
-
-function ordinalText(index: number): string {
-  return ORDINALS[index] ?? String(index);
+  /** The row in binary format: field count, then each field's length (-1: NULL) and bytes. */
+  #emitBinaryRow(table: FastTable): void {
+    const sink = this.#sinks[table.index]!;
+    const scratch = this.#scratch.bytes;
+    const { starts, ends, width } = table;
+    let size = 2 + width * 4;
+    for (let c = 0; c < width; c++) if (starts[c]! >= 0) size += ends[c]! - starts[c]!;
+    sink.reserve(size);
+    const out = sink.bytes;
+    let at = out.writeInt16BE(width, sink.length);
+    for (let c = 0; c < width; c++) {
+      const from = starts[c]!;
+      if (from < 0) {
+        at = out.writeInt32BE(-1, at);
+        continue;
+      }
+      const to = ends[c]!;
+      at = out.writeInt32BE(to - from, at);
+      scratch.copy(out, at, from, to);
+      at += to - from;
+    }
+    sink.length = at;
+    this.#rows[table.index]!++;
+  }
 }
 
 function isObjectId(value: unknown): boolean {

@@ -1,7 +1,8 @@
+import { binaryColumnTypes } from '../../target/copy-binary.js';
 import type { ColumnCodec } from '../column-codec.js';
 import type { CompiledCollection, CompiledTable, ShapeNode } from '../compile.js';
 import { EXTRA_COLUMN } from '../model.js';
-import type { SourceType } from '../pg-types.js';
+import type { ScalarPgType, SourceType } from '../pg-types.js';
 import { isSafeKey } from './bson-elements.js';
 import { type DirectKind, directKind } from './direct-fields.js';
 import { KeyTable } from './key-table.js';
@@ -74,6 +75,10 @@ export interface FastChild {
 export interface FastTable {
   /** Index of the table in the collection's tables (plan order), and of its output. */
   readonly index: number;
+  /** Rows go out in PostgreSQL's binary COPY format (copy-binary.ts), not text. */
+  readonly binary: boolean;
+  /** With `binary`: each column's base type, which decides its binary form. */
+  readonly types: readonly ScalarPgType[];
   readonly shape: CompiledTable['shape'];
   root: FastNode;
   readonly width: number;
@@ -96,20 +101,22 @@ export interface FastCollection {
 
 /**
  * The fast form of a compiled collection, or undefined when it uses transforms: user code,
- * which the fast path leaves to `toRows`.
+ * which the fast path leaves to `toRows`. With `binary`, each table whose columns all have a
+ * binary form (`binaryColumnTypes`) is written in binary COPY format.
  */
-export function fastCollection(compiled: CompiledCollection): FastCollection | undefined {
+export function fastCollection(compiled: CompiledCollection, binary = false): FastCollection | undefined {
   const supported = compiled.tables.every((t) => t.codecs.every((c) => c.transform === undefined));
   const id = compiled.root.id;
   if (!supported || id === undefined) return undefined;
-  const tables = compiled.tables.map((table, index) => fastTable(table, index));
+  const tables = compiled.tables.map((table, index) => fastTable(table, index, binary));
   compiled.tables.forEach((table, i) => {
     tables[i]!.root = fastNode(table.root, table, (child) => tables[compiled.tables.indexOf(child)]!);
   });
   return { root: tables[0]!, id, idKind: directKind(id), tables };
 }
 
-function fastTable(table: CompiledTable, index: number): FastTable {
+function fastTable(table: CompiledTable, index: number, binary: boolean): FastTable {
+  const types = binary ? binaryColumnTypes(table.columnTypes) : undefined;
   const position = new Map(table.columnNames.map((name, i) => [name, i]));
   const at = (name: string): number => {
     const i = position.get(name);
@@ -119,6 +126,8 @@ function fastTable(table: CompiledTable, index: number): FastTable {
   const width = table.columnNames.length;
   return {
     index,
+    binary: types !== undefined,
+    types: types ?? [],
     shape: table.shape,
     root: { kind: 'object', keys: new KeyTable([]), groups: [], stamp: 0 },
     width,

@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { generateMarketplace, generateNastyDocuments, seedFromEnv } from '../../../src/generate/index.js';
 import { DocumentEncoder } from '../../../src/mapping/bson-copy/document-encoder.js';
 import { TextSink } from '../../../src/mapping/bson-copy/text-sink.js';
-import { compiledCollection } from '../../../src/mapping/compile.js';
+import { type CompiledTable, compiledCollection } from '../../../src/mapping/compile.js';
 import type { Plan } from '../../../src/mapping/model.js';
+import type { RowValues } from '../../../src/mapping/row-values.js';
 import { toRows } from '../../../src/mapping/to-rows.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { DESERIALIZE_OPTIONS } from '../../../src/sources/bson/decode-frame.js';
+import { binaryColumnTypes, encodeBinaryRow } from '../../../src/target/copy-binary.js';
 import { encodeCopyLine } from '../../../src/target/copy-text.js';
 import { planFromDocs } from './support/plan-from-docs.js';
 
@@ -25,33 +27,45 @@ type Outcome =
 
 const encoders = new WeakMap<Plan, Map<string, DocumentEncoder>>();
 
-function encoderFor(plan: Plan, collection: string): DocumentEncoder {
+function encoderFor(plan: Plan, collection: string, binary: boolean): DocumentEncoder {
   const byName = encoders.get(plan) ?? new Map<string, DocumentEncoder>();
   encoders.set(plan, byName);
-  let encoder = byName.get(collection);
+  let encoder = byName.get(`${binary} ${collection}`);
   if (encoder === undefined) {
-    encoder = DocumentEncoder.for(compiledCollection(plan, collection), new TextSink(64));
+    encoder = DocumentEncoder.for(compiledCollection(plan, collection), new TextSink(64), binary);
     if (encoder === undefined) throw new Error(`${collection} has no fast path`);
-    byName.set(collection, encoder);
+    byName.set(`${binary} ${collection}`, encoder);
   }
   return encoder;
 }
 
-function compare(plan: Plan, collection: string, bytes: Buffer): Outcome & { slowOk: boolean } {
+/** The ordinary path's output for one table: COPY text lines, or binary rows where the table allows. */
+function slowOutput(table: CompiledTable, rows: readonly RowValues[], binary: boolean): string {
+  const types = binary ? binaryColumnTypes(table.columnTypes) : undefined;
+  if (types === undefined) return rows.map((row) => encodeCopyLine(row, table.columnNames)).join('');
+  return Buffer.concat(rows.map((row) => encodeBinaryRow(row, table.columnNames, types))).toString('latin1');
+}
+
+function compare(
+  plan: Plan,
+  collection: string,
+  bytes: Buffer,
+  binary = false,
+): Outcome & { slowOk: boolean } {
   const compiled = compiledCollection(plan, collection);
-  const encoder = encoderFor(plan, collection);
+  const encoder = encoderFor(plan, collection, binary);
   const sinks = compiled.tables.map(() => new TextSink(64));
   const rows = new Int32Array(compiled.tables.length);
   const fastOk = encoder.encode(bytes, sinks, rows);
   let slowOk = false;
   let slowText: string[] = [];
+  let slowRows: number[] = [];
   try {
     const result = toRows(plan, collection, BSON.deserialize(bytes, DESERIALIZE_OPTIONS));
     if (result.ok) {
       slowOk = true;
-      slowText = compiled.tables.map((t) =>
-        (result.rows.get(t.name) ?? []).map((row) => encodeCopyLine(row, t.columnNames)).join(''),
-      );
+      slowText = compiled.tables.map((t) => slowOutput(t, result.rows.get(t.name) ?? [], binary));
+      slowRows = compiled.tables.map((t) => result.rows.get(t.name)?.length ?? 0);
     }
   } catch {
     // Bytes the full decoder refuses: a read reject; the fast path must hand them back too.
@@ -59,10 +73,11 @@ function compare(plan: Plan, collection: string, bytes: Buffer): Outcome & { slo
   if (!fastOk) return { kind: 'handed-back', slowOk };
   if (!slowOk) return { kind: 'different', table: '(all)', fast: 'accepted', slow: 'rejected', slowOk };
   for (const [i, table] of compiled.tables.entries()) {
-    const fast = sinks[i]!.bytes.toString('utf8', 0, sinks[i]!.length);
+    const encoding = binary && binaryColumnTypes(table.columnTypes) ? 'latin1' : 'utf8';
+    const fast = sinks[i]!.bytes.toString(encoding, 0, sinks[i]!.length);
     if (fast !== slowText[i])
       return { kind: 'different', table: table.name, fast, slow: slowText[i]!, slowOk };
-    if (rows[i] !== (slowText[i]!.match(/\n/g)?.length ?? 0)) throw new Error(`row count of ${table.name}`);
+    if (rows[i] !== slowRows[i]) throw new Error(`row count of ${table.name}`);
   }
   return { kind: 'equal', slowOk };
 }
@@ -76,36 +91,45 @@ function nastyPlan(): Plan {
 }
 
 describe('DocumentEncoder (the BSON fast path)', () => {
-  it(`writes the bytes toRows writes for every nasty document it takes, and takes nearly all (seed ${SEED})`, () => {
-    const plan = nastyPlan();
-    let equal = 0;
-    let handedBack = 0;
-    let rejected = 0;
-    for (const { collection, doc } of generateNastyDocuments(SEED, 20_000)) {
-      let bytes: Buffer;
-      try {
-        bytes = Buffer.from(BSON.serialize(doc));
-      } catch {
-        continue; // not serializable at all: no BSON source could hold it
+  it.each([
+    ['text', false],
+    ['binary', true],
+  ])(
+    `writes the %s toRows writes for every nasty document it takes, and takes nearly all (seed ${SEED})`,
+    (_, binary) => {
+      const plan = nastyPlan();
+      let equal = 0;
+      let handedBack = 0;
+      let rejected = 0;
+      for (const { collection, doc } of generateNastyDocuments(SEED, 20_000)) {
+        let bytes: Buffer;
+        try {
+          bytes = Buffer.from(BSON.serialize(doc));
+        } catch {
+          continue; // not serializable at all: no BSON source could hold it
+        }
+        const outcome = compare(plan, collection, bytes, binary);
+        if (outcome.kind === 'different')
+          expect.fail(`${collection}.${outcome.table}:\nfast ${outcome.fast}\nslow ${outcome.slow}`);
+        if (!outcome.slowOk) rejected++;
+        else if (outcome.kind === 'equal') equal++;
+        else handedBack++;
       }
-      const outcome = compare(plan, collection, bytes);
-      if (outcome.kind === 'different')
-        expect.fail(`${collection}.${outcome.table}:\nfast ${outcome.fast}\nslow ${outcome.slow}`);
-      if (!outcome.slowOk) rejected++;
-      else if (outcome.kind === 'equal') equal++;
-      else handedBack++;
-    }
-    // Handing back is always correct, so a fast path that took nothing would pass the loop.
-    expect(equal).toBeGreaterThan(0.95 * (equal + handedBack));
-    expect(rejected).toBeGreaterThan(0);
-  });
+      // Handing back is always correct, so a fast path that took nothing would pass the loop.
+      expect(equal).toBeGreaterThan(0.95 * (equal + handedBack));
+      expect(rejected).toBeGreaterThan(0);
+    },
+  );
 
-  it('takes every generated marketplace document and writes what toRows writes', () => {
+  it.each([
+    ['text', false],
+    ['binary', true],
+  ])('takes every generated marketplace document and writes the %s toRows writes', (_, binary) => {
     const data = generateMarketplace({ seed: SEED, scale: 6000 });
     const plan = parsePlan(planFromDocs(new Map(data.map((c) => [c.name, [...c.docs()]]))));
     for (const collection of data) {
       for (const doc of collection.docs()) {
-        const outcome = compare(plan, collection.name, Buffer.from(BSON.serialize(doc)));
+        const outcome = compare(plan, collection.name, Buffer.from(BSON.serialize(doc)), binary);
         expect(outcome).toEqual({ kind: 'equal', slowOk: true });
       }
     }
