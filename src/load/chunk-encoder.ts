@@ -9,7 +9,7 @@ import type { TransformRegistry } from '../mapping/transforms.js';
 import { decodeFrame } from '../sources/bson/decode-frame.js';
 import { MAX_DOCUMENT_BYTES } from '../sources/bson/limits.js';
 import type { RawDocuments } from '../sources/types.js';
-import { binaryColumnTypes, encodeBinaryRow } from '../target/copy-binary.js';
+import { binaryColumnTypes, writeBinaryRow } from '../target/copy-binary.js';
 import { encodeCopyLine } from '../target/copy-text.js';
 import { EncodedDocuments } from './encoded-documents.js';
 import { type RejectRecord, rejectFromMapping, rejectFromSource } from './reject-record.js';
@@ -75,10 +75,7 @@ export class ChunkEncoder {
       const types = this.#binaryTypes[i];
       for (const row of result.rows.get(table.name) ?? []) {
         if (types === undefined) this.#sinks[i]!.writeString(encodeCopyLine(row, table.columnNames));
-        else {
-          const bytes = encodeBinaryRow(row, table.columnNames, types);
-          this.#sinks[i]!.writeBytes(bytes, 0, bytes.length);
-        }
+        else writeBinaryRow(this.#sinks[i]!, row, table.columnNames, types);
         this.#rows[i]!++;
       }
     });

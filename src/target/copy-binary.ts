@@ -1,3 +1,4 @@
+import type { TextSink } from '../mapping/bson-copy/text-sink.js';
 import { parseTimestamptz } from '../mapping/pg-text.js';
 import { parsePgType, type ScalarPgType } from '../mapping/pg-types.js';
 import type { RowValue, RowValues } from '../mapping/row-values.js';
@@ -51,88 +52,115 @@ export function binaryColumnTypes(pgTypes: readonly string[]): ScalarPgType[] | 
  * One row in binary format: the field count, then each field's length (-1 for NULL) and bytes.
  *
  * @example
- * encodeBinaryRow({ id: 1, name: null }, ['id', 'name'], ['integer', 'text'])
+ * writeBinaryRow(sink, { id: 1, name: null }, ['id', 'name'], ['integer', 'text'])
  * // <00 02 | 00 00 00 04 00 00 00 01 | ff ff ff ff>
  */
-export function encodeBinaryRow(
+export function writeBinaryRow(
+  sink: TextSink,
   row: RowValues,
   columns: readonly string[],
   types: readonly ScalarPgType[],
-): Buffer {
-  const fields: (Buffer | null)[] = columns.map((column, i) => {
-    const value = row[column];
-    if (value === undefined) throw new Error(`row has no value for column "${column}"`);
-    return value === null ? null : binaryValue(types[i]!, value);
-  });
-  const size = 2 + fields.reduce((n, f) => n + 4 + (f?.length ?? 0), 0);
-  const out = Buffer.allocUnsafe(size);
-  out.writeInt16BE(columns.length, 0);
-  let at = 2;
-  for (const field of fields) {
-    if (field === null) {
-      out.writeInt32BE(-1, at);
-      at += 4;
+): void {
+  sink.reserve(2);
+  sink.length = sink.bytes.writeInt16BE(columns.length, sink.length);
+  for (let i = 0; i < columns.length; i++) {
+    const value = row[columns[i]!];
+    if (value === undefined) throw new Error(`row has no value for column "${columns[i]}"`);
+    sink.reserve(4);
+    const lengthAt = sink.length;
+    sink.length += 4;
+    if (value === null) {
+      sink.bytes.writeInt32BE(-1, lengthAt);
       continue;
     }
-    out.writeInt32BE(field.length, at);
-    field.copy(out, at + 4);
-    at += 4 + field.length;
+    writeBinaryValue(sink, types[i]!, value);
+    sink.bytes.writeInt32BE(sink.length - lengthAt - 4, lengthAt);
   }
-  return out;
 }
 
 /**
- * A non-null row value as the bytes of its binary form, for a column of base type `type`.
- * Throws for a value that is not the row representation of that type: a bug upstream.
+ * A non-null row value in its binary form, appended to the sink, for a column of base type
+ * `type`. Throws for a value that is not the row representation of that type: a bug upstream.
  */
-export function binaryValue(type: ScalarPgType, value: RowValue): Buffer {
+export function writeBinaryValue(sink: TextSink, type: ScalarPgType, value: RowValue): void {
   switch (type) {
     case 'uuid':
-      return Buffer.from(expect(value, 'string', type).replaceAll('-', ''), 'hex');
+      writeUuid(sink, expect(value, 'string', type));
+      return;
     case 'text':
-      return Buffer.from(expect(value, 'string', type), 'utf8');
+      sink.writeString(expect(value, 'string', type));
+      return;
     case 'jsonb':
-      return Buffer.concat([JSONB_VERSION, Buffer.from(expect(value, 'string', type), 'utf8')]);
-    case 'integer': {
-      const out = Buffer.allocUnsafe(4);
-      out.writeInt32BE(Number(value));
-      return out;
-    }
-    case 'bigint': {
-      const out = Buffer.allocUnsafe(8);
-      out.writeBigInt64BE(BigInt(value as string | number));
-      return out;
-    }
-    case 'double precision': {
-      const out = Buffer.allocUnsafe(8);
-      out.writeDoubleBE(Number(value));
-      return out;
-    }
+      sink.writeByte(1); // the jsonb binary format's version
+      sink.writeString(expect(value, 'string', type));
+      return;
+    case 'integer':
+      sink.reserve(4);
+      sink.length = sink.bytes.writeInt32BE(Number(value), sink.length);
+      return;
+    case 'bigint':
+      sink.reserve(8);
+      sink.length = sink.bytes.writeBigInt64BE(BigInt(value as string | number), sink.length);
+      return;
+    case 'double precision':
+      sink.reserve(8);
+      sink.length = sink.bytes.writeDoubleBE(Number(value), sink.length);
+      return;
     case 'boolean':
-      return Buffer.from([expect(value, 'boolean', type) ? 1 : 0]);
+      sink.writeByte(expect(value, 'boolean', type) ? 1 : 0);
+      return;
     case 'timestamptz': {
       const ms = parseTimestamptz(expect(value, 'string', type));
       if (ms === undefined) throw new Error(`"${String(value)}" is not a timestamptz row value`);
-      return timestamptzBinary(ms);
+      writeTimestamptzMicros(sink, ms);
+      return;
     }
     case 'numeric':
-      return numericBinary(String(value));
+      writeNumeric(sink, String(value));
+      return;
     case 'bytea':
       if (!Buffer.isBuffer(value)) throw new Error('a bytea row value must be a Buffer');
-      return value;
+      sink.writeBytes(value, 0, value.length);
+      return;
   }
 }
 
-const JSONB_VERSION = Buffer.from([1]);
-
 /** PostgreSQL's epoch, 2000-01-01, in Unix milliseconds. */
 const PG_EPOCH_MS = 946_684_800_000;
+const TWO_32 = 4294967296;
 
-/** A timestamptz as microseconds since 2000-01-01 UTC, big-endian int64. */
-export function timestamptzBinary(ms: number): Buffer {
-  const out = Buffer.allocUnsafe(8);
-  out.writeBigInt64BE(BigInt(ms - PG_EPOCH_MS) * 1000n);
-  return out;
+/**
+ * A timestamptz as microseconds since 2000-01-01 UTC, a big-endian int64, computed in two
+ * 32-bit halves: the product exceeds 2^53, so a double would round it.
+ */
+export function writeTimestamptzMicros(sink: TextSink, ms: number): void {
+  const relative = ms - PG_EPOCH_MS;
+  const high = Math.floor(relative / TWO_32);
+  const lowMicros = (relative - high * TWO_32) * 1000;
+  const carry = Math.floor(lowMicros / TWO_32);
+  sink.reserve(8);
+  const at = sink.bytes.writeInt32BE(high * 1000 + carry, sink.length);
+  sink.length = sink.bytes.writeUInt32BE(lowMicros - carry * TWO_32, at);
+}
+
+/** A uuid's 32 hex digits (hyphens skipped) as its 16 bytes. */
+function writeUuid(sink: TextSink, text: string): void {
+  sink.reserve(16);
+  const out = sink.bytes;
+  let o = sink.length;
+  let high = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2d) continue;
+    const nibble = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+    if (high < 0) high = nibble;
+    else {
+      out[o++] = (high << 4) | nibble;
+      high = -1;
+    }
+  }
+  if (o - sink.length !== 16) throw new Error(`"${text}" is not a uuid row value`);
+  sink.length = o;
 }
 
 const NUMERIC_POSITIVE = 0x0000;
@@ -150,45 +178,75 @@ const NUMERIC_SPECIAL: Readonly<Record<string, number>> = {
  * fraction digits, so `1.50` stays `1.50`.
  *
  * @example
- * numericBinary('-12345.678')   // ndigits 3, weight 1, sign 0x4000, dscale 3, digits [1, 2345, 6780]
+ * writeNumeric(sink, '-12345.678')   // ndigits 3, weight 1, sign 0x4000, dscale 3, digits 1, 2345, 6780
  */
-export function numericBinary(text: string): Buffer {
+export function writeNumeric(sink: TextSink, text: string): void {
   const special = NUMERIC_SPECIAL[text];
-  if (special !== undefined) return numericHeader(0, 0, special, 0);
-  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text);
-  if (m === null) throw new Error(`"${text}" is not positional numeric text`);
-  const whole = m[2]!;
-  const fraction = m[3] ?? '';
-  const wholeGroups = Math.ceil(whole.length / 4);
-  const padded =
-    whole.padStart(wholeGroups * 4, '0') + fraction.padEnd(Math.ceil(fraction.length / 4) * 4, '0');
-  const digits: number[] = [];
-  for (let i = 0; i < padded.length; i += 4) digits.push(Number(padded.slice(i, i + 4)));
-  let weight = wholeGroups - 1;
-  let first = 0;
-  while (first < digits.length && digits[first] === 0) {
-    first++;
-    weight--;
+  if (special !== undefined) {
+    writeNumericHeader(sink, 0, 0, special, 0);
+    return;
   }
-  let last = digits.length;
-  while (last > first && digits[last - 1] === 0) last--;
-  const kept = digits.slice(first, last);
+  const negative = text.charCodeAt(0) === 0x2d;
+  const from = negative ? 1 : 0;
+  const point = text.indexOf('.');
+  const wholeEnd = point < 0 ? text.length : point;
+  const scale = point < 0 ? 0 : text.length - point - 1;
+  if (
+    wholeEnd === from ||
+    !/^\d*$/.test(text.slice(from, wholeEnd)) ||
+    !/^\d*$/.test(text.slice(wholeEnd + 1))
+  )
+    throw new Error(`"${text}" is not positional numeric text`);
+  // The digits zero-padded to whole groups of four on both sides of the point.
+  const whole = text.slice(from, wholeEnd);
+  const fraction = point < 0 ? '' : text.slice(point + 1);
+  const wholeGroups = Math.ceil(whole.length / 4);
+  const digits =
+    '0'.repeat(wholeGroups * 4 - whole.length) +
+    whole +
+    fraction +
+    '0'.repeat(Math.ceil(scale / 4) * 4 - scale);
+  const groups = digits.length / 4;
+  let first = 0;
+  while (first < groups && digitGroup(digits, first) === 0) first++;
+  let last = groups;
+  while (last > first && digitGroup(digits, last - 1) === 0) last--;
   // Zero has no digits; PostgreSQL writes it with weight 0 and a positive sign.
-  if (kept.length === 0) return numericHeader(0, 0, NUMERIC_POSITIVE, fraction.length);
-  const out = numericHeader(kept.length, weight, m[1] ? NUMERIC_NEGATIVE : NUMERIC_POSITIVE, fraction.length);
-  kept.forEach((digit, i) => {
-    out.writeInt16BE(digit, 8 + 2 * i);
-  });
-  return out;
+  if (first === last) {
+    writeNumericHeader(sink, 0, 0, NUMERIC_POSITIVE, scale);
+    return;
+  }
+  const sign = negative ? NUMERIC_NEGATIVE : NUMERIC_POSITIVE;
+  writeNumericHeader(sink, last - first, wholeGroups - 1 - first, sign, scale);
+  sink.reserve(2 * (last - first));
+  for (let g = first; g < last; g++)
+    sink.length = sink.bytes.writeInt16BE(digitGroup(digits, g), sink.length);
 }
 
-function numericHeader(ndigits: number, weight: number, sign: number, dscale: number): Buffer {
-  const out = Buffer.alloc(8 + 2 * ndigits);
-  out.writeInt16BE(ndigits, 0);
-  out.writeInt16BE(weight, 2);
-  out.writeUInt16BE(sign, 4);
-  out.writeInt16BE(dscale, 6);
-  return out;
+/** The base-10000 digit made of decimal digits 4g … 4g+3. */
+function digitGroup(digits: string, g: number): number {
+  const at = 4 * g;
+  return (
+    (digits.charCodeAt(at) - 0x30) * 1000 +
+    (digits.charCodeAt(at + 1) - 0x30) * 100 +
+    (digits.charCodeAt(at + 2) - 0x30) * 10 +
+    (digits.charCodeAt(at + 3) - 0x30)
+  );
+}
+
+function writeNumericHeader(
+  sink: TextSink,
+  ndigits: number,
+  weight: number,
+  sign: number,
+  dscale: number,
+): void {
+  sink.reserve(8);
+  const out = sink.bytes;
+  let at = out.writeInt16BE(ndigits, sink.length);
+  at = out.writeInt16BE(weight, at);
+  at = out.writeUInt16BE(sign, at);
+  sink.length = out.writeInt16BE(dscale, at);
 }
 
 function expect<K extends 'string' | 'boolean'>(

@@ -1,3 +1,4 @@
+import { writeTimestamptzMicros } from '../../target/copy-binary.js';
 import { uuidFromBytes } from '../identity.js';
 import { doubleText, MIN_TIMESTAMPTZ_MS, timestamptzText } from '../pg-text.js';
 import { BSON_TYPE, bail, readInt32, readInt64AsNumber } from './bson-elements.js';
@@ -197,8 +198,6 @@ export function writeObjectIdUuidBinary(sink: TextSink, bytes: Uint8Array, at: n
 /** `writeTimestamptz` for binary COPY: microseconds since 2000-01-01 as an int64; false out of range. */
 export function writeTimestamptzBinary(sink: TextSink, ms: number): boolean {
   if (ms < MIN_TIMESTAMPTZ_MS || ms > MAX_DATE_MS) return false;
-  sink.reserve(8);
-  sink.bytes.writeBigInt64BE(BigInt(ms - 946_684_800_000) * 1000n, sink.length);
-  sink.length += 8;
+  writeTimestamptzMicros(sink, ms);
   return true;
 }

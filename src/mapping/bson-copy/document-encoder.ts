@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { ObjectId } from 'bson';
-import { binaryValue } from '../../target/copy-binary.js';
+import { writeBinaryValue } from '../../target/copy-binary.js';
 import { encodeCopyField } from '../../target/copy-text.js';
 import { encodeColumn, MISMATCH } from '../column-codec.js';
 import type { CompiledCollection } from '../compile.js';
@@ -322,9 +322,8 @@ export class DocumentEncoder {
       return;
     }
     if (value === null) return;
-    const bytes = binaryValue(table.types[column]!, value);
     table.starts[column] = this.#scratch.length;
-    this.#scratch.writeBytes(bytes, 0, bytes.length);
+    writeBinaryValue(this.#scratch, table.types[column]!, value);
     table.ends[column] = this.#scratch.length;
   }
 
@@ -417,8 +416,10 @@ export class DocumentEncoder {
       }
       const to = ends[c]!;
       at = out.writeInt32BE(to - from, at);
-      scratch.copy(out, at, from, to);
-      at += to - from;
+      if (to - from > 32) {
+        scratch.copy(out, at, from, to);
+        at += to - from;
+      } else for (let i = from; i < to; i++) out[at++] = scratch[i]!;
     }
     sink.length = at;
     this.#rows[table.index]!++;

@@ -4,6 +4,7 @@ import { writeObjectIdUuid, writeTimestamptz } from '../../../src/mapping/bson-c
 import { TextSink } from '../../../src/mapping/bson-copy/text-sink.js';
 import { uuidFromBytes } from '../../../src/mapping/identity.js';
 import { MIN_TIMESTAMPTZ_MS, timestamptzText } from '../../../src/mapping/pg-text.js';
+import { writeTimestamptzMicros } from '../../../src/target/copy-binary.js';
 
 describe('writeObjectIdUuid', () => {
   it('writes the same uuid text as uuidFromBytes for random and extreme ObjectIds', () => {
@@ -53,6 +54,21 @@ describe('writeTimestamptz', () => {
     for (let i = 0; i < 20_000; i++) {
       const ms = Math.round(MIN_TIMESTAMPTZ_MS + rng.float() * (8.64e15 - MIN_TIMESTAMPTZ_MS));
       expect(text(ms), String(ms)).toBe(timestamptzText(new Date(ms)));
+    }
+  });
+});
+
+describe('writeTimestamptzMicros', () => {
+  it('writes microseconds since 2000 as the exact int64, across the whole range', () => {
+    const rng = new Random(seedFromEnv(13));
+    const samples = [0, 946_684_800_000, 946_684_799_999, MIN_TIMESTAMPTZ_MS, 8.64e15, -1];
+    for (let i = 0; i < 5000; i++)
+      samples.push(Math.round(MIN_TIMESTAMPTZ_MS + rng.float() * (8.64e15 - MIN_TIMESTAMPTZ_MS)));
+    const sink = new TextSink(4);
+    for (const ms of samples) {
+      sink.length = 0;
+      writeTimestamptzMicros(sink, ms);
+      expect(sink.bytes.readBigInt64BE(0), String(ms)).toBe((BigInt(ms) - 946_684_800_000n) * 1000n);
     }
   });
 });

@@ -9,7 +9,7 @@ import type { RowValues } from '../../../src/mapping/row-values.js';
 import { toRows } from '../../../src/mapping/to-rows.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { DESERIALIZE_OPTIONS } from '../../../src/sources/bson/decode-frame.js';
-import { binaryColumnTypes, encodeBinaryRow } from '../../../src/target/copy-binary.js';
+import { binaryColumnTypes, writeBinaryRow } from '../../../src/target/copy-binary.js';
 import { encodeCopyLine } from '../../../src/target/copy-text.js';
 import { planFromDocs } from './support/plan-from-docs.js';
 
@@ -43,7 +43,9 @@ function encoderFor(plan: Plan, collection: string, binary: boolean): DocumentEn
 function slowOutput(table: CompiledTable, rows: readonly RowValues[], binary: boolean): string {
   const types = binary ? binaryColumnTypes(table.columnTypes) : undefined;
   if (types === undefined) return rows.map((row) => encodeCopyLine(row, table.columnNames)).join('');
-  return Buffer.concat(rows.map((row) => encodeBinaryRow(row, table.columnNames, types))).toString('latin1');
+  const sink = new TextSink(64);
+  for (const row of rows) writeBinaryRow(sink, row, table.columnNames, types);
+  return sink.bytes.toString('latin1', 0, sink.length);
 }
 
 function compare(
