@@ -1,4 +1,5 @@
 import { FerryError } from '../core/errors.js';
+import type { CollectionPlan } from '../mapping/model.js';
 import { quoteIdent } from '../mapping/model.js';
 import { buildSchema } from '../schema/build-schema.js';
 import { ensureFerryState } from '../target/ferry-state.js';
@@ -122,7 +123,9 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
         return true;
       },
     });
-    await eachLimited(collections, Math.max(1, options.parallel ?? 1), async (collection) => {
+    const parallel = Math.max(1, options.parallel ?? 1);
+    const order = parallel > 1 ? heaviestFirst(collections, estimates) : collections;
+    await eachLimited(order, parallel, async (collection) => {
       summaries.push(...(await loadCollection(contextFor(collection.name), collection)));
     });
     const ran: string[] = [];
@@ -204,6 +207,22 @@ async function completeCollections(db: TargetDatabase, schema: string): Promise<
 }
 
 /** Run `fn` over `items`, at most `limit` at a time, in order of start. */
+/**
+ * The order to start collections in when several load at once: the heaviest first, so the
+ * end of the run is not one big collection loading alone while the other connections idle.
+ * Weight is the estimated document count (1 when the source has none, as dumps and archives)
+ * times the number of tables, since every child table multiplies the rows of a document. In
+ * the marketplace benchmark, plan order left the request collection (five tables) alone for
+ * the last 30% of the run.
+ */
+function heaviestFirst(
+  collections: readonly CollectionPlan[],
+  estimates: ReadonlyMap<string, number | undefined>,
+): CollectionPlan[] {
+  const weight = (c: CollectionPlan) => (estimates.get(c.name) ?? 1) * c.tables.length;
+  return [...collections].sort((a, b) => weight(b) - weight(a));
+}
+
 async function eachLimited<T>(
   items: readonly T[],
   limit: number,
