@@ -3,13 +3,12 @@ import { DocumentEncoder } from '../mapping/bson-copy/document-encoder.js';
 import { TextSink } from '../mapping/bson-copy/text-sink.js';
 import { type CompiledCollection, compiledCollection } from '../mapping/compile.js';
 import type { Plan } from '../mapping/model.js';
-import type { ScalarPgType } from '../mapping/pg-types.js';
 import { toRows } from '../mapping/to-rows.js';
 import type { TransformRegistry } from '../mapping/transforms.js';
 import { decodeFrame } from '../sources/bson/decode-frame.js';
 import { MAX_DOCUMENT_BYTES } from '../sources/bson/limits.js';
 import type { RawDocuments } from '../sources/types.js';
-import { binaryColumnTypes, writeBinaryRow } from '../target/copy-binary.js';
+import { type BinaryType, binaryColumnTypes, writeBinaryRow } from '../target/copy-binary.js';
 import { encodeCopyLine } from '../target/copy-text.js';
 import { EncodedDocuments } from './encoded-documents.js';
 import { type RejectRecord, rejectFromMapping, rejectFromSource } from './reject-record.js';
@@ -42,7 +41,7 @@ export class ChunkEncoder {
   readonly #sinks: TextSink[];
   readonly #rows: Int32Array;
   /** Per table: the column types of a binary-format table, undefined for text. */
-  readonly #binaryTypes: (ScalarPgType[] | undefined)[];
+  readonly #binaryTypes: (BinaryType[] | undefined)[];
   #byteEnds: number[][];
   #rowEnds: number[][];
   #origins: (Document | Buffer)[] = [];

@@ -1,8 +1,8 @@
-import { binaryColumnTypes } from '../../target/copy-binary.js';
+import { type BinaryType, binaryColumnTypes } from '../../target/copy-binary.js';
 import type { ColumnCodec } from '../column-codec.js';
 import type { CompiledCollection, CompiledTable, ShapeNode } from '../compile.js';
 import { EXTRA_COLUMN } from '../model.js';
-import type { ScalarPgType, SourceType } from '../pg-types.js';
+import type { SourceType } from '../pg-types.js';
 import { isSafeKey } from './bson-elements.js';
 import { type DirectKind, directKind } from './direct-fields.js';
 import { KeyTable } from './key-table.js';
@@ -78,7 +78,7 @@ export interface FastTable {
   /** Rows go out in PostgreSQL's binary COPY format (copy-binary.ts), not text. */
   readonly binary: boolean;
   /** With `binary`: each column's base type, which decides its binary form. */
-  readonly types: readonly ScalarPgType[];
+  readonly types: readonly BinaryType[];
   readonly shape: CompiledTable['shape'];
   root: FastNode;
   readonly width: number;
