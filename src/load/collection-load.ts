@@ -4,6 +4,7 @@ import type { TransformRegistry } from '../mapping/transforms.js';
 import type { Source } from '../sources/types.js';
 import { withRetry } from '../target/retry.js';
 import type { TargetDatabase } from '../target/target-database.js';
+import { columnTypesMatch } from './binary-guard.js';
 import { type Chunk, prepareChunks } from './chunk.js';
 import { advance, type CollectionPhase } from './collection-phase.js';
 import type { EncodeWorkers } from './encode-workers.js';
@@ -93,8 +94,11 @@ export async function loadCollection(
       phase = advance(phase, 'up-to-date');
     } else {
       phase = advance(phase, 'loading');
+      // One encoding serves every schema, so binary only if every schema's tables take it.
+      let binary = context.binaryCopy;
+      for (const load of pending) binary &&= await columnTypesMatch(context.db, load.schema, collection);
       for (const group of groupByPosition(pending)) {
-        await loadGroup(context, collection, group);
+        await loadGroup(context, collection, group, binary);
       }
       phase = advance(phase, 'completing');
       for (const load of pending) {
@@ -157,6 +161,7 @@ async function loadGroup(
   context: CollectionLoadContext,
   collection: CollectionPlan,
   group: readonly SchemaLoad[],
+  binary: boolean,
 ): Promise<void> {
   const after = group[0]!.checkpoint.position;
   const batches = context.source.read(collection.name, {
@@ -169,7 +174,7 @@ async function loadGroup(
   for await (const chunk of prepareChunks(context.plan, batches, {
     ...(context.transforms === undefined ? {} : { transforms: context.transforms }),
     ...(context.workers === undefined ? {} : { workers: context.workers }),
-    binary: context.binaryCopy,
+    binary,
   })) {
     let withinLimit = true;
     for (const load of group) {

@@ -5,6 +5,7 @@ import type { Document } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateMarketplace, generateNastyDocuments, seedFromEnv } from '../../../src/generate/index.js';
 import { backfill } from '../../../src/load/backfill.js';
+import { prepareSchema } from '../../../src/load/schema-setup.js';
 import { compiledCollection } from '../../../src/mapping/compile.js';
 import type { Plan } from '../../../src/mapping/model.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
@@ -15,7 +16,7 @@ import { openTarget } from '../../../src/target/open-target.js';
 import type { TargetDatabase } from '../../../src/target/target-database.js';
 import { createTestDatabase, postgresUrl } from '../../support/services.js';
 import { planFromDocs } from '../../unit/mapping/support/plan-from-docs.js';
-import { dumpSchema, sql } from './support.js';
+import { customers, dumpSchema, orders, sql, plan as supportPlan } from './support.js';
 
 /**
  * Binary COPY must store exactly what text COPY stores: the same documents loaded both ways
@@ -97,5 +98,34 @@ describe.skipIf(!available)('binary COPY', () => {
     const data = generateMarketplace({ seed: SEED, scale: 4000 });
     const collections = new Map(data.map((c) => [c.name, [...c.docs()]]));
     await loadBothWays('market', parsePlan(planFromDocs(collections)), collections);
+  });
+
+  it('loads as text into a table whose column type was changed by hand, where binary rows would all fail', async () => {
+    await prepareSchema(db, supportPlan, 'altered', ['customers', 'orders']);
+    await sql(url, 'alter table altered.orders alter column qty type bigint');
+    const archive = path.join(await mkdtemp(path.join(tmpdir(), 'ferry-altered-')), 'shop.archive');
+    await writeArchive(archive, 'shop', [
+      { name: 'customers', docs: customers(10) },
+      { name: 'orders', docs: orders(300) },
+    ]);
+    const source = await openSource(archive);
+    try {
+      const summary = await backfill({
+        source,
+        target: db,
+        plan: supportPlan,
+        schemas: ['altered'],
+        binaryCopy: true,
+      });
+      expect(summary.collections.find((c) => c.collection === 'orders')).toMatchObject({
+        phase: 'done',
+        migrated: 300,
+        rejected: 0,
+      });
+    } finally {
+      await source.close();
+    }
+    const [row] = await sql<{ n: string }>(url, 'select sum(qty) as n from altered.orders');
+    expect(Number(row?.n)).toBe(orders(300).reduce((n, d) => n + Number(d.qty), 0));
   });
 });
