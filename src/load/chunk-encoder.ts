@@ -45,7 +45,6 @@ export class ChunkEncoder {
   #byteEnds: number[][];
   #rowEnds: number[][];
   #origins: (Document | Buffer)[] = [];
-  #lastOrigins: (Document | Buffer)[] = [];
 
   /**
    * `binary`: write the tables that can take it in binary COPY format (a `pg` target; PGlite
@@ -61,7 +60,8 @@ export class ChunkEncoder {
     this.#binaryTypes = this.#collection.tables.map((t) =>
       binary ? binaryColumnTypes(t.columnTypes) : undefined,
     );
-    this.#fast = DocumentEncoder.for(this.#collection, new TextSink(), binary);
+    // The fast path writes each table in the format decided here, so both paths agree.
+    this.#fast = DocumentEncoder.for(this.#collection, new TextSink(), this.#binaryTypes);
     this.#byteEnds = this.#sinks.map(() => []);
     this.#rowEnds = this.#sinks.map(() => []);
   }
@@ -113,8 +113,9 @@ export class ChunkEncoder {
 
   /** The documents added since the last `finish`; the encoder is then empty again. */
   finish(): EncodedDocuments {
+    const origins = this.#origins;
     const { texts, binary, byteEnds, rowEnds } = this.finishParts();
-    return new EncodedDocuments(texts, binary, byteEnds, rowEnds, this.#lastOrigins);
+    return new EncodedDocuments(texts, binary, byteEnds, rowEnds, origins);
   }
 
   /** `finish` as plain parts (buffers and arrays a worker can transfer), origins left out. */
@@ -125,7 +126,6 @@ export class ChunkEncoder {
       byteEnds: this.#byteEnds.map((ends) => Int32Array.from(ends)),
       rowEnds: this.#rowEnds.map((ends) => Int32Array.from(ends)),
     };
-    this.#lastOrigins = this.#origins;
     this.#rows.fill(0);
     this.#byteEnds = this.#sinks.map(() => []);
     this.#rowEnds = this.#sinks.map(() => []);

@@ -40,6 +40,46 @@ export function objectIdToUuid(oid: ObjectId | string): string {
   return `${ms.slice(0, 8)}-${ms.slice(8)}-${MARKER_A}${rest[0]}-${MARKER_B}${rest.slice(1, 4)}-${rest.slice(4)}`;
 }
 
+/** Two hex digits per byte value. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * The UUID's 16 bytes for the ObjectId at `bytes[at…at+12)`, written at `out[o…o+16)`: the
+ * layout above as bytes. Every fast form derives from it (binary COPY writes these bytes,
+ * the text forms their hex), so the layout is defined once.
+ */
+export function writeObjectIdUuidBytes(bytes: Uint8Array, at: number, out: Uint8Array, o: number): void {
+  const seconds = bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+  // Milliseconds fit in 48 bits (< 2^42): split into two 24-bit halves, three bytes each.
+  const ms = seconds * 1000;
+  const high = Math.floor(ms / 0x1000000);
+  const low = ms - high * 0x1000000;
+  out[o] = high >>> 16;
+  out[o + 1] = (high >>> 8) & 0xff;
+  out[o + 2] = high & 0xff;
+  out[o + 3] = low >>> 16;
+  out[o + 4] = (low >>> 8) & 0xff;
+  out[o + 5] = low & 0xff;
+  // The version nibble 7 and the marker: fe, then a before the first random byte's low half.
+  out[o + 6] = 0x7f;
+  out[o + 7] = 0xe0 | (bytes[at + 4]! >>> 4);
+  out[o + 8] = 0xa0 | (bytes[at + 4]! & 0x0f);
+  for (let i = 5; i < 12; i++) out[o + 4 + i] = bytes[at + i]!;
+}
+
+const UUID_BYTES = new Uint8Array(16);
+
+/**
+ * `objectIdToUuid` from the ObjectId's 12 bytes (at `offset`), for the load path (one call
+ * per document and reference): table lookups instead of a hex string, `parseInt`,
+ * `toString(16)` and slices. Same output; identity.test.ts pins it against the hex-string path.
+ */
+export function uuidFromBytes(bytes: Uint8Array, offset = 0): string {
+  const u = UUID_BYTES;
+  writeObjectIdUuidBytes(bytes, offset, u, 0);
+  return `${HEX[u[0]!]}${HEX[u[1]!]}${HEX[u[2]!]}${HEX[u[3]!]}-${HEX[u[4]!]}${HEX[u[5]!]}-${HEX[u[6]!]}${HEX[u[7]!]}-${HEX[u[8]!]}${HEX[u[9]!]}-${HEX[u[10]!]}${HEX[u[11]!]}${HEX[u[12]!]}${HEX[u[13]!]}${HEX[u[14]!]}${HEX[u[15]!]}`;
+}
+
 /**
  * The ObjectId a Ferry UUID stands for; the exact inverse of `objectIdToUuid`. Accepts upper
  * or lower case. Throws `IDENTITY_NOT_OBJECTID_UUID` for any other UUID.
@@ -47,25 +87,6 @@ export function objectIdToUuid(oid: ObjectId | string): string {
  * @example
  * uuidToObjectId(objectIdToUuid(id)).equals(id); // true
  */
-/** Two hex digits per byte value. */
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/**
- * `objectIdToUuid` from the ObjectId's 12 bytes (at `offset`), for the load path (one call per document and
- * reference): table lookups instead of a hex string, `parseInt`, `toString(16)` and slices.
- * Same output; identity.test.ts pins it against the hex-string path.
- */
-export function uuidFromBytes(bytes: Uint8Array, offset = 0): string {
-  const b = offset === 0 ? bytes : bytes.subarray(offset, offset + 12);
-  const seconds = b[0]! * 0x1000000 + ((b[1]! << 16) | (b[2]! << 8) | b[3]!);
-  // Milliseconds fit in 48 bits (< 2^42): split into two 24-bit halves, three bytes each.
-  const ms = seconds * 1000;
-  const high = Math.floor(ms / 0x1000000);
-  const low = ms - high * 0x1000000;
-  const r0 = HEX[b[4]!]!;
-  return `${HEX[high >>> 16]}${HEX[(high >>> 8) & 0xff]}${HEX[high & 0xff]}${HEX[low >>> 16]}-${HEX[(low >>> 8) & 0xff]}${HEX[low & 0xff]}-${MARKER_A}${r0[0]}-${MARKER_B}${r0[1]}${HEX[b[5]!]}-${HEX[b[6]!]}${HEX[b[7]!]}${HEX[b[8]!]}${HEX[b[9]!]}${HEX[b[10]!]}${HEX[b[11]!]}`;
-}
-
 export function uuidToObjectId(uuid: string): ObjectId {
   const hex = decode(uuid);
   if (hex === undefined) {

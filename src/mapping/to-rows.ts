@@ -10,7 +10,7 @@ import {
 } from './compile.js';
 import { objectIdToUuid } from './identity.js';
 import { defineKey, encodeJson, escapeKey, type JsonValue, jsonText } from './json-value.js';
-import { EXTRA_COLUMN, type Plan } from './model.js';
+import { type DiscriminatorPlan, EXTRA_COLUMN, type Plan } from './model.js';
 import { checkKey, checkString, type MappingReject, RejectSignal, rejectAt } from './reject.js';
 import type { DocumentRows, RowValue, RowValues } from './row-values.js';
 import type { TransformRegistry } from './transforms.js';
@@ -211,13 +211,8 @@ function takeDiscriminators(
   const taken = new Set<string>();
   for (const group of groups) {
     const id: unknown = value[group.idKey];
-    const idType = typeof id === 'string' ? 'string' : isObjectId(id) ? 'objectId' : undefined;
-    if (idType === undefined) continue;
     const kindValue: unknown = group.kindKey === undefined ? undefined : value[group.kindKey];
-    if (group.kindKey !== undefined && typeof kindValue !== 'string') continue;
-    const kind = group.plan.kinds.find(
-      (k) => k.idType === idType && (group.kindKey === undefined || k.name === kindValue),
-    );
+    const kind = discriminatorKind(group.plan.kinds, group.kindKey, id, kindValue);
     if (kind === undefined) continue;
     const columns = group.plan.columns;
     if (typeof id === 'string') {
@@ -233,6 +228,24 @@ function takeDiscriminators(
     if (group.kindKey !== undefined) taken.add(group.kindKey);
   }
   return taken;
+}
+
+/**
+ * The kind a discriminator takes an object as, from the values under its id and kind keys:
+ * the id must be an ObjectId or a string of a declared kind, and the kind field (when the
+ * discriminator has one) must name that kind. Undefined: the fields are not taken. The BSON
+ * fast path (bson-copy/) decides the same way.
+ */
+export function discriminatorKind(
+  kinds: DiscriminatorPlan['kinds'],
+  kindKey: string | undefined,
+  id: unknown,
+  kindValue: unknown,
+): DiscriminatorPlan['kinds'][number] | undefined {
+  const idType = typeof id === 'string' ? 'string' : isObjectId(id) ? 'objectId' : undefined;
+  if (idType === undefined) return undefined;
+  if (kindKey !== undefined && typeof kindValue !== 'string') return undefined;
+  return kinds.find((k) => k.idType === idType && (kindKey === undefined || k.name === kindValue));
 }
 
 /**

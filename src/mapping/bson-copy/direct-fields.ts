@@ -1,7 +1,7 @@
 import { writeTimestamptzMicros } from '../../target/copy-binary.js';
-import { uuidFromBytes } from '../identity.js';
-import { doubleText, MIN_TIMESTAMPTZ_MS, timestamptzText } from '../pg-text.js';
-import { BSON_TYPE, bail, readInt32, readInt64AsNumber } from './bson-elements.js';
+import { writeObjectIdUuidBytes } from '../identity.js';
+import { doubleText, MIN_TIMESTAMPTZ_MS } from '../pg-text.js';
+import { BSON_TYPE, bail, readInt32 } from './bson-elements.js';
 import type { FastColumn } from './fast-plan.js';
 import type { TextSink } from './text-sink.js';
 
@@ -33,17 +33,18 @@ export function directKind(column: FastColumn['codec']): DirectKind | undefined 
   return undefined;
 }
 
-/** The value's COPY text, or undefined when its BSON type is not the one `kind` reads. */
-export function directText(kind: DirectKind, bytes: Buffer, type: number, at: number): string | undefined {
+/**
+ * The value's COPY text for the kinds written as strings (ObjectIds and dates are written as
+ * bytes: `writeObjectIdUuid`, `writeTimestamptz`), or undefined when its BSON type is not the
+ * one `kind` reads.
+ */
+export function directText(
+  kind: Exclude<DirectKind, 'objectId' | 'date'>,
+  bytes: Buffer,
+  type: number,
+  at: number,
+): string | undefined {
   switch (kind) {
-    case 'objectId':
-      return type === BSON_TYPE.objectId ? uuidFromBytes(bytes, at) : undefined;
-    case 'date': {
-      if (type !== BSON_TYPE.date) return undefined;
-      const ms = readInt64AsNumber(bytes, at);
-      // Out of range is a reject, which toRows words: hand the document back.
-      return timestamptzText(new Date(ms)) ?? bail();
-    }
     case 'int32':
       return type === BSON_TYPE.int32 ? String(readInt32(bytes, at)) : undefined;
     case 'double':
@@ -60,48 +61,42 @@ export function directText(kind: DirectKind, bytes: Buffer, type: number, at: nu
 const HEX_HIGH = Uint8Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0').charCodeAt(0));
 const HEX_LOW = Uint8Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0').charCodeAt(1));
 
+const UUID_BYTES = new Uint8Array(16);
+
 /**
  * `uuidFromBytes` written straight into the sink as ASCII, for the ObjectIds of every row
  * (ids and parent keys): no 36-character string to build and copy. direct-fields.test.ts pins
  * it to `uuidFromBytes`.
  */
 export function writeObjectIdUuid(sink: TextSink, bytes: Uint8Array, at: number): void {
+  writeObjectIdUuidBytes(bytes, at, UUID_BYTES, 0);
   sink.reserve(36);
   const out = sink.bytes;
   let o = sink.length;
-  const seconds = bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
-  const ms = seconds * 1000;
-  const high = Math.floor(ms / 0x1000000);
-  const low = ms - high * 0x1000000;
-  const hex = (byte: number) => {
-    out[o++] = HEX_HIGH[byte]!;
-    out[o++] = HEX_LOW[byte]!;
-  };
-  hex(high >>> 16);
-  hex((high >>> 8) & 0xff);
-  hex(high & 0xff);
-  hex(low >>> 16);
-  out[o++] = 0x2d;
-  hex((low >>> 8) & 0xff);
-  hex(low & 0xff);
-  out[o++] = 0x2d;
-  // The version nibble 7 and the marker 'fe', then the random byte's high digit.
-  out[o++] = 0x37;
-  out[o++] = 0x66;
-  out[o++] = 0x65;
-  out[o++] = HEX_HIGH[bytes[at + 4]!]!;
-  out[o++] = 0x2d;
-  out[o++] = 0x61;
-  out[o++] = HEX_LOW[bytes[at + 4]!]!;
-  hex(bytes[at + 5]!);
-  out[o++] = 0x2d;
-  for (let i = 6; i < 12; i++) hex(bytes[at + i]!);
+  for (let i = 0; i < 16; i++) {
+    // Hyphens after the 4th, 6th, 8th and 10th bytes: 8-4-4-4-12 hex digits.
+    if (i === 4 || i === 6 || i === 8 || i === 10) out[o++] = 0x2d;
+    out[o++] = HEX_HIGH[UUID_BYTES[i]!]!;
+    out[o++] = HEX_LOW[UUID_BYTES[i]!]!;
+  }
   sink.length = o;
+}
+
+/** The same uuid as its 16 bytes, for binary COPY. */
+export function writeObjectIdUuidBinary(sink: TextSink, bytes: Uint8Array, at: number): void {
+  sink.reserve(16);
+  writeObjectIdUuidBytes(bytes, at, sink.bytes, sink.length);
+  sink.length += 16;
 }
 
 const MS_PER_DAY = 86_400_000;
 /** JavaScript's Date range: beyond it `timestamptzText` sees an invalid date. */
 const MAX_DATE_MS = 8.64e15;
+
+/** Where `timestamptzText` gives a text: within PostgreSQL's range and JavaScript's. */
+function inTimestamptzRange(ms: number): boolean {
+  return ms >= MIN_TIMESTAMPTZ_MS && ms <= MAX_DATE_MS;
+}
 
 /**
  * `timestamptzText(new Date(ms))` written straight into the sink as ASCII, or false when that
@@ -111,7 +106,7 @@ const MAX_DATE_MS = 8.64e15;
  * direct-fields.test.ts pins it to `timestamptzText`.
  */
 export function writeTimestamptz(sink: TextSink, ms: number): boolean {
-  if (ms < MIN_TIMESTAMPTZ_MS || ms > MAX_DATE_MS) return false;
+  if (!inTimestamptzRange(ms)) return false;
   const days = Math.floor(ms / MS_PER_DAY);
   let msOfDay = ms - days * MS_PER_DAY;
   const z = days + 719_468;
@@ -177,27 +172,9 @@ function digits(out: Buffer, at: number, value: number, width: number): number {
   return at + width;
 }
 
-/**
- * The uuid of `writeObjectIdUuid` as its 16 bytes, for binary COPY: the creation time in
- * milliseconds (48 bits), the marker nibbles 7fe and a around the first random byte, then the
- * rest of the ObjectId.
- */
-export function writeObjectIdUuidBinary(sink: TextSink, bytes: Uint8Array, at: number): void {
-  sink.reserve(16);
-  const out = sink.bytes;
-  const o = sink.length;
-  const seconds = bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
-  out.writeUIntBE(seconds * 1000, o, 6);
-  out[o + 6] = 0x7f;
-  out[o + 7] = 0xe0 | (bytes[at + 4]! >>> 4);
-  out[o + 8] = 0xa0 | (bytes[at + 4]! & 0x0f);
-  for (let i = 5; i < 12; i++) out[o + 4 + i] = bytes[at + i]!;
-  sink.length = o + 16;
-}
-
 /** `writeTimestamptz` for binary COPY: microseconds since 2000-01-01 as an int64; false out of range. */
 export function writeTimestamptzBinary(sink: TextSink, ms: number): boolean {
-  if (ms < MIN_TIMESTAMPTZ_MS || ms > MAX_DATE_MS) return false;
+  if (!inTimestamptzRange(ms)) return false;
   writeTimestamptzMicros(sink, ms);
   return true;
 }

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { ObjectId } from 'bson';
-import { writeBinaryValue } from '../../target/copy-binary.js';
+import { type BinaryType, writeBinaryValue } from '../../target/copy-binary.js';
 import { encodeCopyField } from '../../target/copy-text.js';
 import { encodeColumn, MISMATCH } from '../column-codec.js';
 import type { CompiledCollection } from '../compile.js';
@@ -8,6 +8,7 @@ import { objectIdToUuid, uuidFromBytes } from '../identity.js';
 import { defineKey, encodeJson, escapeKey, type JsonValue, jsonText } from '../json-value.js';
 import { checkString, RejectSignal } from '../reject.js';
 import type { RowValue } from '../row-values.js';
+import { discriminatorKind } from '../to-rows.js';
 import { BAIL, BSON_TYPE, bail, ElementCursor, isSafeKey, readInt64AsNumber } from './bson-elements.js';
 import {
   directText,
@@ -25,7 +26,7 @@ import {
   type FastTable,
   fastCollection,
 } from './fast-plan.js';
-import type { TextSink } from './text-sink.js';
+import { copyBytes, type TextSink } from './text-sink.js';
 
 /**
  * BSON bytes straight to COPY text: the backfill's fast path. It walks a document's bytes
@@ -60,9 +61,16 @@ export class DocumentEncoder {
     this.#scratch = scratch;
   }
 
-  /** The encoder of a collection, or undefined when its plan needs `toRows` for every document. */
-  static for(compiled: CompiledCollection, scratch: TextSink, binary = false): DocumentEncoder | undefined {
-    const plan = fastCollection(compiled, binary);
+  /**
+   * The encoder of a collection, or undefined when its plan needs `toRows` for every document.
+   * `binaryTypes[table]`: the column types of a table written in binary COPY format; none, text.
+   */
+  static for(
+    compiled: CompiledCollection,
+    scratch: TextSink,
+    binaryTypes: readonly (readonly BinaryType[] | undefined)[] = [],
+  ): DocumentEncoder | undefined {
+    const plan = fastCollection(compiled, binaryTypes);
     return plan === undefined ? undefined : new DocumentEncoder(plan, scratch);
   }
 
@@ -200,13 +208,8 @@ export class DocumentEncoder {
     const taken = new Set<string>();
     for (const group of node.groups) {
       const id = this.#valueOf(group.idKey, start, end);
-      const idType = typeof id === 'string' ? 'string' : isObjectId(id) ? 'objectId' : undefined;
-      if (idType === undefined) continue;
       const kindValue = group.kindKey === undefined ? undefined : this.#valueOf(group.kindKey, start, end);
-      if (group.kindKey !== undefined && typeof kindValue !== 'string') continue;
-      const kind = group.kinds.find(
-        (k) => k.idType === idType && (group.kindKey === undefined || k.name === kindValue),
-      );
+      const kind = discriminatorKind(group.kinds, group.kindKey, id, kindValue);
       if (kind === undefined) continue;
       if (typeof id === 'string') {
         checkString(id, this.#path);
@@ -258,10 +261,9 @@ export class DocumentEncoder {
       return undefined;
     }
     // The other direct forms are text; in binary the value takes the general way below.
+    const textKind = node.direct === 'objectId' || node.direct === 'date' ? undefined : node.direct;
     const direct =
-      node.direct === undefined || table.binary
-        ? undefined
-        : directText(node.direct, this.#bytes, type, start);
+      textKind === undefined || table.binary ? undefined : directText(textKind, this.#bytes, type, start);
     if (direct !== undefined) {
       this.#field(table, node.column, direct);
       return undefined;
@@ -387,11 +389,7 @@ export class DocumentEncoder {
         out[at++] = 0x4e;
         continue;
       }
-      const to = ends[c]!;
-      if (to - from > 32) {
-        scratch.copy(out, at, from, to);
-        at += to - from;
-      } else for (let i = from; i < to; i++) out[at++] = scratch[i]!;
+      at = copyBytes(scratch, from, ends[c]!, out, at);
     }
     out[at++] = 0x0a;
     sink.length = at;
@@ -415,21 +413,11 @@ export class DocumentEncoder {
         continue;
       }
       const to = ends[c]!;
-      at = out.writeInt32BE(to - from, at);
-      if (to - from > 32) {
-        scratch.copy(out, at, from, to);
-        at += to - from;
-      } else for (let i = from; i < to; i++) out[at++] = scratch[i]!;
+      at = copyBytes(scratch, from, to, out, out.writeInt32BE(to - from, at));
     }
     sink.length = at;
     this.#rows[table.index]!++;
   }
-}
-
-function isObjectId(value: unknown): boolean {
-  return (
-    value !== null && typeof value === 'object' && (value as { _bsontype?: unknown })._bsontype === 'ObjectId'
-  );
 }
 
 /** Byte → the letter after a backslash in COPY text; 0 marks NUL, which has no escape. */

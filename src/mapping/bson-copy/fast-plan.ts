@@ -1,4 +1,4 @@
-import { type BinaryType, binaryColumnTypes } from '../../target/copy-binary.js';
+import type { BinaryType } from '../../target/copy-binary.js';
 import type { ColumnCodec } from '../column-codec.js';
 import type { CompiledCollection, CompiledTable, ShapeNode } from '../compile.js';
 import { EXTRA_COLUMN } from '../model.js';
@@ -77,7 +77,7 @@ export interface FastTable {
   readonly index: number;
   /** Rows go out in PostgreSQL's binary COPY format (copy-binary.ts), not text. */
   readonly binary: boolean;
-  /** With `binary`: each column's base type, which decides its binary form. */
+  /** With `binary`: each column's type, which decides its binary form. */
   readonly types: readonly BinaryType[];
   readonly shape: CompiledTable['shape'];
   root: FastNode;
@@ -101,22 +101,24 @@ export interface FastCollection {
 
 /**
  * The fast form of a compiled collection, or undefined when it uses transforms: user code,
- * which the fast path leaves to `toRows`. With `binary`, each table whose columns all have a
- * binary form (`binaryColumnTypes`) is written in binary COPY format.
+ * which the fast path leaves to `toRows`. A table with column types in `binaryTypes` (by table
+ * index) is written in binary COPY format.
  */
-export function fastCollection(compiled: CompiledCollection, binary = false): FastCollection | undefined {
+export function fastCollection(
+  compiled: CompiledCollection,
+  binaryTypes: readonly (readonly BinaryType[] | undefined)[] = [],
+): FastCollection | undefined {
   const supported = compiled.tables.every((t) => t.codecs.every((c) => c.transform === undefined));
   const id = compiled.root.id;
   if (!supported || id === undefined) return undefined;
-  const tables = compiled.tables.map((table, index) => fastTable(table, index, binary));
+  const tables = compiled.tables.map((table, index) => fastTable(table, index, binaryTypes[index]));
   compiled.tables.forEach((table, i) => {
     tables[i]!.root = fastNode(table.root, table, (child) => tables[compiled.tables.indexOf(child)]!);
   });
   return { root: tables[0]!, id, idKind: directKind(id), tables };
 }
 
-function fastTable(table: CompiledTable, index: number, binary: boolean): FastTable {
-  const types = binary ? binaryColumnTypes(table.columnTypes) : undefined;
+function fastTable(table: CompiledTable, index: number, types: readonly BinaryType[] | undefined): FastTable {
   const position = new Map(table.columnNames.map((name, i) => [name, i]));
   const at = (name: string): number => {
     const i = position.get(name);

@@ -53,14 +53,8 @@ export class TextSink {
 
   /** Bytes `[start, end)` of `source`, verbatim. */
   writeBytes(source: Uint8Array, start: number, end: number): void {
-    const n = end - start;
-    this.reserve(n);
-    const out = this.bytes;
-    let at = this.length;
-    // Most fields are short: a loop beats allocating a subarray view for `set`.
-    if (n < 64) for (let i = start; i < end; i++) out[at++] = source[i]!;
-    else out.set(source.subarray(start, end), at);
-    this.length += n;
+    this.reserve(end - start);
+    this.length = copyBytes(source, start, end, this.bytes, this.length);
   }
 
   /**
@@ -73,4 +67,18 @@ export class TextSink {
     this.length = 0;
     return out;
   }
+}
+
+/**
+ * Copy `source[from…to)` to `out` at `at` (room reserved by the caller); returns the offset
+ * after it. Most fields are short: a loop beats allocating a subarray view for `set`.
+ */
+export function copyBytes(source: Uint8Array, from: number, to: number, out: Uint8Array, at: number): number {
+  if (to - from >= 64) {
+    out.set(source.subarray(from, to), at);
+    return at + to - from;
+  }
+  let o = at;
+  for (let i = from; i < to; i++) out[o++] = source[i]!;
+  return o;
 }

@@ -32,7 +32,9 @@ function encoderFor(plan: Plan, collection: string, binary: boolean): DocumentEn
   encoders.set(plan, byName);
   let encoder = byName.get(`${binary} ${collection}`);
   if (encoder === undefined) {
-    encoder = DocumentEncoder.for(compiledCollection(plan, collection), new TextSink(64), binary);
+    const compiled = compiledCollection(plan, collection);
+    const types = compiled.tables.map((t) => (binary ? binaryColumnTypes(t.columnTypes) : undefined));
+    encoder = DocumentEncoder.for(compiled, new TextSink(64), types);
     if (encoder === undefined) throw new Error(`${collection} has no fast path`);
     byName.set(`${binary} ${collection}`, encoder);
   }
