@@ -1,6 +1,6 @@
 import { FerryError } from '../../core/errors.js';
 import { BatchBuilder, checkReadOptions } from '../bson/batch-builder.js';
-import { decodeFrame } from '../bson/decode-frame.js';
+import { type DecodeContext, frameEntry } from '../bson/decode-frame.js';
 import { collectionNames, isSystemCollection } from '../dump/collection-names.js';
 import { type FileReadAllOptions, planReadAll, requireCollection } from '../dump/select-collections.js';
 import type { CollectionInfo, ReadOptions, ResumePosition, Source, SourceBatch } from '../types.js';
@@ -14,6 +14,7 @@ interface ArchiveCollection extends ArchiveNamespace {
 /** Per-collection state of one pass over the archive. */
 interface Reading {
   readonly info: ArchiveCollection;
+  readonly context: DecodeContext;
   readonly after: number;
   readonly builder: BatchBuilder;
   rejects: number;
@@ -123,6 +124,7 @@ export class ArchiveSource implements Source {
         : undefined;
       const reading: Reading = {
         info: item,
+        context,
         after: position?.offset ?? 0,
         builder: new BatchBuilder(item.name, batchSize, position?.index ?? 0, raw),
         rejects: 0,
@@ -142,14 +144,7 @@ export class ArchiveSource implements Source {
       if (event.kind === 'frame') {
         // Before the resume point: already delivered by an earlier run, so not decoded again.
         if (event.frame.offset < reading.after) continue;
-        const { frame } = event;
-        const entry = options?.raw
-          ? { kind: 'raw' as const, frame, offset: frame.offset, size: frame.bytes.length }
-          : decodeFrame(frame, {
-              file: this.location,
-              collection: reading.info.name,
-              namespace: reading.info.namespace,
-            });
+        const entry = frameEntry(event.frame, reading.context, options?.raw);
         if (entry.kind === 'reject') reading.rejects += 1;
         reading.builder.add(entry);
         if (reading.builder.full) yield reading.builder.flush();

@@ -67,6 +67,16 @@ export function decodeFrame(frame: BsonFrame, context: DecodeContext): BsonEntry
   return { kind: 'doc', doc, offset, size };
 }
 
+/**
+ * A frame as the entry a reader yields: decoded (`decodeFrame`), or in raw mode
+ * (`ReadOptions.raw`) the frame itself, for its consumer to decode.
+ */
+export function frameEntry(frame: BsonFrame, context: DecodeContext, raw: boolean | undefined): BsonEntry {
+  return raw
+    ? { kind: 'raw', frame, offset: frame.offset, size: frame.bytes.length }
+    : decodeFrame(frame, context);
+}
+
 function makeReject(
   frame: BsonFrame,
   context: DecodeContext,

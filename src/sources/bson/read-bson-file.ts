@@ -3,7 +3,7 @@ import { openInput } from '../files/open-input.js';
 import type { ReadOptions, SourceBatch } from '../types.js';
 import { BatchBuilder, checkReadOptions } from './batch-builder.js';
 import { ByteReader } from './byte-reader.js';
-import { type BsonEntry, type DecodeContext, decodeFrame } from './decode-frame.js';
+import { type BsonEntry, type DecodeContext, frameEntry } from './decode-frame.js';
 import { readFrame } from './read-frame.js';
 
 export interface BsonStreamOptions extends DecodeContext {
@@ -39,9 +39,7 @@ export async function* readBsonStream(
       options.signal?.throwIfAborted();
       const frame = await readFrame(reader, context);
       if (!frame) return;
-      yield options.raw
-        ? { kind: 'raw', frame, offset: frame.offset, size: frame.bytes.length }
-        : decodeFrame(frame, options);
+      yield frameEntry(frame, options, options.raw);
     }
   } finally {
     await reader.close();
