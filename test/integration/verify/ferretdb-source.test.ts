@@ -81,7 +81,7 @@ describe.skipIf(!pgUrl || !mongo)('ferry verify with FerretDB as the source', ()
     } finally {
       await source.close();
     }
-  }, 180_000);
+  }, 600_000);
 
   afterAll(async () => {
     await client?.db(database).dropDatabase();

@@ -44,7 +44,7 @@ describe.skipIf(!url)('ferry verify levels and reports', () => {
     }
     await db.query('delete from cnt.orders_items where parent_id = $1 and idx = 2', [victimUuid]);
     await db.query('update smp.orders set total = total + 1 where id = $1', [victimUuid]);
-  }, 120_000);
+  }, 600_000);
 
   afterAll(async () => {
     await db?.close();

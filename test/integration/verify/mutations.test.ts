@@ -44,7 +44,7 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
       await createTables(pool, plan, schema);
       await loadDocuments(pool, plan, schema, 'orders', docs);
     }
-  }, 120_000);
+  }, 600_000);
 
   afterAll(async () => {
     await pool?.end();

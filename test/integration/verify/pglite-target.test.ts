@@ -41,5 +41,5 @@ describe('ferry verify on the embedded PGlite target', () => {
     } finally {
       await db.close();
     }
-  }, 120_000);
+  }, 600_000);
 });
