@@ -19,6 +19,16 @@ if [[ -x "$BIN" ]] && "$BIN" --version >/dev/null 2>&1; then
   exit 0
 fi
 
+# Two checkouts (or a test run and CI) may start services at once; they share this cache, and
+# two builds in one work folder clobber each other. The second waits, then finds the binary.
+mkdir -p "$CACHE_DIR"
+exec 8>"$CACHE_DIR/build.lock"
+flock 8
+if [[ -x "$BIN" ]] && "$BIN" --version >/dev/null 2>&1; then
+  echo "$BIN"
+  exit 0
+fi
+
 command -v go >/dev/null || { echo "build-ferretdb: go is not installed" >&2; exit 3; }
 work="$CACHE_DIR/build-ferretdb"
 rm -rf "$work"
