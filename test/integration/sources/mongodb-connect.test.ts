@@ -44,7 +44,9 @@ describe('opening a live MongoDB source that cannot be used', () => {
     const port = await closedPort();
     const started = Date.now();
     const error = await openError(`mongodb://127.0.0.1:${port}/shop`, 500);
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Far below the driver's 30 s default, so it shows the 500 ms selection timeout was used,
+    // with room for a busy machine.
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(error.code).toBe('SOURCE_UNREACHABLE');
     expect(error.category).toBe('environment');
     expect(error.exitCode).toBe(3);
