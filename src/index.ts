@@ -17,6 +17,16 @@ export {
 } from './core/errors.js';
 export { createLogger, type Logger, type LoggerOptions } from './core/log.js';
 export { redactSecrets, redactUri } from './core/redact.js';
+export {
+  type ExportedCollection,
+  type ExportOptions,
+  type ExportSummary,
+  exportDocuments,
+} from './export/export.js';
+// The way back: documents rebuilt from PostgreSQL, written as an archive, a dump or JSON.
+export type { ExportFormat, JsonLayout } from './export/export-format.js';
+export { type ExportManifest, readExportManifest } from './export/export-manifest.js';
+export type { UnrebuildableRow } from './export/orphan-rows.js';
 // Seeded test data.
 // Seeded marketplace data for demos and benchmarks.
 export {

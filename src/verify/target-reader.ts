@@ -30,8 +30,8 @@ export interface TargetLocation {
 }
 
 /**
- * Stream every document of a collection from the target, `batchSize` root rows at a time
- * in primary-key order (keyset pagination, so each query is an index range scan), with the
+ * Stream every document of a collection from the target (or those after the root key
+ * `after`), `batchSize` root rows at a time in primary-key order (keyset pagination, so each query is an index range scan), with the
  * children of each batch fetched in one query per child table. Memory: one batch.
  *
  * Every child table's first parent column holds the root's id (a child keys on its parent's
@@ -45,7 +45,7 @@ export interface TargetLocation {
 export async function* readTargetDocuments(
   db: Queryable,
   where: TargetLocation,
-  options: { batchSize?: number; signal?: AbortSignal } = {},
+  options: { batchSize?: number; signal?: AbortSignal; after?: RowValue } = {},
 ): AsyncIterable<TargetDocument[]> {
   const shape = tableShape(where);
   const limit = options.batchSize ?? 1000;
@@ -62,7 +62,8 @@ export async function* readTargetDocuments(
     const last = rows[rows.length - 1]![shape.pkName]!;
     return { rows, last, children: await childRows(db, shape, `between $1 and $2`, [first, last]) };
   };
-  let pending: Promise<Page | undefined> | undefined = fetchPage(undefined);
+  // `after`: continue past a key already handed over (an export resumed from its checkpoint).
+  let pending: Promise<Page | undefined> | undefined = fetchPage(options.after);
   try {
     while (pending !== undefined) {
       const page = await pending;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -39,5 +39,17 @@ export function runFerry(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(options.input ?? '');
+  });
+}
+
+/**
+ * Start the real `ferry` CLI in a child process and return it at once, for tests that kill
+ * it part-way (`kill -9`) and so cannot wait for its output.
+ */
+export function spawnFerry(args: readonly string[], cwd: string): ChildProcess {
+  return spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'src/cli/main.ts'), ...args], {
+    cwd,
+    env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0' },
+    stdio: 'ignore',
   });
 }

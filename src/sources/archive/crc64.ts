@@ -63,6 +63,26 @@ export class Crc64 {
     this.#lo = lo >>> 0;
   }
 
+  /**
+   * The running state, so a writer that stops part-way (an export killed and resumed) can
+   * carry on the same checksum from where its last checkpoint left it.
+   *
+   * @example
+   * const saved = crc.state;           // [hi, lo]
+   * Crc64.resume(saved).digest().equals(crc.digest()); // true
+   */
+  get state(): readonly [number, number] {
+    return [this.#hi, this.#lo];
+  }
+
+  /** A checksum continuing from a saved {@link Crc64.state}. */
+  static resume(state: readonly [number, number]): Crc64 {
+    const crc = new Crc64();
+    crc.#hi = state[0] >>> 0;
+    crc.#lo = state[1] >>> 0;
+    return crc;
+  }
+
   /** The checksum as the signed Int64 mongodump stores. */
   digest(): Long {
     return Long.fromBits(~this.#lo, ~this.#hi, false);

@@ -56,18 +56,7 @@ async function* archiveChunks(
   options: WriteArchiveOptions,
 ): AsyncGenerator<Uint8Array> {
   const blockSize = options.blockDocuments ?? 100;
-  yield int32(ARCHIVE_MAGIC | 0);
-  yield BSON.serialize({
-    concurrent_collections: new Int32(Math.max(1, list.length)),
-    version: '0.1',
-    server_version: '',
-    tool_version: 'ferry',
-  });
-  for (const c of list) {
-    const metadata = formatDumpMetadata({ collectionName: c.name, indexes: c.indexes ?? [] });
-    yield BSON.serialize({ db, collection: c.name, metadata, size: new Int32(0), type: 'collection' });
-  }
-  yield TERMINATOR;
+  yield* archivePrelude(db, list);
 
   const active = list.map((c, i) => ({
     name: c.name,
@@ -106,7 +95,7 @@ async function* interleave(
           done = true;
           break;
         }
-        if (wrote === 0) yield header(db, current.name, false, Long.ZERO);
+        if (wrote === 0) yield archiveHeader(db, current.name, false, Long.ZERO);
         const bytes = BSON.serialize(next.value);
         current.crc.update(bytes);
         current.tally.documents += 1;
@@ -116,7 +105,7 @@ async function* interleave(
       }
       if (wrote > 0) yield TERMINATOR;
       if (done) {
-        yield header(db, current.name, true, current.crc.digest());
+        yield archiveHeader(db, current.name, true, current.crc.digest());
         yield TERMINATOR;
         active.splice(i, 1);
       } else {
@@ -126,9 +115,45 @@ async function* interleave(
   }
 }
 
-function header(db: string, collection: string, eof: boolean, crc: Long): Uint8Array {
+/**
+ * The archive's opening: magic, header, one metadata document per collection (which names
+ * every collection before any data, as mongorestore expects), and the terminator.
+ *
+ * @example
+ * for (const bytes of archivePrelude('shop', [{ name: 'orders', indexes: [] }])) out.write(bytes);
+ */
+export function* archivePrelude(
+  db: string,
+  list: readonly Pick<CollectionToWrite, 'name' | 'indexes'>[],
+): Generator<Uint8Array> {
+  yield int32(ARCHIVE_MAGIC | 0);
+  yield BSON.serialize({
+    concurrent_collections: new Int32(Math.max(1, list.length)),
+    version: '0.1',
+    server_version: '',
+    tool_version: 'ferry',
+  });
+  for (const c of list) {
+    const metadata = formatDumpMetadata({ collectionName: c.name, indexes: c.indexes ?? [] });
+    yield BSON.serialize({ db, collection: c.name, metadata, size: new Int32(0), type: 'collection' });
+  }
+  yield TERMINATOR;
+}
+
+/**
+ * The namespace header that opens a block of one collection's documents (`eof` false), or
+ * that closes the collection with the CRC of all its document bytes (`eof` true). Every
+ * header, and every block's documents, is followed by {@link ARCHIVE_BLOCK_END}.
+ *
+ * @example
+ * out.write(archiveHeader('shop', 'orders', true, crc.digest())); out.write(ARCHIVE_BLOCK_END);
+ */
+export function archiveHeader(db: string, collection: string, eof: boolean, crc: Long): Uint8Array {
   return BSON.serialize({ db, collection, EOF: eof, CRC: crc });
 }
+
+/** The -1 that ends the prelude, each block of documents, and each EOF header. */
+export const ARCHIVE_BLOCK_END: Uint8Array = TERMINATOR;
 
 function iterate(
   docs: AsyncIterable<Document> | Iterable<Document>,

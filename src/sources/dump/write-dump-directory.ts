@@ -87,6 +87,6 @@ export async function* serializeDocs(
 }
 
 /** mongodump percent-escapes what a file name cannot hold; the metadata keeps the real name. */
-function collectionFileName(name: string): string {
+export function collectionFileName(name: string): string {
   return name.replace(/[%/\\\0]/g, (c) => encodeURIComponent(c));
 }

@@ -1,15 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../../../src/generate/random.js';
 import { seedFromEnv } from '../../../src/generate/seed.js';
-import { runFerry } from '../../support/cli.js';
-import { createTestDatabase, postgresUrl, repoRoot } from '../../support/services.js';
+import { runFerry, spawnFerry } from '../../support/cli.js';
+import { createTestDatabase, postgresUrl } from '../../support/services.js';
 import { customers, dumpSchema, orders, planInput, sql, writeSource } from './support.js';
 
 /**
@@ -22,7 +19,6 @@ import { customers, dumpSchema, orders, planInput, sql, writeSource } from './su
  * - `random`: a seeded random delay after the run started (DDL, reads, transforms, commits).
  */
 const available = postgresUrl() !== undefined;
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const seed = seedFromEnv(20261122);
 type Strategy = 'mid-copy' | 'after-commit' | 'random';
 const STRATEGIES: readonly Strategy[] = [
@@ -128,14 +124,6 @@ describe.skipIf(!available)('backfill through kill -9', () => {
     ]);
   }, 600_000);
 });
-
-function spawnFerry(args: readonly string[], cwd: string): ChildProcess {
-  return spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'src/cli/main.ts'), ...args], {
-    cwd,
-    env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0' },
-    stdio: 'ignore',
-  });
-}
 
 /** Documents read so far and the newest run, or zeros before the state schema exists. */
 async function progressOf(monitor: pg.Client): Promise<{ read: number; run: number }> {
