@@ -3,11 +3,12 @@
  * Sizes: FERRY_BENCH_DOCS (default 300000; 1000000 for backfill and verify), and for backfill
  * FERRY_BENCH_SALES (500000), FERRY_BENCH_RSS_DOCS (5000000, 0 skips), FERRY_BENCH_INSERT_DOCS (100000),
  * FERRY_BENCH_PARALLEL1=1 (also Ferry with parallel 1), and for experiments FERRY_BENCH_BATCH and
- * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); verify reads FERRY_BENCH_DOCS (default 1000000). Results: bench/results/*.json and docs/benchmarks.md.
+ * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); verify and export read FERRY_BENCH_DOCS (default 1000000). Results: bench/results/*.json and docs/benchmarks.md.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { benchBackfill } from './backfill.js';
+import { benchExport } from './export.js';
 import { repoRoot, saveReport } from './harness.js';
 import { benchSources } from './sources.js';
 import { benchVerify } from './verify.js';
@@ -31,6 +32,7 @@ const benches: Record<string, () => Promise<void>> = {
       }),
     ),
   verify: async () => saveReport(await benchVerify(Number(process.env.FERRY_BENCH_DOCS ?? 1_000_000))),
+  export: async () => saveReport(await benchExport(Number(process.env.FERRY_BENCH_DOCS ?? 1_000_000))),
 };
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of selected.length ? selected : Object.keys(benches)) {
