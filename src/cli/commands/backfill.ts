@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, FerryError } from '../../core/errors.js';
+import { renderTable } from '../../core/render-table.js';
 import { backfill } from '../../load/backfill.js';
 import { isFinal } from '../../load/collection-phase.js';
 import { type BackfillProgress, type BackfillSummary, DEFAULT_BATCH_SIZE } from '../../load/types.js';
@@ -7,7 +8,7 @@ import { mappingFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { confirmReload, countFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
-import { emit, renderTable } from '../output.js';
+import { emit } from '../output.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import {
   openConfiguredSource,
