@@ -21,6 +21,12 @@ import { verify } from '../verify/verify.js';
 /** The steps of `ferry migrate`, in order, for progress and summaries. */
 export type MigrateStep = 'infer' | 'schema' | 'backfill' | 'finish' | 'verify';
 
+/**
+ * What `migrate` runs on, and the options of its steps (infer, schema, backfill, verify).
+ *
+ * @example
+ * await migrate({ source, sourceLocation: 'dump/', target, configFile: 'ferry.config.ts', verify: 'deep' });
+ */
 export interface MigrateOptions {
   readonly source: Source;
   /** The source as the user gave it, written into a proposed config. */
@@ -49,6 +55,14 @@ export interface MigrateOptions {
   readonly onBackfillProgress?: (progress: BackfillProgress) => void;
 }
 
+/**
+ * What each step of `migrate` did; `ok` only when the backfill is complete and every
+ * verification passed.
+ *
+ * @example
+ * const result = await migrate(options);
+ * if (!result.ok) console.log(result.backfill.collections, result.verify);
+ */
 export interface MigrateResult {
   readonly plan: Plan;
   /** Present when the mapping was inferred in this run. */
