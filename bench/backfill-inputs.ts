@@ -3,6 +3,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
+import { encodeCopyLine } from '../src/copy/copy-text.js';
 import { writeMarketplaceArchive } from '../src/generate/marketplace/write-marketplace-archive.js';
 import { inferMapping } from '../src/infer/infer-mapping.js';
 import { type Plan, physicalColumns } from '../src/mapping/model.js';
@@ -10,7 +11,6 @@ import { toRows } from '../src/mapping/to-rows.js';
 import { parsePlan } from '../src/mapping/validate-plan.js';
 import { writeArchive } from '../src/sources/archive/write-archive.js';
 import { openSource } from '../src/sources/open.js';
-import { encodeCopyLine } from '../src/target/copy-text.js';
 import { workDir } from './harness.js';
 import { salesReplica } from './sales-replica.js';
 

@@ -19,19 +19,3 @@ export function processOutput(json: boolean): Output {
 export function emit(out: Output, value: unknown, asText: () => string): void {
   out.write(out.json ? JSON.stringify(value, null, 2) : asText());
 }
-
-/** A fixed-width table: the summary format every command shares. */
-export function renderTable(
-  headers: readonly string[],
-  rows: readonly (readonly (string | number)[])[],
-): string {
-  const cells = [headers, ...rows.map((row) => row.map(String))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
-  const line = (row: readonly string[]) =>
-    row
-      .map((cell, i) =>
-        typeof rows[0]?.[i] === 'number' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!),
-      )
-      .join('  ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
-}

@@ -8,6 +8,12 @@ import { configSchema, type ValidConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = 'ferry.config.ts';
 
+/**
+ * What the command line adds to the config file, in the order `loadConfig` applies it.
+ *
+ * @example
+ * const overrides: ConfigOverrides = { configPath: 'ops/ferry.config.ts', target: process.env.STAGING_URL };
+ */
 export interface ConfigOverrides {
   /** `--config`: an explicit file, which must exist. */
   readonly configPath?: string;
@@ -18,6 +24,12 @@ export interface ConfigOverrides {
   readonly cwd?: string;
 }
 
+/**
+ * A validated config with the overrides applied, and the file it came from.
+ *
+ * @example
+ * const { target, schemas, configFile } = await loadConfig();
+ */
 export interface ResolvedConfig extends ValidConfig {
   /** The file the config came from, if any. */
   readonly configFile: string | undefined;

@@ -37,6 +37,13 @@ export const configSchema = z
   })
   .strict();
 
+/**
+ * What `ferry.config.ts` exports: the source, the target, the target schemas, the reviewed
+ * mapping and the verification checks. Validated when loaded; unknown keys are errors.
+ *
+ * @example
+ * const config: FerryConfig = { source: 'dump/', target: 'postgres://app@localhost/shop', schemas: ['public'] };
+ */
 export type FerryConfig = z.input<typeof configSchema>;
 export type ValidConfig = z.output<typeof configSchema>;
 

@@ -69,9 +69,23 @@ export class FerryError extends Error {
   }
 }
 
+/**
+ * The exit codes of the CLI (DESIGN.md "Command line"), for scripts that run Ferry's library
+ * and want to exit as `ferry` would.
+ *
+ * @example
+ * process.exitCode = result.ok ? ExitCode.ok : ExitCode.problem;
+ */
 export const ExitCode = { ok: 0, problem: 1, usage: 2, environment: 3 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * The exit code for an error category: bad usage and bad input 2, the environment 3, a
+ * problem found (or a bug in Ferry) 1.
+ *
+ * @example
+ * exitCodeFor('environment')   // 3
+ */
 export function exitCodeFor(category: ErrorCategory): ExitCode {
   switch (category) {
     case 'problem':

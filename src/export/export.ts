@@ -30,6 +30,7 @@ import { type ExportManifest, manifestPath } from './export-manifest.js';
 import { keyText, orphanRows, type UnrebuildableRow } from './orphan-rows.js';
 import { ResumableOutput } from './resumable-output.js';
 
+/** What `exportDocuments` exports, from where, and how. */
 export interface ExportOptions {
   readonly db: Queryable;
   readonly plan: Plan;
@@ -53,6 +54,7 @@ export interface ExportOptions {
   readonly onProgress?: (progress: { collection: string; done: number; total: number }) => void;
 }
 
+/** One collection of an export: the rows found, the documents written, the file. */
 export interface ExportedCollection {
   readonly collection: string;
   /** Root rows in the target when the collection's export started. */
@@ -62,6 +64,7 @@ export interface ExportedCollection {
   readonly file: string;
 }
 
+/** The outcome of `exportDocuments`, per collection and in total. */
 export interface ExportSummary {
   /** True only when every row rebuilt into an exported document. */
   readonly ok: boolean;

@@ -3,6 +3,12 @@ import { type CollectProgress, collectStats } from './collect-stats.js';
 import { type Proposal, proposeMapping } from './propose.js';
 import type { InferenceSnapshot } from './snapshot.js';
 
+/**
+ * How `inferMapping` reads the source.
+ *
+ * @example
+ * await inferMapping(source, { sample: 10_000, onProgress: (p) => console.log(p.collection, p.documents) });
+ */
 export interface InferMappingOptions {
   /** Analyse a sample of N documents per collection instead of all of them. */
   readonly sample?: number;
@@ -10,6 +16,13 @@ export interface InferMappingOptions {
   readonly onProgress?: (progress: CollectProgress) => void;
 }
 
+/**
+ * A proposed mapping: the plan, the report that explains every decision, and the field
+ * statistics it came from (which `ferry infer --check` compares an edited mapping with).
+ *
+ * @example
+ * const { plan, report, snapshot } = await inferMapping(source);
+ */
 export interface InferredMapping extends Proposal {
   readonly snapshot: InferenceSnapshot;
 }

@@ -109,8 +109,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
       total: estimates.get(name),
       onProgress: options.onProgress,
       workers,
-      // PGlite's COPY reads a blob that text lines can be cut into; binary rows cannot.
-      binaryCopy: options.binaryCopy !== false && db.kind === 'postgres',
+      binaryCopy: options.binaryCopy !== false && db.capabilities.binaryCopy,
       afterLoadProblems: problems,
       noteRejects: (schema, count) => {
         const sum = (rejectsBySchema.get(schema) ?? 0) + count;

@@ -1,6 +1,8 @@
 import type { Document } from 'bson';
+import { type BinaryType, binaryColumnTypes, writeBinaryRow } from '../copy/copy-binary.js';
+import { encodeCopyLine } from '../copy/copy-text.js';
+import { TextSink } from '../copy/text-sink.js';
 import { DocumentEncoder } from '../mapping/bson-copy/document-encoder.js';
-import { TextSink } from '../mapping/bson-copy/text-sink.js';
 import { type CompiledCollection, compiledCollection } from '../mapping/compile.js';
 import type { Plan } from '../mapping/model.js';
 import { toRows } from '../mapping/to-rows.js';
@@ -8,8 +10,6 @@ import type { TransformRegistry } from '../mapping/transforms.js';
 import { decodeFrame } from '../sources/bson/decode-frame.js';
 import { MAX_DOCUMENT_BYTES } from '../sources/bson/limits.js';
 import type { RawDocuments } from '../sources/types.js';
-import { type BinaryType, binaryColumnTypes, writeBinaryRow } from '../target/copy-binary.js';
-import { encodeCopyLine } from '../target/copy-text.js';
 import { EncodedDocuments } from './encoded-documents.js';
 import { type RejectRecord, rejectFromMapping, rejectFromSource } from './reject-record.js';
 

@@ -50,7 +50,7 @@ export interface BackfillOptions {
   readonly encodeWorkers?: EncodeWorkersOptions;
   /**
    * Send the rows of tables whose columns all have a binary form in PostgreSQL's binary COPY
-   * format (default true; a `pg` target only): PostgreSQL then skips parsing text.
+   * format (default true; only into a target whose `capabilities.binaryCopy` says so): PostgreSQL then skips parsing text.
    */
   readonly binaryCopy?: boolean;
   readonly signal?: AbortSignal;

@@ -17,6 +17,9 @@ import { SOURCE_TYPES } from './pg-types.js';
  * - a child table keys on its parent's primary key plus its own ordinal: `idx` (the array
  *   position) or `key` (the map key), so nested children key on `(parent_id, parent_idx, idx)`;
  * - every table has an `_extra jsonb` catch-all for whatever the columns do not take.
+ *
+ * @example
+ * const input: PlanInput = { version: PLAN_VERSION, collections: [] };
  */
 export const PLAN_VERSION = 1;
 
@@ -130,10 +133,30 @@ export const planSchema = z
   })
   .strict();
 
+/**
+ * One column of a table: the document path it holds, its PostgreSQL type and the BSON type
+ * it expects.
+ *
+ * @example
+ * const total: ColumnPlan = { name: 'total', path: ['total'], pgType: 'numeric', sourceType: 'decimal', nullable: true };
+ */
 export type ColumnPlan = z.output<typeof columnSchema>;
 export type ParentLink = z.output<typeof parentSchema>;
 export type DiscriminatorPlan = z.output<typeof discriminatorSchema>;
+/**
+ * One table of a collection: the root table, or a child table (`parent`) for an array or a
+ * map of sub-documents.
+ *
+ * @example
+ * const items = plan.collections[0]!.tables.find((t: TablePlan) => t.parent?.path.join('.') === 'items');
+ */
 export type TablePlan = z.output<typeof tableSchema>;
+/**
+ * One collection's tables, root table first.
+ *
+ * @example
+ * for (const collection of plan.collections) console.log(collection.name, collection.tables.length);
+ */
 export type CollectionPlan = z.output<typeof collectionPlanSchema>;
 export type SourceIndexPlan = z.output<typeof sourceIndexSchema>;
 /** A validated, deeply frozen plan. Obtain one from `parsePlan`. */

@@ -22,6 +22,12 @@ export type ToRowsResult =
   | { readonly ok: true; readonly rows: DocumentRows }
   | { readonly ok: false; readonly reject: MappingReject };
 
+/**
+ * What `toRows` and `toDoc` need besides the plan: the user's transforms.
+ *
+ * @example
+ * const { rows } = toRows(plan, 'orders', doc, { transforms: defineTransforms({ cents }) });
+ */
 export interface MappingOptions {
   /** The transforms the plan names (see transforms.ts). */
   readonly transforms?: TransformRegistry;

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FerryError } from '../core/errors.js';
 import { fileExists } from '../core/file-exists.js';
 import type { CollectProgress } from '../infer/collect-stats.js';
 import { inferMapping } from '../infer/infer-mapping.js';
@@ -16,16 +17,28 @@ import type { Source } from '../sources/types.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import type { ReconcileCheck } from '../verify/reconcile-config.js';
 import type { VerifyLevel, VerifyResult } from '../verify/types.js';
-import { verify } from '../verify/verify.js';
+import {
+  checkSampleFraction,
+  DEFAULT_SAMPLE_FRACTION,
+  type VerifyOptions,
+  verify,
+} from '../verify/verify.js';
 
 /** The steps of `ferry migrate`, in order, for progress and summaries. */
 export type MigrateStep = 'infer' | 'schema' | 'backfill' | 'finish' | 'verify';
 
+/**
+ * What `migrate` runs on, and the options of its steps (infer, schema, backfill, verify).
+ *
+ * @example
+ * await migrate({ source, sourceLocation: 'dump/', target, configFile: 'ferry.config.ts', verify: 'deep' });
+ */
 export interface MigrateOptions {
   readonly source: Source;
   /** The source as the user gave it, written into a proposed config. */
   readonly sourceLocation: string;
-  readonly target: TargetDatabase;
+  /** Where to migrate to; not touched (nor needed) with `dryRun`. */
+  readonly target?: TargetDatabase;
   /** The reviewed mapping; without one the mapping is inferred from the source. */
   readonly mapping?: PlanInput;
   /** Where an inferred mapping is written for review, unless that file already exists. */
@@ -39,8 +52,15 @@ export interface MigrateOptions {
     BackfillOptions,
     'batchSize' | 'parallel' | 'maxRejects' | 'force' | 'only' | 'transforms'
   >;
+  /**
+   * Infer (when there is no mapping) and read and transform every document as the backfill
+   * would, then stop: no config file, no migration file, no schema, no row, no verification.
+   */
+  readonly dryRun?: boolean;
   /** How the result is proved (default `deep`); `none` skips it. */
   readonly verify?: VerifyLevel | 'none';
+  /** How the verification compares: the sample (`fraction`, `seed`), and what it lists. */
+  readonly verifyOptions?: Pick<VerifyOptions, 'fraction' | 'seed' | 'showValues' | 'maxDifferences'>;
   /** Reconciliation checks from the config, run by the verification. */
   readonly checks?: readonly ReconcileCheck[];
   readonly signal?: AbortSignal;
@@ -49,6 +69,14 @@ export interface MigrateOptions {
   readonly onBackfillProgress?: (progress: BackfillProgress) => void;
 }
 
+/**
+ * What each step of `migrate` did; `ok` only when the backfill is complete and every
+ * verification passed.
+ *
+ * @example
+ * const result = await migrate(options);
+ * if (!result.ok) console.log(result.backfill.collections, result.verify);
+ */
 export interface MigrateResult {
   readonly plan: Plan;
   /** Present when the mapping was inferred in this run. */
@@ -58,7 +86,9 @@ export interface MigrateResult {
     readonly applied: Readonly<Record<string, readonly number[]>>;
   };
   readonly backfill: BackfillSummary;
-  /** One verification per target schema, unless `verify: 'none'`. */
+  /** A dry run: nothing was written anywhere (see `MigrateOptions.dryRun`). */
+  readonly dryRun: boolean;
+  /** One verification per target schema, unless `verify: 'none'` or a dry run. */
   readonly verify: readonly VerifyResult[];
   readonly ok: boolean;
 }
@@ -79,6 +109,8 @@ export interface MigrateResult {
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const schemas = options.schemas ?? ['public'];
   const migrationsDir = options.migrationsDir ?? 'migrations';
+  const level = options.verify ?? 'deep';
+  checkSampleFraction(level, options.verifyOptions?.fraction ?? DEFAULT_SAMPLE_FRACTION);
   let plan: Plan;
   let inferred: MigrateResult['inferred'];
   if (options.mapping) {
@@ -91,22 +123,28 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       ...(options.onInferProgress ? { onProgress: options.onInferProgress } : {}),
     });
     plan = proposal.plan;
-    const configFile = await writeProposal(
-      options.configFile,
-      renderConfig(plan, proposal.report, { source: options.sourceLocation }),
-    );
+    const configFile = options.dryRun
+      ? undefined
+      : await writeProposal(
+          options.configFile,
+          renderConfig(plan, proposal.report, { source: options.sourceLocation }),
+        );
     inferred = { report: proposal.report, ...(configFile ? { configFile } : {}) };
   }
+  if (options.dryRun === true) return dryRun(options, plan, schemas, inferred);
+  const target = options.target;
+  if (target === undefined)
+    throw new FerryError('migrate needs a target database', { code: 'LOAD_NO_TARGET', category: 'usage' });
 
   options.onStep?.('schema');
   const { written } = await writeMigrations(migrationsDir, buildSchema(plan));
   const files = await readMigrationFiles(migrationsDir);
-  const beforeLoad = await applyMigrations(options.target, files, schemas, { until: 'before-load' });
+  const beforeLoad = await applyMigrations(target, files, schemas, { until: 'before-load' });
 
   options.onStep?.('backfill');
   const summary = await backfill({
     source: options.source,
-    target: options.target,
+    target,
     plan,
     schemas,
     command: 'migrate',
@@ -118,23 +156,23 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   options.onStep?.('finish');
   // The backfill already created what it needed after each collection; the after-load file
   // is idempotent, and applying it records it in ferry.migrations so `schema check` is clean.
-  const afterLoad = await applyMigrations(options.target, files, schemas);
+  const afterLoad = await applyMigrations(target, files, schemas);
   const applied = Object.fromEntries(
     schemas.map((s) => [s, [...(beforeLoad.get(s) ?? []), ...(afterLoad.get(s) ?? [])]]),
   );
 
   const verified: VerifyResult[] = [];
-  const level = options.verify ?? 'deep';
   if (level !== 'none') {
     options.onStep?.('verify');
     for (const schema of schemas) {
       verified.push(
         await verify({
           source: options.source,
-          db: options.target,
+          db: target,
           plan,
           schema,
           level,
+          ...options.verifyOptions,
           sourceUri: options.sourceLocation,
           ...(options.checks ? { checks: options.checks } : {}),
           ...(options.backfill?.only ? { only: options.backfill.only } : {}),
@@ -148,8 +186,38 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     ...(inferred ? { inferred } : {}),
     schema: { written: written.map((f) => f.file), applied },
     backfill: summary,
+    dryRun: false,
     verify: verified,
     ok: summary.ok && verified.every((v) => v.ok),
+  };
+}
+
+/** `migrate` with `dryRun`: the backfill's dry run over the plan, and nothing else. */
+async function dryRun(
+  options: MigrateOptions,
+  plan: Plan,
+  schemas: readonly string[],
+  inferred: MigrateResult['inferred'],
+): Promise<MigrateResult> {
+  options.onStep?.('backfill');
+  const summary = await backfill({
+    source: options.source,
+    plan,
+    schemas,
+    command: 'migrate',
+    ...options.backfill,
+    dryRun: true,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onBackfillProgress ? { onProgress: options.onBackfillProgress } : {}),
+  });
+  return {
+    plan,
+    ...(inferred ? { inferred } : {}),
+    schema: { written: [], applied: {} },
+    backfill: summary,
+    dryRun: true,
+    verify: [],
+    ok: summary.ok,
   };
 }
 

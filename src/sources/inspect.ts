@@ -7,6 +7,13 @@ const REJECT_SAMPLES = 5;
 /** A reject as inspect shows it: where and why, but not the raw bytes (values stay out of output). */
 export type RejectSample = Omit<SourceReject, 'raw'>;
 
+/**
+ * One collection as `inspectSource` reports it: exact statistics and a few damaged documents
+ * to show (where and why, never their bytes).
+ *
+ * @example
+ * for (const c of await inspectSource(source)) console.log(c.name, c.count, c.rejects);
+ */
 export interface InspectedCollection extends CollectionStats {
   readonly rejectSamples: readonly RejectSample[];
 }
@@ -20,6 +27,12 @@ interface Tally {
   readonly info: CollectionInfo;
 }
 
+/**
+ * How far `inspectSource` has read, reported as it goes.
+ *
+ * @example
+ * await inspectSource(source, { onProgress: (p: InspectProgress) => console.log(p.collection, p.documents) });
+ */
 export interface InspectProgress {
   readonly collection: string;
   readonly documents: number;

@@ -7,6 +7,12 @@ import { type JsonSourceOptions, openJsonSource } from './json/json-source.js';
 import { openMongoSource } from './mongodb/mongo-source.js';
 import type { Source } from './types.js';
 
+/**
+ * What `openSource` cannot learn from the source itself.
+ *
+ * @example
+ * await openSource('data/', { json: { idField: 'uuid', pointer: '/records' } });
+ */
 export interface OpenSourceOptions {
   /** Plain JSON only: how records get their `_id`, and which part of a file is a collection. */
   readonly json?: JsonSourceOptions;

@@ -95,6 +95,13 @@ export interface RawDocuments {
   readonly noteRejects: (count: number) => void;
 }
 
+/**
+ * How a source's documents are read: batch size, where to continue, and whether BSON may stay
+ * undecoded.
+ *
+ * @example
+ * for await (const batch of source.read('orders', { batchSize: 5000, after: checkpoint })) { … }
+ */
 export interface ReadOptions {
   /** Documents per batch (default 1000). */
   readonly batchSize?: number;
@@ -119,6 +126,18 @@ export interface CollectionStats {
   readonly rejects: number;
 }
 
+/**
+ * Documents out of one place (a live server, a dump, an archive, export files, JSON files),
+ * all behind this one interface. Open one with `openSource`, `close()` it at the end.
+ *
+ * @example
+ * const source = await openSource('dump/shop/');
+ * try {
+ *   for (const { name } of await source.listCollections()) console.log(name, await source.countDocuments(name));
+ * } finally {
+ *   await source.close();
+ * }
+ */
 export interface Source {
   readonly kind: SourceKind;
   /** The source as given by the user, with credentials redacted. */

@@ -1,6 +1,6 @@
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from '../copy/copy-binary.js';
+import { encodeCopyLine } from '../copy/copy-text.js';
 import { quoteIdent } from '../mapping/model.js';
-import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './copy-binary.js';
-import { encodeCopyLine } from './copy-text.js';
 import type { CopyRows, CopyText, TableRef } from './target-database.js';
 import { TargetError, tableLabel } from './target-error.js';
 

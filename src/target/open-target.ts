@@ -4,6 +4,12 @@ import { openPgliteTarget } from './pglite-target.js';
 import { openPostgresTarget, type PostgresTargetOptions } from './postgres-target.js';
 import type { TargetDatabase } from './target-database.js';
 
+/**
+ * How the target is opened: the pool of a server, or the directory of the embedded database.
+ *
+ * @example
+ * await openTarget(undefined, { embeddedDir: '/tmp/ferry-demo/pglite' });
+ */
 export interface OpenTargetOptions extends PostgresTargetOptions {
   /** The embedded database's data directory when no URL is given; default `./.ferry/pglite`. */
   readonly embeddedDir?: string;

@@ -11,6 +11,7 @@ import type {
   CopyText,
   QueryResult,
   TableRef,
+  TargetCapabilities,
   TargetDatabase,
   TargetSession,
   TargetTransaction,
@@ -105,6 +106,7 @@ type Runner = Pick<PGlite, 'query'> | Pick<Transaction, 'query'>;
 
 class PgliteTarget implements TargetDatabase {
   readonly kind = 'pglite';
+  readonly capabilities: TargetCapabilities = { binaryCopy: false };
 
   constructor(
     private readonly db: PGlite,

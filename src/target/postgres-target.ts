@@ -11,6 +11,7 @@ import type {
   CopyText,
   QueryResult,
   TableRef,
+  TargetCapabilities,
   TargetDatabase,
   TargetSession,
   TargetTransaction,
@@ -52,6 +53,7 @@ async function utcSession(client: pg.ClientBase): Promise<void> {
 
 class PostgresTarget implements TargetDatabase {
   readonly kind = 'postgres';
+  readonly capabilities: TargetCapabilities = { binaryCopy: true };
 
   constructor(
     private readonly pool: pg.Pool,

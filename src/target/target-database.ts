@@ -131,6 +131,23 @@ export interface TargetSession extends Queryable, Transactional {
 }
 
 /**
+ * What a target does differently from another, declared by the target so that the rest of
+ * Ferry branches on what it needs and never on which database it is talking to (`kind`).
+ *
+ * @example
+ * const binary = options.binaryCopy !== false && db.capabilities.binaryCopy;
+ */
+export interface TargetCapabilities {
+  /**
+   * Binary COPY is the faster way in, so the backfill sends rows in binary format (PostgreSQL
+   * then parses no text). True for a server, where binary rows stream batch by batch. False
+   * for PGlite: its COPY reads one blob, which text lines can be cut into at line ends and
+   * binary rows cannot, so a binary chunk would be held whole in memory.
+   */
+  readonly binaryCopy: boolean;
+}
+
+/**
  * The target database. Open one with `openTarget`, share it, `close()` it at the end.
  *
  * Concurrency: the `pg` target is a pool, so queries and transactions from different callers
@@ -148,7 +165,9 @@ export interface TargetSession extends Queryable, Transactional {
  * }
  */
 export interface TargetDatabase extends Queryable, Transactional {
+  /** Which database this is, for people (status, logs); code branches on `capabilities`. */
   readonly kind: 'postgres' | 'pglite';
+  readonly capabilities: TargetCapabilities;
   /** Where the data goes, safe to print: a URL with the password redacted, or a directory. */
   readonly location: string;
   acquire(): Promise<TargetSession>;

@@ -30,6 +30,12 @@ export const reconcileCheckSchema = z
   })
   .strict();
 
+/**
+ * A reconciliation check as the config gives it (see `reconcileCheckSchema`).
+ *
+ * @example
+ * const check: ReconcileCheck = { name: 'orders', mongo: { collection: 'orders', pipeline: [{ $count: 'n' }] }, sql: 'select count(*) as n from orders' };
+ */
 export type ReconcileCheck = z.output<typeof reconcileCheckSchema>;
 
 /** The `verify` block of the config. */

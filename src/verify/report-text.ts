@@ -1,4 +1,4 @@
-import { renderTable } from '../cli/output.js';
+import { renderTable } from '../core/render-table.js';
 import type { CollectionVerifyResult, VerifyDifference, VerifyResult } from './types.js';
 
 /**

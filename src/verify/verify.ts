@@ -11,6 +11,9 @@ import type { ReconcileCheck } from './reconcile-config.js';
 import type { CollectionVerifyResult, VerifyLevel, VerifyResult } from './types.js';
 import { ensureVerifyState, finishVerifyRun, recordCollection, startVerifyRun } from './verify-runs.js';
 
+/** The share of documents the `sample` level compares unless told otherwise. */
+export const DEFAULT_SAMPLE_FRACTION = 0.1;
+
 /** Everything `verify` needs; the source and target come in open and stay open. */
 export interface VerifyOptions {
   readonly source: Source;
@@ -42,6 +45,21 @@ export interface VerifyOptions {
 }
 
 /**
+ * Refuse a sample fraction outside (0, 1] at the `sample` level (a usage error), so a caller
+ * that verifies at the end of long work (`migrate`) can refuse it before the work starts.
+ *
+ * @example
+ * checkSampleFraction('sample', 1.5)   // throws VERIFY_BAD_FRACTION
+ */
+export function checkSampleFraction(level: VerifyLevel | 'none', fraction: number): void {
+  if (level === 'sample' && !(fraction > 0 && fraction <= 1))
+    throw new FerryError(`--fraction must be in (0, 1], got ${fraction}`, {
+      code: 'VERIFY_BAD_FRACTION',
+      category: 'usage',
+    });
+}
+
+/**
  * Prove the target holds what the source holds (DESIGN.md "verify"), collection by
  * collection, at one of three levels:
  * - `count`: source count = root rows + open rejects, and child-table row counts;
@@ -60,13 +78,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const schema = options.schema ?? 'public';
   const level = options.level ?? 'deep';
   const names = selectCollections(options.plan, options.only);
-  const fraction = options.fraction ?? 0.1;
+  const fraction = options.fraction ?? DEFAULT_SAMPLE_FRACTION;
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
-  if (level === 'sample' && !(fraction > 0 && fraction <= 1))
-    throw new FerryError(`--fraction must be in (0, 1], got ${fraction}`, {
-      code: 'VERIFY_BAD_FRACTION',
-      category: 'usage',
-    });
+  checkSampleFraction(level, fraction);
 
   const record = options.record !== false;
   if (record) await ensureVerifyState(options.db);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, FerryError } from '../../core/errors.js';
+import { renderTable } from '../../core/render-table.js';
 import { backfill } from '../../load/backfill.js';
 import { isFinal } from '../../load/collection-phase.js';
 import { type BackfillProgress, type BackfillSummary, DEFAULT_BATCH_SIZE } from '../../load/types.js';
@@ -7,8 +8,9 @@ import { mappingFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { confirmReload, countFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
-import { emit, renderTable } from '../output.js';
+import { emit } from '../output.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
+import { sharedFlag } from '../shared-flags.js';
 import {
   openConfiguredSource,
   type SourceFlags,
@@ -40,18 +42,15 @@ export function registerBackfill(program: Command): void {
       .description('load the source into PostgreSQL through the mapping (resumable, exactly once)')
       .argument('[source]', 'mongodb:// URI, mongodump directory or archive, or JSON file(s)'),
   )
-    .option('--only <collections>', 'load only these collections, comma-separated')
-    .option('--schema <names>', 'target schema(s), comma-separated (default: config schemas, else public)')
+    .addOption(sharedFlag('only'))
+    .addOption(sharedFlag('schemas'))
     .option('--resume', 'continue from the checkpoints (the default)')
-    .option('--force', 'empty the tables, checkpoints and rejects of the collections and load again')
-    .option('--yes', 'confirm --force without a prompt')
-    .option('--dry-run', 'read and transform everything, report counts and rejects, write nothing')
-    .option(
-      '--batch-size <n>',
-      `documents per chunk, one transaction per chunk and schema (default ${DEFAULT_BATCH_SIZE})`,
-    )
-    .option('--parallel <n>', 'collections loaded at once, each on its own connection', '1')
-    .option('--max-rejects <n>', 'stop with exit 1 once more documents than this are rejected')
+    .addOption(sharedFlag('reload'))
+    .addOption(sharedFlag('yes'))
+    .addOption(sharedFlag('dryRun'))
+    .addOption(sharedFlag('batchSize'))
+    .addOption(sharedFlag('parallel'))
+    .addOption(sharedFlag('maxRejects'))
     .action(async (positional: string | undefined, flags: BackfillFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });

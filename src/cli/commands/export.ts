@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../core/errors.js';
+import { renderTable } from '../../core/render-table.js';
 import { type ExportSummary, exportDocuments } from '../../export/export.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../export/export-format.js';
 import { mappingFromConfig } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { choiceFlag, countFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
-import { emit, renderTable } from '../output.js';
+import { emit } from '../output.js';
+import { sharedFlag } from '../shared-flags.js';
 import { createProgress } from '../progress.js';
 
 interface ExportFlags {
@@ -35,7 +37,7 @@ export function registerExport(program: Command): void {
     .requiredOption('--to <path>', 'the archive file, or the folder for dump, ejson and json')
     .option('--format <format>', EXPORT_FORMATS.join(' | '), 'archive')
     .option('--gzip', 'compress (like mongodump --gzip)')
-    .option('--only <collections>', 'export only these collections, comma-separated')
+    .addOption(sharedFlag('only'))
     .option('--schema <name>', 'target schema (default: the config’s first schema, else public)')
     .option('--db <name>', 'archive and dump: the database name in the namespaces', 'ferry')
     .option('--resume', 'continue an interrupted export from its checkpoint')

@@ -12,6 +12,7 @@ import { checkPlan } from '../../mapping/validate-plan.js';
 import { commandContext } from '../context.js';
 import { emit, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
+import { sharedFlag } from '../shared-flags.js';
 import {
   openConfiguredSource,
   type SourceFlags,
@@ -47,7 +48,7 @@ export function registerInfer(program: Command): void {
       ),
   )
     .option('-o, --out <file>', `where to write the config (default: ./${DEFAULT_CONFIG_FILE})`)
-    .option('--sample <n>', 'analyse a uniform sample of N documents per collection')
+    .addOption(sharedFlag('sample'))
     .option('--full', 'analyse every document (the default)')
     .option('--force', 'overwrite an existing config file')
     .option('--check', "check the existing config's mapping against the data; write nothing")

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { describeLocation, ExitCode } from '../../core/errors.js';
+import { renderTable } from '../../core/render-table.js';
 import { type InspectedCollection, inspectSource } from '../../sources/inspect.js';
 import { commandContext } from '../context.js';
-import { emit, renderTable } from '../output.js';
+import { emit } from '../output.js';
 import { createProgress } from '../progress.js';
 import {
   openConfiguredSource,

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
-import { ExitCode } from '../../core/errors.js';
-import { DEFAULT_BATCH_SIZE } from '../../load/types.js';
+import { ExitCode, FerryError } from '../../core/errors.js';
 import { type MigrateResult, migrate } from '../../migrate/migrate.js';
 import { targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
@@ -10,15 +9,17 @@ import { choiceFlag, confirmReload, countFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
 import { createProgress } from '../progress.js';
+import { sharedFlag } from '../shared-flags.js';
 import {
   openConfiguredSource,
   type SourceFlags,
   sourceLocation,
   withSourceOptions,
 } from '../source-options.js';
+import { type VerifyFlags, verifyTuning, writeVerifyReports } from '../verify-flags.js';
 import { rejectLines, renderSummary, showBackfillProgress } from './backfill.js';
 
-interface MigrateFlags extends SourceFlags {
+interface MigrateFlags extends SourceFlags, VerifyFlags {
   readonly schema?: string;
   readonly only?: string;
   readonly dir: string;
@@ -28,6 +29,7 @@ interface MigrateFlags extends SourceFlags {
   readonly maxRejects?: string;
   readonly force?: boolean;
   readonly yes?: boolean;
+  readonly dryRun?: boolean;
   readonly verify: string;
 }
 
@@ -44,19 +46,22 @@ export function registerMigrate(program: Command): void {
       )
       .argument('[source]', 'mongodb:// URI, mongodump directory or archive, or JSON file(s)'),
   )
-    .option('--schema <names>', 'target schema(s), comma-separated (default: config schemas, else public)')
-    .option('--only <collections>', 'migrate only these collections, comma-separated')
-    .option('--dir <dir>', 'migrations folder in your app', 'migrations')
-    .option('--sample <n>', 'infer the mapping from N documents per collection instead of all')
-    .option(
-      '--batch-size <n>',
-      `documents per chunk, one transaction per chunk and schema (default ${DEFAULT_BATCH_SIZE})`,
-    )
-    .option('--parallel <n>', 'collections loaded at once', '1')
-    .option('--max-rejects <n>', 'exit 1 once more documents than this are rejected')
-    .option('--force', 'empty the mapped tables, checkpoints and rejects and load again')
-    .option('--yes', 'confirm --force without a prompt')
+    .addOption(sharedFlag('schemas'))
+    .addOption(sharedFlag('only'))
+    .addOption(sharedFlag('migrationsDir'))
+    .addOption(sharedFlag('sample'))
+    .addOption(sharedFlag('batchSize'))
+    .addOption(sharedFlag('parallel'))
+    .addOption(sharedFlag('maxRejects'))
+    .addOption(sharedFlag('reload'))
+    .addOption(sharedFlag('yes'))
+    .addOption(sharedFlag('dryRun'))
     .option('--verify <level>', 'prove the result: deep (every document), count, sample, or none', 'deep')
+    .addOption(sharedFlag('fraction'))
+    .addOption(sharedFlag('seed'))
+    .addOption(sharedFlag('showValues'))
+    .addOption(sharedFlag('report'))
+    .addOption(sharedFlag('maxDifferences'))
     .action(async (positional: string | undefined, flags: MigrateFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
@@ -67,21 +72,27 @@ export function registerMigrate(program: Command): void {
       const sample = countFlag('--sample', flags.sample);
       const verifyLevel = choiceFlag('--verify', flags.verify, VERIFY_LEVELS);
       const only = listFlag(flags.only);
+      const verifyOptions = verifyTuning(flags);
+      refuseContradictions(flags, verifyLevel);
       if (flags.force === true) await confirmReload(out, schemas, flags.yes === true);
       const source = await openConfiguredSource(config, flags);
-      const target = await openTarget(config.target, { max: parallel + 1 });
+      // A dry run writes nothing, and opening the embedded database would create it.
+      const target =
+        flags.dryRun === true ? undefined : await openTarget(config.target, { max: parallel + 1 });
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
       let result: MigrateResult;
       try {
         result = await migrate({
           source,
           sourceLocation: config.source!,
-          target,
+          ...(target ? { target } : {}),
+          dryRun: flags.dryRun === true,
           ...(config.mapping ? { mapping: config.mapping } : {}),
           configFile: config.configFile ?? DEFAULT_CONFIG_FILE,
           migrationsDir: flags.dir,
           schemas,
           verify: verifyLevel,
+          verifyOptions,
           ...(config.verify?.checks ? { checks: config.verify.checks } : {}),
           ...(sample === undefined ? {} : { sample }),
           backfill: {
@@ -100,9 +111,10 @@ export function registerMigrate(program: Command): void {
       } finally {
         progress.stop();
         await source.close();
-        await target.close();
+        await target?.close();
       }
-      emit(out, result, () => renderMigrate(result, target.location));
+      const reports = flags.report === undefined ? [] : await writeVerifyReports(flags.report, result.verify);
+      emit(out, result, () => renderMigrate(result, target?.location, reports));
       if (!out.json) for (const line of rejectLines(result.backfill)) out.error(line);
       if (!result.ok) process.exitCode = ExitCode.problem;
     });
@@ -116,24 +128,56 @@ const stepLabel = {
   verify: 'verifying every document against the source',
 } as const;
 
-/** What a person needs after a migrate: where the mapping and schema are, and the load summary. */
-export function renderMigrate(result: MigrateResult, targetLocation: string): string {
+/**
+ * What a person needs after a migrate: where the mapping and schema are, the load summary,
+ * the verification and where its report went.
+ */
+export function renderMigrate(
+  result: MigrateResult,
+  targetLocation: string | undefined,
+  reports: readonly string[] = [],
+): string {
   const lines: string[] = [];
-  if (result.inferred?.configFile) {
+  if (result.dryRun) {
+    lines.push(
+      `dry run: ${result.inferred ? 'the mapping was inferred but not written; ' : ''}no schema, row or report was written`,
+    );
+  } else if (result.inferred?.configFile) {
     lines.push(
       `mapping: inferred and written to ${result.inferred.configFile}; review it, then rerun to reload`,
     );
   } else if (result.inferred) {
     lines.push('mapping: inferred (an existing config file was left as it was)');
   }
-  lines.push(
-    result.schema.written.length === 0
-      ? 'schema: migration files unchanged'
-      : `schema: wrote ${result.schema.written.join(', ')}`,
-  );
-  lines.push(`target: ${targetLocation}`, '', renderSummary(result.backfill));
+  if (!result.dryRun)
+    lines.push(
+      result.schema.written.length === 0
+        ? 'schema: migration files unchanged'
+        : `schema: wrote ${result.schema.written.join(', ')}`,
+    );
+  if (targetLocation !== undefined) lines.push(`target: ${targetLocation}`);
+  lines.push('', renderSummary(result.backfill));
   for (const verified of result.verify) lines.push('', renderVerifyText(verified));
+  if (reports.length > 0) lines.push('', `report: ${reports.join(', ')}`);
   return lines.join('\n');
 }
 
 const VERIFY_LEVELS = ['deep', 'count', 'sample', 'none'] as const;
+
+/** Flags that cannot all hold: refused before anything is read or written. */
+function refuseContradictions(flags: MigrateFlags, verifyLevel: (typeof VERIFY_LEVELS)[number]): void {
+  const conflict = (message: string, hint: string) =>
+    new FerryError(message, { code: 'USAGE_CONFLICT', category: 'usage', hint });
+  if (flags.dryRun === true && flags.force === true)
+    throw conflict('--force and --dry-run contradict each other', 'a dry run empties and writes nothing');
+  if (flags.report !== undefined && flags.dryRun === true)
+    throw conflict(
+      '--report and --dry-run contradict each other',
+      'a dry run loads nothing, so verifies nothing',
+    );
+  if (flags.report !== undefined && verifyLevel === 'none')
+    throw conflict(
+      '--report needs a verification, and --verify none skips it',
+      'pass --verify deep, count or sample',
+    );
+}

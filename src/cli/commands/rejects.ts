@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { ExitCode, FerryError } from '../../core/errors.js';
+import { renderTable } from '../../core/render-table.js';
 import { listRejects, type RejectFilter, retryRejects, showReject } from '../../load/rejects.js';
 import { mappingFromConfig } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import type { TargetDatabase } from '../../target/target-database.js';
 import { commandContext } from '../context.js';
-import { emit, renderTable } from '../output.js';
+import { emit } from '../output.js';
 
 interface FilterFlags {
   readonly schema?: string;

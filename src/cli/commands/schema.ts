@@ -9,6 +9,7 @@ import { openTarget } from '../../target/open-target.js';
 import { confirmDestructive } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit, type Output } from '../output.js';
+import { sharedFlag } from '../shared-flags.js';
 
 interface SchemaOptions {
   readonly dir: string;
@@ -24,14 +25,14 @@ export function registerSchema(program: Command): void {
     .description(
       'write the mapping changes as a new migration file, then apply unapplied files to each schema',
     )
-    .option('--dir <dir>', 'migrations folder in your app', 'migrations')
-    .option('--schema <names>', 'target schema(s), comma-separated (default: config schemas, else public)')
+    .addOption(sharedFlag('migrationsDir'))
+    .addOption(sharedFlag('schemas'))
     .option(
       '--before-load',
       'stop before the first after-load file (constraints and indexes), for a backfill',
     )
     .option('--force', 'also write destructive changes (dropped columns, changed types)')
-    .option('--yes', 'confirm --force without a prompt')
+    .addOption(sharedFlag('yes'))
     .action(
       async (
         options: SchemaOptions & { beforeLoad?: boolean; force?: boolean; yes?: boolean },
@@ -69,8 +70,8 @@ export function registerSchema(program: Command): void {
   schema
     .command('check')
     .description('exit 1 if the files, ferry.migrations, the database and the mapping disagree (for CI)')
-    .option('--dir <dir>', 'migrations folder in your app', 'migrations')
-    .option('--schema <names>', 'target schema(s), comma-separated (default: config schemas, else public)')
+    .addOption(sharedFlag('migrationsDir'))
+    .addOption(sharedFlag('schemas'))
     .action(async (options: SchemaOptions, command: Command) => {
       const { out, config } = await commandContext(command);
       const schemas = targetSchemas(options.schema, config.schemas);

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { renderTable } from '../../core/render-table.js';
 import { openTarget } from '../../target/open-target.js';
 import type { Queryable } from '../../target/target-database.js';
 import { lastVerifyRun, type VerifyRun } from '../../verify/verify-runs.js';
 import { commandContext } from '../context.js';
-import { emit, renderTable } from '../output.js';
+import { emit } from '../output.js';
 
 interface LoadState {
   readonly schema: string;

@@ -1,9 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ExitCode, FerryError } from '../../core/errors.js';
 import { parsePlan } from '../../mapping/validate-plan.js';
 import { openTarget } from '../../target/open-target.js';
-import { renderVerifyHtml } from '../../verify/report-html.js';
 import { renderVerifyText } from '../../verify/report-text.js';
 import type { VerifyLevel } from '../../verify/types.js';
 import { verify } from '../../verify/verify.js';
@@ -11,23 +9,20 @@ import { choiceFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
 import { createProgress } from '../progress.js';
+import { sharedFlag } from '../shared-flags.js';
 import {
   openConfiguredSource,
   type SourceFlags,
   sourceLocation,
   withSourceOptions,
 } from '../source-options.js';
+import { type VerifyFlags, verifyTuning, writeVerifyReports } from '../verify-flags.js';
 
-interface VerifyFlags extends SourceFlags {
+interface VerifyCommandFlags extends SourceFlags, VerifyFlags {
   readonly only?: string;
   readonly schema?: string;
   readonly level: string;
-  readonly fraction?: string;
-  readonly seed?: string;
-  readonly showValues?: boolean;
-  readonly report?: string;
   readonly resume?: boolean;
-  readonly maxDifferences?: string;
 }
 
 /**
@@ -46,15 +41,15 @@ export function registerVerify(program: Command): void {
       ),
   )
     .option('--level <level>', 'count | deep | sample', 'deep')
-    .option('--fraction <f>', 'sample level: share of documents to compare, in (0, 1]', '0.1')
-    .option('--seed <n>', 'sample level: which sample (default random; printed, to repeat it)')
-    .option('--only <collections>', 'comma-separated collections (default: all in the mapping)')
+    .addOption(sharedFlag('fraction'))
+    .addOption(sharedFlag('seed'))
+    .addOption(sharedFlag('only'))
     .option('--schema <name>', 'target schema (default: the config’s first schema, else public)')
-    .option('--show-values', 'print both values of each differing field (default: paths only)')
-    .option('--report <file>', 'also write an HTML report')
+    .addOption(sharedFlag('showValues'))
+    .addOption(sharedFlag('report'))
     .option('--resume', 'continue the last unfinished run, skipping collections it finished')
-    .option('--max-differences <n>', 'differences listed per collection', '1000')
-    .action(async (positional: string | undefined, flags: VerifyFlags, command: Command) => {
+    .addOption(sharedFlag('maxDifferences'))
+    .action(async (positional: string | undefined, flags: VerifyCommandFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
       const level = choiceFlag('--level', flags.level, VERIFY_LEVELS, 'VERIFY_BAD_LEVEL');
@@ -77,10 +72,7 @@ export function registerVerify(program: Command): void {
             level,
             schema: flags.schema ?? config.schemas?.[0] ?? 'public',
             ...(flags.only !== undefined && { only: listFlag(flags.only) }),
-            fraction: number(flags.fraction ?? '0.1', '--fraction'),
-            ...(flags.seed !== undefined && { seed: number(flags.seed, '--seed') }),
-            showValues: flags.showValues === true,
-            maxDifferences: number(flags.maxDifferences ?? '1000', '--max-differences'),
+            ...verifyTuning(flags),
             checks: config.verify?.checks ?? [],
             ...(config.source !== undefined && { sourceUri: config.source }),
             resume: flags.resume === true,
@@ -88,7 +80,7 @@ export function registerVerify(program: Command): void {
               progress.update({ collection: `${collection} (${phase})`, done: documents }),
           });
           progress.stop();
-          if (flags.report !== undefined) await writeFile(flags.report, renderVerifyHtml(result));
+          if (flags.report !== undefined) await writeVerifyReports(flags.report, [result]);
           emit(out, result, () => renderVerifyText(result));
           if (!result.ok) process.exitCode = ExitCode.problem;
         } finally {
@@ -102,13 +94,3 @@ export function registerVerify(program: Command): void {
 }
 
 const VERIFY_LEVELS: readonly VerifyLevel[] = ['count', 'deep', 'sample'];
-
-function number(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n))
-    throw new FerryError(`${flag} must be a number, not ${JSON.stringify(text)}`, {
-      code: 'VERIFY_BAD_OPTION',
-      category: 'usage',
-    });
-  return n;
-}

@@ -1,9 +1,9 @@
-import { writeTimestamptzMicros } from '../../target/copy-binary.js';
+import { writeTimestamptzMicros } from '../../copy/copy-binary.js';
+import type { TextSink } from '../../copy/text-sink.js';
 import { writeObjectIdUuidBytes } from '../identity.js';
 import { doubleText, MIN_TIMESTAMPTZ_MS } from '../pg-text.js';
 import { BSON_TYPE, bail, readInt32 } from './bson-elements.js';
 import type { FastColumn } from './fast-plan.js';
-import type { TextSink } from './text-sink.js';
 
 /**
  * The most common column values, straight from their BSON bytes to COPY text, with no

@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { ObjectId } from 'bson';
-import { type BinaryType, writeBinaryValue } from '../../target/copy-binary.js';
-import { encodeCopyField } from '../../target/copy-text.js';
+import { type BinaryType, writeBinaryValue } from '../../copy/copy-binary.js';
+import { encodeCopyField } from '../../copy/copy-text.js';
+import { copyBytes, type TextSink } from '../../copy/text-sink.js';
 import { encodeColumn, MISMATCH } from '../column-codec.js';
 import type { CompiledCollection } from '../compile.js';
 import { objectIdToUuid, uuidFromBytes } from '../identity.js';
@@ -26,7 +27,6 @@ import {
   type FastTable,
   fastCollection,
 } from './fast-plan.js';
-import { copyBytes, type TextSink } from './text-sink.js';
 
 /**
  * BSON bytes straight to COPY text: the backfill's fast path. It walks a document's bytes

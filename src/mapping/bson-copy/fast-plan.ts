@@ -1,4 +1,4 @@
-import type { BinaryType } from '../../target/copy-binary.js';
+import type { BinaryType } from '../../copy/copy-binary.js';
 import type { ColumnCodec } from '../column-codec.js';
 import type { CompiledCollection, CompiledTable, ShapeNode } from '../compile.js';
 import { EXTRA_COLUMN } from '../model.js';

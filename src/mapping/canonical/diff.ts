@@ -20,6 +20,12 @@ export interface CanonicalDifference {
   readonly right?: unknown;
 }
 
+/**
+ * How much of a difference `canonicalDiff` reports, and under which path.
+ *
+ * @example
+ * canonicalDiff(sourceDoc, rebuiltDoc, { limit: 10, path: 'orders' });
+ */
 export interface CanonicalDiffOptions {
   /** Stop after this many differences (default: report all). */
   readonly limit?: number;

@@ -8,6 +8,12 @@ import { readIdOrdered, TypeAliasSupport } from './read-batches.js';
 import { type IdRange, splitIdRanges } from './split-ranges.js';
 import { type MongoUriParts, parseMongoUri, SYSTEM_DATABASES } from './uri.js';
 
+/**
+ * How a live server is reached.
+ *
+ * @example
+ * await openMongoSource(url, { serverSelectionTimeoutMs: 15_000, driverOptions: { tls: true } });
+ */
 export interface MongoSourceOptions {
   /** How long to look for a server before failing with SOURCE_UNREACHABLE (default 5000 ms). */
   readonly serverSelectionTimeoutMs?: number;

@@ -1,6 +1,6 @@
 import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectPostgres } from '../../../src/index.js';
+import { connectPostgres } from '../../../src/target/connect.js';
 import { createTestDatabase, mongoUrl, postgresUrl } from '../../support/services.js';
 
 describe.skipIf(!postgresUrl())('the throwaway PostgreSQL cluster', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderTable } from '../../../src/cli/output.js';
 import { createProgress } from '../../../src/cli/progress.js';
+import { renderTable } from '../../../src/core/render-table.js';
 
 describe('progress when not on a terminal', () => {
   it('writes JSON lines, rate-limited per collection, and always the final state of each', () => {

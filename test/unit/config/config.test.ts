@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FerryError, loadConfig, validateConfig } from '../../../src/index.js';
+import { loadConfig, validateConfig } from '../../../src/config/load.js';
+import { FerryError } from '../../../src/core/errors.js';
 
 async function projectWith(configSource: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ferry-config-'));

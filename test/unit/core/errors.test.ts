@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asFerryError, ExitCode, exitCodeFor, FerryError } from '../../../src/index.js';
+import { asFerryError, ExitCode, exitCodeFor, FerryError } from '../../../src/core/errors.js';
 
 describe('FerryError', () => {
   it('maps every category to the exit code DESIGN.md documents', () => {

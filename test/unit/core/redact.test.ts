@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactSecrets } from '../../../src/index.js';
+import { createLogger } from '../../../src/core/log.js';
+import { redactSecrets } from '../../../src/core/redact.js';
 
 describe('redactSecrets', () => {
   it.each([

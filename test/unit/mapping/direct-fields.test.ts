@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { writeTimestamptzMicros } from '../../../src/copy/copy-binary.js';
+import { TextSink } from '../../../src/copy/text-sink.js';
 import { Random, seedFromEnv } from '../../../src/generate/index.js';
 import { writeObjectIdUuid, writeTimestamptz } from '../../../src/mapping/bson-copy/direct-fields.js';
-import { TextSink } from '../../../src/mapping/bson-copy/text-sink.js';
 import { uuidFromBytes } from '../../../src/mapping/identity.js';
 import { MIN_TIMESTAMPTZ_MS, timestamptzText } from '../../../src/mapping/pg-text.js';
-import { writeTimestamptzMicros } from '../../../src/target/copy-binary.js';
 
 describe('writeObjectIdUuid', () => {
   it('writes the same uuid text as uuidFromBytes for random and extreme ObjectIds', () => {

@@ -1,16 +1,16 @@
 import { BSON, type Document, Int32, ObjectId } from 'bson';
 import { describe, expect, it } from 'vitest';
+import { binaryColumnTypes, writeBinaryRow } from '../../../src/copy/copy-binary.js';
+import { encodeCopyLine } from '../../../src/copy/copy-text.js';
+import { TextSink } from '../../../src/copy/text-sink.js';
 import { generateMarketplace, generateNastyDocuments, seedFromEnv } from '../../../src/generate/index.js';
 import { DocumentEncoder } from '../../../src/mapping/bson-copy/document-encoder.js';
-import { TextSink } from '../../../src/mapping/bson-copy/text-sink.js';
 import { type CompiledTable, compiledCollection } from '../../../src/mapping/compile.js';
 import type { Plan } from '../../../src/mapping/model.js';
 import type { RowValues } from '../../../src/mapping/row-values.js';
 import { toRows } from '../../../src/mapping/to-rows.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { DESERIALIZE_OPTIONS } from '../../../src/sources/bson/decode-frame.js';
-import { binaryColumnTypes, writeBinaryRow } from '../../../src/target/copy-binary.js';
-import { encodeCopyLine } from '../../../src/target/copy-text.js';
 import { planFromDocs } from './support/plan-from-docs.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { arrayLiteral, encodeCopyField, encodeCopyLine } from '../../../src/copy/copy-text.js';
 import { copyStatement, encodeCopyPieces } from '../../../src/target/copy-stream.js';
-import { arrayLiteral, encodeCopyField, encodeCopyLine } from '../../../src/target/copy-text.js';
 import { TargetError } from '../../../src/target/target-error.js';
 
 describe('COPY text encoding', () => {

@@ -1,7 +1,7 @@
-import type { TextSink } from '../mapping/bson-copy/text-sink.js';
 import { parseTimestamptz } from '../mapping/pg-text.js';
 import { parsePgType, type ScalarPgType } from '../mapping/pg-types.js';
 import type { RowValue, RowValues } from '../mapping/row-values.js';
+import type { TextSink } from './text-sink.js';
 
 /**
  * PostgreSQL's binary COPY format for the row values of row-values.ts, used instead of text
