@@ -1,3 +1,4 @@
+import { cpus, loadavg } from 'node:os';
 import { freshDatabase } from './backfill-db.js';
 import { marketplaceInput, readPlan } from './backfill-inputs.js';
 import { type BenchReport, type CaseResult, machine, runCase, toRow } from './harness.js';
@@ -50,6 +51,7 @@ export async function benchExport(docs: number): Promise<BenchReport> {
     notes: [
       `Export archive / backfill in docs/s: **${(archive.docs / archive.seconds / (backfill.docs / backfill.seconds)).toFixed(2)}** (target ≥ 1.0); ejson: ${(ejson.docs / ejson.seconds / (backfill.docs / backfill.seconds)).toFixed(2)}.`,
       `Peak RSS: backfill ${backfill.maxRssMb} MB, export archive ${archive.maxRssMb} MB, export ejson ${ejson.maxRssMb} MB (the Node process only).`,
+      `Load average when the run ended: ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (above 2 means other work shared the cores, and the absolute figures drop with it).`,
       'The export reads one collection at a time on one connection, with the next page fetched while the current one is rebuilt; the backfill loads two collections at a time on a worker thread. PostgreSQL runs on the same 2 cores, and the machine is shared, so absolute figures vary between runs; the ratios are from one run.',
     ],
   };

@@ -8,8 +8,8 @@ import { openTarget } from '../../target/open-target.js';
 import { choiceFlag, countFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
-import { sharedFlag } from '../shared-flags.js';
 import { createProgress } from '../progress.js';
+import { sharedFlag } from '../shared-flags.js';
 
 interface ExportFlags {
   readonly to: string;
