@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { BSON, type Document, Double, EJSON, Long } from 'bson';
+import { z } from 'zod';
 import { collectionFileName } from '../sources/dump/write-dump-directory.js';
 import { parseJsonPointer } from '../sources/json/json-pointer.js';
 
@@ -17,6 +18,19 @@ import { parseJsonPointer } from '../sources/json/json-pointer.js';
 export type ExportFormat = 'archive' | 'dump' | 'ejson' | 'json';
 
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['archive', 'dump', 'ejson', 'json'];
+
+/**
+ * What identifies how an export was written, recorded alike in its journal (so `--resume`
+ * refuses other options) and in its manifest.
+ */
+export const exportIdentityFields = {
+  format: z.enum(EXPORT_FORMATS as [ExportFormat, ...ExportFormat[]]),
+  gzip: z.boolean(),
+  /** The database name in an archive's or dump's namespaces. */
+  db: z.string(),
+  /** The target schema the documents were rebuilt from. */
+  schema: z.string(),
+};
 
 /** Where plain JSON records go and which field holds the id (the JSON source's settings). */
 export interface JsonLayout {

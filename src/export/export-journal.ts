@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FerryError } from '../core/errors.js';
 import { BucketSums } from '../verify/buckets.js';
-import { EXPORT_FORMATS } from './export-format.js';
+import { exportIdentityFields } from './export-format.js';
 
 /**
  * The export's checkpoint, beside the output (`<to>.ferry-export.json`): for each
@@ -36,10 +36,7 @@ const collectionProgressSchema = z
 const journalSchema = z
   .object({
     ferryExportJournal: z.literal(1),
-    format: z.enum(EXPORT_FORMATS as [string, ...string[]]),
-    gzip: z.boolean(),
-    db: z.string(),
-    schema: z.string(),
+    ...exportIdentityFields,
     /** The archive's durable length once its prelude is written. */
     archiveOffset: z.number().int().nonnegative().optional(),
     collections: z.array(collectionProgressSchema),

@@ -1,15 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { FerryError } from '../core/errors.js';
-import { EXPORT_FORMATS } from './export-format.js';
+import { exportIdentityFields } from './export-format.js';
 
 const manifestSchema = z
   .object({
     ferryExport: z.literal(1),
-    format: z.enum(EXPORT_FORMATS as [string, ...string[]]),
-    gzip: z.boolean(),
-    db: z.string(),
-    schema: z.string(),
+    ...exportIdentityFields,
     exportedAt: z.string(),
     collections: z.array(
       z
