@@ -24,7 +24,12 @@ import {
   verify,
 } from '../verify/verify.js';
 
-/** The steps of `ferry migrate`, in order, for progress and summaries. */
+/**
+ * The steps of `ferry migrate`, in order, for progress and summaries.
+ *
+ * @example
+ * await migrate({ source, sourceLocation: 'dump/', target, onStep: (step: MigrateStep) => console.log(step) });
+ */
 export type MigrateStep = 'infer' | 'schema' | 'backfill' | 'finish' | 'verify';
 
 /**
