@@ -4,16 +4,27 @@ import { redactSecrets } from './redact.js';
  * How a failure should be treated by whoever catches it.
  * - `terminal`: retrying the same thing will fail the same way (bad input, bad config).
  * - `transient`: the environment may recover (a server restarting, a lock timeout).
+ *
+ * @example
+ * if (error instanceof FerryError && error.errorClass === 'transient') await retryLater();
  */
 export type ErrorClass = 'terminal' | 'transient';
 
 /**
  * What kind of failure this is from the user's point of view; it decides the exit code
  * (DESIGN.md "Command line"): `problem` 1, `usage`/`input` 2, `environment` 3.
+ *
+ * @example
+ * if (error instanceof FerryError && error.category === 'environment') console.error('is the database up?');
  */
 export type ErrorCategory = 'problem' | 'usage' | 'input' | 'environment' | 'internal';
 
-/** Where in the input a failure happened. Every field is optional; fill what is known. */
+/**
+ * Where in the input a failure happened. Every field is optional; fill what is known.
+ *
+ * @example
+ * throw new FerryError('bad line', { code: 'SOURCE_BAD_JSON', category: 'input', where: { file: 'users.json', line: 12, collection: 'users' } });
+ */
 export interface ErrorLocation {
   readonly file?: string;
   readonly offset?: number;

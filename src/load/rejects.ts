@@ -34,7 +34,12 @@ export interface RejectDetail extends RejectEntry {
   readonly rawEncoding: 'ejson' | 'text' | 'base64';
 }
 
-/** Which rejects to look at. */
+/**
+ * Which rejects to look at.
+ *
+ * @example
+ * await listRejects(db, { schema: 'public', collection: 'orders', limit: 20 });
+ */
 export interface RejectFilter {
   readonly schema?: string;
   readonly collection?: string;

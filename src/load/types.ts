@@ -57,7 +57,12 @@ export interface BackfillOptions {
   readonly onProgress?: (progress: BackfillProgress) => void;
 }
 
-/** Reported after every committed chunk (and once when a collection ends). */
+/**
+ * Reported after every committed chunk (and once when a collection ends).
+ *
+ * @example
+ * await backfill({ source, target, plan, onProgress: (p: BackfillProgress) => console.log(p.collection, p.read, p.total) });
+ */
 export interface BackfillProgress {
   readonly collection: string;
   readonly phase: CollectionPhase;
@@ -77,7 +82,12 @@ export interface RejectSample {
   readonly reason: string;
 }
 
-/** One collection in one target schema at the end of a run. */
+/**
+ * One collection in one target schema at the end of a run.
+ *
+ * @example
+ * for (const c of summary.collections) console.log(c.collection, c.schema, c.migrated, c.rejected);
+ */
 export interface CollectionSummary {
   readonly collection: string;
   readonly schema: string;
@@ -97,7 +107,13 @@ export interface CollectionSummary {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
-/** What `backfill` returns, and what `ferry backfill --json` prints. */
+/**
+ * What `backfill` returns, and what `ferry backfill --json` prints.
+ *
+ * @example
+ * const summary = await backfill({ source, target, plan });
+ * if (!summary.ok) process.exitCode = 1;
+ */
 export interface BackfillSummary {
   readonly runId: number | undefined;
   readonly dryRun: boolean;

@@ -159,9 +159,20 @@ export type TablePlan = z.output<typeof tableSchema>;
  */
 export type CollectionPlan = z.output<typeof collectionPlanSchema>;
 export type SourceIndexPlan = z.output<typeof sourceIndexSchema>;
-/** A validated, deeply frozen plan. Obtain one from `parsePlan`. */
+/**
+ * A validated, deeply frozen plan. Obtain one from `parsePlan`.
+ *
+ * @example
+ * const plan: Plan = parsePlan(JSON.parse(await readFile('mapping.json', 'utf8')));
+ */
 export type Plan = z.output<typeof planSchema>;
-/** What a plan looks like before validation (a parsed JSON file, a builder's output). */
+/**
+ * What a plan looks like before validation (a parsed JSON file, a builder's output).
+ *
+ * @example
+ * const input: PlanInput = { version: PLAN_VERSION, collections: [] };
+ * const plan = parsePlan(input);
+ */
 export type PlanInput = z.input<typeof planSchema>;
 
 /** One column of a table as the DDL compiler and COPY writers see it, in table order. */

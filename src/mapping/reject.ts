@@ -13,6 +13,10 @@
  * - `UNSUPPORTED_VALUE`: a value no BSON document can hold (a function, a Map, a class instance).
  * - `TRANSFORM_FAILED`: a user transform threw, or returned a value its column cannot hold.
  * - `TRANSFORM_NOT_REVERSIBLE`: `fromColumn(toColumn(v))` is not canonically equal to `v`.
+ *
+ * @example
+ * const result = toRows(plan, 'users', doc);
+ * if (!result.ok && result.reject.code === 'STRING_CONTAINS_NUL') console.log(result.reject.path);
  */
 export type RejectCode =
   | 'NOT_A_DOCUMENT'

@@ -27,11 +27,24 @@
  * Every value is valid input for both the `pg` driver (as a query parameter) and COPY text
  * format (after COPY's own escaping: booleans as `t`/`f`, Buffers as `\x` hex, arrays as
  * array literals).
+ *
+ * @example
+ * const values: RowValue[] = [null, 'text', 42, true, Buffer.from([1]), ['a', null]];
  */
 export type RowValue = null | string | number | boolean | Buffer | readonly RowValue[];
 
-/** One row: a value for every column of the table, by column name. */
+/**
+ * One row: a value for every column of the table, by column name.
+ *
+ * @example
+ * const row: RowValues = { id: '0190…', total: '9.50', tags: ['new'], _extra: null };
+ */
 export type RowValues = Readonly<Record<string, RowValue>>;
 
-/** All rows of one document, by table name (every table of the collection, maybe empty). */
+/**
+ * All rows of one document, by table name (every table of the collection, maybe empty).
+ *
+ * @example
+ * const rows: DocumentRows = { orders: [{ id: '0190…', _extra: null }], orders_items: [] };
+ */
 export type DocumentRows = ReadonlyMap<string, readonly RowValues[]>;

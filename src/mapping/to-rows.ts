@@ -17,6 +17,10 @@ import type { TransformRegistry } from './transforms.js';
 
 /**
  * What `toRows` gives: the rows of every table of the collection, or a reject.
+ *
+ * @example
+ * const result: ToRowsResult = toRows(plan, 'orders', doc);
+ * if (result.ok) console.log(result.rows.orders); else console.log(result.reject.reason);
  */
 export type ToRowsResult =
   | { readonly ok: true; readonly rows: DocumentRows }

@@ -11,13 +11,22 @@ import { FerryError } from '../core/errors.js';
  * because those never reach a column. `toRows` checks `fromColumn(toColumn(v))` against `v`
  * for every value and rejects the document when they differ, so a lossy transform cannot
  * silently alter data.
+ *
+ * @example
+ * const cents: Transform = { toColumn: (v) => Math.round(Number(v) * 100), fromColumn: (v) => Number(v) / 100 };
  */
 export interface Transform {
   readonly toColumn: (value: unknown) => unknown;
   readonly fromColumn: (value: unknown) => unknown;
 }
 
-/** Transforms by name: immutable once built. */
+/**
+ * Transforms by name: immutable once built.
+ *
+ * @example
+ * const transforms: TransformRegistry = defineTransforms({ cents });
+ * toDoc(plan, 'orders', rows, { transforms });
+ */
 export type TransformRegistry = ReadonlyMap<string, Transform>;
 
 /** No transforms: the default for plans that name none. */

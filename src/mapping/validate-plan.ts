@@ -12,7 +12,13 @@ import {
 import { columnTypeProblem, parsePgType } from './pg-types.js';
 import type { TransformRegistry } from './transforms.js';
 
-/** One reason a plan is refused, at a JSON path into the plan (`collections[0].tables[1].columns[2].pgType`). */
+/**
+ * One reason a plan is refused, at a JSON path into the plan (`collections[0].tables[1].columns[2].pgType`).
+ *
+ * @example
+ * const check = checkPlan(input);
+ * if (!check.ok) for (const p of check.problems) console.log(`${p.path}: ${p.reason}`);
+ */
 export interface PlanProblem {
   readonly path: string;
   readonly reason: string;

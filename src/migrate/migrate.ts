@@ -24,7 +24,12 @@ import {
   verify,
 } from '../verify/verify.js';
 
-/** The steps of `ferry migrate`, in order, for progress and summaries. */
+/**
+ * The steps of `ferry migrate`, in order, for progress and summaries.
+ *
+ * @example
+ * await migrate({ source, sourceLocation: 'dump/', target, onStep: (step: MigrateStep) => console.log(step) });
+ */
 export type MigrateStep = 'infer' | 'schema' | 'backfill' | 'finish' | 'verify';
 
 /**
@@ -96,8 +101,9 @@ export interface MigrateResult {
 /**
  * The one-shot a new user runs first: infer the mapping when none exists (writing it for
  * review), write and apply the schema migrations, backfill, apply what belongs after the
- * load, then prove the result with `verify` (deep by default). Each step is the same library call its own command makes, so `migrate` is never
- * a second implementation of any of them.
+ * load, then prove the result with `verify` (deep by default). Each step is the same library
+ * call its own command makes, so `migrate` is never a second implementation of any of them.
+ * With `dryRun` it stops after the backfill's dry run, having written nothing anywhere.
  *
  * The schema goes in two halves around the load: tables first, then foreign keys and indexes,
  * because loading into indexed, constrained tables is several times slower.

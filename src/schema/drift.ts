@@ -6,7 +6,13 @@ import type { MigrationFile } from './migration-files.js';
 import type { SchemaModel } from './schema-model.js';
 import { compileStatement } from './statements.js';
 
-/** One difference between the mapping, the migration files and a database schema. */
+/**
+ * One difference between the mapping, the migration files and a database schema.
+ *
+ * @example
+ * const drift = await checkDrift(db, { model, files, snapshot, schemas: ['public'] });
+ * for (const d of drift) console.log(d.kind, d.message);
+ */
 export interface Drift {
   readonly kind:
     | 'file_edited'

@@ -19,7 +19,13 @@ const SNAPSHOT_VERSION = 1;
  */
 export type MigrationPhase = 'before-load' | 'after-load' | 'any';
 
-/** One versioned SQL file of a migrations folder. */
+/**
+ * One versioned SQL file of a migrations folder.
+ *
+ * @example
+ * const { written } = await writeMigrations('migrations', buildSchema(plan));
+ * for (const f of written) console.log(f.version, f.file, f.phase);
+ */
 export interface MigrationFile {
   readonly version: number;
   readonly name: string;

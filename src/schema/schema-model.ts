@@ -63,7 +63,12 @@ export interface IndexDef {
   readonly source: string;
 }
 
-/** A MongoDB TTL index as a cleanup rule: delete rows whose `column` is older than `seconds`. */
+/**
+ * A MongoDB TTL index as a cleanup rule: delete rows whose `column` is older than `seconds`.
+ *
+ * @example
+ * for (const rule of buildSchema(plan).ttl) console.log(`${rule.table}: delete after ${rule.seconds}s of ${rule.column}`);
+ */
 export interface TtlRule {
   readonly table: string;
   readonly column: string;
@@ -71,7 +76,12 @@ export interface TtlRule {
   readonly source: string;
 }
 
-/** Something in the plan that has no faithful PostgreSQL equivalent; never dropped silently. */
+/**
+ * Something in the plan that has no faithful PostgreSQL equivalent; never dropped silently.
+ *
+ * @example
+ * for (const w of buildSchema(plan).warnings) console.warn(w.collection, w.item, w.code);
+ */
 export interface SchemaWarning {
   readonly collection: string;
   /** The MongoDB index (or other item) concerned. */

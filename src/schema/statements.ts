@@ -5,6 +5,10 @@ import { qualified, quoteLiteral, type SchemaTarget, schemaRef } from './sql-tex
 /**
  * One DDL statement as data. Plans and diffs produce these; only `compileStatement` turns
  * them into SQL, in one exhaustive switch, so adding a kind without its SQL does not compile.
+ *
+ * @example
+ * const statement: DdlStatement = { kind: 'analyze', table: 'orders' };
+ * renderSql([statement], { kind: 'schema', name: 'public' });
  */
 export type DdlStatement =
   | { readonly kind: 'create_schema' }

@@ -12,10 +12,19 @@ import type { BsonFrame } from './bson/read-frame.js';
  * `EJSON.parse(text, { relaxed: false })` return them, because inference needs to tell an
  * int32 from a double and the mapping must not round a Long through a JS number. A missing
  * field is absent from the object; null is `null`.
+ *
+ * @example
+ * const source = await openSource('dump/');
+ * source.kind   // 'dump'
  */
 export type SourceKind = 'mongodb' | 'dump' | 'archive' | 'ejson' | 'json';
 
-/** A collection's name as users and the target see it: `collection` within the source's database. */
+/**
+ * A collection's name as users and the target see it: `collection` within the source's database.
+ *
+ * @example
+ * for (const c of await source.listCollections()) console.log(c.name, c.estimatedCount, c.indexes.length);
+ */
 export interface CollectionInfo {
   /**
    * The collection name as Ferry addresses it: the plain name, or `database.collection` when
@@ -30,7 +39,12 @@ export interface CollectionInfo {
   readonly estimatedCount?: number;
 }
 
-/** A MongoDB index definition, as `listIndexes` or a dump's metadata gives it. */
+/**
+ * A MongoDB index definition, as `listIndexes` or a dump's metadata gives it.
+ *
+ * @example
+ * const ttl: IndexSpec = { name: 'expires_1', key: { expires: 1 }, expireAfterSeconds: 0 };
+ */
 export interface IndexSpec {
   readonly name: string;
   readonly key: Readonly<Record<string, number | string>>;
@@ -46,6 +60,9 @@ export interface IndexSpec {
  * Where a reader stands, so a later read can continue after the last committed document.
  * - `id`: the last `_id` read, for sources that can seek by `_id` (a live server reads `_id > after`).
  * - `offset`: bytes consumed and documents seen, for files read in file order.
+ *
+ * @example
+ * for await (const batch of source.read('orders', { after: checkpoint })) checkpoint = batch.position;
  */
 export type ResumePosition =
   | { readonly kind: 'id'; readonly id: unknown }
@@ -54,6 +71,9 @@ export type ResumePosition =
 /**
  * A document that could not be read, while the rest of the input still could. The caller
  * decides what to do with it (the backfill writes it to `ferry.rejects`).
+ *
+ * @example
+ * for (const r of batch.rejects) console.log(r.collection, r.code, r.where.file, r.where.offset);
  */
 export interface SourceReject {
   readonly collection: string;
@@ -67,7 +87,12 @@ export interface SourceReject {
   readonly where: ErrorLocation;
 }
 
-/** What a read yields: documents in source order plus any rejects met on the way. */
+/**
+ * What a read yields: documents in source order plus any rejects met on the way.
+ *
+ * @example
+ * for await (const batch of source.read('orders')) console.log(batch.docs.length, batch.rejects.length, batch.bytes);
+ */
 export interface SourceBatch {
   readonly collection: string;
   readonly docs: readonly Document[];
@@ -115,6 +140,9 @@ export interface ReadOptions {
 /**
  * Statistics gathered by `inspect`: an exact count comes from reading (files) or from
  * `countDocuments` (a live server).
+ *
+ * @example
+ * for (const c of await inspectSource(source)) console.log(c.name, c.count, c.avgBytes, c.maxBytes);
  */
 export interface CollectionStats {
   readonly name: string;

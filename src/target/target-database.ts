@@ -11,19 +11,34 @@ import type { RowValues } from '../mapping/row-values.js';
  * `bytea` as a Buffer. Query parameters accept the same values.
  */
 
-/** A table as schema and name, each quoted by the target; never pre-quoted by the caller. */
+/**
+ * A table as schema and name, each quoted by the target; never pre-quoted by the caller.
+ *
+ * @example
+ * await tx.copyFrom({ schema: 'public', name: 'orders' }, ['id', 'total'], batches);
+ */
 export interface TableRef {
   readonly schema: string;
   readonly name: string;
 }
 
-/** The rows of a statement and the count its command tag reports (0 when it has none). */
+/**
+ * The rows of a statement and the count its command tag reports (0 when it has none).
+ *
+ * @example
+ * const { rows, rowCount }: QueryResult<{ id: number }> = await db.query('select id from ferry.rejects');
+ */
 export interface QueryResult<R> {
   readonly rows: R[];
   readonly rowCount: number;
 }
 
-/** Rows to COPY, in batches, as `toRows` and the loaders hand them over. */
+/**
+ * Rows to COPY, in batches, as `toRows` and the loaders hand them over.
+ *
+ * @example
+ * const batches: CopyRows = [[{ id: 1, total: '9.50' }], [{ id: 2, total: '1.00' }]];
+ */
 export type CopyRows = AsyncIterable<readonly RowValues[]> | Iterable<readonly RowValues[]>;
 
 /**
@@ -44,7 +59,15 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
-/** What a transaction body can do: query, run a script, and COPY rows in. */
+/**
+ * What a transaction body can do: query, run a script, and COPY rows in.
+ *
+ * @example
+ * await db.transaction(async (tx: TargetTransaction) => {
+ *   await tx.copyFrom(table, columns, batches);
+ *   await tx.query('update ferry.checkpoints set position = $1 where run = $2', [position, run]);
+ * });
+ */
 export interface TargetTransaction extends Queryable {
   /**
    * Run a script of several statements with no parameters (a migration file). Separate from

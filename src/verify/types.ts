@@ -3,7 +3,12 @@
  * table, written as `--json`, rendered as the HTML report and stored in `ferry.verify_runs`.
  */
 
-/** How hard to look (see `verify`). */
+/**
+ * How hard to look (see `verify`).
+ *
+ * @example
+ * await verify({ source, db, plan, level: 'sample' satisfies VerifyLevel, fraction: 0.05 });
+ */
 export type VerifyLevel = 'count' | 'deep' | 'sample';
 
 /**
@@ -50,7 +55,12 @@ export interface TableCount {
   readonly actual: number;
 }
 
-/** The verdict for one collection. */
+/**
+ * The verdict for one collection.
+ *
+ * @example
+ * for (const c of result.collections) console.log(c.collection, c.matched, c.missing, c.extra, c.content);
+ */
 export interface CollectionVerifyResult {
   readonly collection: string;
   readonly level: VerifyLevel;
@@ -97,7 +107,13 @@ export interface IndexParity {
   readonly message: string;
 }
 
-/** The verdict of a whole run. */
+/**
+ * The verdict of a whole run.
+ *
+ * @example
+ * const result = await verify({ source, db, plan });
+ * console.log(result.ok, result.level, result.seconds);
+ */
 export interface VerifyResult {
   /** The `ferry.verify_runs` id, when the run was recorded. */
   readonly runId?: number;

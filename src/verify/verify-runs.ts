@@ -2,7 +2,13 @@ import { ensureFerryState } from '../target/ferry-state.js';
 import type { Queryable, TargetDatabase } from '../target/target-database.js';
 import type { CollectionVerifyResult, VerifyLevel, VerifyResult } from './types.js';
 
-/** A run as `ferry.verify_runs` holds it. */
+/**
+ * A run as `ferry.verify_runs` holds it.
+ *
+ * @example
+ * const run = await lastVerifyRun(db, 'public');
+ * if (run?.finishedAt === null) console.log('unfinished; resume with ferry verify --resume');
+ */
 export interface VerifyRun {
   readonly id: number;
   readonly schema: string;

@@ -14,7 +14,12 @@ import { ensureVerifyState, finishVerifyRun, recordCollection, startVerifyRun } 
 /** The share of documents the `sample` level compares unless told otherwise. */
 export const DEFAULT_SAMPLE_FRACTION = 0.1;
 
-/** Everything `verify` needs; the source and target come in open and stay open. */
+/**
+ * Everything `verify` needs; the source and target come in open and stay open.
+ *
+ * @example
+ * await verify({ source, db, plan, schema: 'public', level: 'deep', only: ['orders'], showValues: true });
+ */
 export interface VerifyOptions {
   readonly source: Source;
   readonly db: TargetDatabase;

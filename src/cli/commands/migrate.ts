@@ -35,14 +35,15 @@ interface MigrateFlags extends SourceFlags, VerifyFlags {
 
 /**
  * `ferry migrate <source>`: the one-shot (infer when there is no mapping, apply the schema,
- * backfill, finish the schema). It takes the options of those steps; see `migrate()`.
+ * backfill, finish the schema, verify). It takes the options of those steps, declared in
+ * shared-flags.ts so each says the same as in the step's own command; see `migrate()`.
  */
 export function registerMigrate(program: Command): void {
   withSourceOptions(
     program
       .command('migrate')
       .description(
-        'one shot: infer a mapping if none exists, apply the schema, backfill, and check the counts',
+        'one shot: infer a mapping if none exists, apply the schema, backfill, and verify every document',
       )
       .argument('[source]', 'mongodb:// URI, mongodump directory or archive, or JSON file(s)'),
   )

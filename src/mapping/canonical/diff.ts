@@ -11,7 +11,13 @@ import { numbersEqual } from './number.js';
  */
 export type CanonicalDiffKind = 'missing_left' | 'missing_right' | 'value' | 'type';
 
-/** One difference; `left`/`right` are the values as given (absent when missing). */
+/**
+ * One difference; `left`/`right` are the values as given (absent when missing).
+ *
+ * @example
+ * canonicalDiff({ price: new Double(9.5) }, { price: new Decimal128('9.50') })   // []
+ * canonicalDiff({ a: 1 }, { a: '1' })   // [{ path: 'a', kind: 'type', left: 1, right: '1' }]
+ */
 export interface CanonicalDifference {
   /** Dotted path from the root, array indexes included: `items.3.price`; `''` is the root. */
   readonly path: string;

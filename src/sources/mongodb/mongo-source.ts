@@ -30,6 +30,9 @@ export interface MongoSourceOptions {
  * `database.collection` (`shop.orders`) in `CollectionInfo.name`, in batches and in every
  * method's `collection` argument. Database names cannot contain '.', so the first '.'
  * always separates the two. `CollectionInfo.database` is set in both cases.
+ *
+ * @example
+ * const source: MongoSource = await openMongoSource('mongodb://localhost:27017/shop');
  */
 export interface MongoSource extends Source {
   readonly kind: 'mongodb';
