@@ -14,6 +14,9 @@ import { parseJsonPointer } from '../sources/json/json-pointer.js';
  * - `json`: a JSON array per collection, `<to>/<collection>.json`, relaxed (natural numbers,
  *   strings and objects), laid out as the config's `json.pointer`/`idField` say, so a
  *   team that moved off JSON files gets its files back in their shape.
+ *
+ * @example
+ * const format: ExportFormat = 'archive';
  */
 export type ExportFormat = 'archive' | 'dump' | 'ejson' | 'json';
 
@@ -32,7 +35,12 @@ export const exportIdentityFields = {
   schema: z.string(),
 };
 
-/** Where plain JSON records go and which field holds the id (the JSON source's settings). */
+/**
+ * Where plain JSON records go and which field holds the id (the JSON source's settings).
+ *
+ * @example
+ * const layout: JsonLayout = { pointer: '/data/users', idField: 'id' };  // {"data":{"users":[{"id":…}]}}
+ */
 export interface JsonLayout {
   readonly pointer?: string;
   readonly idField?: string;

@@ -30,6 +30,9 @@ const manifestSchema = z
  * number of documents and the same canonical bucket sums that deep verify computes. Two
  * bucket sums are equal exactly when the two sides hold the same documents (up to a
  * 2^-64 collision), so the manifest is an exact fingerprint of what was exported.
+ *
+ * @example
+ * const manifest: ExportManifest | undefined = await readExportManifest('backup/shop.archive');
  */
 export type ExportManifest = z.output<typeof manifestSchema>;
 

@@ -30,7 +30,12 @@ import { type ExportManifest, manifestPath } from './export-manifest.js';
 import { keyText, orphanRows, type UnrebuildableRow } from './orphan-rows.js';
 import { ResumableOutput } from './resumable-output.js';
 
-/** What `exportDocuments` exports, from where, and how. */
+/**
+ * What `exportDocuments` exports, from where, and how.
+ *
+ * @example
+ * const options: ExportOptions = { db, plan, schema: 'public', to: 'backup/shop', format: 'dump', gzip: true, database: 'shop' };
+ */
 export interface ExportOptions {
   readonly db: Queryable;
   readonly plan: Plan;
@@ -54,7 +59,12 @@ export interface ExportOptions {
   readonly onProgress?: (progress: { collection: string; done: number; total: number }) => void;
 }
 
-/** One collection of an export: the rows found, the documents written, the file. */
+/**
+ * One collection of an export: the rows found, the documents written, the file.
+ *
+ * @example
+ * for (const c of summary.collections) console.log(c.collection, c.exported, 'of', c.rows, 'in', c.file);
+ */
 export interface ExportedCollection {
   readonly collection: string;
   /** Root rows in the target when the collection's export started. */
@@ -64,7 +74,13 @@ export interface ExportedCollection {
   readonly file: string;
 }
 
-/** The outcome of `exportDocuments`, per collection and in total. */
+/**
+ * The outcome of `exportDocuments`, per collection and in total.
+ *
+ * @example
+ * const summary: ExportSummary = await exportDocuments(options);
+ * if (!summary.ok) process.exitCode = 1;
+ */
 export interface ExportSummary {
   /** True only when every row rebuilt into an exported document. */
   readonly ok: boolean;

@@ -2,7 +2,12 @@ import { type CollectionPlan, primaryKey, quoteIdent } from '../mapping/model.js
 import type { RowValue } from '../mapping/row-values.js';
 import type { Queryable } from '../target/target-database.js';
 
-/** A row the export could not turn into (part of) a document, with its key and why. */
+/**
+ * A row the export could not turn into (part of) a document, with its key and why.
+ *
+ * @example
+ * for (const row of summary.unrebuildable) console.error(`${row.table} (${row.key}): ${row.reason}`);
+ */
 export interface UnrebuildableRow {
   readonly table: string;
   /** The row's primary key, as text (`parent_id=…, idx=2` for a child row). */
