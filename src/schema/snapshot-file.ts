@@ -154,7 +154,11 @@ export function snapshotText(model: SchemaModel): string {
   return `${JSON.stringify({ version: SNAPSHOT_VERSION, planVersion: PLAN_VERSION, model: schema }, null, 2)}\n`;
 }
 
-function snapshotError(file: string, problem: string, code: string): FerryError {
+function snapshotError(
+  file: string,
+  problem: string,
+  code: 'SCHEMA_SNAPSHOT_INVALID' | 'SCHEMA_SNAPSHOT_VERSION',
+): FerryError {
   return new FerryError(`the migrations snapshot ${file} ${problem}`, {
     code,
     category: 'input',
