@@ -3,13 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backfill } from '../../../src/load/backfill.js';
-import { openSource } from '../../../src/sources/open.js';
-import { openTarget } from '../../../src/target/open-target.js';
-import type { TargetDatabase } from '../../../src/target/target-database.js';
-import { verify } from '../../../src/verify/verify.js';
-import { createTestDatabase, postgresUrl, repoRoot } from '../../support/services.js';
-import { customers, orders, plan, sql, writeSource } from './support.js';
+import { backfill } from '../../src/load/backfill.js';
+import { openSource } from '../../src/sources/open.js';
+import { openTarget } from '../../src/target/open-target.js';
+import type { TargetDatabase } from '../../src/target/target-database.js';
+import { verify } from '../../src/verify/verify.js';
+import { customers, orders, plan, sql, writeSource } from '../integration/load/support.js';
+import { createTestDatabase, postgresUrl, repoRoot } from '../support/services.js';
 
 /**
  * The retry schedule for connection loss outlasts a real server restart: the test PostgreSQL
@@ -17,6 +17,9 @@ import { customers, orders, plan, sql, writeSource } from './support.js';
  * `pg_ctl stop -m fast` while a backfill commits its chunks, left down for a few seconds and
  * started again. Open connections die with 57P01, new ones are refused, then get 57P03 while
  * the server starts; the backfill must wait it out and finish with every document loaded once.
+ *
+ * It lives in test/disruptive/, a project that runs after every other one (vitest.config.ts):
+ * stopping the cluster would cut the connections of test files running beside it.
  */
 const available = postgresUrl() !== undefined;
 const PG_DIR = path.join(repoRoot, '.services/pg');
