@@ -5,6 +5,7 @@
 
 export { type ConfigOverrides, loadConfig, type ResolvedConfig, validateConfig } from './config/load.js';
 export { defineConfig, type FerryConfig } from './config/schema.js';
+export { ERROR_CODES, type ErrorCode } from './core/error-codes.js';
 export {
   asFerryError,
   describeLocation,
@@ -133,7 +134,15 @@ export type {
 } from './sources/types.js';
 export { connectPostgres } from './target/connect.js';
 export { type OpenTargetOptions, openTarget } from './target/open-target.js';
-export { isRetryable, RETRYABLE_SQLSTATES, type RetryOptions, withRetry } from './target/retry.js';
+export {
+  isRetryable,
+  RETRY_SCHEDULES,
+  RETRYABLE_SQLSTATES,
+  type RetryOptions,
+  type RetrySchedule,
+  retrySchedule,
+  withRetry,
+} from './target/retry.js';
 export type {
   CopyRows,
   QueryResult,
