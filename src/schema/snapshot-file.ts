@@ -58,7 +58,8 @@ const indexSchema = z.strictObject({
 const ttlSchema = z.strictObject({
   table: name,
   column: name,
-  seconds: z.number().positive(),
+  // 0 is a valid TTL: MongoDB's expireAfterSeconds: 0 expires a document at the date it holds.
+  seconds: z.number().nonnegative(),
   source: z.string(),
 });
 

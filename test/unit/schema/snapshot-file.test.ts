@@ -92,6 +92,14 @@ describe('the migrations snapshot', () => {
     expect(plan.message).toContain(`written for mapping plan version ${PLAN_VERSION + 1}`);
   });
 
+  it('reads a TTL rule of 0 seconds (expire at the date the field holds)', async () => {
+    const json = JSON.parse(written);
+    const table = json.model.tables[0];
+    json.model.ttl = [{ table: table.name, column: table.columns[0].name, seconds: 0, source: 'at_1' }];
+    await writeFile(file, JSON.stringify(json));
+    expect((await readSnapshot(dir))?.ttl).toEqual([json.model.ttl[0]]);
+  });
+
   it('reads a snapshot written before the plan version was recorded', async () => {
     const { planVersion: _recorded, ...older } = JSON.parse(await readFile(file, 'utf8'));
     await writeFile(file, JSON.stringify(older));
