@@ -4,9 +4,9 @@ import { parse as parsePostgresUrl } from 'pg-connection-string';
 /** What replaces a secret. Redacting an already redacted URL gives the same URL. */
 export const REDACTED = '***';
 
-/** Query or key=value parameter names that carry a secret (`password`, `sslpassword`, `proxyPassword`, `token`, …). */
-export const SECRET_NAME = '[a-z_]*(?:password|passwd|pwd|secret|token)';
-const SECRET_PARAMETER = new RegExp(`^${SECRET_NAME}$`, 'i');
+/** How the names of parameters that carry a secret end (`password`, `sslpassword`, `proxyPassword`, `token`, …). */
+export const SECRET_WORDS = 'password|passwd|pwd|secret|token';
+const SECRET_PARAMETER = new RegExp(`^[a-z_]*(?:${SECRET_WORDS})$`, 'i');
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 

@@ -1,4 +1,4 @@
-import { REDACTED, redactUrl, SECRET_NAME } from './redact-url.js';
+import { REDACTED, redactUrl, SECRET_WORDS } from './redact-url.js';
 
 /**
  * Credentials must never reach a log line, an error or a report (DESIGN.md invariant 6). We
@@ -7,9 +7,14 @@ import { REDACTED, redactUrl, SECRET_NAME } from './redact-url.js';
  * regular expression and the driver disagree on `postgres://app:p@ssw0rd@host/x`.
  */
 
-// A URL starts with `scheme://`; a secret parameter with `password=` (libpq key/value
-// strings, environment lines, query strings outside a URL).
-const SECRET_START = new RegExp(`([a-z][a-z0-9+.-]*://)|\\b(${SECRET_NAME})\\s*=\\s*`, 'gi');
+// Where a secret may start: the `://` of a URL, or a secret key and its `=` (libpq key/value
+// strings, environment lines, query strings outside a URL). Searching for these fixed marks,
+// then looking back for the scheme, keeps the scan linear and fast on long runs of letters
+// (base64 in a raw document), where trying `scheme://` from every position would not be.
+const SECRET_MARK = new RegExp(`://|(?:${SECRET_WORDS})\\s*=\\s*`, 'gi');
+const SCHEME_CHARACTER = /[a-z0-9+.-]/i;
+const LETTER = /[a-z]/i;
+const MAX_SCHEME_LENGTH = 32;
 
 /**
  * `text` with every URL's credentials and every `password=…` value replaced by `***`.
@@ -28,22 +33,33 @@ const SECRET_START = new RegExp(`([a-z][a-z0-9+.-]*://)|\\b(${SECRET_NAME})\\s*=
 export function redactSecrets(text: string): string {
   let out = '';
   let position = 0;
-  SECRET_START.lastIndex = 0;
-  for (let match = SECRET_START.exec(text); match !== null; match = SECRET_START.exec(text)) {
-    const start = match.index;
-    if (match[1] !== undefined) {
-      const end = urlEnd(text, start + match[0].length, text[start - 1]);
+  SECRET_MARK.lastIndex = 0;
+  for (let match = SECRET_MARK.exec(text); match !== null; match = SECRET_MARK.exec(text)) {
+    if (match[0] === '://') {
+      const start = schemeStart(text, match.index, position);
+      if (start === undefined) continue;
+      const end = urlEnd(text, match.index + 3, text[start - 1]);
       out += text.slice(position, start) + redactUrl(text.slice(start, end));
       position = end;
     } else {
-      const valueStart = start + match[0].length;
+      // The key itself (`sslpassword`, `PGPASSWORD`) stays; only its value goes.
+      const valueStart = match.index + match[0].length;
       const end = parameterValueEnd(text, valueStart);
       out += text.slice(position, valueStart) + (end > valueStart ? REDACTED : '');
       position = end;
     }
-    SECRET_START.lastIndex = Math.max(position, start + 1);
+    SECRET_MARK.lastIndex = Math.max(position, match.index + 1);
   }
   return out + text.slice(position);
+}
+
+/** Where the scheme before a `://` at `mark` starts (a letter, then letters, digits, `+.-`), if there is one. */
+function schemeStart(text: string, mark: number, floor: number): number | undefined {
+  let start = mark;
+  while (start > floor && mark - start < MAX_SCHEME_LENGTH && SCHEME_CHARACTER.test(text[start - 1]!))
+    start--;
+  while (start < mark && !LETTER.test(text[start]!)) start++;
+  return start < mark ? start : undefined;
 }
 
 /**
