@@ -31,23 +31,29 @@ describe.skipIf(!postgresUrl())('a chunk committed twice', () => {
     await drop?.();
   });
 
-  it('is written once when the retry finds the checkpoint already at its end', async () => {
-    await prepareSchema(db, plan, 'once', ['orders']);
+  /** A chunk of `n` orders bound for a fresh schema, and the target that says nothing is loaded yet. */
+  async function firstChunk(schema: string, n: number) {
+    await prepareSchema(db, plan, schema, ['orders']);
     const chunk = prepareChunk(plan, {
       collection: 'orders',
-      docs: orders(50),
+      docs: orders(n),
       rejects: [],
-      position: { kind: 'offset', offset: 1234, index: 50 },
+      position: { kind: 'offset', offset: 100 * n, index: n },
       bytes: 1,
     });
     const target = {
-      schema: 'once',
+      schema,
       collection: 'orders',
-      tables: tableTargets(plan.collections[1]!, 'once'),
+      tables: tableTargets(plan.collections[1]!, schema),
       mode: 'copy' as const,
       runId: undefined,
       before: { read: 0, migrated: 0, rejected: 0 },
     };
+    return { chunk, target };
+  }
+
+  it('is written once when the retry finds the checkpoint already at its end', async () => {
+    const { chunk, target } = await firstChunk('once', 50);
     const first = await db.transaction((tx) => writeChunk(tx, target, chunk));
     // The retry of the same transaction, as withRetry runs it after a lost COMMIT answer.
     const retry = await db.transaction((tx) => writeChunk(tx, target, chunk));
@@ -69,22 +75,7 @@ describe.skipIf(!postgresUrl())('a chunk committed twice', () => {
   });
 
   it('is written again when the checkpoint is not at its end (the first try did not commit)', async () => {
-    await prepareSchema(db, plan, 'again', ['orders']);
-    const chunk = prepareChunk(plan, {
-      collection: 'orders',
-      docs: orders(20),
-      rejects: [],
-      position: { kind: 'offset', offset: 99, index: 20 },
-      bytes: 1,
-    });
-    const target = {
-      schema: 'again',
-      collection: 'orders',
-      tables: tableTargets(plan.collections[1]!, 'again'),
-      mode: 'copy' as const,
-      runId: undefined,
-      before: { read: 0, migrated: 0, rejected: 0 },
-    };
+    const { chunk, target } = await firstChunk('again', 20);
     const rolledBack = await db
       .transaction(async (tx) => {
         await writeChunk(tx, target, chunk);
