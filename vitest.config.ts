@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three layers, all run by `npm test`: pure unit tests, integration tests against the real
-// PostgreSQL and FerretDB from scripts/services.sh, and tests on ../shared/datasets.
+// Four layers, all run by `npm test`: pure unit tests, integration tests against the real
+// PostgreSQL and FerretDB from scripts/services.sh, tests on ../shared/datasets, and last,
+// alone, tests that restart the services.
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
@@ -17,6 +18,16 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
       { extends: true, test: { name: 'datasets', include: ['test/datasets/**/*.test.ts'] } },
+      // Tests that stop or restart the shared PostgreSQL: alone, one file at a time, after the rest.
+      {
+        extends: true,
+        test: {
+          name: 'disruptive',
+          include: ['test/disruptive/**/*.test.ts'],
+          poolOptions: { forks: { singleFork: true } },
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -10,7 +10,8 @@
 // Configuration: `ferry.config.ts` and how it is loaded.
 export { type ConfigOverrides, loadConfig, type ResolvedConfig } from './config/load.js';
 export { defineConfig, type FerryConfig } from './config/schema.js';
-// Errors: one base class with a stable code, and the exit codes of the CLI.
+// Errors: one base class with a stable code, the catalogue of codes, and the exit codes of the CLI.
+export { ERROR_CODES, type ErrorCode } from './core/error-codes.js';
 export {
   type ErrorCategory,
   type ErrorClass,

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import { FerryError } from '../core/errors.js';
+import type { CodeWithCategory } from '../core/error-codes.js';
+import { FerryError, type FerryErrorOptions } from '../core/errors.js';
 import type { Output } from './output.js';
 
 /**
@@ -84,12 +85,12 @@ export function choiceFlag<T extends string>(
   flag: string,
   text: string,
   choices: readonly T[],
-  code = 'USAGE_BAD_OPTION',
+  code: CodeWithCategory<'usage'> = 'USAGE_BAD_OPTION',
 ): T {
   const choice = choices.find((c) => c === text);
   if (choice !== undefined) return choice;
   throw new FerryError(`${flag} must be one of ${choices.join(', ')}, not ${JSON.stringify(text)}`, {
     code,
     category: 'usage',
-  });
+  } as FerryErrorOptions);
 }

@@ -1,3 +1,5 @@
+import { debugEnabled } from '../core/debug.js';
+import { FerryError } from '../core/errors.js';
 import { parseTimestamptz } from '../mapping/pg-text.js';
 import { parsePgType, type ScalarPgType } from '../mapping/pg-types.js';
 import type { RowValue, RowValues } from '../mapping/row-values.js';
@@ -155,7 +157,7 @@ function writeBinaryScalar(sink: TextSink, type: ScalarPgType, value: RowValue):
       return;
     case 'timestamptz': {
       const ms = parseTimestamptz(expect(value, 'string', type));
-      if (ms === undefined) throw new Error(`"${String(value)}" is not a timestamptz row value`);
+      if (ms === undefined) throw badRowValue(String(value), 'a timestamptz row value');
       writeTimestamptzMicros(sink, ms);
       return;
     }
@@ -203,7 +205,7 @@ function writeUuid(sink: TextSink, text: string): void {
       high = -1;
     }
   }
-  if (o - sink.length !== 16) throw new Error(`"${text}" is not a uuid row value`);
+  if (o - sink.length !== 16) throw badRowValue(text, 'a uuid row value');
   sink.length = o;
 }
 
@@ -240,7 +242,7 @@ export function writeNumeric(sink: TextSink, text: string): void {
     !/^\d*$/.test(text.slice(from, wholeEnd)) ||
     !/^\d*$/.test(text.slice(wholeEnd + 1))
   )
-    throw new Error(`"${text}" is not positional numeric text`);
+    throw badRowValue(text, 'positional numeric text');
   // The digits zero-padded to whole groups of four on both sides of the point.
   const whole = text.slice(from, wholeEnd);
   const fraction = point < 0 ? '' : text.slice(point + 1);
@@ -291,6 +293,21 @@ function writeNumericHeader(
   at = out.writeInt16BE(weight, at);
   at = out.writeUInt16BE(sign, at);
   sink.length = out.writeInt16BE(dscale, at);
+}
+
+/**
+ * A row value that has no binary form for its column: a bug upstream, since `toRows` only
+ * makes valid ones. The value itself is named only when `FERRY_DEBUG` is set, as for a
+ * server's COPY error (target-error.ts): row values stay out of messages, which reach the
+ * summary and the log.
+ */
+function badRowValue(value: string, what: string): FerryError {
+  const debug = debugEnabled();
+  return new FerryError(`${debug ? `"${value}"` : 'a row value'} is not ${what}`, {
+    code: 'TARGET_BAD_ROW_VALUE',
+    category: 'internal',
+    ...(debug ? {} : { hint: 'set FERRY_DEBUG=1 to include the row value in this message' }),
+  });
 }
 
 function expect<K extends 'string' | 'boolean'>(

@@ -1,4 +1,7 @@
+import type { CategoryOf, ErrorCode } from './error-codes.js';
 import { redactSecrets } from './redact.js';
+
+export type { ErrorCode } from './error-codes.js';
 
 /**
  * How a failure should be treated by whoever catches it.
@@ -34,15 +37,22 @@ export interface ErrorLocation {
   readonly path?: string;
 }
 
-export interface FerryErrorOptions {
-  readonly code: string;
-  readonly category: ErrorCategory;
+interface FerryErrorFields {
   readonly class?: ErrorClass;
   readonly cause?: unknown;
   readonly where?: ErrorLocation;
   /** What the user can do about it; appended to the message. */
   readonly hint?: string;
 }
+
+/**
+ * A code from the catalogue (error-codes.ts) with a category that the catalogue allows for
+ * it: an unknown code, or a code raised in a category it is not documented with, does not
+ * compile.
+ */
+export type FerryErrorOptions = {
+  readonly [C in ErrorCode]: FerryErrorFields & { readonly code: C; readonly category: CategoryOf<C> };
+}[ErrorCode];
 
 /**
  * The one error base class. `code` is stable and documented, so scripts may match on it;
@@ -54,7 +64,7 @@ export interface FerryErrorOptions {
  * });
  */
 export class FerryError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly category: ErrorCategory;
   readonly errorClass: ErrorClass;
   readonly where: ErrorLocation;

@@ -56,10 +56,17 @@ function redactArguments(
 }
 
 function redactObject(object: Record<string, unknown>): Record<string, unknown> {
+  return redactFields(object, 0) as Record<string, unknown>;
+}
+
+// Nested fields too ({ options: { target } }); errors go through serializeError instead.
+function redactFields(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return redactSecrets(value);
+  if (depth > 8 || value === null || typeof value !== 'object' || value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((item) => redactFields(item, depth + 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(object)) {
-    out[key] = typeof value === 'string' ? redactSecrets(value) : value;
-  }
+  for (const [key, field] of Object.entries(value)) out[key] = redactFields(field, depth + 1);
   return out;
 }
 

@@ -203,9 +203,11 @@ async function commitChunk(
     tables: load.tables,
     mode: load.mode,
     runId: context.runId,
+    before: totals(load),
   };
   // The whole transaction is retried on a transient failure: it is all-or-nothing, so a
-  // retry writes the chunk exactly once.
+  // retry writes the chunk exactly once. `before` covers the one case where all-or-nothing is
+  // not enough: a COMMIT that went through while its answer was lost.
   const result = await withRetry(() => context.db.transaction((tx) => writeChunk(tx, target, chunk)), {
     signal: context.signal,
   });

@@ -3,7 +3,7 @@ import type { TargetTransaction } from '../target/target-database.js';
 import type { Chunk } from './chunk.js';
 import type { EncodedDocuments } from './encoded-documents.js';
 import { type RejectRecord, rejectFromLoad } from './reject-record.js';
-import { advanceCheckpoint, insertRejects } from './state-store.js';
+import { advanceCheckpoint, insertRejects, positionToJson } from './state-store.js';
 import { ensureStaging, type TableTarget, type WriteMode, writeDocuments } from './table-writer.js';
 
 /** Where a chunk goes: one collection's tables in one target schema. */
@@ -13,6 +13,19 @@ export interface ChunkTarget {
   readonly tables: readonly TableTarget[];
   readonly mode: WriteMode;
   readonly runId: number | undefined;
+  /**
+   * The checkpoint's totals before this chunk. When given, a chunk that the checkpoint shows
+   * as already committed is not written again: the retry of a transaction whose COMMIT went
+   * through while its answer was lost with the connection (a server restart at that moment).
+   */
+  readonly before?: ChunkTotals;
+}
+
+/** A checkpoint's running totals. */
+export interface ChunkTotals {
+  readonly read: number;
+  readonly migrated: number;
+  readonly rejected: number;
 }
 
 /** What one committed chunk did in one schema. */
@@ -49,6 +62,10 @@ export async function writeChunk(
   target: ChunkTarget,
   chunk: Chunk,
 ): Promise<ChunkResult> {
+  if (target.before !== undefined) {
+    const committed = await committedBefore(tx, target, target.before, chunk);
+    if (committed !== undefined) return committed;
+  }
   const written = await writeIsolated(tx, target, chunk.docs);
   const loadRejects = written.failed.map((f) => f.reject);
   const migrated = chunk.docs.count - written.failed.length;
@@ -68,6 +85,35 @@ export async function writeChunk(
     loadRejects,
     rows: written.rows,
     writes: written.writes,
+  };
+}
+
+/**
+ * The chunk's result when the checkpoint already stands at its end (its position, and its
+ * documents counted on top of `before`), else undefined. Locks the checkpoint row, so no
+ * other writer moves it between this look and the write. Rows per table and reject samples
+ * of that earlier commit are not known here; the counts are exact.
+ */
+async function committedBefore(
+  tx: TargetTransaction,
+  target: ChunkTarget,
+  before: ChunkTotals,
+  chunk: Chunk,
+): Promise<ChunkResult | undefined> {
+  const { rows } = await tx.query<{ read: string; migrated: string; rejected: string; at_end: boolean }>(
+    `select read::text, migrated::text, rejected::text, position = $3::jsonb as at_end
+       from ferry.checkpoints where schema = $1 and collection = $2 for update`,
+    [target.schema, target.collection, JSON.stringify(positionToJson(chunk.position))],
+  );
+  const row = rows[0];
+  if (row === undefined || row.at_end !== true || Number(row.read) !== before.read + chunk.read)
+    return undefined;
+  return {
+    migrated: Number(row.migrated) - before.migrated,
+    rejected: Number(row.rejected) - before.rejected,
+    loadRejects: [],
+    rows: new Map(target.tables.map((t) => [t.name, 0])),
+    writes: 0,
   };
 }
 

@@ -5,13 +5,13 @@ import { FerryError } from '../core/errors.js';
 import { diffSchemas } from './diff.js';
 import { ddlPhases } from './phases.js';
 import type { SchemaModel } from './schema-model.js';
+import { parseSnapshot, snapshotText } from './snapshot-file.js';
 import { type DdlStatement, renderSql } from './statements.js';
 
 /** `0001_create_tables.sql`: four digits, `_`, a snake_case name. */
 const FILE_PATTERN = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 /** The schema the migration files produce, kept next to them so the next change can be diffed. */
 export const SNAPSHOT_FILE = 'ferry-snapshot.json';
-const SNAPSHOT_VERSION = 1;
 
 /**
  * When a file may run relative to a backfill: `before-load` files create what the load
@@ -142,41 +142,29 @@ export async function writeMigrations(
 }
 
 /**
- * The schema the folder's files produce, as recorded when they were written.
+ * The schema the folder's files produce, as recorded when they were written. A snapshot
+ * that is damaged, another tool's, or of another format or plan version is refused with an
+ * input error naming the file (snapshot-file.ts).
  *
  * @example
  * const before = await readSnapshot('migrations');   // undefined for a new folder
  */
 export async function readSnapshot(dir: string): Promise<SchemaModel | undefined> {
+  const file = path.join(dir, SNAPSHOT_FILE);
   let text: string;
   try {
-    text = await readFile(path.join(dir, SNAPSHOT_FILE), 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const parsed = JSON.parse(text) as { version?: unknown; model?: SchemaModel };
-  if (parsed.version !== SNAPSHOT_VERSION || parsed.model === undefined)
-    throw new FerryError(
-      `${SNAPSHOT_FILE} has snapshot version ${String(parsed.version)}; this Ferry reads ${SNAPSHOT_VERSION}`,
-      {
-        code: 'SCHEMA_SNAPSHOT_VERSION',
-        category: 'input',
-        where: { file: path.join(dir, SNAPSHOT_FILE) },
-      },
-    );
-  return { ...parsed.model, warnings: [] };
+  return parseSnapshot(text, file);
 }
 
 async function writeSnapshot(dir: string, model: SchemaModel): Promise<void> {
-  // Warnings describe the plan, not the schema the files create; they would only add noise to diffs.
-  const { warnings: _warnings, ...schema } = model;
   const file = path.join(dir, SNAPSHOT_FILE);
   // Write-then-rename, so a crash never leaves a half snapshot that the next run would misread.
-  await writeFile(
-    `${file}.tmp`,
-    `${JSON.stringify({ version: SNAPSHOT_VERSION, model: schema }, null, 2)}\n`,
-  );
+  await writeFile(`${file}.tmp`, snapshotText(model));
   await rename(`${file}.tmp`, file);
 }
 

@@ -67,11 +67,16 @@ class PostgresTarget implements TargetDatabase {
   async transaction<T>(fn: (tx: TargetTransaction) => Promise<T>): Promise<T> {
     const client = await this.connect();
     let broken: Error | undefined;
+    const markBroken = (error: Error) => {
+      broken = error;
+    };
+    // Between two statements a lost connection is reported as an 'error' event, which the pool
+    // listens for only on idle clients: unheard, it would crash the process (a server restart).
+    client.on('error', markBroken);
     try {
-      return await inTransaction(client, fn, (error) => {
-        broken = error;
-      });
+      return await inTransaction(client, fn, markBroken);
     } finally {
+      client.off('error', markBroken);
       client.release(broken);
     }
   }
@@ -96,17 +101,21 @@ class PostgresTarget implements TargetDatabase {
 class PostgresSession implements TargetSession {
   private broken: Error | undefined;
   private released = false;
+  private readonly markBroken = (error: Error) => {
+    this.broken = error;
+  };
 
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(private readonly client: pg.PoolClient) {
+    // As in `transaction`: a connection lost while the session is held must not crash the process.
+    client.on('error', this.markBroken);
+  }
 
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     return runQuery<R>(this.client, sql, params);
   }
 
   transaction<T>(fn: (tx: TargetTransaction) => Promise<T>): Promise<T> {
-    return inTransaction(this.client, fn, (error) => {
-      this.broken = error;
-    });
+    return inTransaction(this.client, fn, this.markBroken);
   }
 
   async release(): Promise<void> {
@@ -114,6 +123,7 @@ class PostgresSession implements TargetSession {
     this.released = true;
     // Session state (advisory locks, settings) must not leak to the next borrower; a
     // connection that may hold any is destroyed rather than returned.
+    this.client.off('error', this.markBroken);
     this.client.release(this.broken ?? true);
   }
 }

@@ -1,4 +1,6 @@
-import { type ErrorCategory, FerryError } from '../core/errors.js';
+import { debugEnabled } from '../core/debug.js';
+import type { CategoryOf } from '../core/error-codes.js';
+import { FerryError, type FerryErrorOptions } from '../core/errors.js';
 import type { TableRef } from './target-database.js';
 
 /**
@@ -20,9 +22,14 @@ interface ServerErrorFields {
 }
 
 /** What a `TargetError` knows beyond FerryError: the SQLSTATE and where in a COPY it failed. */
-export interface TargetErrorOptions {
-  readonly code: string;
-  readonly category: ErrorCategory;
+export type TargetErrorOptions = TargetErrorFields &
+  {
+    readonly [C in TargetErrorCode]: { readonly code: C; readonly category: CategoryOf<C> };
+  }[TargetErrorCode];
+
+type TargetErrorCode = 'TARGET_QUERY_FAILED' | 'TARGET_COPY_FAILED' | 'TARGET_COPY_BAD_ROW';
+
+interface TargetErrorFields {
   readonly sqlState?: string;
   readonly table?: TableRef;
   readonly line?: number;
@@ -47,24 +54,15 @@ export class TargetError extends FerryError {
   readonly column: string | undefined;
 
   constructor(message: string, options: TargetErrorOptions) {
-    super(message, {
-      code: options.code,
-      category: options.category,
-      cause: options.cause,
-      hint: options.hint,
-    });
+    const { code, category, cause, hint } = options;
+    // Each code comes with a category the catalogue allows for it (TargetErrorOptions).
+    super(message, { code, category, cause, hint } as FerryErrorOptions);
     this.name = 'TargetError';
     this.sqlState = options.sqlState;
     this.table = options.table;
     this.line = options.line;
     this.column = options.column;
   }
-}
-
-/** True when `FERRY_DEBUG` asks for row values in errors. */
-export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env.FERRY_DEBUG;
-  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
 
 /** `"schema"."name"` for messages. */
@@ -161,7 +159,10 @@ function sqlStateCode(code: string | undefined): string | undefined {
 }
 
 /** Connection trouble is the environment (exit 3); a rejected row or statement is input (exit 2). */
-function categoryFor(sqlState: string | undefined, code: string | undefined): ErrorCategory {
+function categoryFor(
+  sqlState: string | undefined,
+  code: string | undefined,
+): CategoryOf<'TARGET_QUERY_FAILED' | 'TARGET_COPY_FAILED'> {
   if (sqlState === undefined) return code?.startsWith('E') ? 'environment' : 'internal';
   if (/^(08|53|57|58)/.test(sqlState)) return 'environment';
   if (/^(22|23)/.test(sqlState)) return 'input';

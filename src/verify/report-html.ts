@@ -1,10 +1,11 @@
+import { redactSecrets } from '../core/redact.js';
 import type { CollectionVerifyResult, VerifyResult } from './types.js';
 
 /**
  * The HTML report: one self-contained file (inline CSS, no script) a person can open or
  * attach to a ticket: the verdict, a table per collection, and its differences with `_id`,
  * field paths and, only when the run kept them (`--show-values`), both values. Every piece
- * of data is HTML-escaped.
+ * of data is redacted of credentials and HTML-escaped.
  *
  * @example
  * await writeFile('verify.html', renderVerifyHtml(result, { generatedAt: new Date() }));
@@ -104,6 +105,7 @@ function collectionSection(c: CollectionVerifyResult): string {
 }
 
 /** Escape text for HTML element content and attribute values. */
+/** Every piece of text in the report is redacted (credentials never leave Ferry), then escaped. */
 function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  return redactSecrets(text).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }

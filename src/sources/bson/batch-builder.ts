@@ -93,14 +93,14 @@ export function checkReadOptions(
   const batchSize = options?.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new FerryError(`batch size must be a positive integer, got ${batchSize}`, {
-      code: 'SOURCE_BAD_OPTIONS',
+      code: 'SOURCE_BAD_OPTION',
       category: 'usage',
     });
   }
   const after = options?.after;
   if (after !== undefined && after.kind !== 'offset') {
     throw new FerryError(`a dump or archive resumes from a file offset, not from an _id position`, {
-      code: 'SOURCE_BAD_RESUME',
+      code: 'SOURCE_BAD_RESUME_POSITION',
       category: 'usage',
       where: { collection },
       hint: 'pass the position of a batch read from this same source',

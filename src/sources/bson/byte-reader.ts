@@ -1,4 +1,4 @@
-import { FerryError } from '../../core/errors.js';
+import { FerryError, type FerryErrorOptions } from '../../core/errors.js';
 
 /**
  * A pull-based byte buffer over a chunked stream. It asks the stream for more only when a
@@ -154,6 +154,7 @@ export class ByteReader {
     if (!(error instanceof FerryError) || error.where.offset !== undefined) return error;
     const detail = error.cause instanceof Error ? error.cause.message : error.message;
     const readable = this.#offset + this.#buffered;
+    // The same code and category as the error it wraps, which the catalogue allowed together.
     return new FerryError(`cannot read ${this.#file} past byte ${readable}: ${detail}`, {
       code: error.code,
       category: error.category,
@@ -165,6 +166,6 @@ export class ByteReader {
         ...(this.collection !== undefined && { collection: this.collection }),
       },
       ...(error.hint !== undefined && { hint: error.hint }),
-    });
+    } as FerryErrorOptions);
   }
 }

@@ -119,7 +119,7 @@ function resumeBeyondEnd(options: BsonStreamOptions, length: number): FerryError
   return new FerryError(
     `cannot resume at byte ${options.skipBytes}: the input is only ${length} bytes long`,
     {
-      code: 'SOURCE_BAD_RESUME',
+      code: 'SOURCE_BAD_RESUME_POSITION',
       category: 'input',
       where: { file: options.file, offset: length, collection: options.namespace ?? options.collection },
       hint: 'the file changed since the run started; start the collection again',

@@ -53,7 +53,7 @@ export function planReadAll<T extends { readonly name: string }>(
   const chosen = only ? all.filter((c) => only.includes(c.name)) : [...all];
   if (options?.after !== undefined && chosen.length !== 1) {
     throw new FerryError('one resume position cannot continue several collections', {
-      code: 'SOURCE_BAD_RESUME',
+      code: 'SOURCE_BAD_RESUME_POSITION',
       category: 'usage',
       where: { file: location },
       hint: 'pass `only` with the one collection it came from, or `resume` with a position per collection',

@@ -68,7 +68,11 @@ export async function* readJsonArray(
   let elementLine = 0;
   let elementStartInChunk = -1;
 
-  const fail = (what: string, offset: number, code = 'SOURCE_BAD_JSON_ARRAY'): FerryError =>
+  const fail = (
+    what: string,
+    offset: number,
+    code: 'SOURCE_BAD_JSON_ARRAY' | 'SOURCE_TRUNCATED' = 'SOURCE_BAD_JSON_ARRAY',
+  ): FerryError =>
     new FerryError(`malformed JSON array: ${what}`, {
       code,
       category: 'input',

@@ -172,7 +172,7 @@ class LiveMongoSource implements MongoSource {
     }
     if (options.after !== undefined && options.after.kind !== 'id') {
       throw new FerryError('a live MongoDB source resumes by _id, not by file offset', {
-        code: 'SOURCE_BAD_POSITION',
+        code: 'SOURCE_BAD_RESUME_POSITION',
         category: 'usage',
         where: { collection },
         hint: 'pass the position from a batch this source produced',
@@ -202,7 +202,7 @@ class LiveMongoSource implements MongoSource {
   ): AsyncGenerator<SourceBatch> {
     if (options.after !== undefined) {
       throw new FerryError('readAll cannot resume: a position belongs to one collection', {
-        code: 'SOURCE_BAD_POSITION',
+        code: 'SOURCE_BAD_RESUME_POSITION',
         category: 'usage',
         hint: 'resume each collection with read(collection, { after })',
       });
@@ -245,7 +245,7 @@ class LiveMongoSource implements MongoSource {
   private notFound(names: string, hint = 'list them with `ferry inspect`'): FerryError {
     const scope = this.database === undefined ? 'any database' : `database ${this.database}`;
     return new FerryError(`no collection ${names} in ${scope} at ${this.errorContext.hosts}`, {
-      code: 'SOURCE_COLLECTION_NOT_FOUND',
+      code: 'SOURCE_UNKNOWN_COLLECTION',
       category: 'usage',
       hint,
     });

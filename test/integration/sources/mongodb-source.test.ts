@@ -125,7 +125,7 @@ describe.skipIf(!url)('the live MongoDB source on FerretDB', () => {
 
   it('refuses to read a collection that does not exist instead of yielding nothing', async () => {
     await expect(collect(source.read('no_such_collection'))).rejects.toMatchObject({
-      code: 'SOURCE_COLLECTION_NOT_FOUND',
+      code: 'SOURCE_UNKNOWN_COLLECTION',
     });
   });
 

@@ -7,7 +7,9 @@ describe('FerryError', () => {
     expect(exitCodeFor('usage')).toBe(2);
     expect(exitCodeFor('input')).toBe(2);
     expect(exitCodeFor('environment')).toBe(3);
-    expect(new FerryError('x', { code: 'X', category: 'environment' }).exitCode).toBe(ExitCode.environment);
+    expect(new FerryError('x', { code: 'TARGET_UNREACHABLE', category: 'environment' }).exitCode).toBe(
+      ExitCode.environment,
+    );
   });
 
   it('names the file, line, offset, collection and _id in its message', () => {
@@ -22,11 +24,13 @@ describe('FerryError', () => {
   });
 
   it('classes environment failures as transient and input failures as terminal by default', () => {
-    expect(new FerryError('down', { code: 'A', category: 'environment' }).transient).toBe(true);
-    expect(new FerryError('bad', { code: 'B', category: 'input' }).transient).toBe(false);
-    expect(new FerryError('bad', { code: 'C', category: 'environment', class: 'terminal' }).transient).toBe(
-      false,
+    expect(new FerryError('down', { code: 'TARGET_UNREACHABLE', category: 'environment' }).transient).toBe(
+      true,
     );
+    expect(new FerryError('bad', { code: 'SOURCE_TRUNCATED', category: 'input' }).transient).toBe(false);
+    expect(
+      new FerryError('bad', { code: 'TARGET_REFUSED', category: 'environment', class: 'terminal' }).transient,
+    ).toBe(false);
   });
 
   it('keeps the cause and redacts a password that appears in the message', () => {
@@ -42,7 +46,7 @@ describe('FerryError', () => {
   });
 
   it('wraps foreign errors as internal and leaves FerryErrors alone', () => {
-    const original = new FerryError('x', { code: 'X', category: 'usage' });
+    const original = new FerryError('x', { code: 'CONFIG_INVALID', category: 'usage' });
     expect(asFerryError(original)).toBe(original);
     const wrapped = asFerryError(new TypeError('oops'));
     expect(wrapped.code).toBe('INTERNAL');

@@ -138,7 +138,7 @@ describe('mongodump directory source', () => {
     const source = await openDumpSource(dir);
     const after = { kind: 'offset', offset: 0, index: 0 } as const;
     await expect(source.readAll({ after })[Symbol.asyncIterator]().next()).rejects.toMatchObject({
-      code: 'SOURCE_BAD_RESUME',
+      code: 'SOURCE_BAD_RESUME_POSITION',
     });
     await expect(source.countDocuments('nope')).rejects.toMatchObject({ code: 'SOURCE_UNKNOWN_COLLECTION' });
   });
@@ -147,7 +147,7 @@ describe('mongodump directory source', () => {
     const source = await openDumpSource(dir);
     const after = { kind: 'offset', offset: 10_000_000, index: 9 } as const;
     await expect(source.read('orders', { after })[Symbol.asyncIterator]().next()).rejects.toMatchObject({
-      code: 'SOURCE_BAD_RESUME',
+      code: 'SOURCE_BAD_RESUME_POSITION',
       where: { collection: 'shop.orders' },
     });
   });
