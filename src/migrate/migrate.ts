@@ -11,7 +11,8 @@ import type { Plan, PlanInput } from '../mapping/model.js';
 import { parsePlan } from '../mapping/validate-plan.js';
 import { applyMigrations } from '../schema/apply-migrations.js';
 import { buildSchema } from '../schema/build-schema.js';
-import { readMigrationFiles, writeMigrations } from '../schema/migration-files.js';
+import { dropIncomingKeys, type EvolutionPlan, evolveSchema } from '../schema/evolve-schema.js';
+import { destructiveChange, readMigrationFiles } from '../schema/migration-files.js';
 import type { Source } from '../sources/types.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import type { ReconcileCheck } from '../verify/reconcile-config.js';
@@ -45,6 +46,11 @@ export interface MigrateOptions {
   readonly checks?: readonly ReconcileCheck[];
   readonly signal?: AbortSignal;
   readonly onStep?: (step: MigrateStep) => void;
+  /**
+   * Sees the schema change before it runs (to show it, or to ask); throw to stop. Destructive
+   * steps are refused unless `backfill.force`, which reloads every collection anyway.
+   */
+  readonly onSchemaPlan?: (plan: EvolutionPlan) => Promise<void> | void;
   readonly onInferProgress?: (progress: CollectProgress) => void;
   readonly onBackfillProgress?: (progress: BackfillProgress) => void;
 }
@@ -99,10 +105,27 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   }
 
   options.onStep?.('schema');
-  const { written } = await writeMigrations(migrationsDir, buildSchema(plan));
+  const force = options.backfill?.force === true;
+  let reload: readonly string[] = [];
+  const evolved = await evolveSchema({
+    db: options.target,
+    dir: migrationsDir,
+    model: buildSchema(plan),
+    schemas,
+    until: 'before-load',
+    confirm: async (evolution) => {
+      await options.onSchemaPlan?.(evolution);
+      // `force` reloads everything anyway, so it is also consent to re-create tables.
+      if (evolution.destructive.length > 0 && !force) throw destructiveChange(evolution.destructive);
+      reload = evolution.reloads.map((r) => r.collection);
+    },
+  });
+  const written = evolved.written;
+  const beforeLoad = evolved.applied;
   const files = await readMigrationFiles(migrationsDir);
-  const beforeLoad = await applyMigrations(options.target, files, schemas, { until: 'before-load' });
 
+  if (reload.length > 0 && !force)
+    for (const schema of schemas) await dropIncomingKeys(options.target, buildSchema(plan), schema, reload);
   options.onStep?.('backfill');
   const summary = await backfill({
     source: options.source,
@@ -111,6 +134,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     schemas,
     command: 'migrate',
     ...options.backfill,
+    ...(reload.length > 0 ? { reload } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onBackfillProgress ? { onProgress: options.onBackfillProgress } : {}),
   });

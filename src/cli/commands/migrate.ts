@@ -17,6 +17,7 @@ import {
   withSourceOptions,
 } from '../source-options.js';
 import { rejectLines, renderSummary, showBackfillProgress } from './backfill.js';
+import { showSteps } from './schema.js';
 
 interface MigrateFlags extends SourceFlags {
   readonly schema?: string;
@@ -94,6 +95,7 @@ export function registerMigrate(program: Command): void {
           onStep: (step) => {
             if (!out.json && step !== 'backfill') out.error(`ferry migrate: ${stepLabel[step]}…`);
           },
+          onSchemaPlan: (evolution) => showSteps(out, evolution, 'ferry migrate'),
           onInferProgress: (p) => progress.update({ collection: p.collection, done: p.read }),
           onBackfillProgress: showBackfillProgress(progress),
         });
