@@ -17,7 +17,7 @@ import type { Source } from '../sources/types.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import type { ReconcileCheck } from '../verify/reconcile-config.js';
 import type { VerifyLevel, VerifyResult } from '../verify/types.js';
-import { verify } from '../verify/verify.js';
+import { type VerifyOptions, verify } from '../verify/verify.js';
 
 /** The steps of `ferry migrate`, in order, for progress and summaries. */
 export type MigrateStep = 'infer' | 'schema' | 'backfill' | 'finish' | 'verify';
@@ -53,6 +53,7 @@ export interface MigrateOptions {
   readonly onSchemaPlan?: (plan: EvolutionPlan) => Promise<void> | void;
   readonly onInferProgress?: (progress: CollectProgress) => void;
   readonly onBackfillProgress?: (progress: BackfillProgress) => void;
+  readonly onVerifyProgress?: VerifyOptions['onProgress'];
 }
 
 export interface MigrateResult {
@@ -162,6 +163,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
           sourceUri: options.sourceLocation,
           ...(options.checks ? { checks: options.checks } : {}),
           ...(options.backfill?.only ? { only: options.backfill.only } : {}),
+          ...(options.onVerifyProgress ? { onProgress: options.onVerifyProgress } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         }),
       );
