@@ -14,14 +14,46 @@ type Column = {
   nullable: boolean;
 } & Record<string, unknown>;
 
-/** The load fixtures' mapping with `edit` applied to a copy (the user edited ferry.config.ts). */
-function editedPlan(edit: (tables: Record<string, { columns: Column[] }>) => void): PlanInput {
+type Edit = (tables: Record<string, { columns: Column[] }>) => void;
+
+/** The load fixtures' mapping with `edits` applied to a copy (the user edited ferry.config.ts). */
+function editedPlan(...edits: Edit[]): PlanInput {
   const copy = structuredClone(planInput) as unknown as {
     collections: { tables: { name: string; columns: Column[] }[] }[];
   };
-  edit(Object.fromEntries(copy.collections.flatMap((c) => c.tables.map((t) => [t.name, t]))));
+  const tables = Object.fromEntries(copy.collections.flatMap((c) => c.tables.map((t) => [t.name, t])));
+  for (const edit of edits) edit(tables);
   return copy as unknown as PlanInput;
 }
+
+/** The edits the tests make, one after the other, as a user reviewing the mapping would. */
+const widenQty: Edit = (t) => {
+  t.orders!.columns.find((c) => c.name === 'qty')!.pgType = 'bigint';
+};
+const renameNote: Edit = (t) => {
+  Object.assign(t.orders!.columns.find((c) => c.name === 'note')!, { name: 'remark', renamedFrom: 'note' });
+};
+const addTier: Edit = (t) => {
+  t.customers!.columns.push({
+    name: 'tier',
+    path: ['tier'],
+    pgType: 'text',
+    sourceType: 'string',
+    nullable: true,
+  });
+};
+const mapStray: Edit = (t) => {
+  t.orders!.columns.push({
+    name: 'stray',
+    path: ['stray'],
+    pgType: 'jsonb',
+    sourceType: 'object',
+    nullable: true,
+  });
+};
+const customerRequired: Edit = (t) => {
+  t.orders!.columns.find((c) => c.name === 'customer')!.nullable = false;
+};
 
 /**
  * Issue 11, "schema evolution after a load": after `migrate`, the mapping is edited and
@@ -77,9 +109,7 @@ describe.skipIf(!postgresUrl())('schema apply after a load', () => {
   });
 
   it('widens integer to bigint in place, without asking, and keeps every value', async () => {
-    mapping = editedPlan((t) => {
-      t.orders!.columns.find((c) => c.name === 'qty')!.pgType = 'bigint';
-    });
+    mapping = editedPlan(widenQty);
     await useMapping(mapping);
     const apply = await ferry('schema', 'apply');
     expect(apply.code, apply.stderr).toBe(0);
@@ -98,13 +128,7 @@ describe.skipIf(!postgresUrl())('schema apply after a load', () => {
   });
 
   it('renames a column declared with renamedFrom and keeps its data, then verifies clean', async () => {
-    mapping = editedPlan((t) => {
-      t.orders!.columns.find((c) => c.name === 'qty')!.pgType = 'bigint';
-      Object.assign(t.orders!.columns.find((c) => c.name === 'note')!, {
-        name: 'remark',
-        renamedFrom: 'note',
-      });
-    });
+    mapping = editedPlan(widenQty, renameNote);
     await useMapping(mapping);
     const apply = await ferry('schema', 'apply');
     expect(apply.code, apply.stderr).toBe(0);
@@ -123,20 +147,7 @@ describe.skipIf(!postgresUrl())('schema apply after a load', () => {
 
   it('adds a new nullable column and fills it from the source, reloading only that collection', async () => {
     const ordersBefore = await rowVersions('orders');
-    mapping = editedPlan((t) => {
-      t.orders!.columns.find((c) => c.name === 'qty')!.pgType = 'bigint';
-      Object.assign(t.orders!.columns.find((c) => c.name === 'note')!, {
-        name: 'remark',
-        renamedFrom: 'note',
-      });
-      t.customers!.columns.push({
-        name: 'tier',
-        path: ['tier'],
-        pgType: 'text',
-        sourceType: 'string',
-        nullable: true,
-      });
-    });
+    mapping = editedPlan(widenQty, renameNote, addTier);
     await useMapping(mapping);
     // Before: the field sits in _extra, as invariant 2 demands of an unmapped field.
     const inExtra = await sql<{ n: string }>(
@@ -167,21 +178,7 @@ describe.skipIf(!postgresUrl())('schema apply after a load', () => {
     const folder = await migrationsFolder();
     const good = mapping;
     // `set not null` on a column that holds NULLs fails inside the migration's transaction.
-    const failing = editedPlan((t) => {
-      t.orders!.columns.find((c) => c.name === 'qty')!.pgType = 'bigint';
-      Object.assign(t.orders!.columns.find((c) => c.name === 'note')!, {
-        name: 'remark',
-        renamedFrom: 'note',
-      });
-      t.customers!.columns.push({
-        name: 'tier',
-        path: ['tier'],
-        pgType: 'text',
-        sourceType: 'string',
-        nullable: true,
-      });
-      t.orders!.columns.find((c) => c.name === 'customer')!.nullable = false;
-    });
+    const failing = editedPlan(widenQty, renameNote, addTier, customerRequired);
     // A reference the application cleared by hand since the load: the column now holds NULLs.
     await sql(url, `update orders set customer = null where qty = 7`);
     await useMapping(failing);
@@ -195,20 +192,8 @@ describe.skipIf(!postgresUrl())('schema apply after a load', () => {
   });
 
   it('migrate --force --yes after a narrowing edit re-creates the table and reloads it', async () => {
-    mapping = editedPlan((t) => {
-      Object.assign(t.orders!.columns.find((c) => c.name === 'note')!, {
-        name: 'remark',
-        renamedFrom: 'note',
-      });
-      t.customers!.columns.push({
-        name: 'tier',
-        path: ['tier'],
-        pgType: 'text',
-        sourceType: 'string',
-        nullable: true,
-      });
-      // qty back to integer: not a widening, so the orders tables are re-created.
-    });
+    // qty back to integer: not a widening, so the orders tables are re-created.
+    mapping = editedPlan(renameNote, addTier);
     await useMapping(mapping);
     const refused = await ferry('migrate', '--verify', 'none');
     expect(refused.code).toBe(2);
@@ -218,6 +203,21 @@ describe.skipIf(!postgresUrl())('schema apply after a load', () => {
     expect(await columnType('orders', 'qty')).toBe('integer');
     const n = await sql<{ n: string }>(url, 'select count(*) as n from orders where customer is not null');
     expect(n[0]?.n).toBe('200');
+    expect((await ferry('schema', 'check')).code).toBe(0);
+  });
+
+  it('migrate without --force after a new nullable column reloads only that collection and verifies clean', async () => {
+    const customersBefore = await rowVersions('customers');
+    mapping = editedPlan(renameNote, addTier, mapStray);
+    await useMapping(mapping);
+    const migrate = await ferry('migrate');
+    expect(migrate.code, migrate.stdout + migrate.stderr).toBe(0);
+    expect(migrate.stderr).toContain('reload collection orders from the source (new column orders.stray)');
+    const stray = await sql<{ n: string }>(url, 'select count(*) as n from orders where stray is not null');
+    expect(stray[0]?.n).toBe(
+      String(Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 11 === 0).length),
+    );
+    expect(await rowVersions('customers')).toBe(customersBefore);
     expect((await ferry('schema', 'check')).code).toBe(0);
   });
 });
