@@ -52,5 +52,6 @@ function* counted<T>(
     written++;
     if (written % 500 === 0) report({ collection, written, total });
   }
-  report({ collection, written, total });
+  // The end, unless the last report was it already: each count is reported once.
+  if (written === 0 || written % 500 !== 0) report({ collection, written, total });
 }
