@@ -76,9 +76,23 @@ export async function evolveSchema(options: EvolveOptions): Promise<EvolveResult
   const statements: DdlStatement[] = pending.diff
     ? [...pending.diff.beforeLoad, ...pending.diff.afterLoad]
     : [];
+  const m = options.model;
+  // The first migration is shown as one step: listing every table, key and index of a new
+  // schema would bury the steps that matter later.
+  const first: EvolutionStep[] =
+    pending.diff === undefined && pending.files.length > 0
+      ? [
+          {
+            kind: 'statement',
+            text: `create the schema (first migration): ${m.tables.length} table(s), ${m.foreignKeys.length} foreign key(s), ${m.checks.length} check(s), ${m.indexes.length} index(es)`,
+            destructive: false,
+          },
+        ]
+      : [];
   const plan: EvolutionPlan = {
     files: pending.files,
     steps: [
+      ...first,
       ...statements.map(
         (s): EvolutionStep => ({
           kind: 'statement',
