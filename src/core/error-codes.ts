@@ -79,6 +79,8 @@ export const ERROR_CODES = {
   SCHEMA_MIGRATION_FAILED: { category: 'problem', meaning: 'PostgreSQL refused a migration file', remedy: 'the message names the file and schema; fix the database or the file, then apply again' },
   SCHEMA_MIGRATION_TAMPERED: { category: 'problem', meaning: 'an applied migration file changed since it was applied (checksum differs)', remedy: 'restore the file from version control; add a new migration instead of editing one' },
   SCHEMA_NAME_INVALID: { category: 'usage', meaning: 'a --schema name is not a plain identifier, or is named twice', remedy: 'use plain identifiers separated by commas: --schema app,app_test' },
+  SCHEMA_RELOAD_INCOMPLETE: { category: 'problem', meaning: 'a schema change was applied, but reloading the collections it affects did not complete', remedy: 'fix what the summary names, then run `ferry backfill`' },
+  SCHEMA_RELOAD_NEEDS_SOURCE: { category: 'usage', meaning: 'a schema change needs some collections reloaded, and no source is configured', remedy: 'set `source` in ferry.config.ts or pass --source' },
   SCHEMA_RESERVED_TEXT: { category: 'input', meaning: 'a discriminator kind in the mapping collides with text Ferry reserves', remedy: 'rename the kind in the mapping' },
   SCHEMA_SNAPSHOT_INVALID: { category: 'input', meaning: 'the migrations snapshot is not valid JSON, or not a Ferry snapshot (damaged, or another tool\'s file)', remedy: 'restore ferry-snapshot.json from version control' },
   SCHEMA_SNAPSHOT_MISSING: { category: 'input', meaning: 'a migrations folder has SQL files but no snapshot', remedy: 'restore ferry-snapshot.json from version control' },

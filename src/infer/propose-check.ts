@@ -7,6 +7,7 @@ import { ANY_KEY, ELEMENT, type FieldPath, keySegment } from './field-path.js';
 import { pathKey } from './propose-context.js';
 import { valueTypes } from './propose-types.js';
 import type { CollectionSnapshot, FieldSnapshot, InferenceSnapshot } from './snapshot.js';
+import { unmappedFields } from './unmapped-fields.js';
 
 /** What `checkPlanAgainstStats` found. `problems` lose data or reject documents; warnings do not block. */
 export interface StatsCheck {
@@ -55,6 +56,7 @@ export function checkPlanAgainstStats(plan: unknown, snapshot: InferenceSnapshot
         if (field === undefined) return; // never seen: nothing to lose
         checkColumn(stats, fields, field, column, rows, `${tPath}.columns[${k}]`, problems, warnings);
       });
+      warnings.push(...unmappedFields(collection, table, element, fields, tPath));
       (table.discriminators ?? []).forEach((d, k) => {
         const field = fields.get(pathKey([...element, ...d.path.map(keySegment)]));
         const others = field ? valueTypes(field).filter((t) => t !== 'objectId' && t !== 'string') : [];

@@ -95,6 +95,13 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     const names = collections.map((c) => c.name);
     for (const schema of schemas) {
       if (options.force === true) await reset(db, options, schema, names);
+      else if (options.reload !== undefined && options.reload.length > 0)
+        await reset(
+          db,
+          options,
+          schema,
+          names.filter((name) => options.reload!.includes(name)),
+        );
       await prepareSchema(db, options.plan, schema, names);
     }
     const contextFor = (name: string): CollectionLoadContext => ({

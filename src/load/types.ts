@@ -39,6 +39,11 @@ export interface BackfillOptions {
   readonly maxRejects?: number;
   /** Empty the tables, checkpoints and rejects of the collections first, then load all. */
   readonly force?: boolean;
+  /**
+   * Collections to empty (tables, checkpoints, rejects) and load again even without `force`:
+   * the ones a schema change left with rows that do not fill the new columns.
+   */
+  readonly reload?: readonly string[];
   /** Read and transform everything, count and collect rejects, write nothing anywhere. */
   readonly dryRun?: boolean;
   /** What to record in `ferry.runs` (default `backfill`). */

@@ -50,6 +50,12 @@ export const columnSchema = z
     references: z.object({ table: identifier, column: identifier }).strict().optional(),
     /** A transform registered in code (see transforms.ts), applied to values of this column. */
     transform: z.string().min(1).optional(),
+    /**
+     * The column's previous name, when it was renamed after a load: `ferry schema apply`
+     * then renames the column in place and keeps its data, instead of dropping one column
+     * and adding another.
+     */
+    renamedFrom: identifier.optional(),
   })
   .strict();
 

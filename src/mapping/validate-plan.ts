@@ -196,6 +196,11 @@ function checkTable(
     if (problem !== undefined) report(`${cPath}.pgType`, `column "${column.name}": ${problem}`);
     if (isRoot && column.path.length === 0)
       report(`${cPath}.path`, 'the root table maps a document; a column cannot take the whole of it');
+    if (column.renamedFrom !== undefined && table.columns.some((c) => c.name === column.renamedFrom))
+      report(
+        `${cPath}.renamedFrom`,
+        `column "${column.name}" is renamed from "${column.renamedFrom}", which the table still has`,
+      );
     if (column.transform !== undefined && options.transforms !== undefined) {
       if (!options.transforms.has(column.transform))
         report(

@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { writeMarketplaceArchive } from '../generate/marketplace/write-marketplace-archive.js';
+import {
+  type MarketplaceArchiveOptions,
+  writeMarketplaceArchive,
+} from '../generate/marketplace/write-marketplace-archive.js';
 import { openSource } from '../sources/open.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import { type MigrateOptions, type MigrateResult, migrate } from './migrate.js';
@@ -16,7 +19,11 @@ export interface DemoOptions {
   readonly scale?: number;
   readonly signal?: AbortSignal;
   readonly onGenerate?: (file: string) => void;
-  readonly migrate?: Pick<MigrateOptions, 'onStep' | 'onInferProgress' | 'onBackfillProgress'>;
+  readonly onGenerateProgress?: MarketplaceArchiveOptions['onProgress'];
+  readonly migrate?: Pick<
+    MigrateOptions,
+    'onStep' | 'onSchemaPlan' | 'onInferProgress' | 'onBackfillProgress' | 'onVerifyProgress'
+  >;
 }
 
 export interface DemoResult extends MigrateResult {
@@ -54,6 +61,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       scale,
       gzip: true,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onGenerateProgress ? { onProgress: options.onGenerateProgress } : {}),
     });
     await rename(partial, archive);
   }

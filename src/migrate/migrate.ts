@@ -12,7 +12,8 @@ import type { Plan, PlanInput } from '../mapping/model.js';
 import { parsePlan } from '../mapping/validate-plan.js';
 import { applyMigrations } from '../schema/apply-migrations.js';
 import { buildSchema } from '../schema/build-schema.js';
-import { readMigrationFiles, writeMigrations } from '../schema/migration-files.js';
+import { dropIncomingKeys, type EvolutionPlan, evolveSchema } from '../schema/evolve-schema.js';
+import { destructiveChange, readMigrationFiles } from '../schema/migration-files.js';
 import type { Source } from '../sources/types.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import type { ReconcileCheck } from '../verify/reconcile-config.js';
@@ -70,8 +71,14 @@ export interface MigrateOptions {
   readonly checks?: readonly ReconcileCheck[];
   readonly signal?: AbortSignal;
   readonly onStep?: (step: MigrateStep) => void;
+  /**
+   * Sees the schema change before it runs (to show it, or to ask); throw to stop. Destructive
+   * steps are refused unless `backfill.force`, which reloads every collection anyway.
+   */
+  readonly onSchemaPlan?: (plan: EvolutionPlan) => Promise<void> | void;
   readonly onInferProgress?: (progress: CollectProgress) => void;
   readonly onBackfillProgress?: (progress: BackfillProgress) => void;
+  readonly onVerifyProgress?: VerifyOptions['onProgress'];
 }
 
 /**
@@ -143,10 +150,27 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     throw new FerryError('migrate needs a target database', { code: 'LOAD_NO_TARGET', category: 'usage' });
 
   options.onStep?.('schema');
-  const { written } = await writeMigrations(migrationsDir, buildSchema(plan));
+  const force = options.backfill?.force === true;
+  let reload: readonly string[] = [];
+  const evolved = await evolveSchema({
+    db: target,
+    dir: migrationsDir,
+    model: buildSchema(plan),
+    schemas,
+    until: 'before-load',
+    confirm: async (evolution) => {
+      await options.onSchemaPlan?.(evolution);
+      // `force` reloads everything anyway, so it is also consent to re-create tables.
+      if (evolution.destructive.length > 0 && !force) throw destructiveChange(evolution.destructive);
+      reload = evolution.reloads.map((r) => r.collection);
+    },
+  });
+  const written = evolved.written;
+  const beforeLoad = evolved.applied;
   const files = await readMigrationFiles(migrationsDir);
-  const beforeLoad = await applyMigrations(target, files, schemas, { until: 'before-load' });
 
+  if (reload.length > 0 && !force)
+    for (const schema of schemas) await dropIncomingKeys(target, buildSchema(plan), schema, reload);
   options.onStep?.('backfill');
   const summary = await backfill({
     source: options.source,
@@ -155,6 +179,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     schemas,
     command: 'migrate',
     ...options.backfill,
+    ...(reload.length > 0 ? { reload } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onBackfillProgress ? { onProgress: options.onBackfillProgress } : {}),
   });
@@ -182,6 +207,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
           sourceUri: options.sourceLocation,
           ...(options.checks ? { checks: options.checks } : {}),
           ...(options.backfill?.only ? { only: options.backfill.only } : {}),
+          ...(options.onVerifyProgress ? { onProgress: options.onVerifyProgress } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         }),
       );

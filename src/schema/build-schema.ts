@@ -51,11 +51,15 @@ export function buildSchema(plan: Plan): SchemaModel {
       tables.set(table.name, {
         name: table.name,
         collection: collection.name,
-        columns: physicalColumns(collection, table).map((c) => ({
-          name: c.name,
-          pgType: c.pgType,
-          nullable: c.nullable,
-        })),
+        columns: physicalColumns(collection, table).map((c) => {
+          const renamedFrom = table.columns.find((p) => p.name === c.name)?.renamedFrom;
+          return {
+            name: c.name,
+            pgType: c.pgType,
+            nullable: c.nullable,
+            ...(renamedFrom === undefined ? {} : { renamedFrom }),
+          };
+        }),
         primaryKey: { name: allocate(`${table.name}_pkey`), columns: primaryKey(table) },
       });
       if (table.parent !== undefined) {

@@ -1,5 +1,13 @@
+import { quoteIdent } from '../mapping/model.js';
 import type { ColumnDef, ForeignKeyDef, SchemaModel, TableDef } from './schema-model.js';
 import { type DdlStatement, isDestructive } from './statements.js';
+import { isWidening } from './widening.js';
+
+/** A collection whose loaded rows must be loaded again from the source after the change. */
+export interface Reload {
+  readonly collection: string;
+  readonly reason: string;
+}
 
 /** The DDL that turns one schema model into another, split like `DdlPhases`. */
 export interface SchemaDiff {
@@ -7,62 +15,74 @@ export interface SchemaDiff {
   readonly afterLoad: readonly DdlStatement[];
   /** Human descriptions of the statements that can lose data; empty for an additive change. */
   readonly destructive: readonly string[];
+  /**
+   * Collections whose rows do not fill the new schema: a new column or table of a loaded
+   * collection (its values sit in `_extra` or were never read), or tables re-created
+   * because their change cannot be an ALTER. Only these are loaded again, never the rest.
+   */
+  readonly reloads: readonly Reload[];
 }
 
 /**
  * Diff two schema models into DDL statements (drizzle-kit's "diff the data, then compile").
- * Additive changes (new tables, columns, keys, checks, indexes; a column becoming nullable)
- * are plain statements. Changes that can lose data or break the application (dropped
- * tables or columns, changed types, a column becoming NOT NULL, changed or dropped
- * constraints and indexes) are also produced, and listed in `destructive`, so the caller can
- * refuse them unless forced. A table whose primary key changed is dropped and re-created.
+ * Additive changes (new tables, columns, keys, checks, indexes; a column becoming nullable),
+ * renames declared with `renamedFrom` (the data stays) and widened types (integer to bigint
+ * to numeric: see widening.ts) are plain, safe statements. A table whose change cannot be an
+ * ALTER (a new primary key, a type that is not a widening, a new NOT NULL column) is dropped
+ * and re-created with the rest of its collection, which `reloads` then names. Changes that
+ * can lose data (dropped tables or columns, narrowed types, a column becoming NOT NULL,
+ * changed or dropped constraints and indexes) are listed in `destructive`, so the caller can
+ * ask first.
  *
  * @example
  * const diff = diffSchemas(buildSchema(oldPlan), buildSchema(newPlan));
- * if (diff.destructive.length > 0 && !force) throw …;
+ * if (diff.destructive.length > 0 && !confirmed) throw …;
  */
-export function diffSchemas(from: SchemaModel, to: SchemaModel): SchemaDiff {
+export function diffSchemas(snapshot: SchemaModel, to: SchemaModel): SchemaDiff {
+  const renames = columnRenames(snapshot, to);
+  // Compare against the old schema as it is after the renames, so an index or key over a
+  // renamed column (which PostgreSQL renames with it) is not seen as changed.
+  const from = applyRenames(snapshot, renames);
   const before: DdlStatement[] = [];
   const after: DdlStatement[] = [];
   const drops: DdlStatement[] = [];
   const oldTables = new Map(from.tables.map((t) => [t.name, t]));
   const newTables = new Map(to.tables.map((t) => [t.name, t]));
+  const changed = collectionsToRecreate(oldTables, to);
   const recreated = new Set(
-    to.tables
-      .filter((t) => {
-        const old = oldTables.get(t.name);
-        return old !== undefined && sameJson(old.primaryKey, t.primaryKey) === false;
-      })
-      .map((t) => t.name),
+    to.tables.filter((t) => oldTables.has(t.name) && changed.has(t.collection)).map((t) => t.name),
   );
+  const gone = (table: string) => !newTables.has(table) || recreated.has(table);
 
   // Constraints and indexes go first: a dropped table or column may be what they hold on to.
   const fkKey = (fk: ForeignKeyDef) =>
     JSON.stringify([fk.table, fk.columns, fk.refTable, fk.refColumns, fk.onDelete]);
   const newFks = new Map(to.foreignKeys.map((fk) => [fk.name, fkKey(fk)]));
   for (const fk of [...from.foreignKeys].reverse()) {
-    const gone = !newTables.has(fk.table) || recreated.has(fk.table);
-    if (!gone && newFks.get(fk.name) !== fkKey(fk))
+    // A key into a re-created table would stop its drop; it comes back after the reload.
+    if (!gone(fk.table) && (newFks.get(fk.name) !== fkKey(fk) || recreated.has(fk.refTable)))
       drops.push({ kind: 'drop_constraint', table: fk.table, name: fk.name });
   }
   const newChecks = new Map(to.checks.map((c) => [c.name, JSON.stringify(c)]));
   for (const check of from.checks) {
-    const gone = !newTables.has(check.table) || recreated.has(check.table);
-    if (!gone && newChecks.get(check.name) !== JSON.stringify(check))
+    if (!gone(check.table) && newChecks.get(check.name) !== JSON.stringify(check))
       drops.push({ kind: 'drop_constraint', table: check.table, name: check.name });
   }
   const newIndexes = new Map(to.indexes.map((i) => [i.name, indexKey(i)]));
   for (const index of from.indexes) {
-    const gone = !newTables.has(index.table) || recreated.has(index.table);
-    if (!gone && newIndexes.get(index.name) !== indexKey(index))
+    if (!gone(index.table) && newIndexes.get(index.name) !== indexKey(index))
       drops.push({ kind: 'drop_index', name: index.name });
   }
   for (const table of [...from.tables].reverse()) {
-    if (!newTables.has(table.name) || recreated.has(table.name))
-      drops.push({ kind: 'drop_table', table: table.name });
+    if (gone(table.name)) drops.push({ kind: 'drop_table', table: table.name });
   }
   before.push(...drops);
 
+  const reloads = new Map<string, string>();
+  const reload = (collection: string, reason: string) => {
+    if (!reloads.has(collection)) reloads.set(collection, reason);
+  };
+  const loadedBefore = new Set(from.tables.map((t) => t.collection));
   for (const table of to.tables) {
     const old = oldTables.get(table.name);
     if (old === undefined || recreated.has(table.name)) {
@@ -72,14 +92,21 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel): SchemaDiff {
         table: table.name,
         text: `ferry: collection ${table.collection}`,
       });
+      if (recreated.has(table.name)) reload(table.collection, `table ${table.name} is re-created`);
+      else if (loadedBefore.has(table.collection)) reload(table.collection, `new table ${table.name}`);
       continue;
     }
-    before.push(...columnChanges(old, table));
+    const changes = columnChanges(old, table, renames);
+    before.push(...changes);
+    const added = changes.find((c) => c.kind === 'add_column');
+    if (added?.kind === 'add_column')
+      reload(table.collection, `new column ${table.name}.${added.column.name}`);
   }
   const fresh = (table: string) => !oldTables.has(table) || recreated.has(table);
   const oldFks = new Map(from.foreignKeys.map((fk) => [fk.name, fkKey(fk)]));
   for (const foreignKey of to.foreignKeys) {
-    if (!fresh(foreignKey.table) && oldFks.get(foreignKey.name) === fkKey(foreignKey)) continue;
+    const same = oldFks.get(foreignKey.name) === fkKey(foreignKey);
+    if (same && !fresh(foreignKey.table) && !fresh(foreignKey.refTable)) continue;
     (foreignKey.kind === 'parent' ? before : after).push({ kind: 'add_foreign_key', foreignKey });
   }
   const oldChecks = new Map(from.checks.map((c) => [c.name, JSON.stringify(c)]));
@@ -93,16 +120,99 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel): SchemaDiff {
       after.push({ kind: 'create_index', index });
   }
 
-  const destructive = [...before, ...after].filter(isDestructive).map(describe);
-  return { beforeLoad: before, afterLoad: after, destructive };
+  const destructive = [...before, ...after].filter(isDestructive).map(describeStatement);
+  return {
+    beforeLoad: before,
+    afterLoad: after,
+    destructive,
+    reloads: [...reloads].map(([collection, reason]) => ({ collection, reason })),
+  };
 }
 
-function columnChanges(old: TableDef, table: TableDef): DdlStatement[] {
+/**
+ * Collections with a table whose change cannot be an ALTER on loaded rows: a new primary
+ * key, a type change that is not a widening, or a new NOT NULL column (it has no value for
+ * the rows already there). The whole collection is re-created, since its child tables key on
+ * the parent's rows.
+ */
+function collectionsToRecreate(oldTables: ReadonlyMap<string, TableDef>, to: SchemaModel): Set<string> {
+  const out = new Set<string>();
+  for (const table of to.tables) {
+    const old = oldTables.get(table.name);
+    if (old === undefined) continue;
+    const oldColumns = new Map(old.columns.map((c) => [c.name, c]));
+    const cannotAlter =
+      !sameJson(old.primaryKey, table.primaryKey) ||
+      table.columns.some((column) => {
+        const was = oldColumns.get(column.name);
+        return was === undefined ? !column.nullable : !isWidening(was.pgType, column.pgType);
+      });
+    if (cannotAlter) out.add(table.collection);
+  }
+  return out;
+}
+
+interface ColumnRename {
+  readonly table: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** Renames declared with `renamedFrom` that the old schema can still take: it has the old name, not the new. */
+function columnRenames(from: SchemaModel, to: SchemaModel): ColumnRename[] {
+  const out: ColumnRename[] = [];
+  const oldTables = new Map(from.tables.map((t) => [t.name, t]));
+  for (const table of to.tables) {
+    const old = oldTables.get(table.name);
+    if (old === undefined) continue;
+    const has = (name: string) => old.columns.some((c) => c.name === name);
+    for (const column of table.columns) {
+      if (column.renamedFrom !== undefined && has(column.renamedFrom) && !has(column.name))
+        out.push({ table: table.name, from: column.renamedFrom, to: column.name });
+    }
+  }
+  return out;
+}
+
+/** The old schema with the renames applied to its columns, keys, checks and indexes. */
+function applyRenames(model: SchemaModel, renames: readonly ColumnRename[]): SchemaModel {
+  if (renames.length === 0) return model;
+  const rename = (table: string, column: string) =>
+    renames.find((r) => r.table === table && r.from === column)?.to ?? column;
+  const renameIn = (table: string, sql: string) =>
+    renames
+      .filter((r) => r.table === table)
+      .reduce((text, r) => text.replaceAll(quoteIdent(r.from), quoteIdent(r.to)), sql);
+  return {
+    ...model,
+    tables: model.tables.map((t) => ({
+      ...t,
+      columns: t.columns.map((c) => ({ ...c, name: rename(t.name, c.name) })),
+      primaryKey: { ...t.primaryKey, columns: t.primaryKey.columns.map((c) => rename(t.name, c)) },
+    })),
+    foreignKeys: model.foreignKeys.map((fk) => ({
+      ...fk,
+      columns: fk.columns.map((c) => rename(fk.table, c)),
+      refColumns: fk.refColumns.map((c) => rename(fk.refTable, c)),
+    })),
+    checks: model.checks.map((c) => ({ ...c, expression: renameIn(c.table, c.expression) })),
+    indexes: model.indexes.map((i) => ({
+      ...i,
+      keys: i.keys.map((k) => (k.kind === 'column' ? { ...k, column: rename(i.table, k.column) } : k)),
+      ...(i.where === undefined ? {} : { where: renameIn(i.table, i.where) }),
+    })),
+  };
+}
+
+function columnChanges(old: TableDef, table: TableDef, renames: readonly ColumnRename[]): DdlStatement[] {
   const out: DdlStatement[] = [];
   const oldColumns = new Map(old.columns.map((c) => [c.name, c]));
   const newNames = new Set(table.columns.map((c) => c.name));
   for (const column of old.columns) {
     if (!newNames.has(column.name)) out.push({ kind: 'drop_column', table: table.name, column: column.name });
+  }
+  for (const r of renames) {
+    if (r.table === table.name) out.push({ kind: 'rename_column', table: r.table, from: r.from, to: r.to });
   }
   for (const column of table.columns) {
     const was: ColumnDef | undefined = oldColumns.get(column.name);
@@ -111,7 +221,13 @@ function columnChanges(old: TableDef, table: TableDef): DdlStatement[] {
       continue;
     }
     if (was.pgType !== column.pgType)
-      out.push({ kind: 'alter_column_type', table: table.name, column: column.name, pgType: column.pgType });
+      out.push({
+        kind: 'alter_column_type',
+        table: table.name,
+        column: column.name,
+        from: was.pgType,
+        pgType: column.pgType,
+      });
     if (was.nullable !== column.nullable)
       out.push({ kind: 'set_nullable', table: table.name, column: column.name, nullable: column.nullable });
   }
@@ -127,21 +243,54 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function describe(statement: DdlStatement): string {
+/**
+ * One statement as a person reads it in the list `schema apply` shows before it runs.
+ *
+ * @example
+ * describeStatement({ kind: 'rename_column', table: 'orders', from: 'qty', to: 'quantity' })
+ * // 'rename column orders.qty to quantity (the data stays)'
+ */
+export function describeStatement(statement: DdlStatement): string {
   switch (statement.kind) {
+    case 'create_schema':
+      return 'create the schema';
+    case 'create_table':
+      return `create table ${statement.table.name}`;
+    case 'comment_on_table':
+      return `comment on table ${statement.table}`;
+    case 'add_column':
+      return `add column ${statement.table}.${statement.column.name} ${statement.column.pgType}${statement.column.nullable ? '' : ' not null'}`;
+    case 'add_foreign_key':
+      return `add foreign key ${statement.foreignKey.name} on ${statement.foreignKey.table}`;
+    case 'add_check':
+      return `add check ${statement.check.name} on ${statement.check.table}`;
+    case 'create_index':
+      return `create index ${statement.index.name} on ${statement.index.table}`;
+    case 'analyze':
+      return `analyze ${statement.table}`;
     case 'drop_table':
       return `drop table ${statement.table}`;
     case 'drop_column':
       return `drop column ${statement.table}.${statement.column}`;
+    case 'rename_column':
+      return `rename column ${statement.table}.${statement.from} to ${statement.to} (the data stays)`;
     case 'alter_column_type':
-      return `change the type of ${statement.table}.${statement.column} to ${statement.pgType}`;
+      return isWidening(statement.from, statement.pgType)
+        ? `widen ${statement.table}.${statement.column} from ${statement.from} to ${statement.pgType}`
+        : `change the type of ${statement.table}.${statement.column} from ${statement.from} to ${statement.pgType}`;
     case 'set_nullable':
-      return `make ${statement.table}.${statement.column} NOT NULL`;
+      return statement.nullable
+        ? `make ${statement.table}.${statement.column} nullable`
+        : `make ${statement.table}.${statement.column} NOT NULL`;
     case 'drop_constraint':
       return `drop or replace constraint ${statement.name} on ${statement.table}`;
     case 'drop_index':
       return `drop or replace index ${statement.name}`;
     default:
-      return statement.kind;
+      return assertNever(statement);
   }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled DDL statement ${JSON.stringify(value)}`);
 }

@@ -14,14 +14,24 @@ export {
   applyMigrations,
 } from './apply-migrations.js';
 export { buildSchema } from './build-schema.js';
-export { diffSchemas, type SchemaDiff } from './diff.js';
+export { describeStatement, diffSchemas, type Reload, type SchemaDiff } from './diff.js';
 export { checkDrift, type Drift, type DriftInputs } from './drift.js';
+export {
+  type EvolutionPlan,
+  type EvolutionStep,
+  type EvolveOptions,
+  type EvolveResult,
+  evolveSchema,
+} from './evolve-schema.js';
 export { type TranslatedIndexes, translateIndexes } from './index-translation.js';
 export { type DependencyEdge, type LoadOrder, loadOrder } from './load-order.js';
 export {
   checksum,
+  commitMigrations,
   type MigrationFile,
   type MigrationPhase,
+  type PendingMigrations,
+  planMigrations,
   readMigrationFiles,
   readSnapshot,
   writeMigrations,
@@ -41,3 +51,4 @@ export type {
 export { mappingFromConfig, type SchemaPlanReport, schemaPlanReport, targetSchemas } from './schema-plan.js';
 export { bindSchema, SCHEMA_PLACEHOLDER, type SchemaTarget } from './sql-text.js';
 export { compileStatement, type DdlStatement, isDestructive, renderSql } from './statements.js';
+export { isWidening } from './widening.js';

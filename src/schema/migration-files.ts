@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FerryError } from '../core/errors.js';
-import { diffSchemas } from './diff.js';
+import { diffSchemas, type SchemaDiff } from './diff.js';
 import { ddlPhases } from './phases.js';
 import type { SchemaModel } from './schema-model.js';
 import { parseSnapshot, snapshotText } from './snapshot-file.js';
@@ -77,20 +77,33 @@ export interface WriteResult {
 }
 
 /**
- * Bring a migrations folder up to `model`: the first time, write the initial schema as
+ * The migration files a model needs next, in memory: nothing is on disk until
+ * `commitMigrations`, so a migration that fails to apply leaves the folder and its
+ * snapshot as they were.
+ */
+export interface PendingMigrations {
+  readonly dir: string;
+  readonly model: SchemaModel;
+  /** The files already in the folder, in version order. */
+  readonly existing: readonly MigrationFile[];
+  /** The new files, in version order (empty when the folder matches the model). */
+  readonly files: readonly MigrationFile[];
+  /** The difference from the snapshot; undefined for a new folder. */
+  readonly diff: SchemaDiff | undefined;
+}
+
+/**
+ * Plan the next migration files for `model`: the first time, the initial schema as
  * `0001_create_tables.sql` (before the load) and `0002_add_constraints_and_indexes.sql`
- * (after it); later, diff the folder's snapshot against `model` and write one new file with
- * the difference, or nothing when there is none. Destructive differences are refused unless
- * `force`. File text is deterministic, so the same model always gives the same bytes.
+ * (after it); later, the difference from the folder's snapshot, as one file, or two when
+ * collections must be reloaded in between (keys into re-created tables can only come back
+ * once their rows are there). File text is deterministic: the same model gives the same bytes.
  *
  * @example
- * const { written } = await writeMigrations('migrations', buildSchema(plan));
+ * const pending = await planMigrations('migrations', buildSchema(plan));
+ * pending.files.map((f) => f.file)   // ['0003_update_schema.sql']
  */
-export async function writeMigrations(
-  dir: string,
-  model: SchemaModel,
-  options: { readonly force?: boolean } = {},
-): Promise<WriteResult> {
+export async function planMigrations(dir: string, model: SchemaModel): Promise<PendingMigrations> {
   const existing = await readMigrationFiles(dir);
   const snapshot = await readSnapshot(dir);
   if (existing.length > 0 && snapshot === undefined)
@@ -100,45 +113,88 @@ export async function writeMigrations(
       where: { file: path.join(dir, SNAPSHOT_FILE) },
       hint: 'restore the snapshot from version control; Ferry needs it to write the next migration',
     });
-  const next = (existing.at(-1)?.version ?? 0) + 1;
-  const pending: { name: string; phase: MigrationPhase; statements: readonly DdlStatement[] }[] = [];
-  let destructive: readonly string[] = [];
+  const items: { name: string; phase: MigrationPhase; statements: readonly DdlStatement[] }[] = [];
+  let diff: SchemaDiff | undefined;
   if (snapshot === undefined) {
     const phases = ddlPhases(model);
-    pending.push({ name: 'create_tables', phase: 'before-load', statements: phases.beforeLoad });
-    pending.push({ name: 'add_constraints_and_indexes', phase: 'after-load', statements: phases.afterLoad });
+    items.push({ name: 'create_tables', phase: 'before-load', statements: phases.beforeLoad });
+    items.push({ name: 'add_constraints_and_indexes', phase: 'after-load', statements: phases.afterLoad });
   } else {
-    const diff = diffSchemas(snapshot, model);
-    destructive = diff.destructive;
-    if (destructive.length > 0 && options.force !== true)
-      throw new FerryError(
-        `the mapping changed destructively since the last migration:\n${destructive.map((d) => `  - ${d}`).join('\n')}\n`,
-        {
-          code: 'SCHEMA_DESTRUCTIVE_CHANGE',
-          category: 'usage',
-          hint: 'review the list; rerun with --force (and --yes off a terminal) to write these statements',
-        },
-      );
-    pending.push({
-      name: 'update_schema',
-      phase: 'any',
-      statements: [...diff.beforeLoad, ...diff.afterLoad],
-    });
+    diff = diffSchemas(snapshot, model);
+    if (diff.reloads.length > 0 && diff.afterLoad.length > 0) {
+      items.push({ name: 'update_schema', phase: 'before-load', statements: diff.beforeLoad });
+      items.push({ name: 'update_constraints_and_indexes', phase: 'after-load', statements: diff.afterLoad });
+    } else {
+      items.push({
+        name: 'update_schema',
+        phase: 'any',
+        statements: [...diff.beforeLoad, ...diff.afterLoad],
+      });
+    }
   }
-
-  const written: MigrationFile[] = [];
-  await mkdir(dir, { recursive: true });
-  for (const item of pending) {
+  const next = (existing.at(-1)?.version ?? 0) + 1;
+  const files: MigrationFile[] = [];
+  for (const item of items) {
     const statements = item.statements.filter((s) => s.kind !== 'analyze');
     if (statements.length === 0) continue;
-    const version = next + written.length;
+    const version = next + files.length;
     const sql = fileText(version, item.name, item.phase, statements);
     const file = `${String(version).padStart(4, '0')}_${item.name}.sql`;
-    await writeFile(path.join(dir, file), sql, { flag: 'wx' });
-    written.push({ version, name: item.name, file, sql, checksum: checksum(sql), phase: item.phase });
+    files.push({ version, name: item.name, file, sql, checksum: checksum(sql), phase: item.phase });
   }
-  if (written.length > 0 || snapshot === undefined) await writeSnapshot(dir, model);
-  return { written, destructive };
+  return { dir, model, existing, files, diff };
+}
+
+/**
+ * Write planned files and move the snapshot to their model. Called once the files are
+ * applied (or, for `writeMigrations`, when the caller applies them later itself).
+ *
+ * @example
+ * await commitMigrations(await planMigrations('migrations', model));
+ */
+export async function commitMigrations(pending: PendingMigrations): Promise<void> {
+  if (pending.files.length === 0 && pending.diff !== undefined) return;
+  await mkdir(pending.dir, { recursive: true });
+  for (const file of pending.files)
+    await writeFile(path.join(pending.dir, file.file), file.sql, { flag: 'wx' });
+  await writeSnapshot(pending.dir, pending.model);
+}
+
+/**
+ * Bring a migrations folder up to `model` without applying anything: plan the files (see
+ * `planMigrations`) and write them with the snapshot. Destructive differences are refused
+ * unless `force`.
+ *
+ * @example
+ * const { written } = await writeMigrations('migrations', buildSchema(plan));
+ */
+export async function writeMigrations(
+  dir: string,
+  model: SchemaModel,
+  options: { readonly force?: boolean } = {},
+): Promise<WriteResult> {
+  const pending = await planMigrations(dir, model);
+  const destructive = pending.diff?.destructive ?? [];
+  if (destructive.length > 0 && options.force !== true) throw destructiveChange(destructive);
+  await commitMigrations(pending);
+  return { written: pending.files, destructive };
+}
+
+/**
+ * The refusal of a destructive change that nobody confirmed.
+ *
+ * @example
+ * if (diff.destructive.length > 0 && !confirmed) throw destructiveChange(diff.destructive);
+ */
+export function destructiveChange(destructive: readonly string[]): FerryError {
+  return new FerryError(
+    `the mapping changed destructively since the last migration:\n${destructive.map((d) => `  - ${d}`).join('\n')}\n`,
+    {
+      code: 'SCHEMA_DESTRUCTIVE_CHANGE',
+      category: 'usage',
+      hint: 'review the list; rerun with --yes (or answer the prompt on a terminal) to run these statements',
+    },
+  );
 }
 
 /**

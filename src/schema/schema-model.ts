@@ -11,6 +11,8 @@ export interface ColumnDef {
   readonly name: string;
   readonly pgType: string;
   readonly nullable: boolean;
+  /** The column's name before a rename declared in the mapping (`renamedFrom`). */
+  readonly renamedFrom?: string;
 }
 
 /** A table with its primary key (created with the table: every load needs it). */

@@ -1,6 +1,7 @@
 import { quoteIdent } from '../mapping/model.js';
 import type { CheckDef, ColumnDef, ForeignKeyDef, IndexDef, IndexKey, TableDef } from './schema-model.js';
 import { qualified, quoteLiteral, type SchemaTarget, schemaRef } from './sql-text.js';
+import { isWidening } from './widening.js';
 
 /**
  * One DDL statement as data. Plans and diffs produce these; only `compileStatement` turns
@@ -25,8 +26,11 @@ export type DdlStatement =
       readonly kind: 'alter_column_type';
       readonly table: string;
       readonly column: string;
+      /** The type the column has now; a widening (see widening.ts) is not destructive. */
+      readonly from: string;
       readonly pgType: string;
     }
+  | { readonly kind: 'rename_column'; readonly table: string; readonly from: string; readonly to: string }
   | {
       readonly kind: 'set_nullable';
       readonly table: string;
@@ -103,6 +107,8 @@ export function compileStatement(statement: DdlStatement, target: SchemaTarget):
       const column = quoteIdent(statement.column);
       return `alter table ${t(statement.table)} alter column ${column} type ${statement.pgType} using ${column}::${statement.pgType}`;
     }
+    case 'rename_column':
+      return `alter table ${t(statement.table)} rename column ${quoteIdent(statement.from)} to ${quoteIdent(statement.to)}`;
     case 'set_nullable':
       return `alter table ${t(statement.table)} alter column ${quoteIdent(statement.column)} ${statement.nullable ? 'drop' : 'set'} not null`;
     case 'drop_constraint':
@@ -129,10 +135,11 @@ export function isDestructive(statement: DdlStatement): boolean {
   switch (statement.kind) {
     case 'drop_table':
     case 'drop_column':
-    case 'alter_column_type':
     case 'drop_constraint':
     case 'drop_index':
       return true;
+    case 'alter_column_type':
+      return !isWidening(statement.from, statement.pgType);
     case 'set_nullable':
       return !statement.nullable;
     default:

@@ -61,7 +61,6 @@ export async function deepCheck(input: DeepCheckInput): Promise<CollectionVerify
 
   const sourceSums = new BucketSums(bits);
   const targetSums = new BucketSums(bits);
-  let done = 0;
   const [sourceSide] = await Promise.all([
     (async () => {
       let documents = 0;
@@ -76,8 +75,9 @@ export async function deepCheck(input: DeepCheckInput): Promise<CollectionVerify
           compared++;
           sourceSums.add(h, canonicalHash(doc));
         }
-        done += batch.docs.length;
-        input.onProgress?.('hash', done);
+        // Progress counts source documents: each is hashed on both sides, and adding the
+        // target's rows as well showed twice the collection's size.
+        input.onProgress?.('hash', documents + unreadable);
       }
       return { documents, unreadable, compared };
     })(),
@@ -87,8 +87,6 @@ export async function deepCheck(input: DeepCheckInput): Promise<CollectionVerify
           const h = idHash(d.id);
           if (inSample(h)) targetSums.add(h, targetHash(d));
         }
-        done += docs.length;
-        input.onProgress?.('hash', done);
       }
     })(),
   ]);

@@ -17,6 +17,7 @@ import {
   sourceLocation,
   withSourceOptions,
 } from '../source-options.js';
+import { countInBackground } from '../source-totals.js';
 
 interface BackfillFlags extends SourceFlags {
   readonly only?: string;
@@ -70,6 +71,7 @@ export function registerBackfill(program: Command): void {
       const target =
         flags.dryRun === true ? undefined : await openTarget(config.target, { max: parallel + 1 });
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
+      const stopCounting = countInBackground(source, progress);
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
@@ -91,6 +93,7 @@ export function registerBackfill(program: Command): void {
         });
       } finally {
         process.off('SIGINT', interrupt);
+        stopCounting();
         progress.stop();
         await source.close();
         await target?.close();
@@ -111,11 +114,12 @@ export function showBackfillProgress(progress: ProgressReporter): (p: BackfillPr
   return (p) => {
     progress.update({
       collection: p.collection,
+      phase: 'load',
       done: p.read,
       rejected: p.rejected,
       ...(p.total === undefined ? {} : { total: p.total }),
     });
-    if (isFinal(p.phase)) progress.finish(p.collection);
+    if (isFinal(p.phase)) progress.finish(p.collection, 'load');
   };
 }
 

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../core/errors.js';
+import { marketplaceCounts } from '../../generate/marketplace/generate-marketplace.js';
 import { DEMO_SCALE, DEMO_SEED, type DemoResult, runDemo } from '../../migrate/demo.js';
 import { openTarget } from '../../target/open-target.js';
 import { countFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
 import { createProgress } from '../progress.js';
-import { showBackfillProgress } from './backfill.js';
-import { renderMigrate } from './migrate.js';
+import { migrateProgress, renderMigrate } from './migrate.js';
 
 /**
  * `ferry demo`: generate the seeded escrow-marketplace archive and migrate it, by default
@@ -27,6 +27,10 @@ export function registerDemo(program: Command): void {
       const seed = countFlag('--seed', flags.seed, 0);
       const target = await openTarget(config.target);
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
+      // The generator's counts are exact, so the load and verify bars have real totals even
+      // when the archive is reused from an earlier run.
+      for (const [name, total] of Object.entries(marketplaceCounts(scale ?? DEMO_SCALE)))
+        progress.setTotal(name, total);
       let result: DemoResult;
       try {
         result = await runDemo({
@@ -34,9 +38,15 @@ export function registerDemo(program: Command): void {
           ...(scale === undefined ? {} : { scale }),
           ...(seed === undefined ? {} : { seed }),
           onGenerate: (file) => {
-            if (!out.json) out.error(`ferry demo: generating ${file}…`);
+            if (!out.json) progress.log(`ferry demo: generating ${file}…`);
           },
-          migrate: { onBackfillProgress: showBackfillProgress(progress) },
+          onGenerateProgress: ({ collection, written, total }) => {
+            // What is generated is then loaded and verified: its count is their total too.
+            progress.setTotal(collection, total);
+            progress.update({ collection, phase: 'generate', done: written, total });
+            if (written === total) progress.finish(collection, 'generate');
+          },
+          migrate: migrateProgress(out, progress, 'ferry demo'),
         });
       } finally {
         progress.stop();

@@ -81,7 +81,7 @@ export function registerInfer(program: Command): void {
       try {
         inferred = await inferMapping(opened, {
           ...(sample === undefined ? {} : { sample }),
-          onProgress: (p) => progress.update({ collection: p.collection, done: p.read }),
+          onProgress: (p) => progress.update({ collection: p.collection, phase: 'infer', done: p.read }),
         });
       } finally {
         progress.stop();

@@ -29,7 +29,8 @@ export function registerInspect(program: Command): void {
     let collections: InspectedCollection[];
     try {
       collections = await inspectSource(source, {
-        onProgress: ({ collection, documents }) => progress.update({ collection, done: documents }),
+        onProgress: ({ collection, documents }) =>
+          progress.update({ collection, phase: 'inspect', done: documents }),
       });
     } finally {
       progress.stop();

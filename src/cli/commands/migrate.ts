@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
 import { ExitCode, FerryError } from '../../core/errors.js';
-import { type MigrateResult, migrate } from '../../migrate/migrate.js';
+import { type MigrateOptions, type MigrateResult, migrate } from '../../migrate/migrate.js';
 import { targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { renderVerifyText } from '../../verify/report-text.js';
 import { choiceFlag, confirmReload, countFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
-import { emit } from '../output.js';
-import { createProgress } from '../progress.js';
+import { emit, type Output } from '../output.js';
+import { createProgress, outputAbove, type ProgressReporter } from '../progress.js';
 import { sharedFlag } from '../shared-flags.js';
 import {
   openConfiguredSource,
@@ -16,8 +16,11 @@ import {
   sourceLocation,
   withSourceOptions,
 } from '../source-options.js';
+import { countInBackground } from '../source-totals.js';
 import { type VerifyFlags, verifyTuning, writeVerifyReports } from '../verify-flags.js';
 import { rejectLines, renderSummary, showBackfillProgress } from './backfill.js';
+import { showSteps } from './schema.js';
+import { showVerifyProgress } from './verify.js';
 
 interface MigrateFlags extends SourceFlags, VerifyFlags {
   readonly schema?: string;
@@ -81,6 +84,7 @@ export function registerMigrate(program: Command): void {
       const target =
         flags.dryRun === true ? undefined : await openTarget(config.target, { max: parallel + 1 });
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
+      const stopCounting = countInBackground(source, progress);
       let result: MigrateResult;
       try {
         result = await migrate({
@@ -103,13 +107,10 @@ export function registerMigrate(program: Command): void {
             ...(maxRejects === undefined ? {} : { maxRejects }),
             ...(only ? { only } : {}),
           },
-          onStep: (step) => {
-            if (!out.json && step !== 'backfill') out.error(`ferry migrate: ${stepLabel[step]}…`);
-          },
-          onInferProgress: (p) => progress.update({ collection: p.collection, done: p.read }),
-          onBackfillProgress: showBackfillProgress(progress),
+          ...migrateProgress(out, progress, 'ferry migrate'),
         });
       } finally {
+        stopCounting();
         progress.stop();
         await source.close();
         await target?.close();
@@ -119,6 +120,34 @@ export function registerMigrate(program: Command): void {
       if (!out.json) for (const line of rejectLines(result.backfill)) out.error(line);
       if (!result.ok) process.exitCode = ExitCode.problem;
     });
+}
+
+/**
+ * The progress hooks of a migrate (its own command and the demo's): messages above the
+ * bars, one bar per collection and phase, each step's bars finished when the next begins.
+ *
+ * @example
+ * await migrate({ …, ...migrateProgress(out, progress, 'ferry migrate') });
+ */
+export function migrateProgress(
+  out: Output,
+  progress: ProgressReporter,
+  command: string,
+): Pick<
+  MigrateOptions,
+  'onStep' | 'onSchemaPlan' | 'onInferProgress' | 'onBackfillProgress' | 'onVerifyProgress'
+> {
+  const above = outputAbove(out, progress);
+  return {
+    onStep: (step) => {
+      progress.finishPhase('infer');
+      if (!out.json && step !== 'backfill') above.error(`${command}: ${stepLabel[step]}…`);
+    },
+    onSchemaPlan: (evolution) => showSteps(above, evolution, command),
+    onInferProgress: (p) => progress.update({ collection: p.collection, phase: 'infer', done: p.read }),
+    onBackfillProgress: showBackfillProgress(progress),
+    onVerifyProgress: showVerifyProgress(progress),
+  };
 }
 
 const stepLabel = {

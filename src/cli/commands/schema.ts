@@ -1,15 +1,22 @@
 import type { Command } from 'commander';
-import { ExitCode } from '../../core/errors.js';
-import { applyMigrations } from '../../schema/apply-migrations.js';
-import { diffSchemas } from '../../schema/diff.js';
+import type { ResolvedConfig } from '../../config/load.js';
+import { ExitCode, FerryError } from '../../core/errors.js';
+import { backfill } from '../../load/backfill.js';
+import type { Plan } from '../../mapping/model.js';
+import { buildSchema } from '../../schema/build-schema.js';
 import { checkDrift } from '../../schema/drift.js';
-import { readMigrationFiles, readSnapshot, writeMigrations } from '../../schema/migration-files.js';
-import { schemaFromConfig, targetSchemas } from '../../schema/schema-plan.js';
+import { type EvolutionPlan, evolveSchema } from '../../schema/evolve-schema.js';
+import { readMigrationFiles, readSnapshot } from '../../schema/migration-files.js';
+import { mappingFromConfig, schemaFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
+import type { TargetDatabase } from '../../target/target-database.js';
 import { confirmDestructive } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit, type Output } from '../output.js';
+import { createProgress } from '../progress.js';
 import { sharedFlag } from '../shared-flags.js';
+import { openConfiguredSource, type SourceFlags, withSourceOptions } from '../source-options.js';
+import { renderSummary, showBackfillProgress } from './backfill.js';
 
 interface SchemaOptions {
   readonly dir: string;
@@ -20,46 +27,66 @@ export function registerSchema(program: Command): void {
   const schema = program
     .command('schema')
     .description('versioned SQL migrations for the mapping, and drift checks');
-  schema
-    .command('apply')
-    .description(
-      'write the mapping changes as a new migration file, then apply unapplied files to each schema',
-    )
+  withSourceOptions(
+    schema
+      .command('apply')
+      .description(
+        'plan the mapping changes (renames, widenings, new columns, reloads), show them, apply them, then write them as a migration file',
+      ),
+  )
     .addOption(sharedFlag('migrationsDir'))
     .addOption(sharedFlag('schemas'))
     .option(
       '--before-load',
       'stop before the first after-load file (constraints and indexes), for a backfill',
     )
-    .option('--force', 'also write destructive changes (dropped columns, changed types)')
-    .addOption(sharedFlag('yes'))
+    .option('--force', 'accepted for older scripts; destructive steps need --yes (or a terminal prompt)')
+    .option('--yes', 'run destructive steps (dropped columns, re-created tables) without a prompt')
     .action(
       async (
-        options: SchemaOptions & { beforeLoad?: boolean; force?: boolean; yes?: boolean },
+        options: SchemaOptions & SourceFlags & { beforeLoad?: boolean; force?: boolean; yes?: boolean },
         command: Command,
       ) => {
-        const { out, config } = await commandContext(command);
+        const { out, config } = await commandContext(
+          command,
+          options.source ? { source: options.source } : {},
+        );
         const schemas = targetSchemas(options.schema, config.schemas);
-        const model = schemaFromConfig(config);
-        if (options.force === true) await confirmSchemaChanges(out, options.dir, model, options.yes === true);
-        const { written } = await writeMigrations(options.dir, model, { force: options.force === true });
-        const files = await readMigrationFiles(options.dir);
+        const plan = mappingFromConfig(config);
+        const model = buildSchema(plan);
         const db = await openTarget(config.target);
         try {
-          const applied = await applyMigrations(db, files, schemas, {
+          const result = await evolveSchema({
+            db,
+            dir: options.dir,
+            model,
+            schemas,
             until: options.beforeLoad === true ? 'before-load' : 'all',
+            confirm: (evolution) => confirmSteps(out, evolution, options.yes === true),
+            ...(config.source === undefined
+              ? {}
+              : { reload: (only) => reloadCollections(out, config, options, db, plan, schemas, only) }),
           });
-          const result = { written: written.map((f) => f.file), applied: Object.fromEntries(applied) };
-          emit(out, result, () =>
+          const written = result.written.map((f) => f.file);
+          const applied = Object.fromEntries(result.applied);
+          const json = {
+            written,
+            applied,
+            ...(result.reloaded.length > 0 ? { reloaded: result.reloaded } : {}),
+          };
+          emit(out, json, () =>
             [
               written.length === 0
                 ? 'no new migration file (the files match the mapping)'
-                : `wrote ${result.written.join(', ')}`,
-              ...[...applied].map(([name, versions]) =>
+                : `wrote ${written.join(', ')}`,
+              ...[...result.applied].map(([name, versions]) =>
                 versions.length === 0
                   ? `${name}: up to date`
                   : `${name}: applied ${versions.map(versionLabel).join(', ')}`,
               ),
+              ...(result.reloaded.length > 0
+                ? [`reloaded from the source: ${result.reloaded.join(', ')}`]
+                : []),
             ].join('\n'),
           );
         } finally {
@@ -95,23 +122,68 @@ export function registerSchema(program: Command): void {
     });
 }
 
-/** Destructive schema changes (dropped tables or columns, narrowed types) need confirmation. */
-async function confirmSchemaChanges(
-  out: Output,
-  dir: string,
-  model: Parameters<typeof diffSchemas>[1],
-  yes: boolean,
-): Promise<void> {
-  const snapshot = await readSnapshot(dir);
-  const destructive = snapshot === undefined ? [] : diffSchemas(snapshot, model).destructive;
-  if (destructive.length === 0) return;
-  const list = destructive.map((d) => `  - ${d}`).join('\n');
-  await confirmDestructive(
-    out,
-    `--force would write changes that can lose data:\n${list}`,
-    'Write them?',
-    yes,
+/**
+ * Show every step before it runs (on stderr, so `--json` output stays one document), and
+ * ask for the destructive ones (DESIGN.md invariant 6: a prompt on a terminal, `--yes` elsewhere).
+ */
+async function confirmSteps(out: Output, evolution: EvolutionPlan, yes: boolean): Promise<void> {
+  showSteps(out, evolution, 'ferry schema apply');
+  if (evolution.destructive.length === 0) return;
+  const list = evolution.destructive.map((d) => `  - ${d}`).join('\n');
+  await confirmDestructive(out, `these steps can lose data:\n${list}`, 'Run them?', yes);
+}
+
+/**
+ * The steps of a schema change, numbered, on stderr (nothing with `--json`).
+ *
+ * @example
+ * showSteps(out, evolution, 'ferry migrate');
+ */
+export function showSteps(out: Output, evolution: EvolutionPlan, command: string): void {
+  if (out.json || evolution.steps.length === 0) return;
+  const lines = evolution.steps.map((step, i) =>
+    step.kind === 'reload'
+      ? `  ${i + 1}. reload collection ${step.collection} from the source (${step.reason})`
+      : `  ${i + 1}. ${step.text}${step.destructive ? '  [destructive]' : ''}`,
   );
+  out.error(`${command}: ${evolution.steps.length} schema step(s):\n${lines.join('\n')}`);
+}
+
+/** Load the collections a schema change needs again, alone, from the configured source. */
+async function reloadCollections(
+  out: Output,
+  config: ResolvedConfig,
+  flags: SourceFlags,
+  db: TargetDatabase,
+  plan: Plan,
+  schemas: readonly string[],
+  only: readonly string[],
+): Promise<void> {
+  const source = await openConfiguredSource(config, flags);
+  const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
+  try {
+    const summary = await backfill({
+      source,
+      target: db,
+      plan,
+      schemas,
+      only,
+      reload: only,
+      command: 'schema apply',
+      onProgress: showBackfillProgress(progress),
+    });
+    progress.stop();
+    if (!out.json) out.error(renderSummary(summary));
+    if (!summary.ok)
+      throw new FerryError(`the reload of ${only.join(', ')} did not complete`, {
+        code: 'SCHEMA_RELOAD_INCOMPLETE',
+        category: 'problem',
+        hint: 'the schema change is applied; fix what the summary names, then run `ferry backfill`',
+      });
+  } finally {
+    progress.stop();
+    await source.close();
+  }
 }
 
 function versionLabel(version: number): string {

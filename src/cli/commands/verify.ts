@@ -8,7 +8,7 @@ import { verify } from '../../verify/verify.js';
 import { choiceFlag, listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
-import { createProgress } from '../progress.js';
+import { createProgress, type ProgressReporter } from '../progress.js';
 import { sharedFlag } from '../shared-flags.js';
 import {
   openConfiguredSource,
@@ -16,6 +16,7 @@ import {
   sourceLocation,
   withSourceOptions,
 } from '../source-options.js';
+import { countInBackground } from '../source-totals.js';
 import { type VerifyFlags, verifyTuning, writeVerifyReports } from '../verify-flags.js';
 
 interface VerifyCommandFlags extends SourceFlags, VerifyFlags {
@@ -62,6 +63,7 @@ export function registerVerify(program: Command): void {
       const plan = parsePlan(config.mapping);
       const source = await openConfiguredSource(config, flags);
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
+      const stopCounting = countInBackground(source, progress);
       try {
         const db = await openTarget(config.target);
         try {
@@ -76,9 +78,9 @@ export function registerVerify(program: Command): void {
             checks: config.verify?.checks ?? [],
             ...(config.source !== undefined && { sourceUri: config.source }),
             resume: flags.resume === true,
-            onProgress: ({ collection, phase, documents }) =>
-              progress.update({ collection: `${collection} (${phase})`, done: documents }),
+            onProgress: showVerifyProgress(progress),
           });
+          stopCounting();
           progress.stop();
           if (flags.report !== undefined) await writeVerifyReports(flags.report, [result]);
           emit(out, result, () => renderVerifyText(result));
@@ -87,6 +89,7 @@ export function registerVerify(program: Command): void {
           await db.close();
         }
       } finally {
+        stopCounting();
         progress.stop();
         await source.close();
       }
@@ -94,3 +97,29 @@ export function registerVerify(program: Command): void {
 }
 
 const VERIFY_LEVELS: readonly VerifyLevel[] = ['count', 'deep', 'sample'];
+/** How verify's internal phases read on a bar. */
+const VERIFY_PHASES: Readonly<Record<string, string>> = { count: 'count', hash: 'verify', narrow: 'narrow' };
+
+/**
+ * Feed verify progress into a progress reporter: one bar per collection and phase, the
+ * previous collection's bars finished when the next one starts (verify goes one at a time).
+ *
+ * @example
+ * await verify({ …, onProgress: showVerifyProgress(progress) });
+ */
+export function showVerifyProgress(
+  progress: ProgressReporter,
+): (update: { collection: string; phase: string; documents: number }) => void {
+  let current: string | undefined;
+  const phases = new Set<string>();
+  return ({ collection, phase, documents }) => {
+    if (current !== undefined && current !== collection) {
+      for (const p of phases) progress.finish(current, p);
+      phases.clear();
+    }
+    current = collection;
+    const shown = VERIFY_PHASES[phase] ?? phase;
+    phases.add(shown);
+    progress.update({ collection, phase: shown, done: documents });
+  };
+}

@@ -9,6 +9,8 @@ export interface MarketplaceArchiveOptions extends MarketplaceOptions {
   /** Gzip the archive, like `mongodump --archive --gzip`. */
   readonly gzip?: boolean;
   readonly signal?: AbortSignal;
+  /** Documents written so far of a collection's `total`, every few hundred and at its end. */
+  readonly onProgress?: (progress: { collection: string; written: number; total: number }) => void;
 }
 
 /**
@@ -28,11 +30,28 @@ export async function writeMarketplaceArchive(
   const collections = generateMarketplace(options).map((c) => ({
     name: c.name,
     indexes: c.indexes,
-    docs: c.docs(),
+    docs: options.onProgress ? counted(c.name, c.count, c.docs(), options.onProgress) : c.docs(),
   }));
   const writeOptions: WriteArchiveOptions = {
     ...(options.gzip !== undefined && { gzip: options.gzip }),
     ...(options.signal && { signal: options.signal }),
   };
   return writeArchive(file, MARKETPLACE_DB, collections, writeOptions);
+}
+
+/** Pass documents through, reporting how many went by. */
+function* counted<T>(
+  collection: string,
+  total: number,
+  docs: Iterable<T>,
+  report: NonNullable<MarketplaceArchiveOptions['onProgress']>,
+): Generator<T> {
+  let written = 0;
+  for (const doc of docs) {
+    yield doc;
+    written++;
+    if (written % 500 === 0) report({ collection, written, total });
+  }
+  // The end, unless the last report was it already: each count is reported once.
+  if (written === 0 || written % 500 !== 0) report({ collection, written, total });
 }

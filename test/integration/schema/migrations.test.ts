@@ -157,7 +157,7 @@ describe.skipIf(!postgresUrl())('ferry schema apply and check', () => {
     expect((await ferry('schema', 'check', '--schema', 'prod,test')).code).toBe(0);
   });
 
-  it('refuses a destructive mapping change without --force and writes no file', async () => {
+  it('refuses a destructive mapping change off a terminal without --yes (--force alone is not enough) and writes no file', async () => {
     await writeConfig(dir, shopPlan([{ name: 'email_1', key: { email: 1 }, unique: true }]));
     const before = await readdir(migrations());
     const result = await ferry('schema', 'apply', '--schema', 'prod');

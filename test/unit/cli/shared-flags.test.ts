@@ -15,6 +15,8 @@ import { SHARED_FLAGS, sharedFlag } from '../../../src/cli/shared-flags.js';
 const OTHER_MEANINGS: Readonly<Record<string, readonly string[]>> = {
   // overwrite the config file / write destructive schema changes, not "empty and reload"
   '--force': ['infer', 'schema apply'],
+  // consent to the destructive steps of a schema change, not to a reload
+  '--yes': ['schema apply'],
   // the generator's seed, not the verification sample's
   '--seed': ['demo'],
   // one schema to qualify, check or filter by, not the schemas to load

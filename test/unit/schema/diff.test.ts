@@ -6,13 +6,19 @@ import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { buildSchema } from '../../../src/schema/build-schema.js';
 import { diffSchemas } from '../../../src/schema/diff.js';
 import { writeMigrations } from '../../../src/schema/migration-files.js';
+import { isWidening } from '../../../src/schema/widening.js';
 import { shopPlan } from './support/shop-plan.js';
 
 const base = () => buildSchema(parsePlan(shopPlan([{ name: 'email_1', key: { email: 1 } }])));
 
 describe('schema diff', () => {
   it('finds nothing between a plan and itself', () => {
-    expect(diffSchemas(base(), base())).toEqual({ beforeLoad: [], afterLoad: [], destructive: [] });
+    expect(diffSchemas(base(), base())).toEqual({
+      beforeLoad: [],
+      afterLoad: [],
+      destructive: [],
+      reloads: [],
+    });
   });
 
   it('adds a new index after the load and calls a changed index destructive', () => {
@@ -51,5 +57,47 @@ describe('migration files', () => {
       await rm(one, { recursive: true, force: true });
       await rm(two, { recursive: true, force: true });
     }
+  });
+});
+
+describe('schema evolution diff', () => {
+  const withUsers = (edit: (columns: Record<string, unknown>[]) => void) => {
+    const plan = structuredClone(shopPlan([{ name: 'email_1', key: { email: 1 } }])) as unknown as {
+      collections: { tables: { columns: Record<string, unknown>[] }[] }[];
+    };
+    edit(plan.collections[0]!.tables[0]!.columns);
+    return buildSchema(parsePlan(plan as never));
+  };
+
+  it('renames a column declared with renamedFrom, keeps its index, and calls nothing destructive', () => {
+    const renamed = withUsers((columns) => {
+      Object.assign(columns.find((c) => c.name === 'email')!, { name: 'mail', renamedFrom: 'email' });
+    });
+    const diff = diffSchemas(base(), renamed);
+    expect(diff.beforeLoad).toEqual([{ kind: 'rename_column', table: 'users', from: 'email', to: 'mail' }]);
+    expect(diff.afterLoad).toEqual([]);
+    expect(diff.destructive).toEqual([]);
+    expect(diff.reloads).toEqual([]);
+  });
+
+  it('treats integer to bigint to numeric as widening, and the way back as a re-created collection', () => {
+    expect(isWidening('integer', 'bigint')).toBe(true);
+    expect(isWidening('bigint', 'numeric')).toBe(true);
+    expect(isWidening('numeric(12,2)', 'numeric(20,4)')).toBe(true);
+    expect(isWidening('integer[]', 'bigint[]')).toBe(true);
+    expect(isWidening('bigint', 'integer')).toBe(false);
+    expect(isWidening('bigint', 'double precision')).toBe(false);
+    expect(isWidening('numeric(12,2)', 'numeric(12,4)')).toBe(false);
+    expect(isWidening('text', 'integer')).toBe(false);
+  });
+
+  it('re-creates a collection whose new column is NOT NULL and names it for a reload', () => {
+    const stricter = withUsers((columns) => {
+      columns.push({ name: 'score', path: ['score'], pgType: 'integer', sourceType: 'int', nullable: false });
+    });
+    const diff = diffSchemas(base(), stricter);
+    expect(diff.beforeLoad.map((s) => s.kind)).toContain('drop_table');
+    expect(diff.reloads).toEqual([{ collection: 'users', reason: 'table users is re-created' }]);
+    expect(diff.destructive).toContain('drop table users');
   });
 });
