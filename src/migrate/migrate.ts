@@ -37,10 +37,15 @@ export interface MigrateOptions {
   readonly sample?: number;
   readonly backfill?: Pick<
     BackfillOptions,
-    'batchSize' | 'parallel' | 'maxRejects' | 'force' | 'only' | 'transforms'
+    'batchSize' | 'parallel' | 'maxRejects' | 'force' | 'only' | 'transforms' | 'strict'
   >;
   /** How the result is proved (default `deep`); `none` skips it. */
   readonly verify?: VerifyLevel | 'none';
+  /**
+   * Let the verification accept rejected documents (`--accept-rejects`). Rejects within
+   * `backfill.maxRejects` are accepted too: the user already tolerated them.
+   */
+  readonly acceptRejects?: boolean;
   /** Reconciliation checks from the config, run by the verification. */
   readonly checks?: readonly ReconcileCheck[];
   readonly signal?: AbortSignal;
@@ -136,6 +141,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
           schema,
           level,
           sourceUri: options.sourceLocation,
+          acceptRejects:
+            options.acceptRejects === true ||
+            (options.backfill?.maxRejects !== undefined && summary.rejected <= options.backfill.maxRejects),
           ...(options.checks ? { checks: options.checks } : {}),
           ...(options.backfill?.only ? { only: options.backfill.only } : {}),
           ...(options.signal ? { signal: options.signal } : {}),

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ExitCode, FerryError } from '../../core/errors.js';
 import { backfill } from '../../load/backfill.js';
 import { isFinal } from '../../load/collection-phase.js';
+import { misfitText } from '../../load/misfits.js';
 import { type BackfillProgress, type BackfillSummary, DEFAULT_BATCH_SIZE } from '../../load/types.js';
 import { mappingFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
@@ -26,12 +27,14 @@ interface BackfillFlags extends SourceFlags {
   readonly batchSize?: string;
   readonly parallel?: string;
   readonly maxRejects?: string;
+  readonly strict?: boolean;
 }
 
 /**
  * `ferry backfill`: a thin shell over `backfill()` (src/load). Parses and checks flags, asks
  * before `--force`, shows progress, prints the summary, and maps the outcome to an exit code:
- * 0 loaded, 1 rejects over `--max-rejects` or a collection failed, 2 bad usage, 3 environment.
+ * 0 loaded completely, 1 any reject (beyond `--max-rejects`) or a failed collection, 2 bad
+ * usage, 3 environment.
  */
 export function registerBackfill(program: Command): void {
   withSourceOptions(
@@ -43,6 +46,7 @@ export function registerBackfill(program: Command): void {
     .option('--only <collections>', 'load only these collections, comma-separated')
     .option('--schema <names>', 'target schema(s), comma-separated (default: config schemas, else public)')
     .option('--resume', 'continue from the checkpoints (the default)')
+    .option('--strict', 'fail (exit 1) when a typed column cannot hold values that then go to _extra')
     .option('--force', 'empty the tables, checkpoints and rejects of the collections and load again')
     .option('--yes', 'confirm --force without a prompt')
     .option('--dry-run', 'read and transform everything, report counts and rejects, write nothing')
@@ -51,7 +55,10 @@ export function registerBackfill(program: Command): void {
       `documents per chunk, one transaction per chunk and schema (default ${DEFAULT_BATCH_SIZE})`,
     )
     .option('--parallel <n>', 'collections loaded at once, each on its own connection', '1')
-    .option('--max-rejects <n>', 'stop with exit 1 once more documents than this are rejected')
+    .option(
+      '--max-rejects <n>',
+      'rejected documents tolerated before exit 1 (default 0: any reject exits 1); more stop the run',
+    )
     .action(async (positional: string | undefined, flags: BackfillFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
@@ -86,6 +93,7 @@ export function registerBackfill(program: Command): void {
           ...(only ? { only } : {}),
           ...(maxRejects === undefined ? {} : { maxRejects }),
           force: flags.force === true,
+          strict: flags.strict === true,
           dryRun: flags.dryRun === true,
           signal: controller.signal,
           onProgress: showBackfillProgress(progress),
@@ -158,6 +166,10 @@ export function renderSummary(summary: BackfillSummary): string {
       ? 'migrated + rejected = read for every collection'
       : `COUNTS DO NOT ADD UP for ${unbalanced.map((c) => `${c.collection}@${c.schema}`).join(', ')}`,
   );
+  const rejects = rejectedLine(summary);
+  if (rejects !== undefined) lines.push(rejects);
+  const misfitLabel = summary.strict ? 'FAILED (--strict)' : 'WARNING';
+  for (const m of summary.misfits) lines.push(`${misfitLabel}: ${misfitText(m)}`);
   if (summary.unmapped.length > 0)
     lines.push(`not in the mapping, not loaded: ${summary.unmapped.join(', ')}`);
   if (summary.rejectsOverLimit)
@@ -166,6 +178,19 @@ export function renderSummary(summary: BackfillSummary): string {
     if (c.error) lines.push(`${c.collection}@${c.schema} failed: ${c.error.message}`);
   for (const p of summary.afterLoad.problems) lines.push(`after-load in ${p.schema} failed: ${p.message}`);
   return lines.join('\n');
+}
+
+/**
+ * Rejected documents are accounted for but missing from the target: said in capitals unless
+ * the user tolerated them with `--max-rejects`.
+ */
+function rejectedLine(summary: BackfillSummary): string | undefined {
+  if (summary.rejected === 0) return undefined;
+  const what = `${summary.rejected} document(s) rejected: accounted, not loaded`;
+  const see = 'see `ferry rejects list`, and `ferry rejects retry` after a fix';
+  return summary.rejected <= summary.rejectsTolerated
+    ? `${what} (within --max-rejects ${summary.rejectsTolerated}; ${see})`
+    : `INCOMPLETE: ${what} (${see})`;
 }
 
 export function rejectLines(summary: BackfillSummary): string[] {

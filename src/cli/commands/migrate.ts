@@ -26,9 +26,11 @@ interface MigrateFlags extends SourceFlags {
   readonly batchSize?: string;
   readonly parallel?: string;
   readonly maxRejects?: string;
+  readonly strict?: boolean;
   readonly force?: boolean;
   readonly yes?: boolean;
   readonly verify: string;
+  readonly acceptRejects?: boolean;
 }
 
 /**
@@ -53,7 +55,12 @@ export function registerMigrate(program: Command): void {
       `documents per chunk, one transaction per chunk and schema (default ${DEFAULT_BATCH_SIZE})`,
     )
     .option('--parallel <n>', 'collections loaded at once', '1')
-    .option('--max-rejects <n>', 'exit 1 once more documents than this are rejected')
+    .option(
+      '--max-rejects <n>',
+      'rejected documents tolerated before exit 1 (default 0: any reject exits 1); more stop the load',
+    )
+    .option('--accept-rejects', 'let the verification pass when the only missing documents are rejected')
+    .option('--strict', 'fail (exit 1) when a typed column cannot hold values that then go to _extra')
     .option('--force', 'empty the mapped tables, checkpoints and rejects and load again')
     .option('--yes', 'confirm --force without a prompt')
     .option('--verify <level>', 'prove the result: deep (every document), count, sample, or none', 'deep')
@@ -82,11 +89,13 @@ export function registerMigrate(program: Command): void {
           migrationsDir: flags.dir,
           schemas,
           verify: verifyLevel,
+          acceptRejects: flags.acceptRejects === true,
           ...(config.verify?.checks ? { checks: config.verify.checks } : {}),
           ...(sample === undefined ? {} : { sample }),
           backfill: {
             parallel,
             force: flags.force === true,
+            strict: flags.strict === true,
             ...(batchSize === undefined ? {} : { batchSize }),
             ...(maxRejects === undefined ? {} : { maxRejects }),
             ...(only ? { only } : {}),

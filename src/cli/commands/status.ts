@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
+import { type ColumnMisfit, countMisfits, misfitText } from '../../load/misfits.js';
+import type { Plan } from '../../mapping/model.js';
+import { parsePlan } from '../../mapping/validate-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import type { Queryable } from '../../target/target-database.js';
+import { verdictText } from '../../verify/verdict.js';
 import { lastVerifyRun, type VerifyRun } from '../../verify/verify-runs.js';
 import { commandContext } from '../context.js';
 import { emit, renderTable } from '../output.js';
@@ -15,11 +19,25 @@ interface LoadState {
   readonly updatedAt: string;
 }
 
+/**
+ * The load as a whole: `complete` when every collection is loaded with no open reject,
+ * `incomplete` when documents are rejected (accounted for, not loaded), `partial` while a
+ * collection is still being loaded.
+ */
+interface LoadVerdict {
+  readonly verdict: 'complete' | 'incomplete' | 'partial';
+  /** Rejected documents, each counted once even when several schemas hold the same data. */
+  readonly rejected: number;
+}
+
 interface Status {
   readonly target: string;
   readonly serverVersion: string;
   readonly ferryState: boolean;
   readonly collections: readonly LoadState[];
+  readonly load?: LoadVerdict;
+  /** Typed columns that sent values to `_extra` (only when the config has a mapping). */
+  readonly misfits: readonly ColumnMisfit[];
   readonly lastVerify?: VerifyRun;
 }
 
@@ -36,7 +54,7 @@ export function registerStatus(program: Command): void {
       const db = await openTarget(config.target);
       let status: Status;
       try {
-        status = await readStatus(db, db.location);
+        status = await readStatus(db, db.location, config.mapping ? parsePlan(config.mapping) : undefined);
       } finally {
         await db.close();
       }
@@ -44,7 +62,7 @@ export function registerStatus(program: Command): void {
     });
 }
 
-async function readStatus(db: Queryable, target: string): Promise<Status> {
+async function readStatus(db: Queryable, target: string, plan: Plan | undefined): Promise<Status> {
   const { rows } = await db.query<{ version: string; has_state: boolean; has_checkpoints: boolean }>(
     `select current_setting('server_version') as version,
             exists (select 1 from pg_namespace where nspname = 'ferry') as has_state,
@@ -75,13 +93,49 @@ async function readStatus(db: Queryable, target: string): Promise<Status> {
       }))
     : [];
   const lastVerify = info.has_state ? await lastVerifyRun(db) : undefined;
+  const misfits: ColumnMisfit[] = [];
+  if (plan !== undefined)
+    for (const schema of new Set(collections.map((c) => c.schema)))
+      misfits.push(
+        ...(await countMisfits(
+          db,
+          plan,
+          schema,
+          collections.filter((c) => c.schema === schema).map((c) => c.collection),
+        )),
+      );
   return {
     target,
     serverVersion: info.version,
     ferryState: info.has_state,
     collections,
+    ...(collections.length > 0 && { load: loadVerdict(collections) }),
+    misfits,
     ...(lastVerify ? { lastVerify } : {}),
   };
+}
+
+function loadVerdict(collections: readonly LoadState[]): LoadVerdict {
+  const bySchema = new Map<string, number>();
+  for (const c of collections) bySchema.set(c.schema, (bySchema.get(c.schema) ?? 0) + c.rejected);
+  const rejected = Math.max(0, ...bySchema.values());
+  const verdict = collections.some((c) => !c.complete) ? 'partial' : rejected > 0 ? 'incomplete' : 'complete';
+  return { verdict, rejected };
+}
+
+function loadLine(load: LoadVerdict): string {
+  const rejects =
+    load.rejected > 0
+      ? `${load.rejected} rejected (accounted, not loaded; see \`ferry rejects list\`)`
+      : 'nothing rejected';
+  switch (load.verdict) {
+    case 'complete':
+      return 'complete, nothing rejected';
+    case 'incomplete':
+      return `incomplete: ${rejects}`;
+    case 'partial':
+      return `partial: a collection is still loading (run \`ferry backfill\` to resume), ${rejects}`;
+  }
 }
 
 function renderStatus(status: Status): string {
@@ -98,7 +152,7 @@ function renderStatus(status: Status): string {
         status.collections.map((c) => [
           c.schema,
           c.collection,
-          c.complete ? 'loaded' : 'partial',
+          !c.complete ? 'partial' : c.rejected > 0 ? 'incomplete' : 'loaded',
           c.read,
           c.migrated,
           c.rejected,
@@ -107,15 +161,17 @@ function renderStatus(status: Status): string {
       ),
     );
   }
+  lines.push('');
+  if (status.load) lines.push(`load:            ${loadLine(status.load)}`);
+  for (const m of status.misfits) lines.push(`WARNING: ${misfitText(m)}`);
   const run = status.lastVerify;
   if (run) {
-    const verdict = run.finishedAt === null ? 'unfinished' : run.ok ? 'passed' : 'FAILED';
+    const verdict = run.verdict === undefined ? 'unfinished' : verdictText({ ...run, verdict: run.verdict });
     lines.push(
-      '',
       `last verify:     run ${run.id}, ${run.level} on schema ${run.schema}, ${verdict} (${run.finishedAt ?? run.startedAt})`,
     );
   } else {
-    lines.push('', 'last verify:     never');
+    lines.push('last verify:     never');
   }
   return lines.join('\n');
 }

@@ -28,12 +28,14 @@ interface VerifyFlags extends SourceFlags {
   readonly report?: string;
   readonly resume?: boolean;
   readonly maxDifferences?: string;
+  readonly acceptRejects?: boolean;
 }
 
 /**
  * `ferry verify [source] [--level count|deep|sample] [--fraction f] [--only a,b] [--schema s]
- * [--show-values] [--report out.html] [--resume]`: prove the target holds what the source
- * holds. Exit 1 on any mismatch (a reconciliation check included); index warnings do not fail.
+ * [--show-values] [--report out.html] [--resume] [--accept-rejects]`: prove the target holds what the source
+ * holds. Exit 1 on any mismatch (a reconciliation check included) and, unless
+ * `--accept-rejects`, while any document is rejected; index warnings do not fail.
  */
 export function registerVerify(program: Command): void {
   withSourceOptions(
@@ -54,6 +56,10 @@ export function registerVerify(program: Command): void {
     .option('--report <file>', 'also write an HTML report')
     .option('--resume', 'continue the last unfinished run, skipping collections it finished')
     .option('--max-differences <n>', 'differences listed per collection', '1000')
+    .option(
+      '--accept-rejects',
+      'exit 0 when the only missing documents are rejected ones (verdict stays "incomplete")',
+    )
     .action(async (positional: string | undefined, flags: VerifyFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
@@ -84,6 +90,7 @@ export function registerVerify(program: Command): void {
             checks: config.verify?.checks ?? [],
             ...(config.source !== undefined && { sourceUri: config.source }),
             resume: flags.resume === true,
+            acceptRejects: flags.acceptRejects === true,
             onProgress: ({ collection, phase, documents }) =>
               progress.update({ collection: `${collection} (${phase})`, done: documents }),
           });
