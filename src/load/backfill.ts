@@ -279,7 +279,8 @@ function summarize(input: {
   const order = (s: CollectionSummary) => `${s.collection}\u0000${input.schemas.indexOf(s.schema)}`;
   const collections = [...input.summaries].sort((a, b) => (order(a) < order(b) ? -1 : 1));
   const wroteNothing = collections.every(
-    (c) => Object.values(c.rows).every((n) => n === 0) && c.run.rejected === 0,
+    (c) =>
+      Object.values(c.rows).every((n) => n === 0) && c.run.rejected === 0 && (c.reread?.resolved ?? 0) === 0,
   );
   const rejected = rejectedDocuments(collections, input.schemas);
   const rejectsTolerated = input.maxRejects ?? 0;

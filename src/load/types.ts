@@ -103,6 +103,11 @@ export interface CollectionSummary {
   readonly docsPerSecond: number;
   /** Up to 20 of this run's rejects. */
   readonly rejectSamples: readonly RejectSample[];
+  /**
+   * Documents an earlier run rejected at the read stage, read from the source again (it may
+   * have been fixed since): how many now loaded, and how many are still rejected.
+   */
+  readonly reread?: { readonly resolved: number; readonly stillRejected: number };
   readonly error?: { readonly code: string; readonly message: string };
 }
 

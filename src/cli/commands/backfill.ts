@@ -166,6 +166,11 @@ export function renderSummary(summary: BackfillSummary): string {
       ? 'migrated + rejected = read for every collection'
       : `COUNTS DO NOT ADD UP for ${unbalanced.map((c) => `${c.collection}@${c.schema}`).join(', ')}`,
   );
+  for (const c of summary.collections)
+    if (c.reread)
+      lines.push(
+        `${c.collection}@${c.schema}: read ${c.reread.resolved + c.reread.stillRejected} document(s) an earlier run could not read from the source again: ${c.reread.resolved} loaded now, ${c.reread.stillRejected} still rejected`,
+      );
   const rejects = rejectedLine(summary);
   if (rejects !== undefined) lines.push(rejects);
   const misfitLabel = summary.strict ? 'FAILED (--strict)' : 'WARNING';
