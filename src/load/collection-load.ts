@@ -75,7 +75,7 @@ export async function loadCollection(
   const started = Date.now();
   let phase: CollectionPhase = 'checking';
   const loads: SchemaLoad[] = [];
-  let error: { code: string; message: string } | undefined;
+  let error: CollectionSummary['error'];
   let reread: CollectionSummary['reread'];
   try {
     for (const schema of context.schemas) {
@@ -141,7 +141,7 @@ export async function loadCollection(
     else {
       phase = 'failed';
       const ferryError = asFerryError(caught);
-      error = { code: ferryError.code, message: ferryError.message };
+      error = { code: ferryError.code, message: ferryError.message, category: ferryError.category };
     }
   }
   const durationMs = Date.now() - started;

@@ -1,3 +1,4 @@
+import type { ErrorCategory } from '../core/errors.js';
 import type { Plan } from '../mapping/model.js';
 import type { TransformRegistry } from '../mapping/transforms.js';
 import type { Source } from '../sources/types.js';
@@ -108,7 +109,8 @@ export interface CollectionSummary {
    * have been fixed since): how many now loaded, and how many are still rejected.
    */
   readonly reread?: { readonly resolved: number; readonly stillRejected: number };
-  readonly error?: { readonly code: string; readonly message: string };
+  /** Why the collection failed; `category` decides the exit code (bad input 2, environment 3). */
+  readonly error?: { readonly code: string; readonly message: string; readonly category: ErrorCategory };
 }
 
 /** What `backfill` returns, and what `ferry backfill --json` prints. */

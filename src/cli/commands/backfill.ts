@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, FerryError } from '../../core/errors.js';
+import { ExitCode, exitCodeFor, FerryError } from '../../core/errors.js';
 import { backfill } from '../../load/backfill.js';
 import { isFinal } from '../../load/collection-phase.js';
 import { misfitText } from '../../load/misfits.js';
@@ -7,7 +7,7 @@ import { type BackfillProgress, type BackfillSummary, DEFAULT_BATCH_SIZE } from 
 import { mappingFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { confirmReload, countFlag, listFlag } from '../confirm.js';
-import { commandContext } from '../context.js';
+import { commandContext, timed } from '../context.js';
 import { emit, renderTable } from '../output.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import {
@@ -61,7 +61,10 @@ export function registerBackfill(program: Command): void {
     )
     .action(async (positional: string | undefined, flags: BackfillFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
-      const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
+      const { out, log, config } = await commandContext(
+        command,
+        given === undefined ? {} : { source: given },
+      );
       const plan = mappingFromConfig(config);
       const schemas = targetSchemas(flags.schema, config.schemas);
       const batchSize = countFlag('--batch-size', flags.batchSize) ?? config.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -74,10 +77,13 @@ export function registerBackfill(program: Command): void {
         });
       if (flags.force === true) await confirmReload(out, schemas, flags.yes === true);
       const only = listFlag(flags.only);
-      const source = await openConfiguredSource(config, flags);
+      const source = await timed(log, 'source opened', () => openConfiguredSource(config, flags));
       const target =
-        flags.dryRun === true ? undefined : await openTarget(config.target, { max: parallel + 1 });
+        flags.dryRun === true
+          ? undefined
+          : await timed(log, 'target opened', () => openTarget(config.target, { max: parallel + 1 }));
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
+      const show = showBackfillProgress(progress);
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
@@ -96,7 +102,13 @@ export function registerBackfill(program: Command): void {
           strict: flags.strict === true,
           dryRun: flags.dryRun === true,
           signal: controller.signal,
-          onProgress: showBackfillProgress(progress),
+          onProgress: (p) => {
+            log.trace(
+              { collection: p.collection, phase: p.phase, read: p.read, rejected: p.rejected },
+              'chunk committed',
+            );
+            showBackfillProgress(progress)(p);
+          },
         });
       } finally {
         process.off('SIGINT', interrupt);
@@ -106,8 +118,23 @@ export function registerBackfill(program: Command): void {
       }
       emit(out, summary, () => renderSummary(summary));
       if (!out.json) for (const line of rejectLines(summary)) out.error(line);
-      if (!summary.ok) process.exitCode = ExitCode.problem;
+      if (!summary.ok) process.exitCode = backfillExitCode(summary);
     });
+}
+
+/**
+ * The exit code of a run that is not ok: 2 when a collection failed on input that cannot be
+ * read further (a truncated archive, a bad gzip stream: the same code `inspect` gives), 3 when
+ * it failed on the environment, else 1 (rejects, a failed after-load step).
+ *
+ * @example
+ * if (!summary.ok) process.exitCode = backfillExitCode(summary);
+ */
+export function backfillExitCode(summary: BackfillSummary): ExitCode {
+  const codes = summary.collections.flatMap((c) => (c.error ? [exitCodeFor(c.error.category)] : []));
+  if (codes.includes(ExitCode.usage)) return ExitCode.usage;
+  if (codes.includes(ExitCode.environment)) return ExitCode.environment;
+  return ExitCode.problem;
 }
 
 /**

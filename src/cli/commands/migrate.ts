@@ -7,7 +7,7 @@ import { targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { renderVerifyText } from '../../verify/report-text.js';
 import { choiceFlag, confirmReload, countFlag, listFlag } from '../confirm.js';
-import { commandContext } from '../context.js';
+import { commandContext, timed } from '../context.js';
 import { emit } from '../output.js';
 import { createProgress } from '../progress.js';
 import {
@@ -16,7 +16,7 @@ import {
   sourceLocation,
   withSourceOptions,
 } from '../source-options.js';
-import { rejectLines, renderSummary, showBackfillProgress } from './backfill.js';
+import { backfillExitCode, rejectLines, renderSummary, showBackfillProgress } from './backfill.js';
 
 interface MigrateFlags extends SourceFlags {
   readonly schema?: string;
@@ -66,7 +66,10 @@ export function registerMigrate(program: Command): void {
     .option('--verify <level>', 'prove the result: deep (every document), count, sample, or none', 'deep')
     .action(async (positional: string | undefined, flags: MigrateFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
-      const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
+      const { out, log, config } = await commandContext(
+        command,
+        given === undefined ? {} : { source: given },
+      );
       const schemas = targetSchemas(flags.schema, config.schemas);
       const parallel = countFlag('--parallel', flags.parallel) ?? 1;
       const batchSize = countFlag('--batch-size', flags.batchSize) ?? config.batchSize;
@@ -75,8 +78,10 @@ export function registerMigrate(program: Command): void {
       const verifyLevel = choiceFlag('--verify', flags.verify, VERIFY_LEVELS);
       const only = listFlag(flags.only);
       if (flags.force === true) await confirmReload(out, schemas, flags.yes === true);
-      const source = await openConfiguredSource(config, flags);
-      const target = await openTarget(config.target, { max: parallel + 1 });
+      const source = await timed(log, 'source opened', () => openConfiguredSource(config, flags));
+      const target = await timed(log, 'target opened', () =>
+        openTarget(config.target, { max: parallel + 1 }),
+      );
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
       let result: MigrateResult;
       try {
@@ -113,7 +118,8 @@ export function registerMigrate(program: Command): void {
       }
       emit(out, result, () => renderMigrate(result, target.location));
       if (!out.json) for (const line of rejectLines(result.backfill)) out.error(line);
-      if (!result.ok) process.exitCode = ExitCode.problem;
+      if (!result.ok)
+        process.exitCode = result.backfill.ok ? ExitCode.problem : backfillExitCode(result.backfill);
     });
 }
 

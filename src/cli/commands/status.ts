@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import { type ColumnMisfit, countMisfits, misfitText } from '../../load/misfits.js';
 import type { Plan } from '../../mapping/model.js';
 import { parsePlan } from '../../mapping/validate-plan.js';
+import { DEFAULT_EMBEDDED_DIR, embeddedTargetExists } from '../../target/embedded-dir.js';
 import { openTarget } from '../../target/open-target.js';
 import type { Queryable } from '../../target/target-database.js';
 import { verdictText } from '../../verify/verdict.js';
 import { lastVerifyRun, type VerifyRun } from '../../verify/verify-runs.js';
-import { commandContext } from '../context.js';
+import { commandContext, timed } from '../context.js';
 import { emit, renderTable } from '../output.js';
 
 interface LoadState {
@@ -32,7 +33,8 @@ interface LoadVerdict {
 
 interface Status {
   readonly target: string;
-  readonly serverVersion: string;
+  /** Absent when there is no database to ask: the embedded one was never created. */
+  readonly serverVersion?: string;
   readonly ferryState: boolean;
   readonly collections: readonly LoadState[];
   readonly load?: LoadVerdict;
@@ -50,8 +52,24 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('show the target database, the load state of every collection and the last verification')
     .action(async (_options, command: Command) => {
-      const { out, config } = await commandContext(command);
-      const db = await openTarget(config.target);
+      const { out, log, config } = await commandContext(command);
+      if ((config.target === undefined || config.target.trim() === '') && !embeddedTargetExists()) {
+        // Opening the embedded database would create it: a read-only command must not.
+        const empty: Status = {
+          target: `${DEFAULT_EMBEDDED_DIR} (embedded, not created yet)`,
+          ferryState: false,
+          collections: [],
+          misfits: [],
+        };
+        emit(out, empty, () =>
+          [
+            `target:          ${empty.target}`,
+            'nothing has been loaded here; start with `ferry migrate <source>` (or give --target / DATABASE_URL)',
+          ].join('\n'),
+        );
+        return;
+      }
+      const db = await timed(log, 'target opened', () => openTarget(config.target));
       let status: Status;
       try {
         status = await readStatus(db, db.location, config.mapping ? parsePlan(config.mapping) : undefined);
@@ -141,7 +159,7 @@ function loadLine(load: LoadVerdict): string {
 function renderStatus(status: Status): string {
   const lines = [
     `target:          ${status.target}`,
-    `server version:  ${status.serverVersion}`,
+    `server version:  ${status.serverVersion ?? '-'}`,
     `ferry state:     ${status.ferryState ? 'present (schema "ferry")' : 'none yet'}`,
   ];
   if (status.collections.length > 0) {

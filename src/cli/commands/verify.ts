@@ -8,7 +8,7 @@ import { renderVerifyText } from '../../verify/report-text.js';
 import type { VerifyLevel } from '../../verify/types.js';
 import { verify } from '../../verify/verify.js';
 import { choiceFlag, listFlag } from '../confirm.js';
-import { commandContext } from '../context.js';
+import { commandContext, timed } from '../context.js';
 import { emit } from '../output.js';
 import { createProgress } from '../progress.js';
 import {
@@ -62,7 +62,10 @@ export function registerVerify(program: Command): void {
     )
     .action(async (positional: string | undefined, flags: VerifyFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
-      const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
+      const { out, log, config } = await commandContext(
+        command,
+        given === undefined ? {} : { source: given },
+      );
       const level = choiceFlag('--level', flags.level, VERIFY_LEVELS, 'VERIFY_BAD_LEVEL');
       if (config.mapping === undefined)
         throw new FerryError(`${config.configFile ?? 'ferry.config.ts'} has no mapping to verify against`, {
@@ -71,10 +74,10 @@ export function registerVerify(program: Command): void {
           hint: 'run `ferry infer <source>` (or `ferry migrate`) first',
         });
       const plan = parsePlan(config.mapping);
-      const source = await openConfiguredSource(config, flags);
+      const source = await timed(log, 'source opened', () => openConfiguredSource(config, flags));
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
       try {
-        const db = await openTarget(config.target);
+        const db = await timed(log, 'target opened', () => openTarget(config.target));
         try {
           const result = await verify({
             source,
