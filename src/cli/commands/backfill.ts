@@ -105,9 +105,9 @@ export function registerBackfill(program: Command): void {
           onProgress: (p) => {
             log.trace(
               { collection: p.collection, phase: p.phase, read: p.read, rejected: p.rejected },
-              'chunk committed',
+              'backfill progress',
             );
-            showBackfillProgress(progress)(p);
+            show(p);
           },
         });
       } finally {
