@@ -8,6 +8,7 @@ import { mappingFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { confirmReload, countFlag, listFlag } from '../confirm.js';
 import { commandContext, timed } from '../context.js';
+import { liveSourceHint } from '../live-source-hint.js';
 import { emit, renderTable } from '../output.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import {
@@ -116,7 +117,7 @@ export function registerBackfill(program: Command): void {
         await source.close();
         await target?.close();
       }
-      emit(out, summary, () => renderSummary(summary));
+      emit(out, summary, () => renderSummary(summary, source.kind === 'mongodb'));
       if (!out.json) for (const line of rejectLines(summary)) out.error(line);
       if (!summary.ok) process.exitCode = backfillExitCode(summary);
     });
@@ -155,8 +156,12 @@ export function showBackfillProgress(progress: ProgressReporter): (p: BackfillPr
   };
 }
 
-/** The summary for people: one row per collection and schema, then what else to know. */
-export function renderSummary(summary: BackfillSummary): string {
+/**
+ * The summary for people: one row per collection and schema, then what else to know. With
+ * `liveSource`, collections that were already loaded say that later changes in MongoDB are
+ * not picked up, and what to do (live-source-hint.ts).
+ */
+export function renderSummary(summary: BackfillSummary, liveSource = false): string {
   const rows = summary.collections.map((c) => [
     c.collection,
     c.schema,
@@ -209,6 +214,12 @@ export function renderSummary(summary: BackfillSummary): string {
   for (const c of summary.collections)
     if (c.error) lines.push(`${c.collection}@${c.schema} failed: ${c.error.message}`);
   for (const p of summary.afterLoad.problems) lines.push(`after-load in ${p.schema} failed: ${p.message}`);
+  if (liveSource)
+    lines.push(
+      ...liveSourceHint([
+        ...new Set(summary.collections.filter((c) => c.phase === 'up-to-date').map((c) => c.collection)),
+      ]),
+    );
   return lines.join('\n');
 }
 

@@ -116,7 +116,7 @@ export function registerMigrate(program: Command): void {
         await source.close();
         await target.close();
       }
-      emit(out, result, () => renderMigrate(result, target.location));
+      emit(out, result, () => renderMigrate(result, target.location, source.kind === 'mongodb'));
       if (!out.json) for (const line of rejectLines(result.backfill)) out.error(line);
       if (!result.ok)
         process.exitCode = result.backfill.ok ? ExitCode.problem : backfillExitCode(result.backfill);
@@ -132,7 +132,7 @@ const stepLabel = {
 } as const;
 
 /** What a person needs after a migrate: where the mapping and schema are, and the load summary. */
-export function renderMigrate(result: MigrateResult, targetLocation: string): string {
+export function renderMigrate(result: MigrateResult, targetLocation: string, liveSource = false): string {
   const lines: string[] = [];
   if (result.inferred?.configFile) {
     lines.push(
@@ -146,7 +146,7 @@ export function renderMigrate(result: MigrateResult, targetLocation: string): st
       ? 'schema: migration files unchanged'
       : `schema: wrote ${result.schema.written.join(', ')}`,
   );
-  lines.push(`target: ${targetLocation}`, '', renderSummary(result.backfill));
+  lines.push(`target: ${targetLocation}`, '', renderSummary(result.backfill, liveSource));
   for (const verified of result.verify) lines.push('', renderVerifyText(verified));
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@ import type { VerifyLevel } from '../../verify/types.js';
 import { verify } from '../../verify/verify.js';
 import { choiceFlag, listFlag } from '../confirm.js';
 import { commandContext, timed } from '../context.js';
+import { liveSourceHint } from '../live-source-hint.js';
 import { emit } from '../output.js';
 import { createProgress } from '../progress.js';
 import {
@@ -99,7 +100,19 @@ export function registerVerify(program: Command): void {
           });
           progress.stop();
           if (flags.report !== undefined) await writeFile(flags.report, renderVerifyHtml(result));
-          emit(out, result, () => renderVerifyText(result));
+          emit(out, result, () =>
+            [
+              renderVerifyText(result),
+              // A live source that differs most likely changed after the load.
+              ...(source.kind === 'mongodb'
+                ? liveSourceHint(
+                    result.collections
+                      .filter((c) => c.missing + c.extra + c.content > 0)
+                      .map((c) => c.collection),
+                  )
+                : []),
+            ].join('\n'),
+          );
           if (!result.ok) process.exitCode = ExitCode.problem;
         } finally {
           await db.close();
