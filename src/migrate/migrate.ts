@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { configSourcePath } from '../config/source-path.js';
 import { fileExists } from '../core/file-exists.js';
 import type { CollectProgress } from '../infer/collect-stats.js';
 import { inferMapping } from '../infer/infer-mapping.js';
@@ -98,7 +99,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     plan = proposal.plan;
     const configFile = await writeProposal(
       options.configFile,
-      renderConfig(plan, proposal.report, { source: options.sourceLocation }),
+      renderConfig(plan, proposal.report, {
+        source:
+          options.configFile === undefined
+            ? options.sourceLocation
+            : configSourcePath(options.sourceLocation, options.configFile),
+      }),
     );
     inferred = { report: proposal.report, ...(configFile ? { configFile } : {}) };
   }
