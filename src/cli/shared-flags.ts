@@ -43,7 +43,16 @@ export const SHARED_FLAGS = {
   },
   maxRejects: {
     flags: '--max-rejects <n>',
-    description: 'stop with exit 1 once more documents than this are rejected',
+    description:
+      'rejected documents tolerated before exit 1 (default 0: any reject exits 1); more stop the run',
+  },
+  acceptRejects: {
+    flags: '--accept-rejects',
+    description: 'exit 0 when the only missing documents are rejected ones (verdict stays "incomplete")',
+  },
+  strict: {
+    flags: '--strict',
+    description: 'fail (exit 1) when a typed column cannot hold values that then go to _extra',
   },
   reload: {
     flags: '--force',

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { FerryError } from '../core/errors.js';
 import { fileExists } from '../core/file-exists.js';
 import { configSchema, type ValidConfig } from './schema.js';
+import { resolveConfigSource } from './source-path.js';
 
 export const DEFAULT_CONFIG_FILE = 'ferry.config.ts';
 
@@ -58,7 +59,11 @@ export async function loadConfig(overrides: ConfigOverrides = {}): Promise<Resol
   }
   const fromFile = exists ? await parseConfigFile(file) : {};
   const target = overrides.target ?? env.DATABASE_URL ?? fromFile.target;
-  const source = overrides.source ?? fromFile.source;
+  // A source given on the command line is relative to where the command runs; one written
+  // in the config, to the config's folder.
+  const source =
+    overrides.source ??
+    (fromFile.source === undefined ? undefined : resolveConfigSource(fromFile.source, file));
   return { ...fromFile, target, source, configFile: exists ? file : undefined };
 }
 

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   CONFIG_NOT_FOUND: { category: 'usage', meaning: 'the file given with --config does not exist', remedy: 'check the --config path, or run `ferry infer` to write one' },
   CONFIRMATION_REQUIRED: { category: 'usage', meaning: 'a destructive command needs confirmation and there is no terminal to ask on', remedy: 'rerun with --yes once you have read what it will do' },
   USAGE_BAD_OPTION: { category: 'usage', meaning: 'an option that takes one of a fixed set of words got another', remedy: 'the message lists the words it takes' },
+  USAGE_BAD_LOG_LEVEL: { category: 'usage', meaning: '--log-level (or logLevel in the config) is not a level Ferry logs at', remedy: 'pass trace, debug, info, warn, error or silent' },
   USAGE_BAD_NUMBER: { category: 'usage', meaning: 'an option that takes a number got something else', remedy: 'pass a whole number in the range the option names' },
   USAGE_CONFLICT: { category: 'usage', meaning: 'two options contradict each other (for example --force and --dry-run)', remedy: 'pass only one of them' },
   // Sources

@@ -7,6 +7,7 @@ import type { TargetDatabase } from '../target/target-database.js';
 import { type CollectionLoadContext, loadCollection } from './collection-load.js';
 import { dryRunCollection } from './dry-run.js';
 import { EncodeWorkers } from './encode-workers.js';
+import { type ColumnMisfit, countMisfits } from './misfits.js';
 import { type AfterLoadProblem, finishSchema, prepareSchema } from './schema-setup.js';
 import { finishRun, startRun } from './state-store.js';
 import {
@@ -26,6 +27,8 @@ import {
  * 4. Load up to `parallel` collections at once (collection-load.ts), each chunk committed with
  *    its checkpoint; a crash loses nothing and duplicates nothing, and the next call resumes.
  * 5. Add the foreign keys between collections once both ends are completely loaded.
+ * 6. Count, per typed column, the values that did not fit and went to `_extra` (misfits.ts):
+ *    the check `ferry infer --check` makes, made on what was loaded.
  *
  * A failing collection is reported in the summary (`phase: 'failed'`) and the others go on;
  * exceeding `maxRejects` stops the run (`rejectsOverLimit`). Committed work always stays.
@@ -66,7 +69,18 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     }
     const overLimit =
       options.maxRejects !== undefined && summaries.some((s) => s.rejected > options.maxRejects!);
-    return summarize({ ...base, runId: undefined, started, summaries, problems: [], ran: [], overLimit });
+    return summarize({
+      ...base,
+      runId: undefined,
+      started,
+      summaries,
+      problems: [],
+      ran: [],
+      overLimit,
+      maxRejects: options.maxRejects,
+      misfits: [],
+      strict: options.strict === true,
+    });
   }
 
   const db = options.target;
@@ -135,15 +149,28 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
       summaries.push(...(await loadCollection(contextFor(collection.name), collection)));
     });
     const ran: string[] = [];
+    const misfits: ColumnMisfit[] = [];
     if (!signal.aborted) {
       for (const schema of schemas) {
         const complete = await completeCollections(db, schema);
         const after = await finishSchema(db, options.plan, schema, (c) => complete.has(c), new Set());
         ran.push(...after.ran);
         problems.push(...after.problems);
+        misfits.push(...(await countMisfits(db, options.plan, schema, names)));
       }
     }
-    const summary = summarize({ ...base, runId, started, summaries, problems, ran, overLimit });
+    const summary = summarize({
+      ...base,
+      runId,
+      started,
+      summaries,
+      problems,
+      ran,
+      overLimit,
+      maxRejects: options.maxRejects,
+      misfits,
+      strict: options.strict === true,
+    });
     await finishRun(
       db,
       runId,
@@ -212,7 +239,6 @@ async function completeCollections(db: TargetDatabase, schema: string): Promise<
   return new Set(rows.map((r) => r.collection));
 }
 
-/** Run `fn` over `items`, at most `limit` at a time, in order of start. */
 /**
  * The order to start collections in when several load at once: the heaviest first, so the
  * end of the run is not one big collection loading alone while the other connections idle.
@@ -229,6 +255,7 @@ function heaviestFirst(
   return [...collections].sort((a, b) => weight(b) - weight(a));
 }
 
+/** Run `fn` over `items`, at most `limit` at a time, in order of start. */
 async function eachLimited<T>(
   items: readonly T[],
   limit: number,
@@ -251,14 +278,22 @@ function summarize(input: {
   problems: readonly AfterLoadProblem[];
   ran: readonly string[];
   overLimit: boolean;
+  maxRejects: number | undefined;
+  misfits: readonly ColumnMisfit[];
+  strict: boolean;
 }): BackfillSummary {
   const order = (s: CollectionSummary) => `${s.collection}\u0000${input.schemas.indexOf(s.schema)}`;
   const collections = [...input.summaries].sort((a, b) => (order(a) < order(b) ? -1 : 1));
   const wroteNothing = collections.every(
-    (c) => Object.values(c.rows).every((n) => n === 0) && c.run.rejected === 0,
+    (c) =>
+      Object.values(c.rows).every((n) => n === 0) && c.run.rejected === 0 && (c.reread?.resolved ?? 0) === 0,
   );
+  const rejected = rejectedDocuments(collections, input.schemas);
+  const rejectsTolerated = input.maxRejects ?? 0;
   const ok =
     !input.overLimit &&
+    rejected <= rejectsTolerated &&
+    !(input.strict && input.misfits.length > 0) &&
     input.problems.length === 0 &&
     collections.every((c) => c.phase === 'done' || c.phase === 'up-to-date' || c.phase === 'dry-run');
   return {
@@ -269,8 +304,25 @@ function summarize(input: {
     unmapped: input.unmapped,
     afterLoad: { ran: input.ran, problems: input.problems },
     rejectsOverLimit: input.overLimit,
+    rejected,
+    rejectsTolerated,
+    misfits: input.misfits,
+    strict: input.strict,
     wroteNothing,
     ok,
     durationMs: Date.now() - input.started,
   };
+}
+
+/**
+ * Rejected documents over the collections of a run. Every schema gets the same documents, so
+ * a document rejected in two schemas is one missing document: the largest schema total.
+ */
+function rejectedDocuments(collections: readonly CollectionSummary[], schemas: readonly string[]): number {
+  let most = 0;
+  for (const schema of schemas) {
+    const total = collections.filter((c) => c.schema === schema).reduce((sum, c) => sum + c.rejected, 0);
+    most = Math.max(most, total);
+  }
+  return most;
 }

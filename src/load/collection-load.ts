@@ -9,6 +9,8 @@ import { type Chunk, prepareChunks } from './chunk.js';
 import { advance, type CollectionPhase } from './collection-phase.js';
 import type { EncodeWorkers } from './encode-workers.js';
 import type { RejectRecord } from './reject-record.js';
+import { listRejects } from './rejects.js';
+import { retryFromSource } from './retry-from-source.js';
 import { type AfterLoadProblem, finishSchema } from './schema-setup.js';
 import { advanceCheckpoint, type Checkpoint, positionToJson, readCheckpoint } from './state-store.js';
 import { type TableTarget, tableTargets, type WriteMode } from './table-writer.js';
@@ -73,7 +75,8 @@ export async function loadCollection(
   const started = Date.now();
   let phase: CollectionPhase = 'checking';
   const loads: SchemaLoad[] = [];
-  let error: { code: string; message: string } | undefined;
+  let error: CollectionSummary['error'];
+  let reread: CollectionSummary['reread'];
   try {
     for (const schema of context.schemas) {
       const tables = tableTargets(collection, schema);
@@ -128,13 +131,17 @@ export async function loadCollection(
       }
       phase = advance(phase, 'done');
     }
+    reread = await rereadReadRejects(context, collection.name);
+    if (reread !== undefined)
+      for (const load of loads)
+        load.checkpoint = await readCheckpoint(context.db, load.schema, collection.name);
   } catch (caught) {
     if (caught instanceof Stop) phase = 'stopped';
     else if (context.signal.aborted) phase = 'stopped';
     else {
       phase = 'failed';
       const ferryError = asFerryError(caught);
-      error = { code: ferryError.code, message: ferryError.message };
+      error = { code: ferryError.code, message: ferryError.message, category: ferryError.category };
     }
   }
   const durationMs = Date.now() - started;
@@ -152,8 +159,35 @@ export async function loadCollection(
     durationMs,
     docsPerSecond: Math.round(load.run.read / Math.max(durationMs / 1000, 0.001)),
     rejectSamples: load.samples,
+    ...(reread === undefined ? {} : { reread }),
     ...(error === undefined ? {} : { error }),
   }));
+}
+
+/**
+ * Documents earlier runs could not read (a line that was not JSON, a damaged BSON document)
+ * are read again on every later run, since the user may have fixed the source: the checkpoint
+ * is past them, so nothing else would. The source is only read when such rejects exist.
+ */
+async function rereadReadRejects(
+  context: CollectionLoadContext,
+  collection: string,
+): Promise<CollectionSummary['reread']> {
+  const filter = {
+    collection,
+    schemas: context.schemas,
+    stages: ['read' as const],
+    beforeRun: context.runId,
+  };
+  if ((await listRejects(context.db, { ...filter, limit: 1 })).length === 0) return undefined;
+  const result = await retryFromSource(context.db, context.plan, context.source, filter, {
+    ...(context.transforms === undefined ? {} : { transforms: context.transforms }),
+    signal: context.signal,
+  });
+  return {
+    resolved: result.resolved.length,
+    stillRejected: result.stillRejected.length + result.notInSource.length,
+  };
 }
 
 /** Read the source once from the group's common position and commit each chunk per schema. */

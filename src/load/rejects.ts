@@ -44,6 +44,12 @@ export interface RejectFilter {
   readonly schema?: string;
   readonly collection?: string;
   readonly ids?: readonly number[];
+  /** Only rejects of these target schemas. */
+  readonly schemas?: readonly string[];
+  /** Only rejects of these stages. */
+  readonly stages?: readonly RejectEntry['stage'][];
+  /** Only rejects recorded by runs before this one (or by no run). */
+  readonly beforeRun?: number;
   /** Include resolved ones (default: only open ones). */
   readonly all?: boolean;
   readonly limit?: number;
@@ -150,49 +156,94 @@ export async function retryRejects(
   const resolved: number[] = [];
   const stillRejected: { id: number; stage: string; reason: string }[] = [];
   for (const group of groups.values()) {
-    const collection = plan.collections.find((c) => c.name === group.collection)!;
-    await db.transaction(async (tx) => {
-      const encoder = new ChunkEncoder(plan, group.collection, options.transforms);
-      /** Reject ids of the documents in the encoder, in order. */
-      const encoded: number[] = [];
-      const mark = async (id: number, stage: string, code: string, reason: string) => {
-        await tx.query('update ferry.rejects set stage = $2, code = $3, reason = $4 where id = $1', [
-          id,
-          stage,
-          code,
-          reason,
-        ]);
-        stillRejected.push({ id, stage, reason });
-      };
-      for (const item of group.items) {
-        const doc = EJSON.parse(item.raw, { relaxed: false }) as Document;
-        const reject = encoder.addDocument(doc);
-        if (reject === undefined) encoded.push(item.id);
-        else await mark(item.id, reject.stage, reject.code, reject.reason);
-      }
-      const written = await writeIsolated(
-        tx,
-        { schema: group.schema, tables: tableTargets(collection, group.schema), mode: 'upsert' },
-        encoder.finish(),
-      );
-      for (const { index, reject } of written.failed)
-        await mark(encoded[index]!, reject.stage, reject.code, reject.reason);
-      const failedIndexes = new Set(written.failed.map((f) => f.index));
-      const loaded = encoded.filter((_, index) => !failedIndexes.has(index));
-      if (loaded.length === 0) return;
-      await tx.query('update ferry.rejects set resolved_at = now() where id = any($1::bigint[])', [loaded]);
-      await tx.query(
-        `update ferry.checkpoints set migrated = migrated + $3, rejected = rejected - $3, updated_at = now()
-          where schema = $1 and collection = $2`,
-        [group.schema, group.collection, loaded.length],
-      );
-      resolved.push(...loaded);
-    });
+    const items = group.items.map((item) => ({
+      id: item.id,
+      doc: EJSON.parse(item.raw, { relaxed: false }) as Document,
+    }));
+    const outcome = await loadAgain(db, plan, group.schema, group.collection, items, options.transforms);
+    resolved.push(...outcome.resolved);
+    stillRejected.push(...outcome.stillRejected);
   }
   return { resolved: resolved.sort((a, b) => a - b), stillRejected, notRetryable };
 }
 
-function whereClause(filter: RejectFilter): { where: string; params: unknown[] } {
+/** A rejected document to load again: its reject row and the document as it now reads. */
+export interface RetryItem {
+  readonly id: number;
+  readonly doc: Document;
+}
+
+/**
+ * Load documents of one collection and schema again in one transaction: those that now map
+ * and load are written (staging and `ON CONFLICT DO NOTHING`, as the tables already hold
+ * rows), their rejects marked resolved, and their checkpoint moved from `rejected` to
+ * `migrated`; the others keep their reject row, with the new stage and reason.
+ *
+ * @example
+ * const { resolved } = await loadAgain(db, plan, 'public', 'orders', [{ id: 7, doc }]);
+ */
+export async function loadAgain(
+  db: TargetDatabase,
+  plan: Plan,
+  schema: string,
+  collection: string,
+  items: readonly RetryItem[],
+  transforms?: TransformRegistry,
+): Promise<Pick<RetryResult, 'resolved' | 'stillRejected'>> {
+  const resolved: number[] = [];
+  const stillRejected: { id: number; stage: string; reason: string }[] = [];
+  const collectionPlan = plan.collections.find((c) => c.name === collection)!;
+  await db.transaction(async (tx) => {
+    const encoder = new ChunkEncoder(plan, collection, transforms);
+    /** Reject ids of the documents in the encoder, in order. */
+    const encoded: number[] = [];
+    const mark = async (id: number, stage: string, code: string, reason: string) => {
+      await markStillRejected(tx, id, stage, code, reason);
+      stillRejected.push({ id, stage, reason });
+    };
+    for (const item of items) {
+      const reject = encoder.addDocument(item.doc);
+      if (reject === undefined) encoded.push(item.id);
+      else await mark(item.id, reject.stage, reject.code, reject.reason);
+    }
+    const written = await writeIsolated(
+      tx,
+      { schema, tables: tableTargets(collectionPlan, schema), mode: 'upsert' },
+      encoder.finish(),
+    );
+    for (const { index, reject } of written.failed)
+      await mark(encoded[index]!, reject.stage, reject.code, reject.reason);
+    const failedIndexes = new Set(written.failed.map((f) => f.index));
+    const loaded = encoded.filter((_, index) => !failedIndexes.has(index));
+    if (loaded.length === 0) return;
+    await tx.query('update ferry.rejects set resolved_at = now() where id = any($1::bigint[])', [loaded]);
+    await tx.query(
+      `update ferry.checkpoints set migrated = migrated + $3, rejected = rejected - $3, updated_at = now()
+        where schema = $1 and collection = $2`,
+      [schema, collection, loaded.length],
+    );
+    resolved.push(...loaded);
+  });
+  return { resolved, stillRejected };
+}
+
+/** Keep a reject open with the reason it has now. */
+export async function markStillRejected(
+  db: Queryable,
+  id: number,
+  stage: string,
+  code: string,
+  reason: string,
+): Promise<void> {
+  await db.query('update ferry.rejects set stage = $2, code = $3, reason = $4 where id = $1', [
+    id,
+    stage,
+    code,
+    reason,
+  ]);
+}
+
+export function whereClause(filter: RejectFilter): { where: string; params: unknown[] } {
   const conditions: string[] = [];
   const params: unknown[] = [];
   if (filter.all !== true) conditions.push('resolved_at is null');
@@ -207,6 +258,18 @@ function whereClause(filter: RejectFilter): { where: string; params: unknown[] }
   if (filter.ids !== undefined) {
     params.push(filter.ids);
     conditions.push(`id = any($${params.length}::bigint[])`);
+  }
+  if (filter.schemas !== undefined) {
+    params.push(filter.schemas);
+    conditions.push(`schema = any($${params.length}::text[])`);
+  }
+  if (filter.stages !== undefined) {
+    params.push(filter.stages);
+    conditions.push(`stage = any($${params.length}::text[])`);
+  }
+  if (filter.beforeRun !== undefined) {
+    params.push(filter.beforeRun);
+    conditions.push(`(run_id is null or run_id < $${params.length})`);
   }
   return { where: conditions.length === 0 ? '' : `where ${conditions.join(' and ')}`, params };
 }

@@ -1,9 +1,11 @@
+import type { ErrorCategory } from '../core/errors.js';
 import type { Plan } from '../mapping/model.js';
 import type { TransformRegistry } from '../mapping/transforms.js';
 import type { Source } from '../sources/types.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import type { CollectionPhase } from './collection-phase.js';
 import type { EncodeWorkersOptions } from './encode-workers.js';
+import type { ColumnMisfit } from './misfits.js';
 import type { RejectStage } from './reject-record.js';
 import type { AfterLoadProblem } from './schema-setup.js';
 
@@ -35,8 +37,16 @@ export interface BackfillOptions {
   readonly batchSize?: number;
   /** Collections loaded at once, each on its own connection (default 1). */
   readonly parallel?: number;
-  /** Stop (and report a problem) once more documents than this were rejected in this run. */
+  /**
+   * How many rejected documents still count as success (default 0: any reject makes `ok`
+   * false). Once this run rejects more than this, the run also stops.
+   */
   readonly maxRejects?: number;
+  /**
+   * A typed column that sends values to `_extra` (see `misfits`) makes the run fail instead
+   * of warning (`--strict`).
+   */
+  readonly strict?: boolean;
   /** Empty the tables, checkpoints and rejects of the collections first, then load all. */
   readonly force?: boolean;
   /**
@@ -109,7 +119,13 @@ export interface CollectionSummary {
   readonly docsPerSecond: number;
   /** Up to 20 of this run's rejects. */
   readonly rejectSamples: readonly RejectSample[];
-  readonly error?: { readonly code: string; readonly message: string };
+  /**
+   * Documents an earlier run rejected at the read stage, read from the source again (it may
+   * have been fixed since): how many now loaded, and how many are still rejected.
+   */
+  readonly reread?: { readonly resolved: number; readonly stillRejected: number };
+  /** Why the collection failed; `category` decides the exit code (bad input 2, environment 3). */
+  readonly error?: { readonly code: string; readonly message: string; readonly category: ErrorCategory };
 }
 
 /**
@@ -127,11 +143,30 @@ export interface BackfillSummary {
   /** Source collections the plan does not map: not loaded, said out loud. */
   readonly unmapped: readonly string[];
   readonly afterLoad: { readonly ran: readonly string[]; readonly problems: readonly AfterLoadProblem[] };
-  /** More documents were rejected than `maxRejects` allowed; the run stopped. */
+  /** More documents were rejected in this run than `maxRejects` allowed; the run stopped. */
   readonly rejectsOverLimit: boolean;
+  /**
+   * Documents of these collections that are rejected and not loaded, over every run (the
+   * checkpoints): accounted for, but missing from the target. Counted once per document
+   * even when several schemas get the same data.
+   */
+  readonly rejected: number;
+  /** How many rejects the caller tolerated (`maxRejects`, default 0). */
+  readonly rejectsTolerated: number;
+  /**
+   * Typed columns that could not hold some values of their field, so those values went to
+   * `_extra` (misfits.ts): a warning, or with `strict` a failure. Empty on a dry run.
+   */
+  readonly misfits: readonly ColumnMisfit[];
+  /** The run was `strict`: misfits fail it. */
+  readonly strict: boolean;
   /** Nothing was written to any table (a re-run with nothing new). */
   readonly wroteNothing: boolean;
-  /** True when every collection ended `done` or `up-to-date` and nothing after the load failed. */
+  /**
+   * True when every collection ended `done` or `up-to-date`, nothing after the load failed,
+   * no more documents are rejected than `maxRejects` tolerates (DESIGN.md invariant 2: no
+   * success over missing data), and with `strict` no column has misfits.
+   */
   readonly ok: boolean;
   readonly durationMs: number;
 }

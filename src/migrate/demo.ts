@@ -29,6 +29,8 @@ export interface DemoOptions {
 export interface DemoResult extends MigrateResult {
   readonly archive: string;
   readonly generated: boolean;
+  /** The demo's config (mapping and source), for `--config` in the commands that follow. */
+  readonly configFile: string;
 }
 
 export const DEMO_SEED = 20240601;
@@ -81,7 +83,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       ...(options.signal ? { signal: options.signal } : {}),
       ...options.migrate,
     });
-    return { ...result, archive, generated };
+    return { ...result, archive, generated, configFile };
   } finally {
     await source.close();
   }

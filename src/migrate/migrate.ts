@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { configSourcePath } from '../config/source-path.js';
 import { FerryError } from '../core/errors.js';
 import { fileExists } from '../core/file-exists.js';
 import type { CollectProgress } from '../infer/collect-stats.js';
@@ -56,7 +57,7 @@ export interface MigrateOptions {
   readonly sample?: number;
   readonly backfill?: Pick<
     BackfillOptions,
-    'batchSize' | 'parallel' | 'maxRejects' | 'force' | 'only' | 'transforms'
+    'batchSize' | 'parallel' | 'maxRejects' | 'force' | 'only' | 'transforms' | 'strict'
   >;
   /**
    * Infer (when there is no mapping) and read and transform every document as the backfill
@@ -67,6 +68,11 @@ export interface MigrateOptions {
   readonly verify?: VerifyLevel | 'none';
   /** How the verification compares: the sample (`fraction`, `seed`), and what it lists. */
   readonly verifyOptions?: Pick<VerifyOptions, 'fraction' | 'seed' | 'showValues' | 'maxDifferences'>;
+  /**
+   * Let the verification accept rejected documents (`--accept-rejects`). Rejects within
+   * `backfill.maxRejects` are accepted too: the user already tolerated them.
+   */
+  readonly acceptRejects?: boolean;
   /** Reconciliation checks from the config, run by the verification. */
   readonly checks?: readonly ReconcileCheck[];
   readonly signal?: AbortSignal;
@@ -140,7 +146,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       ? undefined
       : await writeProposal(
           options.configFile,
-          renderConfig(plan, proposal.report, { source: options.sourceLocation }),
+          renderConfig(plan, proposal.report, {
+            source:
+              options.configFile === undefined
+                ? options.sourceLocation
+                : configSourcePath(options.sourceLocation, options.configFile),
+          }),
         );
     inferred = { report: proposal.report, ...(configFile ? { configFile } : {}) };
   }
@@ -205,6 +216,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
           level,
           ...options.verifyOptions,
           sourceUri: options.sourceLocation,
+          acceptRejects:
+            options.acceptRejects === true ||
+            (options.backfill?.maxRejects !== undefined && summary.rejected <= options.backfill.maxRejects),
           ...(options.checks ? { checks: options.checks } : {}),
           ...(options.backfill?.only ? { only: options.backfill.only } : {}),
           ...(options.onVerifyProgress ? { onProgress: options.onVerifyProgress } : {}),

@@ -4,7 +4,6 @@ import { openDumpSource } from './dump/dump-source.js';
 import { openEjsonSource } from './ejson/ejson-source.js';
 import { detectJsonFlavour } from './json/detect-json-flavour.js';
 import { type JsonSourceOptions, openJsonSource } from './json/json-source.js';
-import { openMongoSource } from './mongodb/mongo-source.js';
 import type { Source } from './types.js';
 
 /**
@@ -34,7 +33,8 @@ export async function openSource(location: string, options: OpenSourceOptions = 
   const kind = await detectSourceKind(location);
   switch (kind) {
     case 'mongodb':
-      return openMongoSource(
+      // Imported on use: the MongoDB driver is the largest module Ferry loads (~1 s of start-up).
+      return (await import('./mongodb/mongo-source.js')).openMongoSource(
         location,
         options.serverSelectionTimeoutMs === undefined
           ? {}

@@ -1,7 +1,6 @@
 import { FerryError } from '../core/errors.js';
 import { redactUri } from '../core/redact.js';
-import { openPgliteTarget } from './pglite-target.js';
-import { openPostgresTarget, type PostgresTargetOptions } from './postgres-target.js';
+import type { PostgresTargetOptions } from './postgres-target.js';
 import type { TargetDatabase } from './target-database.js';
 
 /**
@@ -31,10 +30,20 @@ export async function openTarget(
   options: OpenTargetOptions = {},
 ): Promise<TargetDatabase> {
   if (url === undefined || url.trim() === '') {
+    // Each target's driver is imported on use: a command pays for PGlite or pg, never both.
+    const { openPgliteTarget } = await import('./pglite-target.js');
     return openPgliteTarget(options.embeddedDir === undefined ? {} : { dir: options.embeddedDir });
   }
   if (/^postgres(ql)?:\/\//i.test(url.trim())) {
+    // A URL that does not parse is the user's typo, not an unreachable server: exit 2, not 3.
+    if (!URL.canParse(url.trim()))
+      throw new FerryError(`the target ${redactUri(url)} is not a valid URL`, {
+        code: 'TARGET_BAD_URL',
+        category: 'usage',
+        hint: 'check the host, the port (a number) and that special characters in the password are %-encoded',
+      });
     const { embeddedDir: _ignored, ...pgOptions } = options;
+    const { openPostgresTarget } = await import('./postgres-target.js');
     return openPostgresTarget(url.trim(), pgOptions);
   }
   throw new FerryError(`the target ${redactUri(url)} is not a PostgreSQL URL`, {

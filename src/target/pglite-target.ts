@@ -5,6 +5,7 @@ import { FerryError } from '../core/errors.js';
 import { ferryTypes } from '../mapping/pg-parsers.js';
 import { copyStatement, encodeCopyPieces, framedBinary } from './copy-stream.js';
 import { lockDirectory } from './dir-lock.js';
+import { DEFAULT_EMBEDDED_DIR } from './embedded-dir.js';
 import type {
   CopyOptions,
   CopyRows,
@@ -35,8 +36,7 @@ import { copyError, queryError } from './target-error.js';
 /** Encoded characters per `/dev/blob` slice: big enough to amortise a COPY, small enough to hold twice. */
 const BLOB_CHARS = 8 * 1024 * 1024;
 
-/** Where the embedded database lives when neither `--target` nor `DATABASE_URL` is given. */
-export const DEFAULT_EMBEDDED_DIR = path.join('.ferry', 'pglite');
+export { DEFAULT_EMBEDDED_DIR };
 
 export interface PgliteTargetOptions {
   /** The data directory; default `./.ferry/pglite`. Created when missing. */

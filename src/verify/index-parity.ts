@@ -92,7 +92,10 @@ function judge(
       placed.columns.every((c, n) => i.columns[n] === c) &&
       (spec.unique !== true || i.unique),
   );
-  const ttl = spec.expireAfterSeconds !== undefined ? '; its TTL is a cleanup rule (`ferry ttl run`)' : '';
+  const ttl =
+    spec.expireAfterSeconds !== undefined
+      ? '; its TTL is a cleanup rule, listed by `ferry plan`, which you schedule'
+      : '';
   if (match)
     return {
       status: 'ok',

@@ -17,5 +17,6 @@ export { renderVerifyHtml } from './report-html.js';
 export { renderVerifyText } from './report-text.js';
 export { fetchTargetDocuments, readTargetDocuments, type TargetDocument } from './target-reader.js';
 export type * from './types.js';
+export { verdictText, verifyVerdict } from './verdict.js';
 export { type VerifyOptions, verify } from './verify.js';
 export { lastVerifyRun, type VerifyRun } from './verify-runs.js';

@@ -1,5 +1,4 @@
 import { Decimal128, type Document, EJSON } from 'bson';
-import { MongoClient } from 'mongodb';
 import { numberKey } from '../mapping/canonical/index.js';
 import { parseTimestamptz } from '../mapping/pg-text.js';
 import type { Queryable } from '../target/target-database.js';
@@ -27,6 +26,9 @@ export async function runReconcileChecks(
       status: 'skipped',
       message: 'reconciliation checks need a live MongoDB source (a mongodb:// URI) to run the aggregation',
     }));
+  // Loaded only here: the driver costs about a second of start-up that every other verify
+  // (and every command that only links this module) would pay for nothing.
+  const { MongoClient } = await import('mongodb');
   const client = new MongoClient(sourceUri, { serverSelectionTimeoutMS: 10_000 });
   try {
     await client.connect();

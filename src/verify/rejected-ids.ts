@@ -36,12 +36,19 @@ export async function loadRejectedIds(
   const hashes = new Set<bigint>();
   for (const { doc_id: text } of rows) {
     if (text === null) continue;
-    for (const id of readings(text)) hashes.add(idHash(id));
+    for (const id of idReadings(text)) hashes.add(idHash(id));
   }
   return { count: rows.length, has: (h) => hashes.has(h) };
 }
 
-function readings(text: string): unknown[] {
+/**
+ * The ids a stored `doc_id` may stand for: the text itself, its Extended JSON reading, and
+ * for 24 hex digits an ObjectId.
+ *
+ * @example
+ * idReadings('{"$oid":"65a1…"}')   // ['{"$oid":"65a1…"}', ObjectId('65a1…')]
+ */
+export function idReadings(text: string): unknown[] {
   const out: unknown[] = [text];
   try {
     out.push(EJSON.parse(text, { relaxed: false }));

@@ -1,5 +1,6 @@
 import { redactSecrets } from '../core/redact.js';
 import type { CollectionVerifyResult, VerifyResult } from './types.js';
+import { verdictText } from './verdict.js';
 
 /**
  * The HTML report: one self-contained file (inline CSS, no script) a person can open or
@@ -16,7 +17,12 @@ export function renderVerifyHtml(
 ): string {
   const title = options.title ?? 'Ferry verification report';
   const when = (options.generatedAt ?? new Date()).toISOString();
-  const verdict = result.ok ? 'OK: the target matches the source' : 'MISMATCH: see the differences below';
+  const verdict =
+    result.verdict === 'complete'
+      ? 'Complete: every source document matches the target'
+      : result.verdict === 'incomplete'
+        ? `${verdictText(result)}: rejected documents are accounted for, not loaded`
+        : 'MISMATCH: see the differences below';
   const sections = result.collections.map(collectionSection).join('\n');
   const checks = result.reconciliation.length
     ? `<h2>Reconciliation checks</h2>\n<table><thead><tr><th>check</th><th>status</th><th>detail</th></tr></thead><tbody>${result.reconciliation
@@ -74,7 +80,7 @@ function collectionSection(c: CollectionVerifyResult): string {
     c.content,
   ];
   const summary = `<table><thead><tr><th>source</th><th>target</th><th>rejected</th><th>matched</th><th>missing</th><th>extra</th><th>content diffs</th><th>result</th></tr></thead>
-<tbody><tr class="${c.ok ? '' : 'bad'}">${cells.map((n) => `<td class="n">${esc(String(n))}</td>`).join('')}<td>${c.ok ? 'ok' : 'MISMATCH'}</td></tr></tbody></table>`;
+<tbody><tr class="${c.ok ? '' : 'bad'}">${cells.map((n) => `<td class="n">${esc(String(n))}</td>`).join('')}<td>${!c.ok ? 'MISMATCH' : c.rejected > 0 ? 'INCOMPLETE' : 'ok'}</td></tr></tbody></table>`;
   const tables = (c.tables ?? []).length
     ? `<table><thead><tr><th>child table</th><th>expected rows</th><th>rows</th></tr></thead><tbody>${(
         c.tables ?? []

@@ -1,5 +1,6 @@
 import { renderTable } from '../core/render-table.js';
 import type { CollectionVerifyResult, VerifyDifference, VerifyResult } from './types.js';
+import { verdictText } from './verdict.js';
 
 /**
  * The terminal summary: one table row per collection, then each listed difference with its
@@ -22,7 +23,7 @@ export function renderVerifyText(result: VerifyResult): string {
     c.missing,
     c.extra,
     c.content,
-    c.ok ? 'ok' : 'MISMATCH',
+    !c.ok ? 'MISMATCH' : c.rejected > 0 ? 'INCOMPLETE' : 'ok',
   ]);
   const lines = [
     renderTable(
@@ -34,18 +35,33 @@ export function renderVerifyText(result: VerifyResult): string {
   for (const r of result.reconciliation) lines.push(`check ${r.name}: ${r.status} (${r.message})`);
   for (const i of result.indexes.filter((x) => x.status === 'warning'))
     lines.push(`index warning ${i.collection}.${i.index}: ${i.message}`);
-  const failed = result.collections.filter((c) => !c.ok).length;
   const level = result.level === 'sample' ? `sample ${result.fraction} (seed ${result.seed})` : result.level;
-  lines.push(
-    result.ok
-      ? `verify (${level}): OK, ${result.collections.length} collection(s) match in ${result.seconds.toFixed(1)}s`
-      : `verify (${level}): MISMATCH in ${failed} collection(s)${result.reconciliation.some((r) => r.status === 'mismatch') ? ' and reconciliation' : ''}`,
-  );
+  lines.push(`verify (${level}): ${verdictLine(result)}`);
   return lines.join('\n');
+}
+
+/** The last line: what the run proves, and for rejects what to do about them. */
+function verdictLine(result: VerifyResult): string {
+  switch (result.verdict) {
+    case 'complete':
+      return `complete, ${result.collections.length} collection(s) match in ${result.seconds.toFixed(1)}s`;
+    case 'incomplete':
+      return result.acceptRejects
+        ? `incomplete: ${result.rejected} rejected (accepted with --accept-rejects); every other document matches`
+        : `${verdictText(result)}; every other document matches. Load them after a fix (\`ferry rejects retry\`), or pass --accept-rejects to accept them`;
+    case 'mismatch': {
+      const failed = result.collections.filter((c) => !c.ok).length;
+      const checks = result.reconciliation.some((r) => r.status === 'mismatch') ? ' and reconciliation' : '';
+      const rejected = result.rejected > 0 ? `; ${result.rejected} rejected` : '';
+      return `MISMATCH in ${failed} collection(s)${checks}${rejected}`;
+    }
+  }
 }
 
 function collectionLines(c: CollectionVerifyResult): string[] {
   const out: string[] = [];
+  if (c.rejected > 0)
+    out.push(`  ${c.collection}: ${c.rejected} rejected: accounted, not loaded (see \`ferry rejects list\`)`);
   if (!c.countsAgree)
     out.push(`  ${c.collection}: source ${c.sourceCount} ≠ target ${c.targetCount} + rejected ${c.rejected}`);
   for (const t of c.tables ?? [])

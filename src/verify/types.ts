@@ -108,6 +108,17 @@ export interface IndexParity {
 }
 
 /**
+ * What a run proves (DESIGN.md invariant 2):
+ * - `complete`: every source document matched;
+ * - `incomplete`: nothing differs, but rejected documents are accounted for and not loaded;
+ * - `mismatch`: a document differs, is missing or extra, or a reconciliation check failed.
+ *
+ * @example
+ * const verdict: VerifyVerdict = result.verdict;  // 'complete' | 'incomplete' | 'mismatch'
+ */
+export type VerifyVerdict = 'complete' | 'incomplete' | 'mismatch';
+
+/**
  * The verdict of a whole run.
  *
  * @example
@@ -125,6 +136,12 @@ export interface VerifyResult {
   readonly collections: readonly CollectionVerifyResult[];
   readonly reconciliation: readonly ReconcileResult[];
   readonly indexes: readonly IndexParity[];
+  readonly verdict: VerifyVerdict;
+  /** Open rejects over the verified collections: accounted for, not loaded. */
+  readonly rejected: number;
+  /** The caller accepted rejected documents (`--accept-rejects`). */
+  readonly acceptRejects: boolean;
+  /** `complete`, or `incomplete` with the rejects accepted: the exit code is 0. */
   readonly ok: boolean;
   readonly seconds: number;
 }

@@ -1,6 +1,7 @@
 import { ensureFerryState } from '../target/ferry-state.js';
 import type { Queryable, TargetDatabase } from '../target/target-database.js';
-import type { CollectionVerifyResult, VerifyLevel, VerifyResult } from './types.js';
+import type { CollectionVerifyResult, VerifyLevel, VerifyResult, VerifyVerdict } from './types.js';
+import { verifyVerdict } from './verdict.js';
 
 /**
  * A run as `ferry.verify_runs` holds it.
@@ -16,6 +17,12 @@ export interface VerifyRun {
   readonly startedAt: string;
   readonly finishedAt: string | null;
   readonly ok: boolean | null;
+  /** A finished run's verdict (see `VerifyVerdict`); undefined while it is unfinished. */
+  readonly verdict?: VerifyVerdict;
+  /** Open rejects the finished collections counted: accounted for, not loaded. */
+  readonly rejected: number;
+  /** The run accepted its rejects (`--accept-rejects`). */
+  readonly acceptRejects: boolean;
   /** Finished collections' results, by collection. */
   readonly collections: Readonly<Record<string, CollectionVerifyResult>>;
 }
@@ -95,6 +102,8 @@ export async function finishVerifyRun(db: Queryable, runId: number, result: Veri
       runId,
       result.ok,
       JSON.stringify({
+        verdict: result.verdict,
+        acceptRejects: result.acceptRejects,
         reconciliation: result.reconciliation,
         indexes: result.indexes,
         seconds: result.seconds,
@@ -122,7 +131,7 @@ export async function lastVerifyRun(db: Queryable, schema?: string): Promise<Ver
 }
 
 const RUN_COLUMNS = `id::int as id, schema, level, started_at::text as started_at,
-  finished_at::text as finished_at, ok, results::text as results`;
+  finished_at::text as finished_at, ok, results::text as results, summary::text as summary`;
 
 interface RunRow {
   id: number;
@@ -132,9 +141,21 @@ interface RunRow {
   finished_at: string | null;
   ok: boolean | null;
   results: string;
+  summary: string | null;
 }
 
 function fromRow(row: RunRow): VerifyRun {
+  const collections = JSON.parse(row.results) as Record<string, CollectionVerifyResult>;
+  const summary = (row.summary === null ? {} : JSON.parse(row.summary)) as {
+    verdict?: VerifyVerdict;
+    acceptRejects?: boolean;
+    reconciliation?: readonly { status: string }[];
+  };
+  // Runs recorded before verdicts were stored get theirs from the collection results.
+  const derived = verifyVerdict(
+    Object.values(collections),
+    (summary.reconciliation ?? []).some((r) => r.status === 'mismatch'),
+  );
   return {
     id: row.id,
     schema: row.schema,
@@ -142,6 +163,9 @@ function fromRow(row: RunRow): VerifyRun {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     ok: row.ok,
-    collections: JSON.parse(row.results) as Record<string, CollectionVerifyResult>,
+    ...(row.finished_at !== null && { verdict: summary.verdict ?? derived.verdict }),
+    rejected: derived.rejected,
+    acceptRejects: summary.acceptRejects ?? false,
+    collections,
   };
 }

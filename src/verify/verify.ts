@@ -9,6 +9,7 @@ import { checkIndexParity } from './index-parity.js';
 import { runReconcileChecks } from './reconcile.js';
 import type { ReconcileCheck } from './reconcile-config.js';
 import type { CollectionVerifyResult, VerifyLevel, VerifyResult } from './types.js';
+import { verifyVerdict } from './verdict.js';
 import { ensureVerifyState, finishVerifyRun, recordCollection, startVerifyRun } from './verify-runs.js';
 
 /** The share of documents the `sample` level compares unless told otherwise. */
@@ -40,6 +41,11 @@ export interface VerifyOptions {
   readonly checks?: readonly ReconcileCheck[];
   /** The source as the user gave it, unredacted: reconciliation connects to it (a `mongodb://` URI). */
   readonly sourceUri?: string;
+  /**
+   * Count documents the backfill rejected as acceptable (`ok` with the verdict `incomplete`).
+   * Default false: a rejected document is missing data, so the run is not `ok`.
+   */
+  readonly acceptRejects?: boolean;
   /** Record the run in `ferry.verify_runs` (default true). */
   readonly record?: boolean;
   /** Continue the latest unfinished run of this schema and level. */
@@ -133,6 +139,11 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
   const reconciliation = await runReconcileChecks(options.checks ?? [], options.sourceUri, options.db);
   const indexes = await checkIndexParity(options.plan, names, schema, options.source, options.db);
+  const acceptRejects = options.acceptRejects === true;
+  const { verdict, rejected } = verifyVerdict(
+    collections,
+    reconciliation.some((r) => r.status === 'mismatch'),
+  );
   const result: VerifyResult = {
     ...(run !== undefined && { runId: run.id }),
     level,
@@ -141,7 +152,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     collections,
     reconciliation,
     indexes,
-    ok: collections.every((c) => c.ok) && reconciliation.every((r) => r.status !== 'mismatch'),
+    verdict,
+    rejected,
+    acceptRejects,
+    ok: verdict === 'complete' || (verdict === 'incomplete' && acceptRejects),
     seconds: (performance.now() - started) / 1000,
   };
   if (run !== undefined) await finishVerifyRun(options.db, run.id, result);

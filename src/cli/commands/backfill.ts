@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
-import { ExitCode, FerryError } from '../../core/errors.js';
+import { ExitCode, exitCodeFor, FerryError } from '../../core/errors.js';
 import { renderTable } from '../../core/render-table.js';
 import { backfill } from '../../load/backfill.js';
 import { isFinal } from '../../load/collection-phase.js';
+import { misfitText } from '../../load/misfits.js';
 import { type BackfillProgress, type BackfillSummary, DEFAULT_BATCH_SIZE } from '../../load/types.js';
 import { mappingFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { confirmReload, countFlag, listFlag } from '../confirm.js';
-import { commandContext } from '../context.js';
+import { commandContext, timed } from '../context.js';
+import { liveSourceHint } from '../live-source-hint.js';
 import { emit } from '../output.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import { sharedFlag } from '../shared-flags.js';
@@ -29,12 +31,14 @@ interface BackfillFlags extends SourceFlags {
   readonly batchSize?: string;
   readonly parallel?: string;
   readonly maxRejects?: string;
+  readonly strict?: boolean;
 }
 
 /**
  * `ferry backfill`: a thin shell over `backfill()` (src/load). Parses and checks flags, asks
  * before `--force`, shows progress, prints the summary, and maps the outcome to an exit code:
- * 0 loaded, 1 rejects over `--max-rejects` or a collection failed, 2 bad usage, 3 environment.
+ * 0 loaded completely, 1 any reject (beyond `--max-rejects`) or a failed collection, 2 bad
+ * usage, 3 environment.
  */
 export function registerBackfill(program: Command): void {
   withSourceOptions(
@@ -52,9 +56,13 @@ export function registerBackfill(program: Command): void {
     .addOption(sharedFlag('batchSize'))
     .addOption(sharedFlag('parallel'))
     .addOption(sharedFlag('maxRejects'))
+    .addOption(sharedFlag('strict'))
     .action(async (positional: string | undefined, flags: BackfillFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
-      const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
+      const { out, log, config } = await commandContext(
+        command,
+        given === undefined ? {} : { source: given },
+      );
       const plan = mappingFromConfig(config);
       const schemas = targetSchemas(flags.schema, config.schemas);
       const batchSize = countFlag('--batch-size', flags.batchSize) ?? config.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -67,11 +75,14 @@ export function registerBackfill(program: Command): void {
         });
       if (flags.force === true) await confirmReload(out, schemas, flags.yes === true);
       const only = listFlag(flags.only);
-      const source = await openConfiguredSource(config, flags);
+      const source = await timed(log, 'source opened', () => openConfiguredSource(config, flags));
       const target =
-        flags.dryRun === true ? undefined : await openTarget(config.target, { max: parallel + 1 });
+        flags.dryRun === true
+          ? undefined
+          : await timed(log, 'target opened', () => openTarget(config.target, { max: parallel + 1 }));
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
       const stopCounting = countInBackground(source, progress);
+      const show = showBackfillProgress(progress);
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
@@ -87,9 +98,16 @@ export function registerBackfill(program: Command): void {
           ...(only ? { only } : {}),
           ...(maxRejects === undefined ? {} : { maxRejects }),
           force: flags.force === true,
+          strict: flags.strict === true,
           dryRun: flags.dryRun === true,
           signal: controller.signal,
-          onProgress: showBackfillProgress(progress),
+          onProgress: (p) => {
+            log.trace(
+              { collection: p.collection, phase: p.phase, read: p.read, rejected: p.rejected },
+              'backfill progress',
+            );
+            show(p);
+          },
         });
       } finally {
         process.off('SIGINT', interrupt);
@@ -98,10 +116,25 @@ export function registerBackfill(program: Command): void {
         await source.close();
         await target?.close();
       }
-      emit(out, summary, () => renderSummary(summary));
+      emit(out, summary, () => renderSummary(summary, source.kind === 'mongodb'));
       if (!out.json) for (const line of rejectLines(summary)) out.error(line);
-      if (!summary.ok) process.exitCode = ExitCode.problem;
+      if (!summary.ok) process.exitCode = backfillExitCode(summary);
     });
+}
+
+/**
+ * The exit code of a run that is not ok: 2 when a collection failed on input that cannot be
+ * read further (a truncated archive, a bad gzip stream: the same code `inspect` gives), 3 when
+ * it failed on the environment, else 1 (rejects, a failed after-load step).
+ *
+ * @example
+ * if (!summary.ok) process.exitCode = backfillExitCode(summary);
+ */
+export function backfillExitCode(summary: BackfillSummary): ExitCode {
+  const codes = summary.collections.flatMap((c) => (c.error ? [exitCodeFor(c.error.category)] : []));
+  if (codes.includes(ExitCode.usage)) return ExitCode.usage;
+  if (codes.includes(ExitCode.environment)) return ExitCode.environment;
+  return ExitCode.problem;
 }
 
 /**
@@ -123,8 +156,12 @@ export function showBackfillProgress(progress: ProgressReporter): (p: BackfillPr
   };
 }
 
-/** The summary for people: one row per collection and schema, then what else to know. */
-export function renderSummary(summary: BackfillSummary): string {
+/**
+ * The summary for people: one row per collection and schema, then what else to know. With
+ * `liveSource`, collections that were already loaded say that later changes in MongoDB are
+ * not picked up, and what to do (live-source-hint.ts).
+ */
+export function renderSummary(summary: BackfillSummary, liveSource = false): string {
   const rows = summary.collections.map((c) => [
     c.collection,
     c.schema,
@@ -161,6 +198,15 @@ export function renderSummary(summary: BackfillSummary): string {
       ? 'migrated + rejected = read for every collection'
       : `COUNTS DO NOT ADD UP for ${unbalanced.map((c) => `${c.collection}@${c.schema}`).join(', ')}`,
   );
+  for (const c of summary.collections)
+    if (c.reread)
+      lines.push(
+        `${c.collection}@${c.schema}: read ${c.reread.resolved + c.reread.stillRejected} document(s) an earlier run could not read from the source again: ${c.reread.resolved} loaded now, ${c.reread.stillRejected} still rejected`,
+      );
+  const rejects = rejectedLine(summary);
+  if (rejects !== undefined) lines.push(rejects);
+  const misfitLabel = summary.strict ? 'FAILED (--strict)' : 'WARNING';
+  for (const m of summary.misfits) lines.push(`${misfitLabel}: ${misfitText(m)}`);
   if (summary.unmapped.length > 0)
     lines.push(`not in the mapping, not loaded: ${summary.unmapped.join(', ')}`);
   if (summary.rejectsOverLimit)
@@ -168,7 +214,26 @@ export function renderSummary(summary: BackfillSummary): string {
   for (const c of summary.collections)
     if (c.error) lines.push(`${c.collection}@${c.schema} failed: ${c.error.message}`);
   for (const p of summary.afterLoad.problems) lines.push(`after-load in ${p.schema} failed: ${p.message}`);
+  if (liveSource)
+    lines.push(
+      ...liveSourceHint([
+        ...new Set(summary.collections.filter((c) => c.phase === 'up-to-date').map((c) => c.collection)),
+      ]),
+    );
   return lines.join('\n');
+}
+
+/**
+ * Rejected documents are accounted for but missing from the target: said in capitals unless
+ * the user tolerated them with `--max-rejects`.
+ */
+function rejectedLine(summary: BackfillSummary): string | undefined {
+  if (summary.rejected === 0) return undefined;
+  const what = `${summary.rejected} document(s) rejected: accounted, not loaded`;
+  const see = 'see `ferry rejects list`, and `ferry rejects retry` after a fix';
+  return summary.rejected <= summary.rejectsTolerated
+    ? `${what} (within --max-rejects ${summary.rejectsTolerated}; ${see})`
+    : `INCOMPLETE: ${what} (${see})`;
 }
 
 export function rejectLines(summary: BackfillSummary): string[] {

@@ -13,6 +13,21 @@ import { migrateProgress, renderMigrate } from './migrate.js';
  * `ferry demo`: generate the seeded escrow-marketplace archive and migrate it, by default
  * into embedded PostgreSQL (PGlite) under ./.ferry, so it needs no server at all.
  */
+/**
+ * The commands to run after the demo, spelled out: its config is not in the working folder,
+ * so `ferry verify` alone would not find it. The target is never printed (it may hold a
+ * password); a non-embedded one is named by where it came from.
+ */
+function nextCommands(configFile: string, embedded: boolean): string[] {
+  const target = embedded ? '' : ' --target <the same target>';
+  return [
+    `ferry verify --config ${configFile}${target}`,
+    `ferry status --config ${configFile}${target}`,
+    `ferry plan --config ${configFile}`,
+    `ferry rejects list --config ${configFile}${target}`,
+  ];
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
@@ -52,8 +67,15 @@ export function registerDemo(program: Command): void {
         progress.stop();
         await target.close();
       }
-      emit(out, result, () =>
-        [`source: ${result.archive}`, renderMigrate(result, target.location)].join('\n'),
+      const next = nextCommands(result.configFile, config.target === undefined || config.target === '');
+      emit(out, { ...result, next }, () =>
+        [
+          `source: ${result.archive}`,
+          renderMigrate(result, target.location),
+          '',
+          `next: the demo's mapping is ${result.configFile}, which other commands read only when told:`,
+          ...next.map((line) => `  ${line}`),
+        ].join('\n'),
       );
       if (!result.ok) process.exitCode = ExitCode.problem;
     });

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
+import { configSourcePath } from '../../config/source-path.js';
 import { ExitCode, FerryError } from '../../core/errors.js';
 import { fileExists } from '../../core/file-exists.js';
 import { type InferredMapping, inferMapping } from '../../infer/infer-mapping.js';
@@ -102,7 +103,7 @@ export function registerInfer(program: Command): void {
       }
 
       const { plan, report } = inferred;
-      const text = renderConfig(plan, report, { source: config.source! });
+      const text = renderConfig(plan, report, { source: configSourcePath(config.source!, target) });
       await mkdir(path.dirname(target), { recursive: true });
       await writeFile(target, text, 'utf8');
       emit(out, { config: target, plan, report }, () => `${renderReport(report)}\nwrote ${target}`);

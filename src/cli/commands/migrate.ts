@@ -6,7 +6,7 @@ import { targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { renderVerifyText } from '../../verify/report-text.js';
 import { choiceFlag, confirmReload, countFlag, listFlag } from '../confirm.js';
-import { commandContext } from '../context.js';
+import { commandContext, timed } from '../context.js';
 import { emit, type Output } from '../output.js';
 import { createProgress, outputAbove, type ProgressReporter } from '../progress.js';
 import { sharedFlag } from '../shared-flags.js';
@@ -18,7 +18,7 @@ import {
 } from '../source-options.js';
 import { countInBackground } from '../source-totals.js';
 import { type VerifyFlags, verifyTuning, writeVerifyReports } from '../verify-flags.js';
-import { rejectLines, renderSummary, showBackfillProgress } from './backfill.js';
+import { backfillExitCode, rejectLines, renderSummary, showBackfillProgress } from './backfill.js';
 import { showSteps } from './schema.js';
 import { showVerifyProgress } from './verify.js';
 
@@ -30,10 +30,12 @@ interface MigrateFlags extends SourceFlags, VerifyFlags {
   readonly batchSize?: string;
   readonly parallel?: string;
   readonly maxRejects?: string;
+  readonly strict?: boolean;
   readonly force?: boolean;
   readonly yes?: boolean;
   readonly dryRun?: boolean;
   readonly verify: string;
+  readonly acceptRejects?: boolean;
 }
 
 /**
@@ -57,6 +59,8 @@ export function registerMigrate(program: Command): void {
     .addOption(sharedFlag('batchSize'))
     .addOption(sharedFlag('parallel'))
     .addOption(sharedFlag('maxRejects'))
+    .addOption(sharedFlag('acceptRejects'))
+    .addOption(sharedFlag('strict'))
     .addOption(sharedFlag('reload'))
     .addOption(sharedFlag('yes'))
     .addOption(sharedFlag('dryRun'))
@@ -68,7 +72,10 @@ export function registerMigrate(program: Command): void {
     .addOption(sharedFlag('maxDifferences'))
     .action(async (positional: string | undefined, flags: MigrateFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
-      const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
+      const { out, log, config } = await commandContext(
+        command,
+        given === undefined ? {} : { source: given },
+      );
       const schemas = targetSchemas(flags.schema, config.schemas);
       const parallel = countFlag('--parallel', flags.parallel) ?? 1;
       const batchSize = countFlag('--batch-size', flags.batchSize) ?? config.batchSize;
@@ -79,10 +86,12 @@ export function registerMigrate(program: Command): void {
       const verifyOptions = verifyTuning(flags);
       refuseContradictions(flags, verifyLevel);
       if (flags.force === true) await confirmReload(out, schemas, flags.yes === true);
-      const source = await openConfiguredSource(config, flags);
+      const source = await timed(log, 'source opened', () => openConfiguredSource(config, flags));
       // A dry run writes nothing, and opening the embedded database would create it.
       const target =
-        flags.dryRun === true ? undefined : await openTarget(config.target, { max: parallel + 1 });
+        flags.dryRun === true
+          ? undefined
+          : await timed(log, 'target opened', () => openTarget(config.target, { max: parallel + 1 }));
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
       const stopCounting = countInBackground(source, progress);
       let result: MigrateResult;
@@ -98,11 +107,13 @@ export function registerMigrate(program: Command): void {
           schemas,
           verify: verifyLevel,
           verifyOptions,
+          acceptRejects: flags.acceptRejects === true,
           ...(config.verify?.checks ? { checks: config.verify.checks } : {}),
           ...(sample === undefined ? {} : { sample }),
           backfill: {
             parallel,
             force: flags.force === true,
+            strict: flags.strict === true,
             ...(batchSize === undefined ? {} : { batchSize }),
             ...(maxRejects === undefined ? {} : { maxRejects }),
             ...(only ? { only } : {}),
@@ -116,9 +127,10 @@ export function registerMigrate(program: Command): void {
         await target?.close();
       }
       const reports = flags.report === undefined ? [] : await writeVerifyReports(flags.report, result.verify);
-      emit(out, result, () => renderMigrate(result, target?.location, reports));
+      emit(out, result, () => renderMigrate(result, target?.location, reports, source.kind === 'mongodb'));
       if (!out.json) for (const line of rejectLines(result.backfill)) out.error(line);
-      if (!result.ok) process.exitCode = ExitCode.problem;
+      if (!result.ok)
+        process.exitCode = result.backfill.ok ? ExitCode.problem : backfillExitCode(result.backfill);
     });
 }
 
@@ -166,6 +178,7 @@ export function renderMigrate(
   result: MigrateResult,
   targetLocation: string | undefined,
   reports: readonly string[] = [],
+  liveSource = false,
 ): string {
   const lines: string[] = [];
   if (result.dryRun) {
@@ -186,7 +199,7 @@ export function renderMigrate(
         : `schema: wrote ${result.schema.written.join(', ')}`,
     );
   if (targetLocation !== undefined) lines.push(`target: ${targetLocation}`);
-  lines.push('', renderSummary(result.backfill));
+  lines.push('', renderSummary(result.backfill, liveSource));
   for (const verified of result.verify) lines.push('', renderVerifyText(verified));
   if (reports.length > 0) lines.push('', `report: ${reports.join(', ')}`);
   return lines.join('\n');

@@ -43,7 +43,10 @@ function renderPlan(report: SchemaPlanReport): string {
       );
   }
   if (report.ttl.length > 0) {
-    lines.push('-- TTL cleanup rules (run by `ferry ttl run`):');
+    // No Ferry command runs these yet; saying so keeps users from waiting for a cleanup that never comes.
+    lines.push(
+      '-- TTL cleanup rules (Ferry does not run them yet: schedule these deletes, e.g. with pg_cron):',
+    );
     for (const rule of report.ttl)
       lines.push(
         `--   delete from ${rule.table} where ${rule.column} < now() - ${rule.seconds} seconds (from ${rule.source})`,

@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import { ExitCode, FerryError } from '../../core/errors.js';
 import { renderTable } from '../../core/render-table.js';
 import { listRejects, type RejectFilter, retryRejects, showReject } from '../../load/rejects.js';
+import { retryFromSource } from '../../load/retry-from-source.js';
 import { mappingFromConfig } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import type { TargetDatabase } from '../../target/target-database.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
+import { openConfiguredSource, type SourceFlags, withSourceOptions } from '../source-options.js';
 
 interface FilterFlags {
   readonly schema?: string;
@@ -73,24 +75,58 @@ export function registerRejects(program: Command): void {
         );
       });
     });
-  withFilter(
-    rejects
-      .command('retry')
-      .description('load open transform and load rejects again with the current mapping'),
-  ).action(async (flags: FilterFlags, command: Command) => {
-    const { out, config } = await commandContext(command);
-    const plan = mappingFromConfig(config);
-    await withTarget(config.target, async (db) => {
-      const result = await retryRejects(db, plan, filterOf(flags));
-      emit(out, result, () =>
-        [
-          `resolved ${result.resolved.length}, still rejected ${result.stillRejected.length}, not retryable ${result.notRetryable.length} (read rejects: fix the source)`,
-          ...result.stillRejected.map((r) => `  ${r.id} [${r.stage}] ${r.reason}`),
-        ].join('\n'),
+  withSourceOptions(
+    withFilter(
+      rejects
+        .command('retry')
+        .description(
+          'load open rejects again: with the current mapping, or with --from-source re-read from the fixed source',
+        ),
+    ),
+  )
+    .option(
+      '--from-source',
+      're-read the rejected _ids from the source (after fixing the source) and load them',
+    )
+    .action(async (flags: FilterFlags & SourceFlags & { fromSource?: boolean }, command: Command) => {
+      const { out, config } = await commandContext(
+        command,
+        flags.source === undefined ? {} : { source: flags.source },
       );
-      if (result.stillRejected.length > 0) process.exitCode = ExitCode.problem;
+      const plan = mappingFromConfig(config);
+      if (flags.fromSource === true) {
+        const source = await openConfiguredSource(config, flags);
+        try {
+          await withTarget(config.target, async (db) => {
+            const result = await retryFromSource(db, plan, source, filterOf(flags));
+            emit(out, result, () =>
+              [
+                `from the source: resolved ${result.resolved.length}, still rejected ${result.stillRejected.length}, not in the source ${result.notInSource.length}`,
+                ...result.stillRejected.map((r) => `  ${r.id} [${r.stage}] ${r.reason}`),
+                ...result.notInSource.map(
+                  (id) => `  ${id}: the source has no document with this _id (or none was recovered)`,
+                ),
+              ].join('\n'),
+            );
+            if (result.stillRejected.length + result.notInSource.length > 0)
+              process.exitCode = ExitCode.problem;
+          });
+        } finally {
+          await source.close();
+        }
+        return;
+      }
+      await withTarget(config.target, async (db) => {
+        const result = await retryRejects(db, plan, filterOf(flags));
+        emit(out, result, () =>
+          [
+            `resolved ${result.resolved.length}, still rejected ${result.stillRejected.length}, not retryable ${result.notRetryable.length}${result.notRetryable.length > 0 ? ' (read rejects: fix the source, then `ferry rejects retry --from-source`)' : ''}`,
+            ...result.stillRejected.map((r) => `  ${r.id} [${r.stage}] ${r.reason}`),
+          ].join('\n'),
+        );
+        if (result.stillRejected.length + result.notRetryable.length > 0) process.exitCode = ExitCode.problem;
+      });
     });
-  });
 }
 
 function withFilter(command: Command): Command {

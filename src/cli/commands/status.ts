@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
 import { renderTable } from '../../core/render-table.js';
+import { type ColumnMisfit, countMisfits, misfitText } from '../../load/misfits.js';
+import type { Plan } from '../../mapping/model.js';
+import { parsePlan } from '../../mapping/validate-plan.js';
+import { DEFAULT_EMBEDDED_DIR, embeddedTargetExists } from '../../target/embedded-dir.js';
 import { openTarget } from '../../target/open-target.js';
 import type { Queryable } from '../../target/target-database.js';
+import { verdictText } from '../../verify/verdict.js';
 import { lastVerifyRun, type VerifyRun } from '../../verify/verify-runs.js';
-import { commandContext } from '../context.js';
+import { commandContext, timed } from '../context.js';
 import { emit } from '../output.js';
 
 interface LoadState {
@@ -16,11 +21,26 @@ interface LoadState {
   readonly updatedAt: string;
 }
 
+/**
+ * The load as a whole: `complete` when every collection is loaded with no open reject,
+ * `incomplete` when documents are rejected (accounted for, not loaded), `partial` while a
+ * collection is still being loaded.
+ */
+interface LoadVerdict {
+  readonly verdict: 'complete' | 'incomplete' | 'partial';
+  /** Rejected documents, each counted once even when several schemas hold the same data. */
+  readonly rejected: number;
+}
+
 interface Status {
   readonly target: string;
-  readonly serverVersion: string;
+  /** Absent when there is no database to ask: the embedded one was never created. */
+  readonly serverVersion?: string;
   readonly ferryState: boolean;
   readonly collections: readonly LoadState[];
+  readonly load?: LoadVerdict;
+  /** Typed columns that sent values to `_extra` (only when the config has a mapping). */
+  readonly misfits: readonly ColumnMisfit[];
   readonly lastVerify?: VerifyRun;
 }
 
@@ -33,11 +53,27 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('show the target database, the load state of every collection and the last verification')
     .action(async (_options, command: Command) => {
-      const { out, config } = await commandContext(command);
-      const db = await openTarget(config.target);
+      const { out, log, config } = await commandContext(command);
+      if ((config.target === undefined || config.target.trim() === '') && !embeddedTargetExists()) {
+        // Opening the embedded database would create it: a read-only command must not.
+        const empty: Status = {
+          target: `${DEFAULT_EMBEDDED_DIR} (embedded, not created yet)`,
+          ferryState: false,
+          collections: [],
+          misfits: [],
+        };
+        emit(out, empty, () =>
+          [
+            `target:          ${empty.target}`,
+            'nothing has been loaded here; start with `ferry migrate <source>` (or give --target / DATABASE_URL)',
+          ].join('\n'),
+        );
+        return;
+      }
+      const db = await timed(log, 'target opened', () => openTarget(config.target));
       let status: Status;
       try {
-        status = await readStatus(db, db.location);
+        status = await readStatus(db, db.location, config.mapping ? parsePlan(config.mapping) : undefined);
       } finally {
         await db.close();
       }
@@ -45,7 +81,7 @@ export function registerStatus(program: Command): void {
     });
 }
 
-async function readStatus(db: Queryable, target: string): Promise<Status> {
+async function readStatus(db: Queryable, target: string, plan: Plan | undefined): Promise<Status> {
   const { rows } = await db.query<{ version: string; has_state: boolean; has_checkpoints: boolean }>(
     `select current_setting('server_version') as version,
             exists (select 1 from pg_namespace where nspname = 'ferry') as has_state,
@@ -76,19 +112,55 @@ async function readStatus(db: Queryable, target: string): Promise<Status> {
       }))
     : [];
   const lastVerify = info.has_state ? await lastVerifyRun(db) : undefined;
+  const misfits: ColumnMisfit[] = [];
+  if (plan !== undefined)
+    for (const schema of new Set(collections.map((c) => c.schema)))
+      misfits.push(
+        ...(await countMisfits(
+          db,
+          plan,
+          schema,
+          collections.filter((c) => c.schema === schema).map((c) => c.collection),
+        )),
+      );
   return {
     target,
     serverVersion: info.version,
     ferryState: info.has_state,
     collections,
+    ...(collections.length > 0 && { load: loadVerdict(collections) }),
+    misfits,
     ...(lastVerify ? { lastVerify } : {}),
   };
+}
+
+function loadVerdict(collections: readonly LoadState[]): LoadVerdict {
+  const bySchema = new Map<string, number>();
+  for (const c of collections) bySchema.set(c.schema, (bySchema.get(c.schema) ?? 0) + c.rejected);
+  const rejected = Math.max(0, ...bySchema.values());
+  const verdict = collections.some((c) => !c.complete) ? 'partial' : rejected > 0 ? 'incomplete' : 'complete';
+  return { verdict, rejected };
+}
+
+function loadLine(load: LoadVerdict): string {
+  const rejects =
+    load.rejected > 0
+      ? `${load.rejected} rejected (accounted, not loaded; see \`ferry rejects list\`)`
+      : 'nothing rejected';
+  switch (load.verdict) {
+    case 'complete':
+      return 'complete, nothing rejected';
+    case 'incomplete':
+      return `incomplete: ${rejects}`;
+    case 'partial':
+      return `partial: a collection is still loading (run \`ferry backfill\` to resume), ${rejects}`;
+  }
 }
 
 function renderStatus(status: Status): string {
   const lines = [
     `target:          ${status.target}`,
-    `server version:  ${status.serverVersion}`,
+    `server version:  ${status.serverVersion ?? '-'}`,
     `ferry state:     ${status.ferryState ? 'present (schema "ferry")' : 'none yet'}`,
   ];
   if (status.collections.length > 0) {
@@ -99,7 +171,7 @@ function renderStatus(status: Status): string {
         status.collections.map((c) => [
           c.schema,
           c.collection,
-          c.complete ? 'loaded' : 'partial',
+          !c.complete ? 'partial' : c.rejected > 0 ? 'incomplete' : 'loaded',
           c.read,
           c.migrated,
           c.rejected,
@@ -108,15 +180,17 @@ function renderStatus(status: Status): string {
       ),
     );
   }
+  lines.push('');
+  if (status.load) lines.push(`load:            ${loadLine(status.load)}`);
+  for (const m of status.misfits) lines.push(`WARNING: ${misfitText(m)}`);
   const run = status.lastVerify;
   if (run) {
-    const verdict = run.finishedAt === null ? 'unfinished' : run.ok ? 'passed' : 'FAILED';
+    const verdict = run.verdict === undefined ? 'unfinished' : verdictText({ ...run, verdict: run.verdict });
     lines.push(
-      '',
       `last verify:     run ${run.id}, ${run.level} on schema ${run.schema}, ${verdict} (${run.finishedAt ?? run.startedAt})`,
     );
   } else {
-    lines.push('', 'last verify:     never');
+    lines.push('last verify:     never');
   }
   return lines.join('\n');
 }

@@ -6,7 +6,8 @@ import { renderVerifyText } from '../../verify/report-text.js';
 import type { VerifyLevel } from '../../verify/types.js';
 import { verify } from '../../verify/verify.js';
 import { choiceFlag, listFlag } from '../confirm.js';
-import { commandContext } from '../context.js';
+import { commandContext, timed } from '../context.js';
+import { liveSourceHint } from '../live-source-hint.js';
 import { emit } from '../output.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import { sharedFlag } from '../shared-flags.js';
@@ -24,12 +25,14 @@ interface VerifyCommandFlags extends SourceFlags, VerifyFlags {
   readonly schema?: string;
   readonly level: string;
   readonly resume?: boolean;
+  readonly acceptRejects?: boolean;
 }
 
 /**
  * `ferry verify [source] [--level count|deep|sample] [--fraction f] [--only a,b] [--schema s]
- * [--show-values] [--report out.html] [--resume]`: prove the target holds what the source
- * holds. Exit 1 on any mismatch (a reconciliation check included); index warnings do not fail.
+ * [--show-values] [--report out.html] [--resume] [--accept-rejects]`: prove the target holds what the source
+ * holds. Exit 1 on any mismatch (a reconciliation check included) and, unless
+ * `--accept-rejects`, while any document is rejected; index warnings do not fail.
  */
 export function registerVerify(program: Command): void {
   withSourceOptions(
@@ -50,9 +53,13 @@ export function registerVerify(program: Command): void {
     .addOption(sharedFlag('report'))
     .option('--resume', 'continue the last unfinished run, skipping collections it finished')
     .addOption(sharedFlag('maxDifferences'))
+    .addOption(sharedFlag('acceptRejects'))
     .action(async (positional: string | undefined, flags: VerifyCommandFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
-      const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
+      const { out, log, config } = await commandContext(
+        command,
+        given === undefined ? {} : { source: given },
+      );
       const level = choiceFlag('--level', flags.level, VERIFY_LEVELS, 'VERIFY_BAD_LEVEL');
       if (config.mapping === undefined)
         throw new FerryError(`${config.configFile ?? 'ferry.config.ts'} has no mapping to verify against`, {
@@ -61,11 +68,11 @@ export function registerVerify(program: Command): void {
           hint: 'run `ferry infer <source>` (or `ferry migrate`) first',
         });
       const plan = parsePlan(config.mapping);
-      const source = await openConfiguredSource(config, flags);
+      const source = await timed(log, 'source opened', () => openConfiguredSource(config, flags));
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
       const stopCounting = countInBackground(source, progress);
       try {
-        const db = await openTarget(config.target);
+        const db = await timed(log, 'target opened', () => openTarget(config.target));
         try {
           const result = await verify({
             source,
@@ -78,12 +85,25 @@ export function registerVerify(program: Command): void {
             checks: config.verify?.checks ?? [],
             ...(config.source !== undefined && { sourceUri: config.source }),
             resume: flags.resume === true,
+            acceptRejects: flags.acceptRejects === true,
             onProgress: showVerifyProgress(progress),
           });
           stopCounting();
           progress.stop();
           if (flags.report !== undefined) await writeVerifyReports(flags.report, [result]);
-          emit(out, result, () => renderVerifyText(result));
+          emit(out, result, () =>
+            [
+              renderVerifyText(result),
+              // A live source that differs most likely changed after the load.
+              ...(source.kind === 'mongodb'
+                ? liveSourceHint(
+                    result.collections
+                      .filter((c) => c.missing + c.extra + c.content > 0)
+                      .map((c) => c.collection),
+                  )
+                : []),
+            ].join('\n'),
+          );
           if (!result.ok) process.exitCode = ExitCode.problem;
         } finally {
           await db.close();

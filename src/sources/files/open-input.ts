@@ -42,15 +42,20 @@ export async function openInput(file: string): Promise<InputStream> {
   }
   const gunzip = createGunzip();
   raw.on('error', (cause) => gunzip.destroy(readError(file, cause)));
-  // Errors from zlib carry no file name; rewrap so the user learns which file is damaged.
+  // Errors from zlib carry no file name; rewrap so the user learns which file is damaged,
+  // and where in it: the offset is in the compressed file, the one the user has on disk
+  // (zlib's count of the bytes it consumed; for a file cut short, its end).
   const failed = (cause: Error) =>
-    new FerryError(`bad gzip stream in ${file}: ${cause.message}`, {
-      code: 'SOURCE_BAD_GZIP',
-      category: 'input',
-      cause,
-      where: { file },
-      hint: 'the file is damaged or was cut short; re-create it with mongodump --gzip',
-    });
+    new FerryError(
+      `bad gzip stream in ${file} at byte ${gunzip.bytesWritten} of ${info.size}: ${cause.message}`,
+      {
+        code: 'SOURCE_BAD_GZIP',
+        category: 'input',
+        cause,
+        where: { file, offset: gunzip.bytesWritten },
+        hint: 'the file is damaged or was cut short; re-create it with mongodump --gzip',
+      },
+    );
   const stream = raw.pipe(gunzip);
   const originalDestroy = stream.destroy.bind(stream);
   stream.destroy = (error?: Error) =>

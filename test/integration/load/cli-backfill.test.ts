@@ -40,7 +40,8 @@ describe.skipIf(!available)('ferry backfill and ferry rejects', () => {
 
   it('loads, rejects the bad document at load, and a retry after the fix resolves it', async () => {
     const first = await runFerry(['backfill', '--target', url, '--batch-size', '64', '--json'], { cwd });
-    expect(first.code, first.stderr).toBe(0);
+    // A rejected document is missing data: exit 1 until it is loaded.
+    expect(first.code, first.stderr).toBe(1);
     const summary = JSON.parse(first.stdout) as {
       collections: { collection: string; read: number; migrated: number; rejected: number }[];
     };

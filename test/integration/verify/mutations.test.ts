@@ -65,9 +65,12 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
   const uuid = (d: Document) => objectIdToUuid(d._id);
   const hex = (d: Document) => d._id.toHexString() as string;
 
-  it('a clean load verifies with exit 0 and accounts the rejected document as rejected', async () => {
+  it('a clean load with one reject is "incomplete" with exit 1, and exit 0 with --accept-rejects', async () => {
     const { code, result } = await verifyJson('clean');
-    expect(code).toBe(0);
+    expect(code).toBe(1);
+    expect(result).toMatchObject({ verdict: 'incomplete', rejected: 1, ok: false });
+    const accepted = await verifyJson('clean', '--accept-rejects');
+    expect(accepted.code).toBe(0);
     const orders = result.collections[0]!;
     expect(orders).toMatchObject({
       sourceCount: 3001,
@@ -79,7 +82,7 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
       content: 0,
       ok: true,
     });
-    expect(result.ok).toBe(true);
+    expect(accepted.result.ok).toBe(true);
   });
 
   it('a changed numeric value in a child table is a content difference at items.N.qty', async () => {

@@ -31,6 +31,7 @@ describe('ferry verify on the embedded PGlite target', () => {
       await withSource((source) => backfill({ source, target: db, plan }));
       const clean = await withSource((source) => verify({ source, db, plan }));
       expect(clean.collections[0]).toMatchObject({ ok: true, matched: 300, rejected: 1 });
+      expect(clean).toMatchObject({ verdict: 'incomplete', ok: false });
       await db.query('update orders_items set qty = qty + 1 where parent_id = $1 and idx = 0', [
         objectIdToUuid(docs[3]!._id),
       ]);

@@ -6,7 +6,18 @@ import { verifyTuning, writeVerifyReports } from '../../../src/cli/verify-flags.
 import type { VerifyResult } from '../../../src/verify/types.js';
 
 function verified(schema: string): VerifyResult {
-  return { level: 'deep', schema, collections: [], reconciliation: [], indexes: [], ok: true, seconds: 0.1 };
+  return {
+    level: 'deep',
+    schema,
+    collections: [],
+    reconciliation: [],
+    indexes: [],
+    ok: true,
+    verdict: 'complete',
+    rejected: 0,
+    acceptRejects: false,
+    seconds: 0.1,
+  };
 }
 
 describe('the verification flags of ferry verify and ferry migrate', () => {

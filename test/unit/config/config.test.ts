@@ -19,8 +19,32 @@ describe('loadConfig', () => {
       export default defineConfig({ source: 'dump/', target: 'postgres://h/db', batchSize: batch });
     `);
     const config = await loadConfig({ cwd, env: {} });
-    expect(config).toMatchObject({ source: 'dump/', target: 'postgres://h/db', batchSize: 500 });
+    expect(config).toMatchObject({
+      source: path.join(cwd, 'dump'),
+      target: 'postgres://h/db',
+      batchSize: 500,
+    });
     expect(config.configFile).toBe(path.join(cwd, 'ferry.config.ts'));
+  });
+
+  it("resolves a relative source against the config's folder, from any working folder; a URI stays as it is", async () => {
+    const project = await projectWith(`export default { source: 'data/shop.archive' };`);
+    const elsewhere = await mkdtemp(path.join(tmpdir(), 'ferry-elsewhere-'));
+    const config = await loadConfig({
+      cwd: elsewhere,
+      configPath: path.join(project, 'ferry.config.ts'),
+      env: {},
+    });
+    expect(config.source).toBe(path.join(project, 'data/shop.archive'));
+    const given = await loadConfig({
+      cwd: elsewhere,
+      configPath: path.join(project, 'ferry.config.ts'),
+      env: {},
+      source: 'x.json',
+    });
+    expect(given.source).toBe('x.json');
+    const live = await projectWith(`export default { source: 'mongodb://localhost:27017/shop' };`);
+    expect((await loadConfig({ cwd: live, env: {} })).source).toBe('mongodb://localhost:27017/shop');
   });
 
   it('lets DATABASE_URL override the file and --target override both', async () => {

@@ -64,6 +64,9 @@ describe('every door text leaves Ferry by is redacted from the parsed URL', () =
     const result: VerifyResult = {
       level: 'count',
       schema: 'public',
+      verdict: 'complete',
+      rejected: 0,
+      acceptRejects: false,
       collections: [],
       reconciliation: [{ name: 'payments', status: 'skipped', message: `cannot reach ${URL_WITH_AT}` }],
       indexes: [

@@ -35,6 +35,9 @@ const result: VerifyResult = {
   ],
   reconciliation: [],
   indexes: [],
+  verdict: 'mismatch',
+  rejected: 0,
+  acceptRejects: false,
   ok: false,
   seconds: 0.2,
 };
