@@ -22,6 +22,9 @@ export type JsonValue =
   | readonly JsonValue[]
   | { readonly [key: string]: JsonValue };
 
+/** BSON undefined in Ferry's JSON form: the Extended JSON wrapper. */
+const UNDEFINED_JSON: JsonValue = Object.freeze({ $undefined: true });
+
 /** Escape a document key for the JSON form. */
 export function escapeKey(key: string): string {
   const first = key.charCodeAt(0);
@@ -51,6 +54,9 @@ export function encodeJson(value: unknown, path: (string | number)[]): JsonValue
       return encodeJson(new Double(value), path);
     case 'bigint':
       return { $numberLong: value.toString() };
+    case 'undefined':
+      // BSON undefined (0x06), as BSON.deserialize gives it: kept, never dropped (invariant 2).
+      return UNDEFINED_JSON;
     case 'object':
       if (value === null) return null;
       if (Array.isArray(value)) return encodeArray(value, path);
@@ -64,8 +70,7 @@ function encodeArray(values: readonly unknown[], path: (string | number)[]): Jso
   const out: JsonValue[] = new Array(values.length);
   for (let i = 0; i < values.length; i++) {
     path.push(i);
-    // BSON.serialize stores an `undefined` array element as null; so does the canonical comparison.
-    out[i] = values[i] === undefined ? null : encodeJson(values[i], path);
+    out[i] = encodeJson(values[i], path);
     path.pop();
   }
   return out;
@@ -92,7 +97,6 @@ function encodeObject(value: object, path: (string | number)[]): JsonValue {
   const out: Record<string, JsonValue> = {};
   for (const key of Object.keys(value)) {
     const child = (value as Record<string, unknown>)[key];
-    if (child === undefined) continue; // a missing key, as BSON.serialize and canonicalEqual see it
     checkKey(key, path);
     path.push(key);
     defineKey(out, escapeKey(key), encodeJson(child, path));
@@ -179,6 +183,8 @@ function decodeWrapper(record: Record<string, unknown>): unknown {
   if (Object.keys(record).length === 1 && typeof date?.$numberLong === 'string')
     return new Date(Number(date.$numberLong));
   if (only('$oid')) return ObjectId.createFromHexString(record.$oid as string);
+  // bson's EJSON reads `$undefined` as null; Ferry keeps the BSON undefined it was made from.
+  if (record.$undefined === true && Object.keys(record).length === 1) return undefined;
   return EJSON.deserialize(record, { relaxed: false });
 }
 

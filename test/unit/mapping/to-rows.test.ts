@@ -127,6 +127,28 @@ describe('toRows', () => {
     expect(JSON.parse(explicit._extra as string)).toEqual({ name: null });
   });
 
+  it('keeps BSON undefined wherever it stands, as {"$undefined":true} in _extra, and restores it', () => {
+    const undef = { $undefined: true };
+    // A mapped column, a field without a column, and one inside a flattened object.
+    expect(extra({ _id: id, name: undefined, other: undefined, address: { city: undefined } })).toEqual({
+      name: undef,
+      other: undef,
+      address: { city: undef },
+    });
+    // An array column has no element for it: the whole array goes to _extra.
+    expect(extra({ _id: id, tags: ['a', undefined] })).toEqual({ tags: ['a', undef] });
+    expect(JSON.parse(root({ _id: id, prefs: { x: undefined } }).prefs as string)).toEqual({ x: undef });
+    // In child tables: an array element and a map value.
+    const result = rows({ _id: id, orders: [undefined, { sku: 'a' }], scores: { q1: undefined } });
+    expect(result.get('users_orders')!.map((r) => r._extra)).toEqual(['{"$undefined":true}', null]);
+    expect(result.get('users_scores')![0]!._extra).toBe('{"$undefined":true}');
+    // rows() has checked that toDoc gives back each document, undefined included; and that is
+    // a real check: the same rows without the key compare unequal.
+    expect(canonicalDiff({ _id: id, name: undefined }, { _id: id })).toEqual([
+      { path: 'name', kind: 'missing_right', left: undefined },
+    ]);
+  });
+
   it('tells an empty object, array or map from a missing one', () => {
     expect(extra({ _id: id, address: {} })).toEqual({ address: {} });
     expect(extra({ _id: id, address: { geo: {} } })).toEqual({ address: { geo: {} } });
