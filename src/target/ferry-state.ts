@@ -105,6 +105,16 @@ export const STATE_MIGRATIONS: readonly StateMigration[] = Object.freeze([
   ok boolean
 )`,
   },
+  // Where in the source a reject came from (file, line, byte offset), as inspect reports it.
+  // `if not exists`: the step must also pass on a database where someone added them by hand.
+  {
+    version: 7,
+    name: 'reject locations',
+    sql: `alter table ferry.rejects
+  add column if not exists source_file text,
+  add column if not exists source_line bigint,
+  add column if not exists source_offset bigint`,
+  },
 ]);
 
 /**

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, FerryError } from '../../core/errors.js';
+import { describeLocation, ExitCode, FerryError } from '../../core/errors.js';
 import { backfill } from '../../load/backfill.js';
 import { isFinal } from '../../load/collection-phase.js';
 import { type BackfillProgress, type BackfillSummary, DEFAULT_BATCH_SIZE } from '../../load/types.js';
@@ -168,6 +168,24 @@ export function renderSummary(summary: BackfillSummary): string {
   return lines.join('\n');
 }
 
+/**
+ * `file things.json, line 3, offset 164` for a reject whose place in the source is known, else ''.
+ *
+ * @example
+ * sourcePlace({ file: 'a.json', line: 3, offset: 164 })   // 'file a.json, line 3, offset 164'
+ */
+export function sourcePlace(r: {
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly offset: number | null;
+}): string {
+  return describeLocation({
+    ...(r.file === null ? {} : { file: r.file }),
+    ...(r.line === null ? {} : { line: r.line }),
+    ...(r.offset === null ? {} : { offset: r.offset }),
+  });
+}
+
 export function rejectLines(summary: BackfillSummary): string[] {
   const seen = new Set<string>();
   return summary.collections.flatMap((c) =>
@@ -178,6 +196,9 @@ export function rejectLines(summary: BackfillSummary): string[] {
         seen.add(key);
         return true;
       })
-      .map((r) => `reject: ${c.collection} _id ${r.id ?? '(unknown)'} [${r.stage} ${r.code}] ${r.reason}`),
+      .map((r) => {
+        const where = sourcePlace(r);
+        return `reject: ${c.collection} _id ${r.id ?? '(unknown)'}${where ? ` (${where})` : ''} [${r.stage} ${r.code}] ${r.reason}`;
+      }),
   );
 }

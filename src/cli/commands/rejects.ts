@@ -6,6 +6,7 @@ import { openTarget } from '../../target/open-target.js';
 import type { TargetDatabase } from '../../target/target-database.js';
 import { commandContext } from '../context.js';
 import { emit, renderTable } from '../output.js';
+import { sourcePlace } from './backfill.js';
 
 interface FilterFlags {
   readonly schema?: string;
@@ -32,12 +33,13 @@ export function registerRejects(program: Command): void {
           rows.length === 0
             ? 'no rejects'
             : renderTable(
-                ['id', 'schema', 'collection', '_id', 'stage', 'code', 'reason', 'resolved'],
+                ['id', 'schema', 'collection', '_id', 'source', 'stage', 'code', 'reason', 'resolved'],
                 rows.map((r) => [
                   r.id,
                   r.schema,
                   r.collection,
                   r.docId ?? '-',
+                  sourcePlace(r) || '-',
                   r.stage,
                   r.code,
                   shorten(r.reason),
@@ -64,6 +66,7 @@ export function registerRejects(program: Command): void {
         emit(out, reject, () =>
           [
             `reject ${reject.id}: ${reject.collection} _id ${reject.docId ?? '(unknown)'} in schema ${reject.schema}`,
+            ...(sourcePlace(reject) ? [`source: ${sourcePlace(reject)}`] : []),
             `stage ${reject.stage}, ${reject.code}${reject.path ? ` at ${reject.path}` : ''}: ${reject.reason}`,
             `created ${reject.createdAt}${reject.resolvedAt ? `, resolved ${reject.resolvedAt}` : ', open'}`,
             `raw (${reject.rawEncoding}):`,
