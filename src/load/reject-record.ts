@@ -111,7 +111,39 @@ export function rejectFromLoad(doc: Document, code: string, reason: string): Rej
 function rawDocument(doc: Document): { raw: string; rawEncoding: RawEncoding } {
   // Canonical, not relaxed: an int32 must come back an int32 when the reject is retried.
   // JSON.stringify escapes NUL and lone surrogates, so the text is always storable.
-  return { raw: EJSON.stringify(doc, { relaxed: false }), rawEncoding: 'ejson' };
+  return {
+    raw: EJSON.stringify(withUndefinedWrapped(doc) as Document, { relaxed: false }),
+    rawEncoding: 'ejson',
+  };
+}
+
+/**
+ * The value with every BSON undefined written as `{"$undefined": true}`: `EJSON.stringify`
+ * would drop the key (and `ferry rejects retry` then load the document without it). Plain
+ * objects and arrays are copied only where they hold one.
+ */
+function withUndefinedWrapped(value: unknown): unknown {
+  if (value === undefined) return { $undefined: true };
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const items = value.map(withUndefinedWrapped);
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    const wrapped = withUndefinedWrapped(item);
+    if (wrapped === item) continue;
+    copy ??= { ...value };
+    Object.defineProperty(copy, key, {
+      value: wrapped,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy ?? value;
 }
 
 /** A reject as summaries show it: everything but the document. */

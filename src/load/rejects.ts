@@ -1,6 +1,7 @@
-import { type Document, EJSON } from 'bson';
+import type { Document } from 'bson';
 import type { Plan } from '../mapping/model.js';
 import type { TransformRegistry } from '../mapping/transforms.js';
+import { parseExtendedJson } from '../sources/ejson/parse-extended-json.js';
 import type { Queryable, TargetDatabase } from '../target/target-database.js';
 import { ChunkEncoder } from './chunk-encoder.js';
 import { tableTargets } from './table-writer.js';
@@ -165,7 +166,8 @@ export async function retryRejects(
         stillRejected.push({ id, stage, reason });
       };
       for (const item of group.items) {
-        const doc = EJSON.parse(item.raw, { relaxed: false }) as Document;
+        // Ferry's parser, not EJSON.parse: it keeps BSON undefined ({"$undefined": true}).
+        const doc = parseExtendedJson(item.raw) as Document;
         const reject = encoder.addDocument(doc);
         if (reject === undefined) encoded.push(item.id);
         else await mark(item.id, reject.stage, reject.code, reject.reason);
