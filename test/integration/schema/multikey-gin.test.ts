@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
-import { buildSchema } from '../../../src/schema/build-schema.js';
-import { ddlPhases } from '../../../src/schema/phases.js';
-import { compileStatement } from '../../../src/schema/statements.js';
-import { openTarget } from '../../../src/target/open-target.js';
 import type { TargetDatabase } from '../../../src/target/target-database.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { postgresUrl } from '../../support/services.js';
 import { shopPlan } from '../../unit/schema/support/shop-plan.js';
+import { databaseWithSchema } from './support.js';
 
 /**
  * A MongoDB index on an array field (multikey, `tags_1`) serves `{ tags: 'x' }`; its
@@ -17,14 +14,10 @@ describe.skipIf(!postgresUrl())('an index on an array field', () => {
   let db: TargetDatabase;
 
   beforeAll(async () => {
-    const created = await createTestDatabase('multikey_gin');
-    drop = created.drop;
-    db = await openTarget(created.url);
-    const plan = parsePlan(shopPlan([{ name: 'tags_1', key: { tags: 1 } }]));
-    const { beforeLoad, afterLoad } = ddlPhases(buildSchema(plan));
-    for (const statement of [...beforeLoad, ...afterLoad]) {
-      await db.query(compileStatement(statement, { kind: 'schema', name: 'public' }));
-    }
+    ({ db, drop } = await databaseWithSchema(
+      'multikey_gin',
+      parsePlan(shopPlan([{ name: 'tags_1', key: { tags: 1 } }])),
+    ));
     await db.query(
       `insert into public.users (id, tags)
        select ('00000000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, array['t' || (n % 50), 'all']
