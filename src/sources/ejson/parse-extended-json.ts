@@ -1,5 +1,10 @@
 import { Double, Int32, Long } from 'bson';
-import { InvalidExtendedJsonError, join, NOT_A_WRAPPER, reviveWrapper } from './extended-json-wrappers.js';
+import {
+  InvalidExtendedJsonError,
+  NOT_A_WRAPPER,
+  reviveCommonWrapper,
+  reviveWrapper,
+} from './extended-json-wrappers.js';
 
 export { InvalidDateError, InvalidExtendedJsonError } from './extended-json-wrappers.js';
 
@@ -58,7 +63,16 @@ const DOLLAR = 36;
  * parseExtendedJson('{"a":{"$oid":"59b99db4cfa9a34dcd7885b6","x":1}}'); // throws InvalidExtendedJsonError
  */
 export function parseExtendedJson(text: string, options: ExtendedJsonParseOptions = {}): unknown {
-  return reviveValue(JSON.parse(text), '', options);
+  const value: unknown = JSON.parse(text);
+  // The walk is synchronous and calls no user code, so one module-level state serves every call.
+  current = options;
+  stack.length = 0;
+  try {
+    return reviveValue(value);
+  } finally {
+    current = NO_OPTIONS;
+    stack.length = 0;
+  }
 }
 
 /**
@@ -82,42 +96,65 @@ export function jsonNumberToBson(value: number, rejectUnsafe = false): Int32 | L
   return new Double(value);
 }
 
-function reviveValue(value: unknown, path: string, options: ExtendedJsonParseOptions): unknown {
-  if (typeof value === 'number') return jsonNumberToBson(value, options.rejectUnsafeIntegers);
+/**
+ * The walk's state. The path to the current value is a stack of keys, joined only when an
+ * error names it: a path string per value would cost more than the rest of the walk. Plain
+ * functions, not closures per call: allocating them per document showed up in profiles.
+ */
+const NO_OPTIONS: ExtendedJsonParseOptions = Object.freeze({});
+let current: ExtendedJsonParseOptions = NO_OPTIONS;
+const stack: string[] = [];
+
+function path(): string {
+  return stack.join('.');
+}
+
+function revive(value: unknown, key: string): unknown {
+  stack.push(key);
+  const revived = reviveValue(value);
+  stack.pop();
+  return revived;
+}
+
+function reviveValue(value: unknown): unknown {
+  if (typeof value === 'number') return jsonNumberToBson(value, current.rejectUnsafeIntegers);
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (typeof item === 'object' ? item !== null : typeof item === 'number') {
-        value[i] = reviveValue(item, join(path, String(i)), options);
-      }
+      if (typeof item === 'number') value[i] = jsonNumberToBson(item, current.rejectUnsafeIntegers);
+      else if (typeof item === 'object' && item !== null) value[i] = revive(item, String(i));
     }
     return value;
   }
-  const record = value as Record<string, unknown>;
+  return reviveObject(value as Record<string, unknown>);
+}
+
+function reviveObject(record: Record<string, unknown>): unknown {
   let keyCount = 0;
-  let wrapperLike = false;
+  let dollarKey: string | undefined;
   // for…in over a JSON.parse result sees exactly its own keys, in order.
   for (const key in record) {
     keyCount++;
-    if (key.charCodeAt(0) === DOLLAR) wrapperLike = true;
+    if (key.charCodeAt(0) === DOLLAR) dollarKey ??= key;
     else if (key.includes('\u0000'))
-      throw new InvalidExtendedJsonError(path, 'a key contains null bytes, which BSON cannot hold');
+      throw new InvalidExtendedJsonError(path(), 'a key contains null bytes, which BSON cannot hold');
   }
-  if (wrapperLike) {
-    const revive = (item: unknown, at: string): unknown => reviveValue(item, at, options);
-    const built = reviveWrapper(record, keyCount, path, revive, options);
+  if (dollarKey !== undefined) {
+    const common =
+      keyCount === 1 ? reviveCommonWrapper(dollarKey, record[dollarKey], current) : NOT_A_WRAPPER;
+    if (common !== NOT_A_WRAPPER) return common;
+    const built = reviveWrapper(record, keyCount, path, revive, current);
     if (built !== NOT_A_WRAPPER) return built;
   }
   // Assigning to an existing own key (even "__proto__", which JSON.parse makes an own data
   // property) keeps the order and never touches the prototype.
   for (const key in record) {
-    if (wrapperLike && key.includes('\u0000'))
-      throw new InvalidExtendedJsonError(path, 'a key contains null bytes, which BSON cannot hold');
+    if (dollarKey !== undefined && key.includes('\u0000'))
+      throw new InvalidExtendedJsonError(path(), 'a key contains null bytes, which BSON cannot hold');
     const item = record[key];
-    if (typeof item === 'object' ? item !== null : typeof item === 'number') {
-      record[key] = reviveValue(item, join(path, key), options);
-    }
+    if (typeof item === 'number') record[key] = jsonNumberToBson(item, current.rejectUnsafeIntegers);
+    else if (typeof item === 'object' && item !== null) record[key] = revive(item, key);
   }
   return record;
 }
