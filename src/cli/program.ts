@@ -10,6 +10,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerPlan } from './commands/plan.js';
 import { registerRejects } from './commands/rejects.js';
 import { registerSchema } from './commands/schema.js';
+import { registerSql } from './commands/sql.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
 
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerRejects(program);
   registerSchema(program);
+  registerSql(program);
   registerStatus(program);
   registerVerify(program);
   return program;

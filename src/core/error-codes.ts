@@ -114,6 +114,8 @@ export const ERROR_CODES = {
   VERIFY_BAD_OPTION: { category: 'usage', meaning: 'a verify option that takes a number got something else', remedy: 'pass a number' },
   VERIFY_NO_MAPPING: { category: 'usage', meaning: 'the config has no mapping to verify against', remedy: 'run `ferry infer <source>` (or `ferry migrate`) first' },
   VERIFY_UNKNOWN_COLLECTION: { category: 'usage', meaning: '--only names a collection the mapping does not have', remedy: 'the message lists the collections the mapping has' },
+  // Querying the target
+  SQL_QUERY_FAILED: { category: 'input', meaning: 'the statement given to `ferry sql` failed in PostgreSQL; the message has its error', remedy: 'fix the statement' },
   // Export
   EXPORT_BAD_FORMAT: { category: 'usage', meaning: '--format is not archive, dump, ejson or json', remedy: 'pass one of the formats the message lists' },
   EXPORT_BAD_JOURNAL: { category: 'input', meaning: "an interrupted export's journal (<to>.ferry-export.json) cannot be read", remedy: 'remove the partial export and its journal, and export again without --resume' },

@@ -33,6 +33,9 @@ export function renderReport(report: InferenceReport): string {
     }
     out.push('');
   }
+  if (report.collections.some((c) => c.decisions.some((d) => d.pgType === 'uuid'))) {
+    out.push(...OBJECT_ID_NOTE, '');
+  }
   if (report.warnings.length === 0) out.push('No warnings.');
   else {
     out.push(`Warnings (${report.warnings.length}):`);
@@ -41,6 +44,13 @@ export function renderReport(report: InferenceReport): string {
   }
   return `${out.join('\n')}\n`;
 }
+
+/** How to get from the uuid columns back to ObjectIds in SQL (functions installed with Ferry's state). */
+const OBJECT_ID_NOTE = [
+  'ObjectIds are stored as reversible uuids. In SQL:',
+  "  ferry.uuid_to_oid(<uuid column>)    the ObjectId's 24 hex digits",
+  "  ferry.oid_to_uuid('<24 hex digits>') the uuid, e.g. where id = ferry.oid_to_uuid('64b7f1c2a9e3d40012345678')",
+];
 
 function decisionLines(d: Decision, width: number, typeWidth: number): string[] {
   const detail = `      ${''.padEnd(width)}  ${d.evidence}. ${d.reason}`;

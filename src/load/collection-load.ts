@@ -8,7 +8,7 @@ import { columnTypesMatch } from './binary-guard.js';
 import { type Chunk, prepareChunks } from './chunk.js';
 import { advance, type CollectionPhase } from './collection-phase.js';
 import type { EncodeWorkers } from './encode-workers.js';
-import type { RejectRecord } from './reject-record.js';
+import { rejectSample } from './reject-record.js';
 import { listRejects } from './rejects.js';
 import { retryFromSource } from './retry-from-source.js';
 import { type AfterLoadProblem, finishSchema } from './schema-setup.js';
@@ -251,13 +251,9 @@ async function commitChunk(
   for (const [table, n] of result.rows) load.rows.set(table, (load.rows.get(table) ?? 0) + n);
   for (const reject of [...chunk.rejects, ...result.loadRejects]) {
     if (load.samples.length >= MAX_SAMPLES) break;
-    load.samples.push(sample(reject));
+    load.samples.push(rejectSample(reject));
   }
   return context.noteRejects(load.schema, result.rejected);
-}
-
-function sample(reject: RejectRecord): RejectSample {
-  return { id: reject.docId, stage: reject.stage, code: reject.code, reason: reject.reason };
 }
 
 function totals(load: SchemaLoad): { read: number; migrated: number; rejected: number } {

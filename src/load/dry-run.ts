@@ -2,6 +2,7 @@ import type { CollectionPlan, Plan } from '../mapping/model.js';
 import type { TransformRegistry } from '../mapping/transforms.js';
 import type { Source } from '../sources/types.js';
 import { prepareChunks } from './chunk.js';
+import { rejectSample } from './reject-record.js';
 import type { BackfillProgress, CollectionSummary, RejectSample } from './types.js';
 
 /**
@@ -47,8 +48,7 @@ export async function dryRunCollection(
     collection.tables.forEach((table, i) => {
       rows.set(table.name, (rows.get(table.name) ?? 0) + chunk.docs.rows(i, 0, chunk.docs.count));
     });
-    for (const r of chunk.rejects)
-      if (samples.length < 20) samples.push({ id: r.docId, stage: r.stage, code: r.code, reason: r.reason });
+    for (const r of chunk.rejects) if (samples.length < 20) samples.push(rejectSample(r));
     options.onProgress?.({ collection: collection.name, phase: 'dry-run', read, migrated, rejected });
   }
   const durationMs = Date.now() - started;

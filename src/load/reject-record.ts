@@ -1,6 +1,7 @@
 import { type Document, EJSON } from 'bson';
 import type { MappingReject } from '../mapping/reject.js';
 import type { SourceReject } from '../sources/types.js';
+import type { RejectSample } from './types.js';
 
 /** The stage at which a document was turned away (DESIGN.md invariant 2). */
 export type RejectStage = 'read' | 'transform' | 'load';
@@ -31,7 +32,17 @@ export interface RejectRecord {
   readonly reason: string;
   /** Where in the document (dotted), when the stage knows. */
   readonly path: string | null;
+  /**
+   * Where in the source: the file, and the line (JSON) and/or byte offset (BSON, JSON) of the
+   * document. Known for read rejects; null where the stage cannot know (a live server, a
+   * document rejected after it was read).
+   */
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly offset: number | null;
 }
+
+const NO_LOCATION = { file: null, line: null, offset: null } as const;
 
 /**
  * `_id` (or any value) as canonical Extended JSON, the text `ferry.rejects.doc_id` holds.
@@ -58,6 +69,7 @@ export function rejectFromMapping(doc: Document, reject: MappingReject): RejectR
     code: reject.code,
     reason: reject.reason,
     path: reject.path === '' ? null : reject.path,
+    ...NO_LOCATION,
   };
 }
 
@@ -74,6 +86,9 @@ export function rejectFromSource(reject: SourceReject): RejectRecord {
     code: reject.code,
     reason: reject.reason,
     path: reject.where.path ?? null,
+    file: reject.where.file ?? null,
+    line: reject.where.line ?? null,
+    offset: reject.where.offset ?? null,
   };
 }
 
@@ -82,13 +97,59 @@ export function rejectFromSource(reject: SourceReject): RejectRecord {
  * the target's message, which keeps row values out (target-error.ts).
  */
 export function rejectFromLoad(doc: Document, code: string, reason: string): RejectRecord {
-  return { stage: 'load', docId: idText(doc._id), ...rawDocument(doc), code, reason, path: null };
+  return {
+    stage: 'load',
+    docId: idText(doc._id),
+    ...rawDocument(doc),
+    code,
+    reason,
+    path: null,
+    ...NO_LOCATION,
+  };
 }
 
 function rawDocument(doc: Document): { raw: string; rawEncoding: RawEncoding } {
   // Canonical, not relaxed: an int32 must come back an int32 when the reject is retried.
   // JSON.stringify escapes NUL and lone surrogates, so the text is always storable.
-  return { raw: EJSON.stringify(doc, { relaxed: false }), rawEncoding: 'ejson' };
+  return {
+    raw: EJSON.stringify(withUndefinedWrapped(doc) as Document, { relaxed: false }),
+    rawEncoding: 'ejson',
+  };
+}
+
+/**
+ * The value with every BSON undefined written as `{"$undefined": true}`: `EJSON.stringify`
+ * would drop the key (and `ferry rejects retry` then load the document without it). Plain
+ * objects and arrays are copied only where they hold one.
+ */
+function withUndefinedWrapped(value: unknown): unknown {
+  if (value === undefined) return { $undefined: true };
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const items = value.map(withUndefinedWrapped);
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    const wrapped = withUndefinedWrapped(item);
+    if (wrapped === item) continue;
+    copy ??= { ...value };
+    Object.defineProperty(copy, key, {
+      value: wrapped,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy ?? value;
+}
+
+/** A reject as summaries show it: everything but the document. */
+export function rejectSample(reject: RejectRecord): RejectSample {
+  const { docId: id, stage, code, reason, file, line, offset } = reject;
+  return { id, stage, code, reason, file, line, offset };
 }
 
 /** PostgreSQL text cannot hold NUL; a lone surrogate has no UTF-8 form. */

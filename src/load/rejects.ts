@@ -1,6 +1,7 @@
-import { type Document, EJSON } from 'bson';
+import type { Document } from 'bson';
 import type { Plan } from '../mapping/model.js';
 import type { TransformRegistry } from '../mapping/transforms.js';
+import { parseExtendedJson } from '../sources/ejson/parse-extended-json.js';
 import type { Queryable, TargetDatabase } from '../target/target-database.js';
 import { ChunkEncoder } from './chunk-encoder.js';
 import { tableTargets } from './table-writer.js';
@@ -24,6 +25,10 @@ export interface RejectEntry {
   readonly code: string;
   readonly reason: string;
   readonly path: string | null;
+  /** Where in the source (read rejects): file, line (JSON) and byte offset; null when unknown. */
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly offset: number | null;
   readonly createdAt: string;
   readonly resolvedAt: string | null;
 }
@@ -56,6 +61,7 @@ export interface RejectFilter {
 }
 
 const COLUMNS = `id, run_id, schema, collection, doc_id, stage, code, reason, path,
+  source_file, source_line, source_offset,
   to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at,
   to_char(resolved_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as resolved_at`;
 
@@ -158,7 +164,8 @@ export async function retryRejects(
   for (const group of groups.values()) {
     const items = group.items.map((item) => ({
       id: item.id,
-      doc: EJSON.parse(item.raw, { relaxed: false }) as Document,
+      // Ferry's parser, not EJSON.parse: it keeps BSON undefined ({"$undefined": true}).
+      doc: parseExtendedJson(item.raw) as Document,
     }));
     const outcome = await loadAgain(db, plan, group.schema, group.collection, items, options.transforms);
     resolved.push(...outcome.resolved);
@@ -285,6 +292,9 @@ function entry(row: Record<string, unknown>): RejectEntry {
     code: String(row.code),
     reason: String(row.reason),
     path: row.path === null ? null : String(row.path),
+    file: row.source_file === null ? null : String(row.source_file),
+    line: row.source_line === null ? null : Number(row.source_line),
+    offset: row.source_offset === null ? null : Number(row.source_offset),
     createdAt: String(row.created_at),
     resolvedAt: row.resolved_at === null ? null : String(row.resolved_at),
   };

@@ -133,10 +133,13 @@ export async function insertRejects(
 ): Promise<void> {
   if (rejects.length === 0) return;
   await tx.query(
-    `insert into ferry.rejects (run_id, schema, collection, doc_id, raw, raw_encoding, stage, code, reason, path)
-     select $1, $2, $3, r.doc_id, r.raw, r.raw_encoding, r.stage, r.code, r.reason, r.path
-       from unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-         as r(doc_id, raw, raw_encoding, stage, code, reason, path)`,
+    `insert into ferry.rejects (run_id, schema, collection, doc_id, raw, raw_encoding, stage, code, reason, path,
+                                source_file, source_line, source_offset)
+     select $1, $2, $3, r.doc_id, r.raw, r.raw_encoding, r.stage, r.code, r.reason, r.path,
+            r.source_file, r.source_line, r.source_offset
+       from unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                   $11::text[], $12::bigint[], $13::bigint[])
+         as r(doc_id, raw, raw_encoding, stage, code, reason, path, source_file, source_line, source_offset)`,
     [
       runId ?? null,
       schema,
@@ -148,6 +151,9 @@ export async function insertRejects(
       rejects.map((r) => r.code),
       rejects.map((r) => r.reason),
       rejects.map((r) => r.path),
+      rejects.map((r) => r.file),
+      rejects.map((r) => r.line),
+      rejects.map((r) => r.offset),
     ],
   );
 }

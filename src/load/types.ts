@@ -95,6 +95,10 @@ export interface RejectSample {
   readonly stage: RejectStage;
   readonly code: string;
   readonly reason: string;
+  /** Where in the source (read rejects): file, line (JSON) and byte offset; null when unknown. */
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly offset: number | null;
 }
 
 /**

@@ -38,7 +38,7 @@ export function encodeColumn(
   value: unknown,
   path: (string | number)[],
 ): RowValue | typeof MISMATCH {
-  if (value === null) return MISMATCH;
+  if (value === null || value === undefined) return MISMATCH;
   if (codec.transform === undefined) return encodeValue(codec.type, codec.column.sourceType, value, path);
   return encodeTransformed(codec, codec.transform, value, path);
 }
@@ -88,10 +88,12 @@ function encodeValue(
   const out: RowValue[] = new Array(value.length);
   for (let i = 0; i < value.length; i++) {
     const item: unknown = value[i];
-    if (item === null || item === undefined) {
+    if (item === null) {
       out[i] = null;
       continue;
     }
+    // An array column has no element for BSON undefined: the whole array goes to `_extra`.
+    if (item === undefined) return MISMATCH;
     path.push(i);
     const encoded = encodeScalar(type, sourceType, item, path);
     path.pop();

@@ -1,11 +1,23 @@
 import { Binary, type Decimal128, Double, EJSON, Int32, Long, ObjectId } from 'bson';
+import { jsonNumberToBson } from '../sources/ejson/parse-extended-json.js';
 import { decimalFromString } from './decimal-parts.js';
 import { checkKey, checkString, rejectAt } from './reject.js';
 
 /**
- * How any BSON value is written into a `jsonb` column or `_extra`: canonical Extended JSON
- * (relaxed: false, so an int32 stays `{"$numberInt":"5"}` and a Long is never a JS number),
- * with one change that makes it unambiguous: **a document key that starts with `$` or `~` is
+ * How any BSON value is written into a `jsonb` column or `_extra`: natural JSON wherever JSON
+ * can hold the value, so SQL can query it (`(attrs->>'price')::numeric > 3`), and Extended
+ * JSON type wrappers only where it cannot:
+ * - numbers: an int32, an int64 within ±(2^53 - 1) and a finite double other than -0 are
+ *   JSON numbers (JSON.stringify writes the shortest text that reads back as the same double,
+ *   and `jsonb` keeps that decimal exactly). They read back as int32, int64 or double by value
+ *   (`jsonNumberToBson`), equal under the canonical comparison, which compares numbers by exact
+ *   value across BSON types. Decimal128, int64 beyond 2^53, NaN, ±Infinity and -0.0 keep their
+ *   wrappers (`{"$numberDecimal": "…"}`, `{"$numberLong": "…"}`, `{"$numberDouble": "-0.0"}`).
+ * - strings, booleans, null, arrays and documents are themselves;
+ * - every other BSON type (ObjectId, date, binary, regex, timestamp, …) is its canonical
+ *   Extended JSON wrapper; BSON undefined is `{"$undefined": true}`.
+ *
+ * One change makes it unambiguous: **a document key that starts with `$` or `~` is
  * written with a `~` prefix** (`$price` → `~$price`, `~x` → `~~x`).
  *
  * Why: MongoDB 5+ documents may have `$` keys, and plain Extended JSON cannot tell the
@@ -18,9 +30,25 @@ import { checkKey, checkString, rejectAt } from './reject.js';
 export type JsonValue =
   | null
   | boolean
+  | number
   | string
   | readonly JsonValue[]
   | { readonly [key: string]: JsonValue };
+
+/** The largest integer every step (JSON text, `jsonb` numeric, JSON.parse) holds exactly: 2^53 - 1. */
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_EXACT_LONG = Long.fromNumber(Number.MAX_SAFE_INTEGER);
+const MIN_EXACT_LONG = Long.fromNumber(-Number.MAX_SAFE_INTEGER);
+
+/** A double as a JSON number, except what JSON has no number for: NaN, ±Infinity and -0. */
+function encodeDouble(x: number): JsonValue {
+  if (Number.isFinite(x) && !Object.is(x, -0)) return x;
+  if (Object.is(x, -0)) return { $numberDouble: '-0.0' };
+  return { $numberDouble: String(x) };
+}
+
+/** BSON undefined in Ferry's JSON form: the Extended JSON wrapper. */
+const UNDEFINED_JSON: JsonValue = Object.freeze({ $undefined: true });
 
 /** Escape a document key for the JSON form. */
 export function escapeKey(key: string): string {
@@ -38,7 +66,8 @@ export function unescapeKey(key: string): string {
  * PostgreSQL cannot store. `path` is a stack used only to name the place of a reject.
  *
  * @example
- * encodeJson({ n: new Int32(5), $k: 'x' }, [])   // { n: { $numberInt: '5' }, '~$k': 'x' }
+ * encodeJson({ n: new Int32(5), d: Decimal128.fromString('1.5'), $k: 'x' }, [])
+ * // { n: 5, d: { $numberDecimal: '1.5' }, '~$k': 'x' }
  */
 export function encodeJson(value: unknown, path: (string | number)[]): JsonValue {
   switch (typeof value) {
@@ -48,9 +77,12 @@ export function encodeJson(value: unknown, path: (string | number)[]): JsonValue
     case 'boolean':
       return value;
     case 'number':
-      return encodeJson(new Double(value), path);
+      return encodeDouble(value);
     case 'bigint':
-      return { $numberLong: value.toString() };
+      return value >= -MAX_EXACT && value <= MAX_EXACT ? Number(value) : { $numberLong: value.toString() };
+    case 'undefined':
+      // BSON undefined (0x06), as BSON.deserialize gives it: kept, never dropped (invariant 2).
+      return UNDEFINED_JSON;
     case 'object':
       if (value === null) return null;
       if (Array.isArray(value)) return encodeArray(value, path);
@@ -64,8 +96,7 @@ function encodeArray(values: readonly unknown[], path: (string | number)[]): Jso
   const out: JsonValue[] = new Array(values.length);
   for (let i = 0; i < values.length; i++) {
     path.push(i);
-    // BSON.serialize stores an `undefined` array element as null; so does the canonical comparison.
-    out[i] = values[i] === undefined ? null : encodeJson(values[i], path);
+    out[i] = encodeJson(values[i], path);
     path.pop();
   }
   return out;
@@ -92,7 +123,6 @@ function encodeObject(value: object, path: (string | number)[]): JsonValue {
   const out: Record<string, JsonValue> = {};
   for (const key of Object.keys(value)) {
     const child = (value as Record<string, unknown>)[key];
-    if (child === undefined) continue; // a missing key, as BSON.serialize and canonicalEqual see it
     checkKey(key, path);
     path.push(key);
     defineKey(out, escapeKey(key), encodeJson(child, path));
@@ -104,14 +134,15 @@ function encodeObject(value: object, path: (string | number)[]): JsonValue {
 function encodeBson(tag: string, value: object, path: (string | number)[]): JsonValue {
   switch (tag) {
     case 'Int32':
-      return { $numberInt: String((value as Int32).value) };
-    case 'Long':
-      return { $numberLong: (value as Long).toString() };
-    case 'Double': {
-      const x = (value as Double).value;
-      if (Object.is(x, -0)) return { $numberDouble: '-0.0' };
-      return { $numberDouble: Number.isInteger(x) ? x.toFixed(1) : String(x) };
+      return (value as Int32).value;
+    case 'Long': {
+      const long = value as Long;
+      return long.greaterThanOrEqual(MIN_EXACT_LONG) && long.lessThanOrEqual(MAX_EXACT_LONG)
+        ? long.toNumber()
+        : { $numberLong: long.toString() };
     }
+    case 'Double':
+      return encodeDouble((value as Double).value);
     case 'Decimal128':
       return { $numberDecimal: (value as Decimal128).toString() };
     case 'ObjectId':
@@ -156,9 +187,10 @@ function checkStrings(json: JsonValue, path: (string | number)[]): void {
  * Ferry's JSON form back to the BSON value it was made from.
  *
  * @example
- * decodeJson({ n: { $numberInt: '5' }, '~$k': 'x' })   // { n: new Int32(5), $k: 'x' }
+ * decodeJson({ n: 5, x: 0.5, '~$k': 'x' })   // { n: new Int32(5), x: new Double(0.5), $k: 'x' }
  */
 export function decodeJson(json: unknown): unknown {
+  if (typeof json === 'number') return jsonNumberToBson(json);
   if (json === null || typeof json !== 'object') return json;
   if (Array.isArray(json)) return json.map(decodeJson);
   const record = json as Record<string, unknown>;
@@ -179,6 +211,8 @@ function decodeWrapper(record: Record<string, unknown>): unknown {
   if (Object.keys(record).length === 1 && typeof date?.$numberLong === 'string')
     return new Date(Number(date.$numberLong));
   if (only('$oid')) return ObjectId.createFromHexString(record.$oid as string);
+  // bson's EJSON reads `$undefined` as null; Ferry keeps the BSON undefined it was made from.
+  if (record.$undefined === true && Object.keys(record).length === 1) return undefined;
   return EJSON.deserialize(record, { relaxed: false });
 }
 

@@ -15,7 +15,7 @@
  * | `boolean`          | boolean                       | `true`                               |
  * | `timestamptz`      | string, UTC, milliseconds     | `'2024-01-31 12:00:00.123+00'`, `'0044-03-15 00:00:00.000+00 BC'` |
  * | `bytea`            | Buffer                        | `Buffer.from([1, 2])`                |
- * | `jsonb`            | JSON text (json-value.ts)     | `'{"n":{"$numberInt":"5"}}'`        |
+ * | `jsonb`            | JSON text (json-value.ts)     | `'{"n":5,"d":{"$numberDecimal":"1.5"}}'` |
  * | `<type>[]`         | array of the element values, `null` for NULL elements | `['a', null]` |
  * | SQL NULL           | `null`                        |                                      |
  *

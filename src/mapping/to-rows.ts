@@ -43,8 +43,9 @@ export interface MappingOptions {
  * table's `_extra`, and what PostgreSQL cannot hold at all is a reject with a path and reason.
  *
  * Encodings (they are what make `toDoc` the exact inverse):
- * - **Missing vs null.** A missing field is a NULL column. An explicit `null` is a NULL column
- *   *and* `null` under its key in `_extra` (`{"middle_name": null}`), so both survive.
+ * - **Missing vs null vs undefined.** A missing field is a NULL column. An explicit `null` is a
+ *   NULL column *and* `null` under its key in `_extra` (`{"middle_name": null}`); a BSON
+ *   `undefined` (a key whose value is `undefined`) likewise, as `{"$undefined": true}`. All three survive.
  * - **Type mismatch.** A value that is not of the column's declared BSON type, or that the
  *   PostgreSQL type cannot hold exactly (a string in a numeric column, a Long in a `double
  *   precision` column beyond 2^53, 0.1 as a double in `numeric`), leaves the column NULL and
@@ -185,8 +186,8 @@ function walkObject(
   let residue: Record<string, JsonValue> | undefined;
   let traced = taken !== undefined && taken.size > 0;
   for (const key of Object.keys(value)) {
+    // A key whose value is `undefined` is BSON undefined, not missing: it goes to `_extra`.
     const child = value[key];
-    if (child === undefined) continue; // missing, as BSON and the canonical comparison see it
     checkKey(key, path);
     if (taken?.has(key)) continue;
     path.push(key);
@@ -272,21 +273,13 @@ function writeChildren(
     if (!Array.isArray(value) || value.length === 0) return false;
     for (let i = 0; i < value.length; i++) {
       path.push(i);
-      const item: unknown = value[i];
-      writeElement(
-        table,
-        item === undefined ? null : item,
-        [...context.key, i],
-        [...context.key, i],
-        context.out,
-        path,
-      );
+      writeElement(table, value[i], [...context.key, i], [...context.key, i], context.out, path);
       path.pop();
     }
     return true;
   }
   if (!isPlainObject(value)) return false;
-  const entries = Object.keys(value as Document).filter((k) => (value as Document)[k] !== undefined);
+  const entries = Object.keys(value as Document);
   if (entries.length === 0) return false;
   for (const key of entries) {
     checkKey(key, path);

@@ -70,7 +70,7 @@ const NEUTRAL_OPTIONS = new Set([
  * Translate one collection's MongoDB indexes into PostgreSQL indexes on its root table:
  * - `_id_` is the primary key already;
  * - single-field and compound indexes become btree indexes on the mapped columns, with
- *   their directions and `unique`;
+ *   their directions and `unique`; a single-field index on an array column (multikey) is GIN;
  * - `partialFilterExpression` becomes `WHERE` (see partial-filter.ts);
  * - `sparse` becomes `WHERE col IS NOT NULL` (`or` across a compound key: MongoDB indexes a
  *   document that has at least one of the fields);
@@ -150,11 +150,12 @@ export function translateIndexes(collection: CollectionPlan, nameIndex: NameInde
       break;
     }
     if (keys.length !== fields.length) continue;
+    const multikey = multikeyColumn(root, keys, index);
     indexes.push({
       name,
       table: root.name,
-      method: 'btree',
-      keys,
+      method: multikey ? 'gin' : 'btree',
+      keys: multikey ? [{ ...multikey, descending: false }] : keys,
       unique: index.unique === true,
       ...(where && { where }),
       source: index.name,
@@ -179,6 +180,25 @@ export function translateIndexes(collection: CollectionPlan, nameIndex: NameInde
     }
   }
   return { indexes, ttl, warnings };
+}
+
+/**
+ * The key of a single-field, non-unique index on a PostgreSQL array column (a MongoDB
+ * multikey index such as `participants_1`), which becomes GIN: a btree on a whole array
+ * serves no containment query (`participants @> array[$1]`), a GIN index does, which is what
+ * the MongoDB index served (`{ participants: id }`). A unique one stays btree: GIN cannot be
+ * unique, and MongoDB's per-element uniqueness has no PostgreSQL index at all.
+ */
+function multikeyColumn(
+  root: TablePlan,
+  keys: readonly IndexKey[],
+  index: SourceIndexPlan,
+): Extract<IndexKey, { kind: 'column' }> | undefined {
+  const [key] = keys;
+  if (keys.length !== 1 || key?.kind !== 'column' || index.unique === true) return undefined;
+  if (index.expireAfterSeconds !== undefined) return undefined;
+  const column = root.columns.find((c) => c.name === key.column);
+  return column?.pgType.endsWith('[]') ? key : undefined;
 }
 
 /** `undefined`: no predicate; `null`: the index must not be created (already warned). */

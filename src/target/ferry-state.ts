@@ -105,6 +105,59 @@ export const STATE_MIGRATIONS: readonly StateMigration[] = Object.freeze([
   ok boolean
 )`,
   },
+  // Where in the source a reject came from (file, line, byte offset), as inspect reports it.
+  // `if not exists`: the step must also pass on a database where someone added them by hand.
+  {
+    version: 7,
+    name: 'reject locations',
+    sql: `alter table ferry.rejects
+  add column if not exists source_file text,
+  add column if not exists source_line bigint,
+  add column if not exists source_offset bigint`,
+  },
+  // The identity function of src/mapping/identity.ts in SQL, both ways, so queries can turn
+  // the uuid columns back into ObjectIds and look rows up by an ObjectId from the application.
+  // `create or replace`: the steps stay safe to run again. The messages never echo the value,
+  // and hold no ': ' (Ferry cuts data-exception messages there, where PostgreSQL quotes values).
+  {
+    version: 8,
+    name: 'oid_to_uuid',
+    sql: `create or replace function ferry.oid_to_uuid(oid text) returns uuid
+language plpgsql immutable strict parallel safe as $$
+declare
+  h text := lower(oid);
+  ms text;
+begin
+  if h !~ '^[0-9a-f]{24}$' then
+    raise exception 'ferry.oid_to_uuid expects an ObjectId (24 hex digits)'
+      using errcode = '22023';
+  end if;
+  -- ObjectId seconds x 1000 = the UUIDv7 milliseconds (48 bits), then the 7fe/a marker
+  -- around the ObjectId's remaining 8 bytes.
+  ms := lpad(to_hex(('x' || lpad(substr(h, 1, 8), 16, '0'))::bit(64)::bigint * 1000), 12, '0');
+  return (substr(ms, 1, 8) || '-' || substr(ms, 9, 4) || '-7fe' || substr(h, 9, 1) || '-a'
+    || substr(h, 10, 3) || '-' || substr(h, 13, 12))::uuid;
+end
+$$`,
+  },
+  {
+    version: 9,
+    name: 'uuid_to_oid',
+    sql: `create or replace function ferry.uuid_to_oid(id uuid) returns text
+language plpgsql immutable strict parallel safe as $$
+declare
+  h text := replace(id::text, '-', '');
+  ms bigint;
+begin
+  ms := ('x' || lpad(substr(h, 1, 12), 16, '0'))::bit(64)::bigint;
+  if substr(h, 13, 3) <> '7fe' or substr(h, 17, 1) <> 'a' or ms % 1000 <> 0 or ms / 1000 > 4294967295 then
+    raise exception 'ferry.uuid_to_oid expects a uuid that Ferry made from an ObjectId'
+      using errcode = '22023';
+  end if;
+  return lpad(to_hex(ms / 1000), 8, '0') || substr(h, 16, 1) || substr(h, 18, 15);
+end
+$$`,
+  },
 ]);
 
 /**

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, exitCodeFor, FerryError } from '../../core/errors.js';
+import { describeLocation, ExitCode, exitCodeFor, FerryError } from '../../core/errors.js';
 import { renderTable } from '../../core/render-table.js';
 import { backfill } from '../../load/backfill.js';
 import { isFinal } from '../../load/collection-phase.js';
@@ -236,6 +236,24 @@ function rejectedLine(summary: BackfillSummary): string | undefined {
     : `INCOMPLETE: ${what} (${see})`;
 }
 
+/**
+ * `file things.json, line 3, offset 164` for a reject whose place in the source is known, else ''.
+ *
+ * @example
+ * sourcePlace({ file: 'a.json', line: 3, offset: 164 })   // 'file a.json, line 3, offset 164'
+ */
+export function sourcePlace(r: {
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly offset: number | null;
+}): string {
+  return describeLocation({
+    ...(r.file === null ? {} : { file: r.file }),
+    ...(r.line === null ? {} : { line: r.line }),
+    ...(r.offset === null ? {} : { offset: r.offset }),
+  });
+}
+
 export function rejectLines(summary: BackfillSummary): string[] {
   const seen = new Set<string>();
   return summary.collections.flatMap((c) =>
@@ -246,6 +264,9 @@ export function rejectLines(summary: BackfillSummary): string[] {
         seen.add(key);
         return true;
       })
-      .map((r) => `reject: ${c.collection} _id ${r.id ?? '(unknown)'} [${r.stage} ${r.code}] ${r.reason}`),
+      .map((r) => {
+        const where = sourcePlace(r);
+        return `reject: ${c.collection} _id ${r.id ?? '(unknown)'}${where ? ` (${where})` : ''} [${r.stage} ${r.code}] ${r.reason}`;
+      }),
   );
 }

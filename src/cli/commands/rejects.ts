@@ -9,6 +9,7 @@ import type { TargetDatabase } from '../../target/target-database.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
 import { openConfiguredSource, type SourceFlags, withSourceOptions } from '../source-options.js';
+import { sourcePlace } from './backfill.js';
 
 interface FilterFlags {
   readonly schema?: string;
@@ -35,12 +36,13 @@ export function registerRejects(program: Command): void {
           rows.length === 0
             ? 'no rejects'
             : renderTable(
-                ['id', 'schema', 'collection', '_id', 'stage', 'code', 'reason', 'resolved'],
+                ['id', 'schema', 'collection', '_id', 'source', 'stage', 'code', 'reason', 'resolved'],
                 rows.map((r) => [
                   r.id,
                   r.schema,
                   r.collection,
                   r.docId ?? '-',
+                  sourcePlace(r) || '-',
                   r.stage,
                   r.code,
                   shorten(r.reason),
@@ -67,6 +69,7 @@ export function registerRejects(program: Command): void {
         emit(out, reject, () =>
           [
             `reject ${reject.id}: ${reject.collection} _id ${reject.docId ?? '(unknown)'} in schema ${reject.schema}`,
+            ...(sourcePlace(reject) ? [`source: ${sourcePlace(reject)}`] : []),
             `stage ${reject.stage}, ${reject.code}${reject.path ? ` at ${reject.path}` : ''}: ${reject.reason}`,
             `created ${reject.createdAt}${reject.resolvedAt ? `, resolved ${reject.resolvedAt}` : ', open'}`,
             `raw (${reject.rawEncoding}):`,

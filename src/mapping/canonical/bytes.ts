@@ -31,6 +31,7 @@ const Tag = {
   code: 0x11,
   codeWithScope: 0x12,
   symbol: 0x13,
+  undefined: 0x14,
 } as const;
 
 /** Far deeper than MongoDB allows (100); a guard against cyclic objects, not a real limit. */
@@ -149,6 +150,9 @@ class Encoder {
       case 'null':
         this.byte(Tag.null);
         break;
+      case 'undefined':
+        this.byte(Tag.undefined);
+        break;
       case 'boolean':
         this.byte(c.value ? Tag.true : Tag.false);
         break;
@@ -168,7 +172,7 @@ class Encoder {
       case 'array':
         this.byte(Tag.array);
         this.u32(c.value.length);
-        for (const item of c.value) this.value(item ?? null, depth + 1);
+        for (const item of c.value) this.value(item, depth + 1);
         break;
       case 'objectId':
         this.byte(Tag.objectId);
@@ -214,13 +218,7 @@ class Encoder {
   }
 
   private object(doc: Record<string, unknown>, depth: number): void {
-    let keys = Object.keys(doc);
-    for (const key of keys) {
-      if (doc[key] === undefined) {
-        keys = keys.filter((k) => doc[k] !== undefined);
-        break;
-      }
-    }
+    const keys = Object.keys(doc);
     sortKeys(keys);
     this.byte(Tag.object);
     this.u32(keys.length);

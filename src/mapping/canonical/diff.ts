@@ -42,7 +42,7 @@ export interface CanonicalDiffOptions {
 /**
  * Whether two documents (or any two values) are equal under DESIGN.md invariant 4: object
  * key order ignored, array order kept, numbers by exact value across BSON types, missing is
- * not null, other BSON types by type and value. See `kind.ts` and `number.ts` for the edge
+ * not null (nor BSON undefined), other BSON types by type and value. See `kind.ts` and `number.ts` for the edge
  * cases (NaN = NaN, -0 = 0, regex flags as a set).
  *
  * @example
@@ -50,7 +50,7 @@ export interface CanonicalDiffOptions {
  * canonicalEqual({ a: null }, {});                                                    // false
  */
 export function canonicalEqual(a: unknown, b: unknown): boolean {
-  return compare(a, b, '', new Collector(1, false));
+  return compareRoots(a, b, '', new Collector(1, false));
 }
 
 /**
@@ -68,7 +68,7 @@ export function canonicalDiff(
   options: CanonicalDiffOptions = {},
 ): CanonicalDifference[] {
   const collector = new Collector(options.limit ?? Number.POSITIVE_INFINITY, true);
-  compare(a, b, options.path ?? '', collector);
+  compareRoots(a, b, options.path ?? '', collector);
   return collector.found;
 }
 
@@ -93,12 +93,23 @@ class Collector {
   }
 }
 
+/**
+ * An absent key or array slot. Distinct from `undefined`, which inside a document is the BSON
+ * `undefined` value (see kind.ts); only the two roots use `undefined` for "nothing here".
+ */
+const ABSENT: unique symbol = Symbol('absent');
+
+/** At the roots, `undefined` means "no value" (a document is never BSON undefined). */
+function compareRoots(a: unknown, b: unknown, path: string, out: Collector): boolean {
+  return compare(a === undefined ? ABSENT : a, b === undefined ? ABSENT : b, path, out);
+}
+
 /** Returns whether everything compared so far is equal; records differences on the way. */
 function compare(a: unknown, b: unknown, path: string, out: Collector): boolean {
-  if (a === undefined || b === undefined) {
+  if (a === ABSENT || b === ABSENT) {
     if (a === b) return true;
     out.add(
-      a === undefined ? { path, kind: 'missing_left', right: b } : { path, kind: 'missing_right', left: a },
+      a === ABSENT ? { path, kind: 'missing_left', right: b } : { path, kind: 'missing_right', left: a },
     );
     return false;
   }
@@ -119,16 +130,14 @@ function compare(a: unknown, b: unknown, path: string, out: Collector): boolean 
 function compareObjects(a: Document, b: Document, path: string, out: Collector): boolean {
   let equal = true;
   for (const key of Object.keys(a)) {
-    const left = a[key];
-    if (left === undefined) continue; // an undefined value is a missing key
-    const right = Object.hasOwn(b, key) ? b[key] : undefined;
-    if (!compare(left, right, join(path, key), out)) {
+    const right = Object.hasOwn(b, key) ? b[key] : ABSENT;
+    if (!compare(a[key], right, join(path, key), out)) {
       equal = false;
       if (out.done) return false;
     }
   }
   for (const key of Object.keys(b)) {
-    if (b[key] === undefined || (Object.hasOwn(a, key) && a[key] !== undefined)) continue;
+    if (Object.hasOwn(a, key)) continue;
     equal = false;
     if (!out.add({ path: join(path, key), kind: 'missing_left', right: b[key] })) return false;
   }
@@ -139,8 +148,7 @@ function compareArrays(a: readonly unknown[], b: readonly unknown[], path: strin
   let equal = true;
   const shared = Math.min(a.length, b.length);
   for (let i = 0; i < shared; i++) {
-    // Inside an array, undefined is stored as null (see kind.ts), never as a hole.
-    if (!compare(a[i] ?? null, b[i] ?? null, join(path, String(i)), out)) {
+    if (!compare(a[i], b[i], join(path, String(i)), out)) {
       equal = false;
       if (out.done) return false;
     }
@@ -160,6 +168,7 @@ function compareArrays(a: readonly unknown[], b: readonly unknown[], path: strin
 function scalarsEqual(a: Classified, b: Classified): boolean {
   switch (a.kind) {
     case 'null':
+    case 'undefined':
     case 'minKey':
     case 'maxKey':
       return true;

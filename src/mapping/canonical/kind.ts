@@ -7,8 +7,10 @@ import type { NumericValue } from './number.js';
  * are equal; all BSON numeric types share the kind `number` (they compare by exact value).
  *
  * Decisions (DESIGN.md invariant 4, "every other BSON type compares by type and value"):
- * - `undefined` as an object's value counts as a missing key, and inside an array as `null`:
- *   that is what `BSON.serialize` stores, so a document and its BSON round trip stay equal.
+ * - `undefined` is the BSON `undefined` type (0x06), as `BSON.deserialize` gives it: a key whose
+ *   value is `undefined` is present (not missing), and equals neither null nor a missing key.
+ *   Only an absent key (`Object.hasOwn` false) is missing. A deprecated type, but real dumps
+ *   hold it, and invariant 2 forbids dropping it silently.
  * - `DBRef` is the document `{ $ref, $id, $db?, …fields }` it is stored as.
  * - `UUID` is `Binary` subtype 4; a `Uint8Array`/`Buffer` is `Binary` subtype 0.
  * - A JS `RegExp` and a `BSONRegExp` are both `regex`; flags compare as a set (order and
@@ -19,6 +21,7 @@ import type { NumericValue } from './number.js';
  */
 export type CanonicalKind =
   | 'null'
+  | 'undefined'
   | 'boolean'
   | 'number'
   | 'string'
@@ -37,6 +40,7 @@ export type CanonicalKind =
 /** A value already classified, with the part the comparison and the encoder need. */
 export type Classified =
   | { readonly kind: 'null' }
+  | { readonly kind: 'undefined' }
   | { readonly kind: 'minKey' }
   | { readonly kind: 'maxKey' }
   | { readonly kind: 'boolean'; readonly value: boolean }
@@ -53,6 +57,7 @@ export type Classified =
   | { readonly kind: 'code'; readonly code: string; readonly scope: Document | null };
 
 const NULL: Classified = { kind: 'null' };
+const UNDEFINED: Classified = { kind: 'undefined' };
 const MIN_KEY: Classified = { kind: 'minKey' };
 const MAX_KEY: Classified = { kind: 'maxKey' };
 
@@ -75,7 +80,7 @@ export function classify(value: unknown, path = ''): Classified {
     case 'boolean':
       return { kind: 'boolean', value };
     case 'undefined':
-      return NULL;
+      return UNDEFINED;
     case 'object':
       if (value === null) return NULL;
       return classifyObject(value, path);

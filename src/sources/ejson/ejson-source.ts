@@ -28,17 +28,16 @@ export interface EjsonSourceOptions {
 }
 
 /**
- * How an export line becomes a document: canonical `EJSON.parse` semantics via the fast
- * path, plus the legacy v1 shapes older mongoexport wrote, and a reject (instead of a
- * silently rounded value or an Invalid Date) for plain integers beyond ±2^53 and for
- * unreadable `$date` strings.
+ * How an export line becomes a document: Extended JSON checked strictly against the
+ * specification (a malformed type wrapper is a reject, never part of a value), the legacy
+ * `$binary`/`$type` form older mongoexport wrote, and a reject (instead of a silently rounded
+ * value or an Invalid Date) for plain integers beyond ±2^53 and for unreadable `$date` strings.
  *
  * @example
  * parseExportLine('{"_id":{"$oid":"59b99db4cfa9a34dcd7885b6"}}');
  */
 export function parseExportLine(text: string): unknown {
   return parseExtendedJson(text, {
-    legacyShapes: true,
     rejectUnsafeIntegers: true,
     rejectInvalidDates: true,
   });

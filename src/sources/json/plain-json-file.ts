@@ -3,6 +3,7 @@ import { FerryError } from '../../core/errors.js';
 import { collectionNameOf } from '../ejson/collection-files.js';
 import { firstInvalidUtf8 } from '../ejson/record-to-document.js';
 import { openInput } from '../files/open-input.js';
+import { protectLargeIntegers } from './exact-integers.js';
 import { formatJsonPointer, parseJsonPointer, resolveJsonPointer } from './json-pointer.js';
 
 /** Default cap on one plain JSON file; V8 cannot hold a string much over 512 MiB anyway. */
@@ -59,8 +60,15 @@ export async function loadPlainJson(file: string, maxBytes: number): Promise<unk
   }
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   try {
-    return JSON.parse(text);
-  } catch (cause) {
+    return JSON.parse(protectLargeIntegers(text));
+  } catch (rewritten) {
+    // Report the error at its place in the file as written, not in the rewritten text.
+    let cause = rewritten;
+    try {
+      JSON.parse(text);
+    } catch (original) {
+      cause = original;
+    }
     const message = (cause as Error).message;
     const position = /position (\d+)/.exec(message)?.[1];
     const at = position === undefined ? undefined : Buffer.byteLength(text.slice(0, Number(position)));

@@ -2,6 +2,7 @@ import type { Document } from 'bson';
 import { jsonNumberToBson, UnsafeIntegerError } from '../ejson/parse-extended-json.js';
 import { describeId } from '../ejson/record-to-document.js';
 import type { SourceReject } from '../types.js';
+import { exactInteger, IntegerTooLongError } from './exact-integers.js';
 import { formatJsonPointer, parseJsonPointer } from './json-pointer.js';
 
 /** How plain JSON records get their `_id`. */
@@ -52,14 +53,17 @@ export function listPlainRecords(container: unknown, pointer: string): PlainReco
  * 2. Else the record's own `_id`.
  * 3. Else, in a map of records, the map key (a string). A record whose `_id` disagrees with
  *    its key is rejected (`SOURCE_JSON_ID_CONFLICT`): either choice would drop one of them.
- * 4. Else, in an array where no record has an id, the record's 0-based position as Int32:
+ * 4. Else, in an array, the record's `id` field (moved to `_id`), unless `idField` names another:
+ *    that is how JSON files usually name the id.
+ * 5. Else, in an array where no record has an id, the record's 0-based position as Int32:
  *    deterministic for the same file, so resume and verify agree, and visible in the target.
  *    If some records of the array have ids and others do not, or an `idField` is configured,
  *    the id-less ones are rejected (`SOURCE_JSON_NO_ID`): positions could collide with the
  *    real ids, and a configured field that is missing is more likely a typo than intent.
  *
- * Numbers become Int32/Long/Double as in canonical Extended JSON; integers beyond ±2^53
- * (already rounded by JSON parsing) are rejected as `SOURCE_UNSAFE_INTEGER`.
+ * Numbers become Int32/Long/Double as in canonical Extended JSON; integers beyond ±2^53 are
+ * read exactly from the text (Long, beyond int64 Decimal128); only one longer than 34 digits
+ * is rejected, as `SOURCE_UNSAFE_INTEGER`.
  *
  * @example
  * plainRecordsToDocs([{ id: 'u1' }], { idField: 'id' }, ctx); // [{ doc: { _id: 'u1' } }]
@@ -73,7 +77,7 @@ export function plainRecordsToDocs(
     isObject(r.value)
       ? rule.idField !== undefined && r.value[rule.idField] !== undefined
         ? r.value[rule.idField]
-        : r.value._id
+        : (r.value._id ?? (r.position !== undefined && rule.idField === undefined ? r.value.id : undefined))
       : undefined;
   const someHaveIds = records.some((r) => r.position !== undefined && idOf(r) !== undefined);
 
@@ -115,7 +119,12 @@ export function plainRecordsToDocs(
         }
         id = ownId;
       } else if (record.key !== undefined) id = record.key;
-      else if (someHaveIds || rule.idField !== undefined) {
+      else if (rule.idField === undefined && withoutId.id !== undefined) {
+        // An array of records with an `id` field: that is their id (moved, as with idField).
+        const { id: ownIdField, ...withoutIdField } = withoutId;
+        id = ownIdField;
+        body = withoutIdField;
+      } else if (someHaveIds || rule.idField !== undefined) {
         const field = rule.idField ?? '_id';
         return reject(
           'SOURCE_JSON_NO_ID',
@@ -129,7 +138,8 @@ export function plainRecordsToDocs(
       const converted = convertNumbers(id);
       return { doc: { _id: converted, ...(convertNumbers(body) as Record<string, unknown>) } };
     } catch (error) {
-      if (error instanceof UnsafeIntegerError) return reject('SOURCE_UNSAFE_INTEGER', error.message, id);
+      if (error instanceof UnsafeIntegerError || error instanceof IntegerTooLongError)
+        return reject('SOURCE_UNSAFE_INTEGER', error.message);
       throw error;
     }
   });
@@ -144,9 +154,13 @@ function kindOf(v: unknown): string {
   return Array.isArray(v) ? 'an array' : `a ${typeof v}`;
 }
 
-/** Plain numbers → Int32/Long/Double in place (the value is a fresh JSON.parse result). */
+/**
+ * Plain numbers → Int32/Long/Double, and integers beyond ±2^53 (marked before parsing, see
+ * exact-integers.ts) → exact Long/Decimal128, in place (the value is a fresh JSON.parse result).
+ */
 function convertNumbers(value: unknown): unknown {
   if (typeof value === 'number') return jsonNumberToBson(value, true);
+  if (typeof value === 'string') return exactInteger(value) ?? value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = convertNumbers(value[i]);
   } else if (isObject(value)) {

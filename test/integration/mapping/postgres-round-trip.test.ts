@@ -177,7 +177,24 @@ const docs: Document[] = [
       new Double(5e-324),
     ],
     dates: [new Date(Date.UTC(-4713, 10, 24)), new Date(8.64e15), new Date(Date.UTC(0, 0, 1))],
-    meta: { $numberLong: 'not a long', 'dotted.key': [new Int32(1), { 'sp ace': null }], '': {} },
+    meta: {
+      $numberLong: 'not a long',
+      'dotted.key': [new Int32(1), { 'sp ace': null }],
+      '': {},
+      // Numbers jsonb holds as JSON numbers, and the ones it cannot (kept as wrappers).
+      numbers: [
+        new Double(0.1),
+        new Double(1e300),
+        new Double(5e-324),
+        new Double(2 ** 53 + 2),
+        new Double(-1.5e-7),
+        L('9007199254740991'),
+        L('9007199254740993'),
+        new Double(-0),
+        new Double(Number.NaN),
+        D('1E+3'),
+      ],
+    },
     address: { city: 'Zürich', zip: new Int32(8000) },
     owner: new ObjectId('65f0a1b2c3d4e5f601234568'),
     entries: [
@@ -286,6 +303,25 @@ describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
     expect(typeof row.meta).toBe('string');
     expect(row.longs).toEqual(['-9223372036854775808', '9007199254740993']);
     expect((row.amounts as string[])[2]).toBe('0.10');
+  });
+
+  it('stores numbers in jsonb as JSON numbers, so SQL compares them as numbers', async () => {
+    const prices = [new Double(3.3), new Int32(2), L('7'), new Double(2.99)];
+    for (const [i, price] of prices.entries()) {
+      const doc = {
+        _id: new ObjectId(`65f0a1b2c3d4e5f6012346${String(i).padStart(2, '0')}`),
+        meta: { price },
+      };
+      const result = toRows(plan, 'accounts', doc);
+      if (!result.ok) throw new Error(`rejected: ${JSON.stringify(result.reject)}`);
+      await insert(result.rows);
+      const back = toDoc(plan, 'accounts', await readBack(result.rows.get('accounts')![0]!.id as string));
+      expect(canonicalDiff(doc, back)).toEqual([]);
+    }
+    const { rows } = await client.query<{ price: string }>(
+      `select meta->>'price' as price from accounts where (meta->>'price')::numeric > 3 order by 1`,
+    );
+    expect(rows.map((r) => r.price)).toEqual(['3.3', '7']);
   });
 
   it('keeps the discriminator honest with its CHECK constraint', async () => {

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
-import { buildSchema } from '../../../src/schema/build-schema.js';
-import { ddlPhases } from '../../../src/schema/phases.js';
-import { compileStatement } from '../../../src/schema/statements.js';
-import { openTarget } from '../../../src/target/open-target.js';
 import type { TargetDatabase } from '../../../src/target/target-database.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { postgresUrl } from '../../support/services.js';
 import { shopPlan } from '../../unit/schema/support/shop-plan.js';
+import { databaseWithSchema } from './support.js';
 
 /**
  * A MongoDB unique index lets exactly one document lack its field (missing counts as null);
@@ -18,19 +15,15 @@ describe.skipIf(!postgresUrl())('unique indexes translated from MongoDB', () => 
   let db: TargetDatabase;
 
   beforeAll(async () => {
-    const created = await createTestDatabase('unique_nulls');
-    drop = created.drop;
-    db = await openTarget(created.url);
-    const plan = parsePlan(
-      shopPlan([
-        { name: 'email_1', key: { email: 1 }, unique: true },
-        { name: 'name.first_1', key: { 'name.first': 1 }, unique: true, sparse: true },
-      ]),
-    );
-    const { beforeLoad, afterLoad } = ddlPhases(buildSchema(plan));
-    for (const statement of [...beforeLoad, ...afterLoad]) {
-      await db.query(compileStatement(statement, { kind: 'schema', name: 'public' }));
-    }
+    ({ db, drop } = await databaseWithSchema(
+      'unique_nulls',
+      parsePlan(
+        shopPlan([
+          { name: 'email_1', key: { email: 1 }, unique: true },
+          { name: 'name.first_1', key: { 'name.first': 1 }, unique: true, sparse: true },
+        ]),
+      ),
+    ));
   });
   afterAll(async () => {
     await db?.close();

@@ -162,8 +162,31 @@ describe('DocumentEncoder (the BSON fast path)', () => {
     it('and takes the same document when nothing is wrong with it', () => {
       expect(compare(plan, 'things', bson(good)).kind).toBe('equal');
     });
+
+    it.each([
+      ['a mapped column', { ...good, name: null }, 'name'],
+      ['a field without a column', { ...good, other: null }, 'other'],
+      ['a sub-document', { ...good, sub: { inner: null } }, 'inner'],
+      ['an array column', { ...good, tags: ['x', null] }, '1'],
+    ])('for BSON undefined in %s, which the full path keeps', (_, doc, key) => {
+      const bytes = withUndefined(doc, key);
+      const outcome = compare(plan, 'things', bytes);
+      expect(outcome.slowOk).toBe(true);
+      expect(outcome.kind).not.toBe('different');
+      const result = toRows(plan, 'things', BSON.deserialize(bytes, DESERIALIZE_OPTIONS));
+      expect(result.ok && String(result.rows.get('things')![0]!._extra)).toContain('{"$undefined":true}');
+    });
   });
 });
+
+/** The null under `key` rewritten as BSON undefined (0x06), which `BSON.serialize` never writes. */
+function withUndefined(doc: Document, key: string): Buffer {
+  const bytes = bson(doc);
+  const at = bytes.indexOf(Buffer.from([0x0a, ...Buffer.from(key), 0]));
+  if (at < 0) throw new Error(`no null under ${key}`);
+  bytes[at] = 0x06;
+  return bytes;
+}
 
 function bson(doc: Document): Buffer {
   return Buffer.from(BSON.serialize(doc));

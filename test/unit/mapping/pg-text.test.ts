@@ -76,13 +76,13 @@ describe('Ferry JSON form', () => {
     const doc = {
       $numberLong: '5',
       a: { $date: 'x', $ref: 'c', $id: new Int32(1) },
-      '~': [Long.fromString('7')],
+      '~': [Long.fromString('9007199254740993')],
     };
     const json = encodeJson(doc, []);
     expect(json).toEqual({
       '~$numberLong': '5',
-      a: { '~$date': 'x', '~$ref': 'c', '~$id': { $numberInt: '1' } },
-      '~~': [{ $numberLong: '7' }],
+      a: { '~$date': 'x', '~$ref': 'c', '~$id': 1 },
+      '~~': [{ $numberLong: '9007199254740993' }],
     });
     expect(decodeJson(JSON.parse(JSON.stringify(json)))).toEqual(doc);
   });

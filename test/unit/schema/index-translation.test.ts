@@ -28,6 +28,15 @@ describe('MongoDB index translation', () => {
     );
   });
 
+  it('turns an index on an array column (multikey) into GIN, except a unique one', () => {
+    expect(translate({ name: 'tags_-1', key: { tags: -1 } }).sql).toBe(
+      'create index if not exists "users_tags_1" on "app"."users" using gin ("tags");\n',
+    );
+    expect(translate({ name: 'tags_1', key: { tags: 1 }, unique: true }).sql).toContain(
+      'using btree ("tags")',
+    );
+  });
+
   it('keeps the fields and directions of a compound index, through flattened paths', () => {
     expect(
       translate({ name: 'name.last_1_name.first_-1', key: { 'name.last': 1, 'name.first': -1 } }).sql,

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Double, Int32, Long } from 'bson';
+import { Decimal128, Double, Int32, Long } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { damagedJsonFixtures, writeDamagedJsonFixtures } from '../../../scripts/fixtures/damaged-json.js';
 import { detectJsonFlavour, flavourOfText } from '../../../src/sources/json/detect-json-flavour.js';
@@ -151,10 +151,57 @@ describe('plain JSON source', () => {
     expect(first.reduce((sum, b) => sum + b.bytes, 0)).toBeGreaterThan(0);
   });
 
-  it('rejects records that are not objects and integers beyond 2^53', async () => {
-    const file = await write('odd.json', '[{"_id": 1, "n": 9007199254740993}, 5]');
+  it('rejects records that are not objects', async () => {
+    const file = await write('odd.json', '[{"_id": 1}, 5]');
     const [batch] = await readAll(await openJsonSource(file), 'odd');
-    expect(batch?.rejects.map((r) => r.code)).toEqual(['SOURCE_UNSAFE_INTEGER', 'SOURCE_NOT_A_DOCUMENT']);
+    expect(batch?.rejects.map((r) => r.code)).toEqual(['SOURCE_NOT_A_DOCUMENT']);
+  });
+
+  it('reads integers beyond 2^53 exactly: int64 as Long, beyond int64 as Decimal128, never rounded', async () => {
+    const file = await write(
+      'big.json',
+      '[{"_id": 9007199254740993, "n": 12345678901234567890, "m": -9223372036854775808,' +
+        ' "s": "12345678901234567890", "f": 1.12345678901234567890, "e": 12345678901234567e3, "ok": 9007199254740991}]',
+    );
+    const [batch] = await readAll(await openJsonSource(file), 'big');
+    expect(batch?.rejects).toEqual([]);
+    expect(batch?.docs).toStrictEqual([
+      {
+        _id: Long.fromString('9007199254740993'),
+        n: Decimal128.fromString('12345678901234567890'),
+        m: Long.fromString('-9223372036854775808'),
+        s: '12345678901234567890',
+        f: new Double(1.1234567890123457),
+        e: new Double(12345678901234567e3),
+        ok: Long.fromNumber(9007199254740991),
+      },
+    ]);
+  });
+
+  it('rejects an integer longer than any BSON number holds, without its value in the reason', async () => {
+    const digits = '1'.repeat(40);
+    const file = await write('huge.json', `[{"_id": 1, "n": ${digits}}]`);
+    const [batch] = await readAll(await openJsonSource(file), 'huge');
+    expect(batch?.rejects.map((r) => r.code)).toEqual(['SOURCE_UNSAFE_INTEGER']);
+    expect(batch?.rejects[0]?.reason).not.toContain(digits);
+  });
+
+  it('takes an id field as the id of array records (moved, not kept twice), and positions only without one', async () => {
+    const file = await write('users.json', [
+      { id: 7, name: 'Ada' },
+      { id: 'u8', name: 'Alan' },
+    ]);
+    const [batch] = await readAll(await openJsonSource(file), 'users');
+    expect(batch?.docs).toStrictEqual([
+      { _id: new Int32(7), name: 'Ada' },
+      { _id: 'u8', name: 'Alan' },
+    ]);
+    const mixed = await write('half.json', [{ id: 1 }, { name: 'no id' }]);
+    const [half] = await readAll(await openJsonSource(mixed), 'half');
+    expect(half?.rejects.map((r) => r.code)).toEqual(['SOURCE_JSON_NO_ID']);
+    const withBoth = await write('both.json', [{ _id: 1, id: 'kept as a field' }]);
+    const [both] = await readAll(await openJsonSource(withBoth), 'both');
+    expect(both?.docs).toStrictEqual([{ _id: new Int32(1), id: 'kept as a field' }]);
   });
 
   it('fails a file with a syntax error naming its line and byte offset', async () => {

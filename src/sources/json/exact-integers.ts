@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { Decimal128, Long } from 'bson';
+
+/**
+ * Integers beyond ±2^53 in plain JSON, read exactly. `JSON.parse` reads every number as a
+ * double, so `12345678901234567890` would arrive rounded (and Node 20's `JSON.parse` cannot
+ * show a reviver the source text). Before parsing, each such integer literal is turned into a
+ * string that carries its digits behind a marker no file contains (a private-use character
+ * and a per-process random nonce); {@link exactInteger} turns it back into an int64 or, beyond
+ * int64, a Decimal128 (PostgreSQL `numeric`), never a rounded double.
+ */
+const MARKER = `\u{f8ff}ferry-integer-${randomBytes(8).toString('hex')}:`;
+
+// A string literal (skipped whole, so digits inside strings are never touched), or an integer
+// literal of 16+ digits: not part of a fraction or an exponent, not followed by one.
+const TOKEN = /"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![.\deE])/g;
+const MAYBE = /\d{16}/;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+/** Decimal128 holds 34 significant digits exactly. */
+const MAX_DIGITS = 34;
+
+/**
+ * The JSON text with every integer literal beyond ±(2^53 - 1) written as a marked string.
+ * Text without such literals is returned as it is.
+ *
+ * @example
+ * protectLargeIntegers('{"n":12345678901234567890}'); // '{"n":"\uf8ffferry-integer-…:12345678901234567890"}'
+ */
+export function protectLargeIntegers(text: string): string {
+  if (!MAYBE.test(text)) return text;
+  return text.replace(TOKEN, (token) => {
+    if (token.charCodeAt(0) === 0x22) return token;
+    const value = BigInt(token);
+    return value > MAX_SAFE || value < -MAX_SAFE ? `"${MARKER}${token}"` : token;
+  });
+}
+
+/** Thrown for an integer literal longer than any exact BSON number (over 34 digits). */
+export class IntegerTooLongError extends Error {
+  constructor(digits: number) {
+    super(
+      `an integer of ${digits} digits is longer than any BSON number holds exactly (34); write it as a string`,
+    );
+    this.name = 'IntegerTooLongError';
+  }
+}
+
+/**
+ * The exact number a marked string stands for (int64, else Decimal128), or undefined for
+ * any other value.
+ *
+ * @example
+ * exactInteger(JSON.parse(protectLargeIntegers('[9007199254740993]'))[0]); // Long 9007199254740993
+ */
+export function exactInteger(value: unknown): Long | Decimal128 | undefined {
+  if (typeof value !== 'string' || !value.startsWith(MARKER)) return undefined;
+  const digits = value.slice(MARKER.length);
+  const big = BigInt(digits);
+  if (big >= INT64_MIN && big <= INT64_MAX) return Long.fromBigInt(big);
+  const length = digits.replace('-', '').length;
+  if (length > MAX_DIGITS) throw new IntegerTooLongError(length);
+  return Decimal128.fromString(digits);
+}
