@@ -1,9 +1,14 @@
-import type { Plan, PlanInput } from '../../../../src/mapping/model.js';
-import type { TransformRegistry } from '../../../../src/mapping/transforms.js';
-import { parsePlan } from '../../../../src/mapping/validate-plan.js';
+import type { Plan, PlanInput } from '../../src/mapping/model.js';
+import type { TransformRegistry } from '../../src/mapping/transforms.js';
+import { parsePlan } from '../../src/mapping/validate-plan.js';
 
-type TableInput = PlanInput['collections'][number]['tables'][number];
-type ColumnInput = TableInput['columns'][number];
+/**
+ * The one set of plan builders for tests: a plan spelled out field by field hides what a test
+ * is about among `nullable: true`s, and ten copies of the `_id` column drift apart.
+ */
+export type CollectionInput = PlanInput['collections'][number];
+export type TableInput = CollectionInput['tables'][number];
+export type ColumnInput = TableInput['columns'][number];
 
 /** A value column; nullable unless said otherwise. */
 export function col(
@@ -24,6 +29,11 @@ export const objectIdColumn: ColumnInput = {
   sourceType: 'objectId',
   nullable: false,
 };
+
+/** A root table. */
+export function table(name: string, columns: ColumnInput[], extra: Partial<TableInput> = {}): TableInput {
+  return { name, columns, ...extra };
+}
 
 /** A child table of `parent` (keyed on `parentColumns`) for the array or map at `path`. */
 export function child(
@@ -47,12 +57,26 @@ export function child(
   };
 }
 
+/** One collection of a plan, with its MongoDB indexes if any. */
+export function collection(
+  name: string,
+  tables: TableInput[],
+  indexes?: CollectionInput['indexes'],
+): CollectionInput {
+  return indexes === undefined ? { name, tables } : { name, tables, indexes };
+}
+
+/** A plan input of several collections, in load order as written. */
+export function planOf(...collections: CollectionInput[]): PlanInput {
+  return { version: 1, collections };
+}
+
 /** A one-collection plan input. */
-export function planInput(collection: string, tables: TableInput[]): PlanInput {
-  return { version: 1, collections: [{ name: collection, tables }] };
+export function planInput(name: string, tables: TableInput[]): PlanInput {
+  return planOf(collection(name, tables));
 }
 
 /** A validated one-collection plan. */
-export function onePlan(collection: string, tables: TableInput[], transforms?: TransformRegistry): Plan {
-  return parsePlan(planInput(collection, tables), transforms ? { transforms } : {});
+export function onePlan(name: string, tables: TableInput[], transforms?: TransformRegistry): Plan {
+  return parsePlan(planInput(name, tables), transforms ? { transforms } : {});
 }

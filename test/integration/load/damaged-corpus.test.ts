@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../../src/load/backfill.js';
-import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { openSource } from '../../../src/sources/open.js';
 import { openTarget } from '../../../src/target/open-target.js';
 import type { TargetDatabase } from '../../../src/target/target-database.js';
+import { col, objectIdColumn, onePlan, table } from '../../support/plans.js';
 import { createTestDatabase, postgresUrl, repoRoot } from '../../support/services.js';
 import { sql } from './support.js';
 
@@ -17,24 +17,13 @@ const corpus = path.join(repoRoot, 'test/fixtures/damaged');
 const available = postgresUrl() !== undefined;
 
 function planFor(collection: string) {
-  return parsePlan({
-    version: 1,
-    collections: [
-      {
-        name: collection,
-        tables: [
-          {
-            name: collection.replaceAll('-', '_'),
-            columns: [
-              { name: 'id', path: ['_id'], pgType: 'uuid', sourceType: 'objectId', nullable: false },
-              { name: 'n', path: ['n'], pgType: 'integer', sourceType: 'int', nullable: true },
-              { name: 'name', path: ['name'], pgType: 'text', sourceType: 'string', nullable: true },
-            ],
-          },
-        ],
-      },
-    ],
-  });
+  return onePlan(collection, [
+    table(collection.replaceAll('-', '_'), [
+      objectIdColumn,
+      col('n', ['n'], 'integer', 'int'),
+      col('name', ['name'], 'text', 'string'),
+    ]),
+  ]);
 }
 
 describe.skipIf(!available)('backfill of the damaged-input corpus', () => {

@@ -7,7 +7,7 @@ import { ferryTypes } from '../../../src/mapping/pg-parsers.js';
 import type { RowValues } from '../../../src/mapping/row-values.js';
 import { toDoc } from '../../../src/mapping/to-doc.js';
 import { toRows } from '../../../src/mapping/to-rows.js';
-import { parsePlan } from '../../../src/mapping/validate-plan.js';
+import { child, col, objectIdColumn, onePlan, table } from '../../support/plans.js';
 import { createTestDatabase, postgresUrl } from '../../support/services.js';
 
 /**
@@ -16,115 +16,56 @@ import { createTestDatabase, postgresUrl } from '../../support/services.js';
  * Tables are created by hand-written SQL here, on purpose: this test checks the values, not
  * a DDL compiler.
  */
-const plan: Plan = parsePlan({
-  version: 1,
-  collections: [
+const plan: Plan = onePlan('accounts', [
+  table(
+    'accounts',
+    [
+      objectIdColumn,
+      col('name', ['name'], 'text', 'string'),
+      col('balance', ['balance'], 'numeric', 'decimal'),
+      col('money', ['money'], 'numeric(38,18)', 'decimal'),
+      col('big', ['big'], 'bigint', 'long'),
+      col('ratio', ['ratio'], 'double precision', 'double'),
+      col('small', ['small'], 'integer', 'int'),
+      col('mixed', ['mixed'], 'numeric', 'number'),
+      col('created', ['created'], 'timestamptz', 'date'),
+      col('blob', ['blob'], 'bytea', 'binData'),
+      col('active', ['active'], 'boolean', 'bool'),
+      col('tags', ['tags'], 'text[]', 'string'),
+      col('amounts', ['amounts'], 'numeric[]', 'decimal'),
+      col('longs', ['longs'], 'bigint[]', 'long'),
+      col('doubles', ['doubles'], 'double precision[]', 'double'),
+      col('dates', ['dates'], 'timestamptz[]', 'date'),
+      col('meta', ['meta'], 'jsonb', 'any'),
+      col('address_city', ['address', 'city'], 'text', 'string'),
+    ],
     {
-      name: 'accounts',
-      tables: [
+      discriminators: [
         {
-          name: 'accounts',
-          columns: [
-            { name: 'id', path: ['_id'], pgType: 'uuid', sourceType: 'objectId', nullable: false },
-            { name: 'name', path: ['name'], pgType: 'text', sourceType: 'string', nullable: true },
-            { name: 'balance', path: ['balance'], pgType: 'numeric', sourceType: 'decimal', nullable: true },
-            {
-              name: 'money',
-              path: ['money'],
-              pgType: 'numeric(38,18)',
-              sourceType: 'decimal',
-              nullable: true,
-            },
-            { name: 'big', path: ['big'], pgType: 'bigint', sourceType: 'long', nullable: true },
-            {
-              name: 'ratio',
-              path: ['ratio'],
-              pgType: 'double precision',
-              sourceType: 'double',
-              nullable: true,
-            },
-            { name: 'small', path: ['small'], pgType: 'integer', sourceType: 'int', nullable: true },
-            { name: 'mixed', path: ['mixed'], pgType: 'numeric', sourceType: 'number', nullable: true },
-            { name: 'created', path: ['created'], pgType: 'timestamptz', sourceType: 'date', nullable: true },
-            { name: 'blob', path: ['blob'], pgType: 'bytea', sourceType: 'binData', nullable: true },
-            { name: 'active', path: ['active'], pgType: 'boolean', sourceType: 'bool', nullable: true },
-            { name: 'tags', path: ['tags'], pgType: 'text[]', sourceType: 'string', nullable: true },
-            {
-              name: 'amounts',
-              path: ['amounts'],
-              pgType: 'numeric[]',
-              sourceType: 'decimal',
-              nullable: true,
-            },
-            { name: 'longs', path: ['longs'], pgType: 'bigint[]', sourceType: 'long', nullable: true },
-            {
-              name: 'doubles',
-              path: ['doubles'],
-              pgType: 'double precision[]',
-              sourceType: 'double',
-              nullable: true,
-            },
-            { name: 'dates', path: ['dates'], pgType: 'timestamptz[]', sourceType: 'date', nullable: true },
-            { name: 'meta', path: ['meta'], pgType: 'jsonb', sourceType: 'any', nullable: true },
-            {
-              name: 'address_city',
-              path: ['address', 'city'],
-              pgType: 'text',
-              sourceType: 'string',
-              nullable: true,
-            },
+          path: ['owner'],
+          columns: { kind: 'owner_kind', id: 'owner_id', ref: 'owner_ref' },
+          kinds: [
+            { name: 'user', idType: 'objectId' },
+            { name: 'team', idType: 'string' },
           ],
-          discriminators: [
-            {
-              path: ['owner'],
-              columns: { kind: 'owner_kind', id: 'owner_id', ref: 'owner_ref' },
-              kinds: [
-                { name: 'user', idType: 'objectId' },
-                { name: 'team', idType: 'string' },
-              ],
-            },
-          ],
-        },
-        {
-          name: 'accounts_entries',
-          parent: {
-            table: 'accounts',
-            path: ['entries'],
-            shape: 'array',
-            columns: ['parent_id'],
-            ordinal: 'idx',
-          },
-          columns: [
-            { name: 'amount', path: ['amount'], pgType: 'numeric', sourceType: 'decimal', nullable: true },
-            { name: 'at', path: ['at'], pgType: 'timestamptz', sourceType: 'date', nullable: true },
-          ],
-        },
-        {
-          name: 'accounts_entries_marks',
-          parent: {
-            table: 'accounts_entries',
-            path: ['marks'],
-            shape: 'array',
-            columns: ['parent_id', 'parent_idx'],
-            ordinal: 'idx',
-          },
-          columns: [{ name: 'value', path: [], pgType: 'text', sourceType: 'string', nullable: true }],
-        },
-        {
-          name: 'accounts_limits',
-          parent: {
-            table: 'accounts',
-            path: ['limits'],
-            shape: 'map',
-            columns: ['parent_id'],
-            ordinal: 'key',
-          },
-          columns: [{ name: 'value', path: [], pgType: 'bigint', sourceType: 'long', nullable: true }],
         },
       ],
     },
-  ],
-});
+  ),
+  child('accounts_entries', 'accounts', ['entries'], 'array', [
+    col('amount', ['amount'], 'numeric', 'decimal'),
+    col('at', ['at'], 'timestamptz', 'date'),
+  ]),
+  child(
+    'accounts_entries_marks',
+    'accounts_entries',
+    ['marks'],
+    'array',
+    [col('value', [], 'text', 'string')],
+    ['parent_id', 'parent_idx'],
+  ),
+  child('accounts_limits', 'accounts', ['limits'], 'map', [col('value', [], 'bigint', 'long')]),
+]);
 
 const collection = plan.collections[0]!;
 
