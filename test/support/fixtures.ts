@@ -1,4 +1,5 @@
 import path from 'node:path';
+import pg from 'pg';
 import { test as base, expect } from 'vitest';
 import { openTarget } from '../../src/target/open-target.js';
 import type { TargetDatabase } from '../../src/target/target-database.js';
@@ -12,6 +13,8 @@ import { createTestDatabase } from './services.js';
  *   see each other's tables), created for the first test that asks and dropped after the
  *   file's last test;
  * - `db`: that database opened as a Ferry target, closed after the file's last test;
+ * - `pgClient`: a plain `pg` connection to it, for SQL run the way psql would (scripts of
+ *   several statements, PostgreSQL's own errors), closed after the file's last test;
  * - `ownPgUrl`: an empty database for this one test, dropped when it ends, for a test that
  *   needs a database nobody else has written to (a whole `ferry migrate`, say).
  *
@@ -33,6 +36,7 @@ import { createTestDatabase } from './services.js';
 export interface PostgresFixtures {
   readonly pgUrl: string;
   readonly db: TargetDatabase;
+  readonly pgClient: pg.Client;
   readonly ownPgUrl: string;
 }
 
@@ -62,6 +66,18 @@ export const test = base.extend<PostgresFixtures>({
         await use(db);
       } finally {
         await db.close();
+      }
+    },
+    { scope: 'file' },
+  ],
+  pgClient: [
+    async ({ pgUrl }, use) => {
+      const client = new pg.Client({ connectionString: pgUrl });
+      await client.connect();
+      try {
+        await use(client);
+      } finally {
+        await client.end();
       }
     },
     { scope: 'file' },
