@@ -3,37 +3,51 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Decimal128, type Document, EJSON, Int32, ObjectId } from 'bson';
 import type { PlanInput } from '../../../../src/mapping/model.js';
-import { child, col, collection, objectIdColumn, planOf, table } from '../../../support/plans.js';
+import {
+  type ColumnInput,
+  child,
+  col,
+  collection,
+  objectIdColumn,
+  planOf,
+  table,
+} from '../../../support/plans.js';
 
 /**
  * The verification test collection: orders with a child table of items (Decimal128 prices,
  * Int32 quantities), a missing-or-present note, a string array, an unmapped `meta` object
  * (so it lives in `_extra`), and one document `toRows` rejects (a NUL in a string).
+ *
+ * The plan of the orders, with money (total, item prices) of the given type.
  */
-export const ordersPlan: PlanInput = planOf(
-  collection(
-    'orders',
-    [
-      table('orders', [
-        objectIdColumn,
-        col('customer', ['customer'], 'text', 'string'),
-        col('total', ['total'], 'numeric', 'decimal'),
-        col('placed', ['placed'], 'timestamptz', 'date'),
-        col('note', ['note'], 'text', 'string'),
-        col('tags', ['tags'], 'text[]', 'string'),
-      ]),
-      child('orders_items', 'orders', ['items'], 'array', [
-        col('sku', ['sku'], 'text', 'string'),
-        col('qty', ['qty'], 'integer', 'int'),
-        col('price', ['price'], 'numeric', 'decimal'),
-      ]),
-    ],
-    [
-      { name: '_id_', key: { _id: 1 } },
-      { name: 'customer_1', key: { customer: 1 } },
-    ],
-  ),
-);
+export function ordersPlanWith(money: Pick<ColumnInput, 'pgType' | 'sourceType'>): PlanInput {
+  return planOf(
+    collection(
+      'orders',
+      [
+        table('orders', [
+          objectIdColumn,
+          col('customer', ['customer'], 'text', 'string'),
+          col('total', ['total'], money.pgType, money.sourceType),
+          col('placed', ['placed'], 'timestamptz', 'date'),
+          col('note', ['note'], 'text', 'string'),
+          col('tags', ['tags'], 'text[]', 'string'),
+        ]),
+        child('orders_items', 'orders', ['items'], 'array', [
+          col('sku', ['sku'], 'text', 'string'),
+          col('qty', ['qty'], 'integer', 'int'),
+          col('price', ['price'], money.pgType, money.sourceType),
+        ]),
+      ],
+      [
+        { name: '_id_', key: { _id: 1 } },
+        { name: 'customer_1', key: { customer: 1 } },
+      ],
+    ),
+  );
+}
+
+export const ordersPlan: PlanInput = ordersPlanWith({ pgType: 'numeric', sourceType: 'decimal' });
 
 /** `count` orders in a shuffled (not `_id`) order, plus the rejected one last. */
 export function orderDocuments(count: number): Document[] {
