@@ -1,14 +1,15 @@
 import { Binary, Decimal128, type Document, Double, Int32, Long, ObjectId } from 'bson';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { canonicalDiff } from '../../../src/mapping/canonical/index.js';
 import { discriminatorCheck, type Plan, physicalColumns, quoteIdent } from '../../../src/mapping/model.js';
 import { ferryTypes } from '../../../src/mapping/pg-parsers.js';
 import type { RowValues } from '../../../src/mapping/row-values.js';
 import { toDoc } from '../../../src/mapping/to-doc.js';
 import { toRows } from '../../../src/mapping/to-rows.js';
+import { test as base } from '../../support/fixtures.js';
 import { child, col, objectIdColumn, onePlan, table } from '../../support/plans.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { postgresUrl } from '../../support/services.js';
 
 /**
  * The row representation is right for real PostgreSQL: rows from toRows go in through the
@@ -158,23 +159,25 @@ const docs: Document[] = [
 
 const pgUrl = postgresUrl();
 
+const test = base.extend<{ client: pg.Client }>({
+  /** A plain pg connection that parses values as Ferry does, to tables made by the DDL above. */
+  client: [
+    async ({ pgUrl }, use) => {
+      const client = new pg.Client({ connectionString: pgUrl, types: ferryTypes });
+      await client.connect();
+      try {
+        await client.query(DDL);
+        await use(client);
+      } finally {
+        await client.end();
+      }
+    },
+    { scope: 'file' },
+  ],
+});
+
 describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
-  let database: { url: string; drop: () => Promise<void> };
-  let client: pg.Client;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('mapping_round_trip');
-    client = new pg.Client({ connectionString: database.url, types: ferryTypes });
-    await client.connect();
-    await client.query(DDL);
-  });
-
-  afterAll(async () => {
-    await client?.end();
-    await database?.drop();
-  });
-
-  async function insert(rows: ReadonlyMap<string, readonly RowValues[]>): Promise<void> {
+  async function insert(client: pg.Client, rows: ReadonlyMap<string, readonly RowValues[]>): Promise<void> {
     for (const table of collection.tables) {
       const names = physicalColumns(collection, table).map((c) => c.name);
       for (const row of rows.get(table.name) ?? []) {
@@ -186,7 +189,7 @@ describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
     }
   }
 
-  async function readBack(id: string): Promise<Map<string, RowValues[]>> {
+  async function readBack(client: pg.Client, id: string): Promise<Map<string, RowValues[]>> {
     const out = new Map<string, RowValues[]>();
     for (const table of collection.tables) {
       const key = table.parent === undefined ? 'id' : 'parent_id';
@@ -196,11 +199,11 @@ describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
     return out;
   }
 
-  it('stores and restores every nasty document exactly, in any session time zone', async () => {
+  test('stores and restores every nasty document exactly, in any session time zone', async ({ client }) => {
     for (const [i, doc] of docs.entries()) {
       const result = toRows(plan, 'accounts', doc);
       if (!result.ok) throw new Error(`document ${i} rejected: ${JSON.stringify(result.reject)}`);
-      await insert(result.rows);
+      await insert(client, result.rows);
     }
     for (const zone of ['UTC', 'Asia/Kolkata', 'America/St_Johns']) {
       await client.query(`set time zone '${zone}'`);
@@ -208,13 +211,15 @@ describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
         const result = toRows(plan, 'accounts', doc);
         if (!result.ok) throw new Error('unreachable');
         const id = result.rows.get('accounts')![0]!.id as string;
-        const back = toDoc(plan, 'accounts', await readBack(id));
+        const back = toDoc(plan, 'accounts', await readBack(client, id));
         expect(canonicalDiff(doc, back), `document ${i} in ${zone}`).toEqual([]);
       }
     }
   });
 
-  it('returns int8 and numeric as exact text, timestamptz as text and jsonb as text', async () => {
+  test('returns int8 and numeric as exact text, timestamptz as text and jsonb as text', async ({
+    client,
+  }) => {
     await client.query(`set time zone 'UTC'`);
     const { rows } = await client.query(
       `select big, balance, created, meta, longs, amounts from accounts where id = $1`,
@@ -229,7 +234,7 @@ describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
     expect((row.amounts as string[])[2]).toBe('0.10');
   });
 
-  it('keeps the discriminator honest with its CHECK constraint', async () => {
+  test('keeps the discriminator honest with its CHECK constraint', async ({ client }) => {
     await expect(
       client.query(
         `insert into accounts (id, owner_kind, owner_id, owner_ref) values (gen_random_uuid(), 'team', gen_random_uuid(), null)`,
