@@ -3,6 +3,7 @@
  * re-exported here; anything else is internal and may change.
  */
 
+// Configuration, errors and logging.
 export { type ConfigOverrides, loadConfig, type ResolvedConfig, validateConfig } from './config/load.js';
 export { defineConfig, type FerryConfig } from './config/schema.js';
 export {
@@ -17,8 +18,7 @@ export {
 } from './core/errors.js';
 export { createLogger, type Logger, type LoggerOptions } from './core/log.js';
 export { redactSecrets, redactUri } from './core/redact.js';
-// Seeded test data.
-// Seeded marketplace data for demos and benchmarks.
+// Seeded data: the marketplace for demos and benchmarks, nasty documents for tests.
 export {
   type GenerateOptions,
   generateMarketplace,
@@ -80,8 +80,8 @@ export { toDoc } from './mapping/to-doc.js';
 export { type MappingOptions, type ToRowsResult, toRows } from './mapping/to-rows.js';
 export { defineTransforms, type Transform, type TransformRegistry } from './mapping/transforms.js';
 export { checkPlan, type PlanProblem, parsePlan } from './mapping/validate-plan.js';
-export { type DemoOptions, type DemoResult, runDemo } from './migrate/demo.js';
 // The one-shot and the demo.
+export { type DemoOptions, type DemoResult, runDemo } from './migrate/demo.js';
 export { type MigrateOptions, type MigrateResult, type MigrateStep, migrate } from './migrate/migrate.js';
 // Schema: DDL as data, index translation, load order, migrations and drift.
 export {
@@ -104,6 +104,7 @@ export {
   translateIndexes,
   writeMigrations,
 } from './schema/index.js';
+// Sources: documents out of MongoDB, dumps, exports and JSON files.
 export { openArchiveSource } from './sources/archive/archive-source.js';
 export { type WriteArchiveOptions, writeArchive } from './sources/archive/write-archive.js';
 export { detectSourceKind } from './sources/detect.js';
@@ -119,7 +120,6 @@ export {
   openMongoSource,
 } from './sources/mongodb/index.js';
 export { type OpenSourceOptions, openSource } from './sources/open.js';
-// Sources: documents out of MongoDB, dumps, exports and JSON files.
 export type {
   CollectionInfo,
   CollectionStats,
@@ -131,6 +131,7 @@ export type {
   SourceKind,
   SourceReject,
 } from './sources/types.js';
+// Target: PostgreSQL or the embedded PGlite, behind one interface.
 export { connectPostgres } from './target/connect.js';
 export { type OpenTargetOptions, openTarget } from './target/open-target.js';
 export { isRetryable, RETRYABLE_SQLSTATES, type RetryOptions, withRetry } from './target/retry.js';

@@ -206,7 +206,6 @@ async function completeCollections(db: TargetDatabase, schema: string): Promise<
   return new Set(rows.map((r) => r.collection));
 }
 
-/** Run `fn` over `items`, at most `limit` at a time, in order of start. */
 /**
  * The order to start collections in when several load at once: the heaviest first, so the
  * end of the run is not one big collection loading alone while the other connections idle.
@@ -223,6 +222,7 @@ function heaviestFirst(
   return [...collections].sort((a, b) => weight(b) - weight(a));
 }
 
+/** Run `fn` over `items`, at most `limit` at a time, in order of start. */
 async function eachLimited<T>(
   items: readonly T[],
   limit: number,

@@ -63,8 +63,11 @@ export async function ensureStaging(
  * A failing row fails the call with the target's error; the caller isolates it (write-chunk.ts).
  *
  * @example
- * const written = await writeDocuments(tx, 'app', tables, chunk.docs, 0, chunk.docs.count, 'copy');
- * written.get('orders_items')   // 1234
+ * declare const tx: TargetTransaction;
+ * declare const tables: readonly TableTarget[];
+ * declare const docs: EncodedDocuments;
+ * const written = await writeDocuments(tx, 'app', tables, docs, { from: 0, to: docs.count }, 'copy');
+ * written.get('orders_items'); // 1234
  */
 export async function writeDocuments(
   tx: TargetTransaction,

@@ -33,14 +33,6 @@ export type DdlStatement =
   | { readonly kind: 'drop_index'; readonly name: string };
 
 /**
- * The SQL of one statement, without the trailing semicolon. Every identifier is quoted and
- * every table schema-qualified with `target`.
- *
- * @example
- * compileStatement({ kind: 'analyze', table: 'users' }, { kind: 'schema', name: 'app' })
- * // 'analyze "app"."users"'
- */
-/**
  * Every creating statement is idempotent and converges on the plan: the backfill creates
  * tables, indexes and constraints itself when it needs them, and a user may run
  * `ferry schema apply` before or after it. `if not exists` covers tables, columns and
@@ -52,6 +44,14 @@ function replaceConstraint(name: string): string {
   return `drop constraint if exists ${quoteIdent(name)}, add constraint ${quoteIdent(name)}`;
 }
 
+/**
+ * The SQL of one statement, without the trailing semicolon. Every identifier is quoted and
+ * every table schema-qualified with `target`.
+ *
+ * @example
+ * compileStatement({ kind: 'analyze', table: 'users' }, { kind: 'schema', name: 'app' })
+ * // 'analyze "app"."users"'
+ */
 export function compileStatement(statement: DdlStatement, target: SchemaTarget): string {
   const t = (name: string) => qualified(target, name);
   switch (statement.kind) {
