@@ -46,6 +46,16 @@ function fileTag(): string {
   return file ? path.basename(file).replace(/\.test\.ts$/, '') : 'test';
 }
 
+/** Hands a fixture a target opened on `url`, and closes it when the fixture is done. */
+export async function useTarget(url: string, use: (db: TargetDatabase) => Promise<void>): Promise<void> {
+  const db = await openTarget(url);
+  try {
+    await use(db);
+  } finally {
+    await db.close();
+  }
+}
+
 export const test = base.extend<PostgresFixtures>({
   pgUrl: [
     // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern
@@ -59,17 +69,7 @@ export const test = base.extend<PostgresFixtures>({
     },
     { scope: 'file' },
   ],
-  db: [
-    async ({ pgUrl }, use) => {
-      const db = await openTarget(pgUrl);
-      try {
-        await use(db);
-      } finally {
-        await db.close();
-      }
-    },
-    { scope: 'file' },
-  ],
+  db: [({ pgUrl }, use) => useTarget(pgUrl, use), { scope: 'file' }],
   pgClient: [
     async ({ pgUrl }, use) => {
       const client = new pg.Client({ connectionString: pgUrl });

@@ -7,25 +7,14 @@ import { applyMigrations } from '../../../src/schema/apply-migrations.js';
 import { buildSchema } from '../../../src/schema/build-schema.js';
 import { readMigrationFiles, writeMigrations } from '../../../src/schema/migration-files.js';
 import { ensureFerryState, STATE_MIGRATIONS } from '../../../src/target/ferry-state.js';
-import { openTarget } from '../../../src/target/open-target.js';
 import type { TargetDatabase } from '../../../src/target/target-database.js';
-import { test as base } from '../../support/fixtures.js';
+import { test as base, useTarget } from '../../support/fixtures.js';
 import { postgresUrl } from '../../support/services.js';
 import { shopPlan } from '../../unit/schema/support/shop-plan.js';
 
 // Two separate targets (pools) on one database, as two processes would have: `db` and `second`.
 const test = base.extend<{ second: TargetDatabase }>({
-  second: [
-    async ({ pgUrl }, use) => {
-      const second = await openTarget(pgUrl);
-      try {
-        await use(second);
-      } finally {
-        await second.close();
-      }
-    },
-    { scope: 'file' },
-  ],
+  second: [({ pgUrl }, use) => useTarget(pgUrl, use), { scope: 'file' }],
 });
 
 describe.skipIf(!postgresUrl())('Ferry state setup and the migration runner under concurrency', () => {
