@@ -37,6 +37,7 @@ export function sourceLocation(positional: string | undefined, flags: SourceFlag
  * Open the configured source; flags win over the config file's `json` settings.
  *
  * @example
+ * declare const config: ResolvedConfig;
  * const source = await openConfiguredSource(config, flags);
  */
 export async function openConfiguredSource(config: ResolvedConfig, flags: SourceFlags): Promise<Source> {

@@ -57,6 +57,8 @@ export interface Containment {
  * A coordinated threshold-sampling set of 53-bit hashes, with at most `capacity` entries.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
  * const ids = new HashSketch(100_000);
  * ids.add(hash53('oid:' + doc._id.toHexString()));
  * refs.containmentIn(ids).fraction; // share of `refs` values that are ids

@@ -28,6 +28,7 @@ const NUMBERS: readonly BsonTypeName[] = ['int', 'long', 'double', 'decimal'];
  * Problem paths point into the plan (`collections[0].tables[1].columns[2].pgType`).
  *
  * @example
+ * declare const config: ResolvedConfig;
  * const check = checkPlanAgainstStats(config.mapping, stats.snapshot());
  * if (!check.ok) for (const p of check.problems) console.error(`${p.path}: ${p.reason}`);
  */

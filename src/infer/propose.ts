@@ -50,6 +50,7 @@ export interface Proposal {
  * came from (values a column cannot hold exactly go to `_extra`, never lost).
  *
  * @example
+ * declare const source: Source;
  * const stats = await collectStats(source);
  * const { plan, report } = proposeMapping(stats.snapshot(), { indexes });
  * report.warnings.map((w) => `${w.collection}.${w.path}: ${w.message}`);

@@ -10,6 +10,8 @@ import type { Queryable } from '../target/target-database.js';
  * row, so such a collection is loaded as text.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * const binary = await columnTypesMatch(db, 'app', plan.collections[0]);
  */
 export async function columnTypesMatch(

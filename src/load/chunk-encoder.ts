@@ -29,6 +29,7 @@ export interface EncodedParts {
  * bytes are the same either way, the fast path only skips building objects.
  *
  * @example
+ * declare const plan: Plan;
  * const encoder = new ChunkEncoder(plan, 'orders');
  * for (const doc of batch.docs) rejects.push(...encoder.addDocument(doc));
  * const docs = encoder.finish();

@@ -32,6 +32,7 @@ export interface Chunk {
  * `encoder` (one per collection) is reused across batches to reuse its buffers.
  *
  * @example
+ * declare const plan: Plan;
  * const chunk = prepareChunk(plan, batch);
  * chunk.docs.count + chunk.rejects.length === chunk.read   // true
  */
@@ -99,6 +100,8 @@ function chunkOf(batch: SourceBatch): Pick<Chunk, 'collection' | 'position' | 'r
  * and a slow target slows the reader down (backpressure) instead of filling the heap.
  *
  * @example
+ * declare const plan: Plan;
+ * declare const source: Source;
  * for await (const chunk of prepareChunks(plan, source.read('orders', { batchSize: 500 }))) await write(chunk);
  */
 export async function* prepareChunks(

@@ -64,6 +64,7 @@ const MAX_SAMPLES = 20;
  * positions (one was interrupted, one was not) read separately.
  *
  * @example
+ * declare const plan: Plan;
  * const [app, appTest] = await loadCollection(context, plan.collections[0]);
  */
 export async function loadCollection(

@@ -54,6 +54,7 @@ export interface EncodeWorkersOptions {
  * the calling thread, which reports any real error itself).
  *
  * @example
+ * declare const plan: Plan;
  * const workers = new EncodeWorkers(plan);
  * const encoded = await workers.encode(batch.raw);   // undefined: encode in this thread
  * await workers.close();

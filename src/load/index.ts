@@ -5,6 +5,9 @@
  * bad-row isolation, rejects.ts for `ferry rejects`.
  *
  * @example
+ * declare const plan: Plan;
+ * declare const source: Source;
+ * declare const target: TargetDatabase;
  * import { backfill } from './load/index.js';
  * const summary = await backfill({ source, target, plan, schemas: ['app'] });
  */

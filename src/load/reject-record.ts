@@ -18,6 +18,8 @@ export type RawEncoding = 'ejson' | 'text' | 'base64';
  * it again once the mapping is fixed.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
  * rejectFromMapping(doc, { code: 'STRING_CONTAINS_NUL', path: 'bio', reason: '…' })
  * // { stage: 'transform', docId: '{"$oid":"…"}', raw: '{"_id":{"$oid":"…"},…}', rawEncoding: 'ejson', … }
  */
@@ -37,6 +39,8 @@ export interface RejectRecord {
  * `_id` (or any value) as canonical Extended JSON, the text `ferry.rejects.doc_id` holds.
  *
  * @example
+ * import { Int32 } from 'bson';
+ * import { ObjectId } from 'bson';
  * idText(new ObjectId('65a1…'))   // '{"$oid":"65a1…"}'
  * idText(new Int32(7))            // '{"$numberInt":"7"}'
  */

@@ -30,6 +30,7 @@ export interface TableTarget {
  * parent foreign keys that exist during the load always hold.
  *
  * @example
+ * declare const plan: Plan;
  * tableTargets(plan.collections[0], 'app').map((t) => t.name)   // ['orders', 'orders_items']
  */
 export function tableTargets(collection: CollectionPlan, schema: string): readonly TableTarget[] {

@@ -42,6 +42,7 @@ export interface ChunkResult {
  * the chunk, which is then retried or reported as a whole.
  *
  * @example
+ * declare const db: TargetDatabase;
  * await db.transaction((tx) => writeChunk(tx, { schema: 'app', collection: 'orders', tables, mode: 'copy', runId }, chunk));
  */
 export async function writeChunk(
@@ -84,6 +85,9 @@ export interface IsolatedWrite {
  * backfill and by `ferry rejects retry`.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const docs: Document[];
+ * declare const tx: TargetTransaction;
  * const { failed } = await writeIsolated(tx, { schema: 'app', tables, mode: 'upsert' }, docs);
  */
 export async function writeIsolated(

@@ -103,6 +103,7 @@ export function uuidToObjectId(uuid: string): ObjectId {
  * Whether a UUID was made by `objectIdToUuid` (so `uuidToObjectId` will accept it).
  *
  * @example
+ * import { ObjectId } from 'bson';
  * isObjectIdUuid(objectIdToUuid(new ObjectId()));         // true
  * isObjectIdUuid('0f8fad5b-d9cb-469f-a165-70867728950e'); // false (a v4 UUID)
  */

@@ -38,6 +38,7 @@ export function unescapeKey(key: string): string {
  * PostgreSQL cannot store. `path` is a stack used only to name the place of a reject.
  *
  * @example
+ * import { Int32 } from 'bson';
  * encodeJson({ n: new Int32(5), $k: 'x' }, [])   // { n: { $numberInt: '5' }, '~$k': 'x' }
  */
 export function encodeJson(value: unknown, path: (string | number)[]): JsonValue {

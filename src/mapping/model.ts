@@ -169,6 +169,7 @@ export function primaryKey(table: TablePlan): readonly string[] {
  * them: parent key, ordinal, value columns, discriminator triples, `_extra`.
  *
  * @example
+ * declare const plan: Plan;
  * physicalColumns(plan.collections[0], plan.collections[0].tables[1]).map((c) => c.name)
  * // ['parent_id', 'idx', 'sku', 'qty', '_extra']
  */

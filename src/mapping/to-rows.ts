@@ -49,6 +49,9 @@ export interface MappingOptions {
  *   see json-value.ts); ObjectIds become uuids via `objectIdToUuid`.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
+ * declare const plan: Plan;
  * const result = toRows(plan, 'orders', doc);
  * if (!result.ok) await writeReject(doc, result.reject);           // { code, path, reason }
  * else for (const [table, rows] of result.rows) copy(table, rows);

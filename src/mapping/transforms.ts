@@ -28,6 +28,11 @@ export const noTransforms: TransformRegistry = new Map();
  * be written before the code is, so this is the place to catch a one-way transform.
  *
  * @example
+ * import { Decimal128 } from 'bson';
+ * import { Long } from 'bson';
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
+ * declare const plan: Plan;
  * const transforms = defineTransforms({
  *   cents: {
  *     toColumn: (v) => Long.fromString((v as Decimal128).toString().replace('.', '')),

@@ -59,6 +59,7 @@ export function checkPlan(
  * problem with its path and reason. Nothing is written before this succeeds.
  *
  * @example
+ * import { readFile } from 'node:fs/promises';
  * const plan = parsePlan(JSON.parse(await readFile('ferry.plan.json', 'utf8')), { transforms });
  */
 export function parsePlan(input: PlanInput | unknown, options: CheckPlanOptions = {}): Plan {

@@ -47,6 +47,7 @@ export interface DriftInputs {
  * files (the mapping changed but no migration was written). Empty means no drift.
  *
  * @example
+ * declare const db: TargetDatabase;
  * const drift = await checkDrift(db, { model, files, snapshot, schemas: ['app'] });
  * if (drift.length > 0) process.exitCode = 1;
  */

@@ -3,6 +3,7 @@
  * migrations and drift. (Meant to be re-exported from src/index.ts.)
  *
  * @example
+ * declare const plan: Plan;
  * import { buildSchema, ddlPhases, renderSql } from './schema/index.js';
  * const { beforeLoad } = ddlPhases(buildSchema(plan));
  * await client.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));

@@ -78,6 +78,7 @@ export interface WriteResult {
  * `force`. File text is deterministic, so the same model always gives the same bytes.
  *
  * @example
+ * declare const plan: Plan;
  * const { written } = await writeMigrations('migrations', buildSchema(plan));
  */
 export async function writeMigrations(

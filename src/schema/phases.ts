@@ -10,6 +10,7 @@ import type { DdlStatement } from './statements.js';
  *   secondary indexes (one sort at the end beats maintaining them row by row), `analyze`.
  *
  * @example
+ * declare const plan: Plan;
  * const { beforeLoad, afterLoad } = ddlPhases(buildSchema(plan));
  * await client.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
  */

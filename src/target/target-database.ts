@@ -39,6 +39,7 @@ export interface Queryable {
    * of their message unless `FERRY_DEBUG` is set.
    *
    * @example
+   * declare const db: TargetDatabase;
    * const { rows } = await db.query<{ n: string }>('select count(*) as n from ferry.rejects');
    */
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
@@ -51,6 +52,7 @@ export interface TargetTransaction extends Queryable {
    * `query` because PGlite's `query` takes exactly one statement.
    *
    * @example
+   * declare const db: TargetDatabase;
    * await db.transaction((tx) => tx.runScript('create table a (x int); create index on a (x);'));
    */
   runScript(sql: string): Promise<void>;
@@ -62,6 +64,7 @@ export interface TargetTransaction extends Queryable {
    * `TARGET_COPY_FAILED` error naming the table and the 1-based row (line) within this call.
    *
    * @example
+   * declare const db: TargetDatabase;
    * await db.transaction(async (tx) => {
    *   const n = await tx.copyFrom({ schema: 'public', name: 'orders' }, ['id', 'total'], batches);
    *   await tx.query('update ferry.checkpoints set position = $1 where run = $2', [pos, run]);
@@ -80,6 +83,7 @@ export interface TargetTransaction extends Queryable {
    * its 1-based number within this call.
    *
    * @example
+   * declare const tx: TargetTransaction;
    * await tx.copyText({ schema: 'public', name: 'orders' }, ['id', 'total'], [Buffer.from('1\t9.50\n')]);
    */
   copyText(
@@ -108,6 +112,7 @@ export interface Transactional {
    * transaction to end, so it would wait forever.
    *
    * @example
+   * declare const db: TargetDatabase;
    * const copied = await db.transaction((tx) => tx.copyFrom(table, columns, batches));
    */
   transaction<T>(fn: (tx: TargetTransaction) => Promise<T>): Promise<T>;

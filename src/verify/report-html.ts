@@ -7,6 +7,8 @@ import type { CollectionVerifyResult, VerifyResult } from './types.js';
  * of data is HTML-escaped.
  *
  * @example
+ * import { writeFile } from 'node:fs/promises';
+ * declare const result: VerifyResult;
  * await writeFile('verify.html', renderVerifyHtml(result, { generatedAt: new Date() }));
  */
 export function renderVerifyHtml(

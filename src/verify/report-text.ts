@@ -7,6 +7,7 @@ import type { CollectionVerifyResult, VerifyDifference, VerifyResult } from './t
  * warnings, and a last line with the verdict.
  *
  * @example
+ * declare const result: VerifyResult;
  * process.stdout.write(renderVerifyText(result));
  * // collection  source  target  rejected  …  result
  * // orders        3001    3000         1  …  MISMATCH

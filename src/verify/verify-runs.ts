@@ -18,6 +18,7 @@ export interface VerifyRun {
  * Create or upgrade schema `ferry`, which holds `ferry.verify_runs`, on the target.
  *
  * @example
+ * declare const db: TargetDatabase;
  * await ensureVerifyState(db);
  */
 export async function ensureVerifyState(db: TargetDatabase): Promise<void> {
@@ -29,6 +30,7 @@ export async function ensureVerifyState(db: TargetDatabase): Promise<void> {
  * level, so collections it finished are not verified again.
  *
  * @example
+ * declare const db: TargetDatabase;
  * const run = await startVerifyRun(db, { schema: 'public', level: 'deep', resume: true });
  * run.collections.orders   // a finished collection's result, or undefined
  */
@@ -56,6 +58,8 @@ export async function startVerifyRun(
  * keeps it. Field values are stripped: the state table is no place for row data.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const result: VerifyResult;
  * await recordCollection(db, run.id, result);
  */
 export async function recordCollection(
@@ -79,6 +83,8 @@ export async function recordCollection(
  * Mark a run finished with its verdict.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const result: VerifyResult;
  * await finishVerifyRun(db, run.id, result);
  */
 export async function finishVerifyRun(db: Queryable, runId: number, result: VerifyResult): Promise<void> {
@@ -101,6 +107,7 @@ export async function finishVerifyRun(db: Queryable, runId: number, result: Veri
  * The latest finished run, for `ferry status`; undefined when there is none (or no state yet).
  *
  * @example
+ * declare const db: TargetDatabase;
  * const last = await lastVerifyRun(db);
  * last?.ok   // true
  */

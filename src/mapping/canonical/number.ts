@@ -34,6 +34,9 @@ export const NEGATIVE_INFINITY_KEY = '-Infinity';
  * The exact decimal key of a number, equal for equal values across BSON numeric types.
  *
  * @example
+ * import { Decimal128 } from 'bson';
+ * import { Int32 } from 'bson';
+ * import { Long } from 'bson';
  * numberKey(new Int32(500));                      // '5e2'
  * numberKey(Decimal128.fromString('500.00'));     // '5e2'
  * numberKey(0.5);                                 // '5e-1'

@@ -74,6 +74,7 @@ const MAX_ID_TEXT = 200;
  * and a number that look alike stay distinguishable. Long ids are shortened.
  *
  * @example
+ * import { ObjectId } from 'bson';
  * describeId(new ObjectId('5bd761dcae323e45a93ccfef')); // '{"$oid":"5bd761dcae323e45a93ccfef"}'
  */
 export function describeId(id: unknown): string | undefined {

@@ -9,6 +9,8 @@ import { createGzip } from 'node:zlib';
  * documents never has more than a few in memory.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const docs: Document[];
  * await writeChunksToFile('orders.bson.gz', serializeDocs(docs), { gzip: true });
  */
 export async function writeChunksToFile(

@@ -7,6 +7,7 @@ import type { ReadOptions, ResumePosition } from '../types.js';
  * checkpoints per collection passes one position per collection name here.
  *
  * @example
+ * declare const source: Source;
  * source.readAll({ resume: { orders: { kind: 'offset', offset: 8192, index: 100 } } });
  */
 export interface FileReadAllOptions extends ReadOptions {

@@ -69,6 +69,8 @@ export async function writeDumpDirectory(
  * Serialize documents one by one, counting them as they go.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const docs: Document[];
  * const tally = { documents: 0, bytes: 0 };
  * for await (const bytes of serializeDocs(docs, tally)) out.write(bytes);
  */

@@ -33,6 +33,8 @@ export type RecordResult = { readonly doc: Document } | { readonly reject: Sourc
  * bson refuses), `SOURCE_UNSAFE_INTEGER`, `SOURCE_BAD_DATE`, `SOURCE_NOT_A_DOCUMENT`, `SOURCE_DOC_TOO_LARGE`.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const docs: Document[];
  * const result = recordToDocument(record, { file, collection: 'users', parse: parseExportLine });
  * if ('doc' in result) docs.push(result.doc); else rejects.push(result.reject);
  */

@@ -62,6 +62,7 @@ export function listPlainRecords(container: unknown, pointer: string): PlainReco
  * (already rounded by JSON parsing) are rejected as `SOURCE_UNSAFE_INTEGER`.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
  * plainRecordsToDocs([{ id: 'u1' }], { idField: 'id' }, ctx); // [{ doc: { _id: 'u1' } }]
  */
 export function plainRecordsToDocs(

@@ -28,6 +28,7 @@ export interface IdRange {
  * implements neither; skip over the `_id` index walks keys only, which is fast enough on both.
  *
  * @example
+ * declare const source: Source;
  * const ranges = await splitIdRanges(collection, 4, types);
  * await Promise.all(ranges.map((range) => load(source.readRange('orders', range))));
  */
