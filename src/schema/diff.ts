@@ -18,8 +18,11 @@ export interface SchemaDiff {
  * refuse them unless forced. A table whose primary key changed is dropped and re-created.
  *
  * @example
+ * declare const oldPlan: Plan;
+ * declare const newPlan: Plan;
+ * declare const force: boolean;
  * const diff = diffSchemas(buildSchema(oldPlan), buildSchema(newPlan));
- * if (diff.destructive.length > 0 && !force) throw …;
+ * if (diff.destructive.length > 0 && !force) throw new Error('the new mapping drops data; pass --force');
  */
 export function diffSchemas(from: SchemaModel, to: SchemaModel): SchemaDiff {
   const before: DdlStatement[] = [];

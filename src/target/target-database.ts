@@ -123,10 +123,11 @@ export interface Transactional {
  * advisory locks. Always `release()` it (in a `finally`).
  *
  * @example
+ * declare const db: TargetDatabase;
  * const session = await db.acquire();
  * try {
- *   await session.query('select pg_advisory_lock($1)', [FERRY_SETUP_LOCK]);
- *   await session.transaction(async (tx) => { … });
+ *   await session.query('select pg_advisory_lock($1)', [42]);
+ *   await session.transaction((tx) => tx.query('select 1'));
  * } finally {
  *   await session.release();
  * }

@@ -37,8 +37,14 @@ export interface TargetErrorOptions {
  * failing `copyFrom` call.
  *
  * @example
- * try { await tx.copyFrom(table, cols, rows); }
- * catch (e) { if (e instanceof TargetError && e.sqlState === '23505') … }
+ * declare const tx: TargetTransaction;
+ * declare const table: TableRef;
+ * declare const rows: CopyRows;
+ * try {
+ *   await tx.copyFrom(table, ['id'], rows);
+ * } catch (e) {
+ *   if (e instanceof TargetError && e.sqlState === '23505') console.log('duplicate key in', e.table?.name);
+ * }
  */
 export class TargetError extends FerryError {
   readonly sqlState: string | undefined;

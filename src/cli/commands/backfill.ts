@@ -106,7 +106,8 @@ export function registerBackfill(program: Command): void {
  * Feed backfill progress into a progress reporter (bars on a terminal, JSON lines otherwise).
  *
  * @example
- * await backfill({ …, onProgress: showBackfillProgress(createProgress({ isTerminal: true })) });
+ * declare const options: BackfillOptions;
+ * await backfill({ ...options, onProgress: showBackfillProgress(createProgress({ isTerminal: true })) });
  */
 export function showBackfillProgress(progress: ProgressReporter): (p: BackfillProgress) => void {
   return (p) => {

@@ -42,7 +42,9 @@ export function requireCollection<T extends { readonly name: string }>(
  * resumes. A plain `after` is accepted only when it can mean one collection.
  *
  * @example
- * for (const { item, after } of planReadAll(collections, options, 'dump/')) …
+ * declare const collections: readonly { readonly name: string }[];
+ * declare const options: FileReadAllOptions;
+ * for (const { item, after } of planReadAll(collections, options, 'dump/')) console.log(item.name, after);
  */
 export function planReadAll<T extends { readonly name: string }>(
   all: readonly T[],
