@@ -16,6 +16,8 @@ export interface SourceFlags {
  * everywhere: `--source`, and for plain JSON files `--pointer` and `--id-field`.
  *
  * @example
+ * import { Command } from 'commander';
+ * const program = new Command();
  * withSourceOptions(program.command('inspect').argument('[source]'));
  */
 export function withSourceOptions(command: Command): Command {
@@ -38,6 +40,7 @@ export function sourceLocation(positional: string | undefined, flags: SourceFlag
  *
  * @example
  * declare const config: ResolvedConfig;
+ * declare const flags: SourceFlags;
  * const source = await openConfiguredSource(config, flags);
  */
 export async function openConfiguredSource(config: ResolvedConfig, flags: SourceFlags): Promise<Source> {

@@ -49,6 +49,7 @@ export interface CollectStatsOptions {
  *
  * @example
  * declare const source: Source;
+ * declare const bar: { update(progress: unknown): void };
  * const stats = await collectStats(source, { sample: 10_000, onProgress: (p) => bar.update(p) });
  * console.log(JSON.stringify(stats.snapshot(), null, 2));
  */

@@ -55,8 +55,8 @@ export class InferenceStats {
    * `idNoted`: its `_id` was already passed to `noteId` (a random sample notes every id).
    *
    * @example
-   * import { Int32 } from 'bson';
-   * import { ObjectId } from 'bson';
+   * import { Int32, ObjectId } from 'bson';
+   * const stats = new InferenceStats();
    * stats.add('users', { _id: new ObjectId(), age: new Int32(41) });
    */
   add(collection: string, doc: Document, options?: { readonly idNoted?: boolean }): void {
@@ -79,6 +79,7 @@ export class InferenceStats {
    * @example
    * import type { Document } from 'bson';
    * declare const doc: Document;
+   * const stats = new InferenceStats();
    * stats.noteId('users', doc._id);
    */
   noteId(collection: string, id: unknown): void {
@@ -96,6 +97,7 @@ export class InferenceStats {
    * sketch as partial, so reference overlaps into it are flagged as understated.
    *
    * @example
+   * const stats = new InferenceStats();
    * stats.markPartial('orders', { idsComplete: false });
    */
   markPartial(collection: string, options: { readonly idsComplete: boolean }): void {

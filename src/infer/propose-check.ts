@@ -29,6 +29,7 @@ const NUMBERS: readonly BsonTypeName[] = ['int', 'long', 'double', 'decimal'];
  *
  * @example
  * declare const config: ResolvedConfig;
+ * declare const stats: InferenceStats;
  * const check = checkPlanAgainstStats(config.mapping, stats.snapshot());
  * if (!check.ok) for (const p of check.problems) console.error(`${p.path}: ${p.reason}`);
  */

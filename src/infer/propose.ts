@@ -51,6 +51,7 @@ export interface Proposal {
  *
  * @example
  * declare const source: Source;
+ * declare const indexes: Record<string, readonly IndexSpec[]>;
  * const stats = await collectStats(source);
  * const { plan, report } = proposeMapping(stats.snapshot(), { indexes });
  * report.warnings.map((w) => `${w.collection}.${w.path}: ${w.message}`);

@@ -22,6 +22,7 @@ export interface RenderConfigOptions {
  * @example
  * import { writeFile } from 'node:fs/promises';
  * declare const plan: Plan;
+ * declare const report: InferenceReport;
  * await writeFile('ferry.config.ts', renderConfig(plan, report, { source: 'dump.archive.gz' }));
  */
 export function renderConfig(plan: Plan, report: InferenceReport, options: RenderConfigOptions = {}): string {

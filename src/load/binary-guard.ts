@@ -12,7 +12,7 @@ import type { Queryable } from '../target/target-database.js';
  * @example
  * declare const db: TargetDatabase;
  * declare const plan: Plan;
- * const binary = await columnTypesMatch(db, 'app', plan.collections[0]);
+ * const binary = await columnTypesMatch(db, 'app', plan.collections[0]!);
  */
 export async function columnTypesMatch(
   db: Queryable,

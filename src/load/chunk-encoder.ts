@@ -30,8 +30,13 @@ export interface EncodedParts {
  *
  * @example
  * declare const plan: Plan;
+ * declare const batch: SourceBatch;
+ * const rejects: RejectRecord[] = [];
  * const encoder = new ChunkEncoder(plan, 'orders');
- * for (const doc of batch.docs) rejects.push(...encoder.addDocument(doc));
+ * for (const doc of batch.docs) {
+ *   const reject = encoder.addDocument(doc);
+ *   if (reject) rejects.push(reject);
+ * }
  * const docs = encoder.finish();
  */
 export class ChunkEncoder {

@@ -33,6 +33,7 @@ export interface Chunk {
  *
  * @example
  * declare const plan: Plan;
+ * declare const batch: SourceBatch;
  * const chunk = prepareChunk(plan, batch);
  * chunk.docs.count + chunk.rejects.length === chunk.read   // true
  */
@@ -102,6 +103,7 @@ function chunkOf(batch: SourceBatch): Pick<Chunk, 'collection' | 'position' | 'r
  * @example
  * declare const plan: Plan;
  * declare const source: Source;
+ * declare function write(chunk: Chunk): Promise<void>;
  * for await (const chunk of prepareChunks(plan, source.read('orders', { batchSize: 500 }))) await write(chunk);
  */
 export async function* prepareChunks(

@@ -65,7 +65,8 @@ const MAX_SAMPLES = 20;
  *
  * @example
  * declare const plan: Plan;
- * const [app, appTest] = await loadCollection(context, plan.collections[0]);
+ * declare const context: CollectionLoadContext;
+ * const [app, appTest] = await loadCollection(context, plan.collections[0]!);
  */
 export async function loadCollection(
   context: CollectionLoadContext,

@@ -55,6 +55,7 @@ export interface EncodeWorkersOptions {
  *
  * @example
  * declare const plan: Plan;
+ * declare const batch: SourceBatch;
  * const workers = new EncodeWorkers(plan);
  * const encoded = await workers.encode(batch.raw);   // undefined: encode in this thread
  * await workers.close();

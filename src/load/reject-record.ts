@@ -39,8 +39,7 @@ export interface RejectRecord {
  * `_id` (or any value) as canonical Extended JSON, the text `ferry.rejects.doc_id` holds.
  *
  * @example
- * import { Int32 } from 'bson';
- * import { ObjectId } from 'bson';
+ * import { Int32, ObjectId } from 'bson';
  * idText(new ObjectId('65a1…'))   // '{"$oid":"65a1…"}'
  * idText(new Int32(7))            // '{"$numberInt":"7"}'
  */

@@ -28,8 +28,7 @@ export const noTransforms: TransformRegistry = new Map();
  * be written before the code is, so this is the place to catch a one-way transform.
  *
  * @example
- * import { Decimal128 } from 'bson';
- * import { Long } from 'bson';
+ * import { Decimal128, Long } from 'bson';
  * import type { Document } from 'bson';
  * declare const doc: Document;
  * declare const plan: Plan;

@@ -48,6 +48,7 @@ export interface DriftInputs {
  *
  * @example
  * declare const db: TargetDatabase;
+ * declare const snapshot: InferenceSnapshot;
  * const drift = await checkDrift(db, { model, files, snapshot, schemas: ['app'] });
  * if (drift.length > 0) process.exitCode = 1;
  */

@@ -18,8 +18,7 @@ export function idHash(id: unknown): bigint {
  * string as is, anything else as relaxed Extended JSON.
  *
  * @example
- * import { Int32 } from 'bson';
- * import { ObjectId } from 'bson';
+ * import { Int32, ObjectId } from 'bson';
  * idText(new ObjectId('5bd761dcae323e45a93ccfe8'))   // '5bd761dcae323e45a93ccfe8'
  * idText(new Int32(7))                               // '7'
  */

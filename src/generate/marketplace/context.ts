@@ -177,6 +177,7 @@ function makeObjectId(seconds: number, process: number, index: number, variant: 
  * declare const ctx: MarketplaceContext;
  * declare const doc: Document;
  * declare const rng: Random;
+ * declare const buyer: number;
  * doc.buyerId = reference(ctx, rng, 'users', buyer);
  */
 export function reference(
@@ -197,6 +198,7 @@ export function reference(
  * @example
  * declare const ctx: MarketplaceContext;
  * declare const rng: Random;
+ * declare const i: number;
  * const buyer = rng.int(0, existingBefore(ctx, 'purchaseRequests', i, 'users') - 1);
  */
 export function existingBefore(
@@ -216,6 +218,7 @@ export function existingBefore(
  * @example
  * declare const ctx: MarketplaceContext;
  * declare const rng: Random;
+ * declare const i: number;
  * const request = recentIndex(rng, existingBefore(ctx, 'payments', i, 'purchaseRequests'));
  */
 export function recentIndex(rng: Random, limit: number): number {
@@ -229,6 +232,7 @@ export function recentIndex(rng: Random, limit: number): number {
  * @example
  * declare const ctx: MarketplaceContext;
  * declare const rng: Random;
+ * declare const i: number;
  * const seller = busyIndex(rng, existingBefore(ctx, 'purchaseRequests', i, 'users'));
  */
 export function busyIndex(rng: Random, limit: number): number {
@@ -257,6 +261,8 @@ export function optional(ctx: MarketplaceContext, rng: Random, base: number): bo
  * import type { Document } from 'bson';
  * declare const doc: Document;
  * declare const rng: Random;
+ * declare const i: number;
+ * declare const n: number;
  * doc.createdAt = dateAt(rng, createdSeconds(i, n));
  */
 export function dateAt(rng: Random, seconds: number): Date {

@@ -268,8 +268,7 @@ export function withCanonicalBytes<T>(value: unknown, use: (bytes: Buffer) => T)
  * when `canonicalEqual(a, b)`. Returns a fresh Buffer the caller owns.
  *
  * @example
- * import { Decimal128 } from 'bson';
- * import { Int32 } from 'bson';
+ * import { Decimal128, Int32 } from 'bson';
  * canonicalBytes({ b: new Int32(5), a: 'x' })
  *   .equals(canonicalBytes({ a: 'x', b: Decimal128.fromString('5.00') })); // true
  */

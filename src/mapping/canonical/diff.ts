@@ -34,8 +34,7 @@ export interface CanonicalDiffOptions {
  * cases (NaN = NaN, -0 = 0, regex flags as a set).
  *
  * @example
- * import { Double } from 'bson';
- * import { Int32 } from 'bson';
+ * import { Double, Int32 } from 'bson';
  * import { Long } from 'bson';
  * canonicalEqual({ a: new Int32(5), b: [1] }, { b: [new Long(1)], a: new Double(5) }); // true
  * canonicalEqual({ a: null }, {});                                                    // false

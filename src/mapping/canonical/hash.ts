@@ -12,8 +12,7 @@ import { withCanonicalBytes } from './bytes.js';
  * of SHA-1 over the raw BSON bytes, the floor any canonical form must pay for.
  *
  * @example
- * import { Double } from 'bson';
- * import { Int32 } from 'bson';
+ * import { Double, Int32 } from 'bson';
  * import type { Document } from 'bson';
  * declare const docs: Document[];
  * canonicalHash({ a: new Int32(1) }) === canonicalHash({ a: new Double(1) }); // true

@@ -31,6 +31,7 @@ const AUTH_CODES = new Set([
  * into it at all, and FerryError redacts anything URI-shaped anyway.
  *
  * @example
+ * declare const context: CollectionLoadContext;
  * try { await client.connect(); } catch (cause) { throw mongoError(context, cause); }
  */
 export function mongoError(context: MongoErrorContext, cause: unknown): FerryError {
