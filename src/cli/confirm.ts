@@ -9,7 +9,7 @@ import type { Output } from './output.js';
  * @example
  * declare const flags: { yes?: boolean };
  * declare const out: Output;
- * await confirmDestructive(out, '--force empties the mapped tables', 'Empty them and load again?', flags.yes);
+ * await confirmDestructive(out, '--force empties the mapped tables', 'Empty them and load again?', flags.yes === true);
  */
 export async function confirmDestructive(
   out: Output,

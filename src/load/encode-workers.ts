@@ -57,7 +57,8 @@ export interface EncodeWorkersOptions {
  * declare const plan: Plan;
  * declare const batch: SourceBatch;
  * const workers = new EncodeWorkers(plan);
- * const encoded = await workers.encode(batch.raw);   // undefined: encode in this thread
+ * declare const raw: RawDocuments;
+ * const encoded = await workers.encode(raw, true); // undefined: encode in this thread
  * await workers.close();
  */
 export class EncodeWorkers {

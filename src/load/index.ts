@@ -8,7 +8,6 @@
  * declare const plan: Plan;
  * declare const source: Source;
  * declare const target: TargetDatabase;
- * import { backfill } from './load/index.js';
  * const summary = await backfill({ source, target, plan, schemas: ['app'] });
  */
 export { backfill } from './backfill.js';

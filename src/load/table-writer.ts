@@ -31,7 +31,7 @@ export interface TableTarget {
  *
  * @example
  * declare const plan: Plan;
- * tableTargets(plan.collections[0], 'app').map((t) => t.name)   // ['orders', 'orders_items']
+ * tableTargets(plan.collections[0]!, 'app').map((t) => t.name)   // ['orders', 'orders_items']
  */
 export function tableTargets(collection: CollectionPlan, schema: string): readonly TableTarget[] {
   return collection.tables.map((table) => ({

@@ -43,7 +43,11 @@ export interface ChunkResult {
  *
  * @example
  * declare const db: TargetDatabase;
- * await db.transaction((tx) => writeChunk(tx, { schema: 'app', collection: 'orders', tables, mode: 'copy', runId }, chunk));
+ * declare const plan: Plan;
+ * declare const chunk: Chunk;
+ * const tables = tableTargets(plan.collections[0]!, 'app');
+ * const target = { schema: 'app', collection: 'orders', tables, mode: 'copy', runId: 7 } as const;
+ * await db.transaction((tx) => writeChunk(tx, target, chunk));
  */
 export async function writeChunk(
   tx: TargetTransaction,
@@ -85,9 +89,9 @@ export interface IsolatedWrite {
  * backfill and by `ferry rejects retry`.
  *
  * @example
- * import type { Document } from 'bson';
- * declare const docs: Document[];
+ * declare const docs: EncodedDocuments;
  * declare const tx: TargetTransaction;
+ * declare const tables: readonly TableTarget[];
  * const { failed } = await writeIsolated(tx, { schema: 'app', tables, mode: 'upsert' }, docs);
  */
 export async function writeIsolated(

@@ -85,6 +85,8 @@ export function uuidFromBytes(bytes: Uint8Array, offset = 0): string {
  * or lower case. Throws `IDENTITY_NOT_OBJECTID_UUID` for any other UUID.
  *
  * @example
+ * import { ObjectId } from 'bson';
+ * const id = new ObjectId();
  * uuidToObjectId(objectIdToUuid(id)).equals(id); // true
  */
 export function uuidToObjectId(uuid: string): ObjectId {

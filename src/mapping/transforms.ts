@@ -32,6 +32,7 @@ export const noTransforms: TransformRegistry = new Map();
  * import type { Document } from 'bson';
  * declare const doc: Document;
  * declare const plan: Plan;
+ * declare function formatCents(cents: Long): string; // 1250 → '12.50'
  * const transforms = defineTransforms({
  *   cents: {
  *     toColumn: (v) => Long.fromString((v as Decimal128).toString().replace('.', '')),

@@ -48,7 +48,9 @@ export interface DriftInputs {
  *
  * @example
  * declare const db: TargetDatabase;
- * declare const snapshot: InferenceSnapshot;
+ * declare const model: SchemaModel;
+ * declare const snapshot: SchemaModel | undefined;
+ * declare const files: readonly MigrationFile[];
  * const drift = await checkDrift(db, { model, files, snapshot, schemas: ['app'] });
  * if (drift.length > 0) process.exitCode = 1;
  */

@@ -4,7 +4,6 @@
  *
  * @example
  * declare const plan: Plan;
- * import { buildSchema, ddlPhases, renderSql } from './schema/index.js';
  * const { beforeLoad } = ddlPhases(buildSchema(plan));
  * await client.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
  */

@@ -247,7 +247,7 @@ export function busyIndex(rng: Random, limit: number): number {
  * declare const ctx: MarketplaceContext;
  * declare const doc: Document;
  * declare const rng: Random;
- * if (optional(ctx, rng, 0.05)) doc.phone = phoneNumber(rng);
+ * if (optional(ctx, rng, 0.05)) doc.phone = `+49 ${rng.int(100, 999)} ${rng.int(1000, 9999)}`;
  */
 export function optional(ctx: MarketplaceContext, rng: Random, base: number): boolean {
   return rng.chance(Math.min(1, base * ctx.mess.optionalFields));
