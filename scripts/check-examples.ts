@@ -10,8 +10,9 @@
  * - `import … from 'ferry'` means the package's source entry, `src/index.ts`: that is what a
  *   user imports.
  * - Any name the example uses without importing it is imported for it: from `src/index.ts` when
- *   the package exports it, otherwise from the file the example documents, otherwise from the
- *   one module of `src/` that exports that name (an internal function's example shows how
+ *   the package exports it, otherwise from the file the example documents (what it exports, or
+ *   imports, means there what it means in that file), otherwise from the one module of `src/`
+ *   that exports that name (an internal function's example shows how
  *   Ferry's own code calls it, with Ferry's own types).
  * - Everything else the example needs is declared in its first lines, one per line, as
  *   `declare const name: Type;` (or `declare function name(…): Type;`). Those lines are part of
@@ -90,6 +91,34 @@ function exportsOf(checker: ts.TypeChecker, program: ts.Program, file: string): 
     const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
     const declaredIn = target.declarations?.[0]?.getSourceFile().fileName;
     names.set(exported.name, { value: (target.flags & ts.SymbolFlags.Value) !== 0, declaredIn });
+  }
+  return names;
+}
+
+/** The names a module imports from other modules of src/, each with the module it comes from. */
+function importsOf(
+  checker: ts.TypeChecker,
+  program: ts.Program,
+  file: string,
+): Map<string, Exported & { readonly from: string }> {
+  const names = new Map<string, Exported & { readonly from: string }>();
+  const source = program.getSourceFile(file);
+  if (!source) return names;
+  for (const statement of source.statements) {
+    const bindings = ts.isImportDeclaration(statement) ? statement.importClause?.namedBindings : undefined;
+    if (!bindings || !ts.isNamedImports(bindings)) continue;
+    for (const element of bindings.elements) {
+      const symbol = checker.getSymbolAtLocation(element.name);
+      const target =
+        symbol && symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+      const from = target?.declarations?.[0]?.getSourceFile().fileName;
+      if (target && from?.startsWith(srcDir))
+        names.set(element.name.text, {
+          value: (target.flags & ts.SymbolFlags.Value) !== 0,
+          declaredIn: from,
+          from,
+        });
+    }
   }
   return names;
 }
@@ -186,6 +215,9 @@ function main(): number {
       if (declaredIn?.startsWith(srcDir))
         exporters.set(name, (exporters.get(name) ?? new Map()).set(declaredIn, value));
 
+  // A name the documented file imports means, in its example, what it means in that file.
+  const importedBy = new Map(files.map((f) => [f, importsOf(checker, program, f)] as const));
+
   mkdirSync(path.join(repoRoot, '.scratch'), { recursive: true });
   const dir = mkdtempSync(path.join(repoRoot, '.scratch', 'examples-'));
   try {
@@ -208,10 +240,12 @@ function main(): number {
       for (const name of identifiersIn(example.code)) {
         if (declared.has(name)) continue;
         const inEntry = entryExports.get(name);
-        const inFile = fileExports.get(documented)?.get(name);
+        const exportedHere = fileExports.get(documented)?.get(name);
+        const importedHere = importedBy.get(documented)?.get(name);
         const only = exporters.get(name);
         if (inEntry !== undefined) use(entry, name, inEntry.value);
-        else if (inFile !== undefined) use(documented, name, inFile.value);
+        else if (exportedHere !== undefined) use(documented, name, exportedHere.value);
+        else if (importedHere !== undefined) use(importedHere.from, name, importedHere.value);
         else if (only?.size === 1) {
           const [[module, value]] = [...only] as [[string, boolean]];
           use(module, name, value);

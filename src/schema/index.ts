@@ -4,8 +4,9 @@
  *
  * @example
  * declare const plan: Plan;
+ * declare const db: TargetDatabase;
  * const { beforeLoad } = ddlPhases(buildSchema(plan));
- * await client.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
+ * await db.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
  */
 export {
   type AppliedMigration,

@@ -11,8 +11,9 @@ import type { DdlStatement } from './statements.js';
  *
  * @example
  * declare const plan: Plan;
+ * declare const db: TargetDatabase;
  * const { beforeLoad, afterLoad } = ddlPhases(buildSchema(plan));
- * await client.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
+ * await db.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
  */
 export interface DdlPhases {
   readonly beforeLoad: readonly DdlStatement[];

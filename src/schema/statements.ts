@@ -114,7 +114,8 @@ export function compileStatement(statement: DdlStatement, target: SchemaTarget):
  * Statements as one SQL script, one statement per paragraph.
  *
  * @example
- * renderSql(phases.beforeLoad, { kind: 'schema', name: 'public' })
+ * declare const phases: DdlPhases;
+ * renderSql(phases.beforeLoad, { kind: 'schema', name: 'public' });
  */
 export function renderSql(statements: readonly DdlStatement[], target: SchemaTarget): string {
   return statements.map((s) => `${compileStatement(s, target)};\n`).join('\n');

@@ -65,6 +65,9 @@ export interface TargetTransaction extends Queryable {
    *
    * @example
    * declare const db: TargetDatabase;
+   * declare const batches: CopyRows;
+   * declare const pos: string;
+   * declare const run: number;
    * await db.transaction(async (tx) => {
    *   const n = await tx.copyFrom({ schema: 'public', name: 'orders' }, ['id', 'total'], batches);
    *   await tx.query('update ferry.checkpoints set position = $1 where run = $2', [pos, run]);
@@ -113,6 +116,9 @@ export interface Transactional {
    *
    * @example
    * declare const db: TargetDatabase;
+   * declare const table: TableRef;
+   * declare const columns: readonly string[];
+   * declare const batches: CopyRows;
    * const copied = await db.transaction((tx) => tx.copyFrom(table, columns, batches));
    */
   transaction<T>(fn: (tx: TargetTransaction) => Promise<T>): Promise<T>;

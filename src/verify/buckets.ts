@@ -47,6 +47,7 @@ export function bucketOf(idHash: bigint, bits: number): number {
  * @example
  * import type { Document } from 'bson';
  * declare const doc: Document;
+ * declare const otherSide: BucketSums;
  * const sums = new BucketSums(3);
  * sums.add(canonicalHash(doc._id), canonicalHash(doc));
  * sums.mismatching(otherSide)   // bucket numbers that differ

@@ -92,6 +92,8 @@ interface Page {
  *
  * @example
  * declare const db: TargetDatabase;
+ * declare const where: TargetLocation;
+ * declare const key: string;
  * const [doc] = await fetchTargetDocuments(db, where, [key]);
  */
 export async function fetchTargetDocuments(

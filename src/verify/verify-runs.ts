@@ -59,7 +59,8 @@ export async function startVerifyRun(
  *
  * @example
  * declare const db: TargetDatabase;
- * declare const result: VerifyResult;
+ * declare const run: VerifyRun;
+ * declare const result: CollectionVerifyResult;
  * await recordCollection(db, run.id, result);
  */
 export async function recordCollection(
@@ -84,6 +85,7 @@ export async function recordCollection(
  *
  * @example
  * declare const db: TargetDatabase;
+ * declare const run: VerifyRun;
  * declare const result: VerifyResult;
  * await finishVerifyRun(db, run.id, result);
  */

@@ -11,7 +11,7 @@ import { createGzip } from 'node:zlib';
  * @example
  * import type { Document } from 'bson';
  * declare const docs: Document[];
- * await writeChunksToFile('orders.bson.gz', serializeDocs(docs), { gzip: true });
+ * await writeChunksToFile('orders.bson.gz', serializeDocs(docs, { documents: 0, bytes: 0 }), { gzip: true });
  */
 export async function writeChunksToFile(
   file: string,

@@ -7,7 +7,7 @@ import type { ReadOptions, ResumePosition } from '../types.js';
  * checkpoints per collection passes one position per collection name here.
  *
  * @example
- * declare const source: Source;
+ * declare const source: { readAll(options: FileReadAllOptions): AsyncIterable<SourceBatch> }; // a dump or archive
  * source.readAll({ resume: { orders: { kind: 'offset', offset: 8192, index: 100 } } });
  */
 export interface FileReadAllOptions extends ReadOptions {
@@ -19,6 +19,7 @@ export interface FileReadAllOptions extends ReadOptions {
  * The collection named `name`, or a usage error listing what exists.
  *
  * @example
+ * declare const collections: readonly CollectionInfo[];
  * const orders = requireCollection(collections, 'orders', 'dump/');
  */
 export function requireCollection<T extends { readonly name: string }>(

@@ -35,8 +35,9 @@ export type RecordResult = { readonly doc: Document } | { readonly reject: Sourc
  * @example
  * import type { Document } from 'bson';
  * declare const docs: Document[];
- * const rejects: RejectRecord[] = [];
- * const result = recordToDocument(record, { file, collection: 'users', parse: parseExportLine });
+ * declare const record: RawRecord;
+ * const rejects: SourceReject[] = [];
+ * const result = recordToDocument(record, { file: 'users.json', collection: 'users', parse: parseExportLine });
  * if ('doc' in result) docs.push(result.doc); else rejects.push(result.reject);
  */
 export function recordToDocument(record: RawRecord, context: RecordContext): RecordResult {

@@ -62,8 +62,8 @@ export function listPlainRecords(container: unknown, pointer: string): PlainReco
  * (already rounded by JSON parsing) are rejected as `SOURCE_UNSAFE_INTEGER`.
  *
  * @example
- * declare const ctx: MarketplaceContext;
- * plainRecordsToDocs([{ id: 'u1' }], { idField: 'id' }, ctx); // [{ doc: { _id: 'u1' } }]
+ * const context = { file: 'users.json', collection: 'users' };
+ * plainRecordsToDocs([{ value: { id: 'u1' }, path: '[0]' }], { idField: 'id' }, context); // [{ doc: { _id: 'u1' } }]
  */
 export function plainRecordsToDocs(
   records: readonly PlainRecord[],
