@@ -3,15 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Decimal128, type Document, EJSON, Int32, ObjectId } from 'bson';
 import type { PlanInput } from '../../../../src/mapping/model.js';
-import {
-  type ColumnInput,
-  child,
-  col,
-  collection,
-  objectIdColumn,
-  planOf,
-  table,
-} from '../../../support/plans.js';
+import { child, col, collection, objectIdColumn, planOf, table } from '../../../support/plans.js';
 
 /**
  * The verification test collection: orders with a child table of items (Decimal128 prices,
@@ -20,7 +12,7 @@ import {
  *
  * The plan of the orders, with money (total, item prices) of the given type.
  */
-export function ordersPlanWith(money: Pick<ColumnInput, 'pgType' | 'sourceType'>): PlanInput {
+export function ordersPlanWith(money: { pgType: string; sourceType: 'decimal' | 'double' }): PlanInput {
   return planOf(
     collection(
       'orders',
