@@ -8,7 +8,9 @@ import type { Output } from './output.js';
  * Resolves when confirmed; throws a usage error (exit 2) when refused or not confirmable.
  *
  * @example
- * await confirmDestructive(out, '--force empties the mapped tables', 'Empty them and load again?', flags.yes);
+ * declare const flags: { yes?: boolean };
+ * declare const out: Output;
+ * await confirmDestructive(out, '--force empties the mapped tables', 'Empty them and load again?', flags.yes === true);
  */
 export async function confirmDestructive(
   out: Output,
@@ -36,6 +38,7 @@ export async function confirmDestructive(
  * A whole-number flag, or undefined when not given; anything else is a usage error.
  *
  * @example
+ * declare const flags: { batchSize?: string };
  * const batchSize = countFlag('--batch-size', flags.batchSize) ?? 1000;
  */
 export function countFlag(flag: string, text: string | undefined, min = 1): number | undefined {
@@ -68,6 +71,8 @@ export function listFlag(text: string | undefined): string[] | undefined {
  * it asks first (DESIGN.md invariant 6).
  *
  * @example
+ * declare const flags: { force?: boolean; yes?: boolean };
+ * declare const out: Output;
  * if (flags.force) await confirmReload(out, ['public'], flags.yes === true);
  */
 export function confirmReload(out: Output, schemas: readonly string[], yes: boolean): Promise<void> {
@@ -79,6 +84,7 @@ export function confirmReload(out: Output, schemas: readonly string[], yes: bool
  * A flag that takes one of a fixed set of words; anything else is a usage error naming them.
  *
  * @example
+ * declare const flags: { level: string };
  * const level = choiceFlag('--level', flags.level, ['count', 'deep', 'sample'] as const);
  */
 export function choiceFlag<T extends string>(

@@ -16,6 +16,8 @@ export interface SourceFlags {
  * everywhere: `--source`, and for plain JSON files `--pointer` and `--id-field`.
  *
  * @example
+ * import { Command } from 'commander';
+ * const program = new Command();
  * withSourceOptions(program.command('inspect').argument('[source]'));
  */
 export function withSourceOptions(command: Command): Command {
@@ -37,6 +39,8 @@ export function sourceLocation(positional: string | undefined, flags: SourceFlag
  * Open the configured source; flags win over the config file's `json` settings.
  *
  * @example
+ * declare const config: ResolvedConfig;
+ * declare const flags: SourceFlags;
  * const source = await openConfiguredSource(config, flags);
  */
 export async function openConfiguredSource(config: ResolvedConfig, flags: SourceFlags): Promise<Source> {

@@ -63,6 +63,7 @@ const ELEMENT_OIDS: Readonly<Record<ScalarPgType, number>> = {
  * One row in binary format: the field count, then each field's length (-1 for NULL) and bytes.
  *
  * @example
+ * const sink = new TextSink();
  * writeBinaryRow(sink, { id: 1, name: null }, ['id', 'name'], binaryColumnTypes(['integer', 'text'])!)
  * // <00 02 | 00 00 00 04 00 00 00 01 | ff ff ff ff>
  */
@@ -224,6 +225,7 @@ const NUMERIC_SPECIAL: Readonly<Record<string, number>> = {
  * fraction digits, so `1.50` stays `1.50`.
  *
  * @example
+ * const sink = new TextSink();
  * writeNumeric(sink, '-12345.678')   // ndigits 3, weight 1, sign 0x4000, dscale 3, digits 1, 2345, 6780
  */
 export function writeNumeric(sink: TextSink, text: string): void {

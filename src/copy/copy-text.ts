@@ -1,11 +1,14 @@
 import type { RowValue, RowValues } from '../mapping/row-values.js';
 
 /**
- * Row values (row-values.ts) as lines of PostgreSQL's COPY text format, the one encoder both
- * targets share: the `pg` path streams these lines to `COPY … FROM STDIN`, the PGlite path
- * packs them into a `/dev/blob`. Text format rather than CSV because its escaping is a fixed
- * four-character table with no quoting state, and rather than binary because binary would
- * need a per-type encoder for every column type.
+ * Row values (row-values.ts) as lines of PostgreSQL's COPY text format. Into a PostgreSQL
+ * server the backfill writes binary rows (copy-binary.ts) where it can; text is what every
+ * other case gets, because PostgreSQL converts text into whatever type a column has, while a
+ * binary value must be of the column's exact type: the embedded PGlite target (its rows
+ * packed into a `/dev/blob`), a table whose column types were changed by hand since Ferry
+ * made it (load/binary-guard.ts), a table with a column that has no binary form, and a run
+ * with binary COPY turned off. Text rather than CSV because its escaping is a fixed
+ * four-character table with no quoting state.
  */
 
 const COPY_SPECIAL = /[\\\t\n\r]/;

@@ -6,7 +6,7 @@ import { FerryError } from '../core/errors.js';
  *
  * @example
  * const seed = seedFromEnv(20240601);
- * for (const { collection, doc } of generateNastyDocuments(seed, 1000)) { … }
+ * for (const { collection, doc } of generateNastyDocuments(seed, 1000)) console.log(collection, doc._id);
  */
 export function seedFromEnv(defaultSeed: number, env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.FERRY_SEED?.trim();

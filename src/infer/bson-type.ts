@@ -85,6 +85,7 @@ const BY_TAG: Readonly<Record<string, BsonTypeName>> = {
  * anything else `double`; a `bigint` is `long`.
  *
  * @example
+ * import { Code, Int32 } from 'bson';
  * bsonTypeOf(new Int32(5)); // 'int'
  * bsonTypeOf(new Code('f()', { a: 1 })); // 'javascriptWithScope'
  */

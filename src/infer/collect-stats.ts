@@ -48,6 +48,8 @@ export interface CollectStatsOptions {
  * Read a source through its `Source` contract and collect field statistics.
  *
  * @example
+ * declare const source: Source;
+ * declare const bar: { update(progress: unknown): void };
  * const stats = await collectStats(source, { sample: 10_000, onProgress: (p) => bar.update(p) });
  * console.log(JSON.stringify(stats.snapshot(), null, 2));
  */

@@ -36,6 +36,8 @@ const REBALANCE_TO = 0.75;
  * `limits`, not by the number of documents (see limits.ts and hash-sketch.ts).
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const docs: Document[];
  * const stats = new InferenceStats();
  * for (const doc of docs) stats.add('orders', doc);
  * const snapshot = stats.snapshot(); // JSON-serialisable, deterministic
@@ -53,6 +55,8 @@ export class InferenceStats {
    * `idNoted`: its `_id` was already passed to `noteId` (a random sample notes every id).
    *
    * @example
+   * import { Int32, ObjectId } from 'bson';
+   * const stats = new InferenceStats();
    * stats.add('users', { _id: new ObjectId(), age: new Int32(41) });
    */
   add(collection: string, doc: Document, options?: { readonly idNoted?: boolean }): void {
@@ -73,6 +77,9 @@ export class InferenceStats {
    * document: a random sample reads every document anyway, so every id can still count.
    *
    * @example
+   * import type { Document } from 'bson';
+   * declare const doc: Document;
+   * const stats = new InferenceStats();
    * stats.noteId('users', doc._id);
    */
   noteId(collection: string, id: unknown): void {
@@ -90,6 +97,7 @@ export class InferenceStats {
    * sketch as partial, so reference overlaps into it are flagged as understated.
    *
    * @example
+   * const stats = new InferenceStats();
    * stats.markPartial('orders', { idsComplete: false });
    */
   markPartial(collection: string, options: { readonly idsComplete: boolean }): void {

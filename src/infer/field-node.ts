@@ -151,6 +151,7 @@ export interface MergeOptions {
  * node with it, so a snapshot can merge a live tree into a scratch node safely.
  *
  * @example
+ * declare const node: FieldNode;
  * const any = new FieldNode();
  * for (const child of node.fields.values()) mergeNode(any, child, { exampleKeys: 5 });
  */
@@ -205,6 +206,7 @@ export function mergeNode(into: FieldNode, from: FieldNode, options: MergeOption
  * of a map. Returns the scratch node (the live tree is not changed).
  *
  * @example
+ * declare const pricesNode: FieldNode;
  * const values = mergedMapValues(pricesNode, new Set(), { exampleKeys: 5 });
  */
 export function mergedMapValues(

@@ -57,6 +57,9 @@ export interface Containment {
  * A coordinated threshold-sampling set of 53-bit hashes, with at most `capacity` entries.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
+ * declare const refs: HashSketch;
  * const ids = new HashSketch(100_000);
  * ids.add(hash53('oid:' + doc._id.toHexString()));
  * refs.containmentIn(ids).fraction; // share of `refs` values that are ids
@@ -122,6 +125,8 @@ export class HashSketch {
    * Share of this sketch's values that are in `target`, measured on the common sample.
    *
    * @example
+   * declare const authorIds: HashSketch;
+   * declare const usersIds: HashSketch;
    * authorIds.containmentIn(usersIds); // { matched: 97, sampled: 100, fraction: 0.97, exact: true }
    */
   containmentIn(target: HashSketch): Containment {

@@ -31,6 +31,7 @@ export function stringIdHash(value: string): number {
  * (numbers, dates, compound ids).
  *
  * @example
+ * import { ObjectId } from 'bson';
  * idHash(new ObjectId()); // a number below 2^53
  */
 export function idHash(value: unknown): number | undefined {

@@ -54,6 +54,7 @@ export const MAP_THRESHOLDS = {
  *    keys; a sparse optional struct has few keys, a map has many.
  *
  * @example
+ * declare const node: FieldNode;
  * judgeMapLikeness(node.objects!).isMap; // true for { '2024-01-03': 4, '2024-01-04': 9 }
  */
 export function judgeMapLikeness(stats: ObjectStats): MapVerdict {

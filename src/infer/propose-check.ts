@@ -29,6 +29,8 @@ const NUMBERS: readonly BsonTypeName[] = ['int', 'long', 'double', 'decimal'];
  * Problem paths point into the plan (`collections[0].tables[1].columns[2].pgType`).
  *
  * @example
+ * declare const config: ResolvedConfig;
+ * declare const stats: InferenceStats;
  * const check = checkPlanAgainstStats(config.mapping, stats.snapshot());
  * if (!check.ok) for (const p of check.problems) console.error(`${p.path}: ${p.reason}`);
  */

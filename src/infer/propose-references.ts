@@ -79,6 +79,7 @@ export function referenceTarget(
  * The warning for a reference whose ids do not all resolve: no foreign key, and why.
  *
  * @example
+ * declare const finding: ReferenceFinding;
  * danglingReason(finding) // 'objectId → users (99.5%): 0.5% of the ids point at no document; no foreign key'
  */
 export function danglingReason(finding: ReferenceFinding): string | undefined {

@@ -53,6 +53,8 @@ export function valueTypes(field: Pick<FieldSnapshot, 'types'>): BsonTypeName[] 
  * and any other mix to `jsonb` with a conflict the report shows as a warning.
  *
  * @example
+ * declare const priceField: FieldSnapshot;
+ * declare const zipField: FieldSnapshot;
  * scalarChoice(priceField); // { pgType: 'numeric', sourceType: 'decimal', exact: true, evidence: 'decimal, max precision 6, max scale 2' }
  * scalarChoice(zipField);   // { pgType: 'jsonb', sourceType: 'any', conflict: 'string 90, int 10', … }
  */
@@ -155,6 +157,7 @@ function withinSafeIntegers(min: string | null, max: string | null): boolean {
  * the elements are objects, arrays or of mixed types (a child table or jsonb decides then).
  *
  * @example
+ * declare const tagsElementField: FieldSnapshot;
  * arrayChoice(tagsElementField); // { pgType: 'text[]', sourceType: 'string', … }
  */
 export function arrayChoice(element: FieldSnapshot): TypeChoice | undefined {

@@ -50,6 +50,8 @@ export interface Proposal {
  * came from (values a column cannot hold exactly go to `_extra`, never lost).
  *
  * @example
+ * declare const source: Source;
+ * declare const indexes: Record<string, readonly IndexSpec[]>;
  * const stats = await collectStats(source);
  * const { plan, report } = proposeMapping(stats.snapshot(), { indexes });
  * report.warnings.map((w) => `${w.collection}.${w.path}: ${w.message}`);

@@ -65,6 +65,8 @@ export interface ReferenceFinding {
  * for trees such as `parentId`; a collection's own `_id` path is never a source).
  *
  * @example
+ * declare const idPaths: readonly IdPath[];
+ * declare const states: ReadonlyMap<string, CollectionState>;
  * detectReferences(idPaths, states).find((r) => r.name === 'authorId')?.kinds[0]?.targets[0];
  * // { collection: 'users', overlap: 1, matched: 40, compared: 40, exact: true, targetComplete: true }
  */

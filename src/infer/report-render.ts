@@ -6,6 +6,7 @@ import type { Decision, InferenceReport } from './report.js';
  * beneath; then the warnings. Plain text, no colour, so it reads the same in a log file.
  *
  * @example
+ * declare const snapshot: InferenceSnapshot;
  * process.stdout.write(renderReport(proposeMapping(snapshot).report));
  * // sales: 5000 document(s) → 2 table(s)
  * //   sales (root, 10 columns)

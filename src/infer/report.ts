@@ -85,6 +85,7 @@ export interface CollectionReport {
  * field path order), so the same statistics give the same report byte for byte.
  *
  * @example
+ * declare const snapshot: InferenceSnapshot;
  * const { report } = proposeMapping(snapshot);
  * report.warnings.filter((w) => w.code === 'TYPE_CONFLICT').map((w) => w.path);
  */

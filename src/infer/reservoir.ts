@@ -4,6 +4,8 @@
  * and a report can be reproduced.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const docs: Document[];
  * const r = new Reservoir<Document>(1000, 42);
  * for (const doc of docs) r.offer(doc);
  * r.items(); // ≤ 1000 documents, in input order

@@ -110,6 +110,7 @@ export interface SnapshotOptions {
  * Build the snapshot from the collector's live state without changing it.
  *
  * @example
+ * declare const states: ReadonlyMap<string, CollectionState>;
  * buildSnapshot(states, DEFAULT_LIMITS, {}).collections[0]?.fields[0]?.name; // '_id'
  */
 export function buildSnapshot(

@@ -20,6 +20,9 @@ export interface RenderConfigOptions {
  * config file gets committed and credentials must not be (DESIGN.md invariant 6).
  *
  * @example
+ * import { writeFile } from 'node:fs/promises';
+ * declare const plan: Plan;
+ * declare const report: InferenceReport;
  * await writeFile('ferry.config.ts', renderConfig(plan, report, { source: 'dump.archive.gz' }));
  */
 export function renderConfig(plan: Plan, report: InferenceReport, options: RenderConfigOptions = {}): string {

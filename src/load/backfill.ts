@@ -34,6 +34,9 @@ import {
  * exceeding `maxRejects` stops the run (`rejectsOverLimit`). Committed work always stays.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * declare const source: Source;
  * const summary = await backfill({ source, target: db, plan, schemas: ['app'], onProgress: console.log });
  * for (const c of summary.collections) console.log(c.collection, c.migrated, c.rejected, c.read);
  */

@@ -10,7 +10,9 @@ import type { Queryable } from '../target/target-database.js';
  * row, so such a collection is loaded as text.
  *
  * @example
- * const binary = await columnTypesMatch(db, 'app', plan.collections[0]);
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * const binary = await columnTypesMatch(db, 'app', plan.collections[0]!);
  */
 export async function columnTypesMatch(
   db: Queryable,

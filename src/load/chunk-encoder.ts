@@ -29,8 +29,14 @@ export interface EncodedParts {
  * bytes are the same either way, the fast path only skips building objects.
  *
  * @example
+ * declare const plan: Plan;
+ * declare const batch: SourceBatch;
+ * const rejects: RejectRecord[] = [];
  * const encoder = new ChunkEncoder(plan, 'orders');
- * for (const doc of batch.docs) rejects.push(...encoder.addDocument(doc));
+ * for (const doc of batch.docs) {
+ *   const reject = encoder.addDocument(doc);
+ *   if (reject) rejects.push(reject);
+ * }
  * const docs = encoder.finish();
  */
 export class ChunkEncoder {

@@ -32,6 +32,8 @@ export interface Chunk {
  * `encoder` (one per collection) is reused across batches to reuse its buffers.
  *
  * @example
+ * declare const plan: Plan;
+ * declare const batch: SourceBatch;
  * const chunk = prepareChunk(plan, batch);
  * chunk.docs.count + chunk.rejects.length === chunk.read   // true
  */
@@ -99,6 +101,9 @@ function chunkOf(batch: SourceBatch): Pick<Chunk, 'collection' | 'position' | 'r
  * and a slow target slows the reader down (backpressure) instead of filling the heap.
  *
  * @example
+ * declare const plan: Plan;
+ * declare const source: Source;
+ * declare function write(chunk: Chunk): Promise<void>;
  * for await (const chunk of prepareChunks(plan, source.read('orders', { batchSize: 500 }))) await write(chunk);
  */
 export async function* prepareChunks(

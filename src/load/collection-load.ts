@@ -66,7 +66,9 @@ const MAX_SAMPLES = 20;
  * positions (one was interrupted, one was not) read separately.
  *
  * @example
- * const [app, appTest] = await loadCollection(context, plan.collections[0]);
+ * declare const plan: Plan;
+ * declare const context: CollectionLoadContext;
+ * const [app, appTest] = await loadCollection(context, plan.collections[0]!);
  */
 export async function loadCollection(
   context: CollectionLoadContext,

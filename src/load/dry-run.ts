@@ -11,8 +11,10 @@ import type { BackfillProgress, CollectionSummary, RejectSample } from './types.
  * (constraints) need a database, so a dry run can only promise the read and transform ones.
  *
  * @example
- * const [summary] = await dryRunCollection(source, plan, plan.collections[0], ['app'], 1000);
- * summary.run.migrated + summary.run.rejected === summary.run.read   // true
+ * declare const source: Source;
+ * declare const plan: Plan;
+ * const [summary] = await dryRunCollection(source, plan, plan.collections[0]!, ['app'], 1000, {});
+ * summary!.run.migrated + summary!.run.rejected === summary!.run.read; // true
  */
 export async function dryRunCollection(
   source: Source,

@@ -54,8 +54,11 @@ export interface EncodeWorkersOptions {
  * the calling thread, which reports any real error itself).
  *
  * @example
+ * declare const plan: Plan;
+ * declare const batch: SourceBatch;
  * const workers = new EncodeWorkers(plan);
- * const encoded = await workers.encode(batch.raw);   // undefined: encode in this thread
+ * declare const raw: RawDocuments;
+ * const encoded = await workers.encode(raw, true); // undefined: encode in this thread
  * await workers.close();
  */
 export class EncodeWorkers {

@@ -12,6 +12,7 @@ import { DESERIALIZE_OPTIONS } from '../sources/bson/decode-frame.js';
  * store the document): as the decoded document, or as the BSON bytes it was read from.
  *
  * @example
+ * declare const docs: EncodedDocuments;
  * const text = docs.text(0, 0, docs.count);   // every row of the root table
  * const n = docs.rows(1, 10, 20);             // child rows of documents 10…19
  */

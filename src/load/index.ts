@@ -5,7 +5,9 @@
  * bad-row isolation, rejects.ts for `ferry rejects`.
  *
  * @example
- * import { backfill } from './load/index.js';
+ * declare const plan: Plan;
+ * declare const source: Source;
+ * declare const target: TargetDatabase;
  * const summary = await backfill({ source, target, plan, schemas: ['app'] });
  */
 export { backfill } from './backfill.js';

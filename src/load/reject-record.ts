@@ -19,6 +19,8 @@ export type RawEncoding = 'ejson' | 'text' | 'base64';
  * it again once the mapping is fixed.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
  * rejectFromMapping(doc, { code: 'STRING_CONTAINS_NUL', path: 'bio', reason: '…' })
  * // { stage: 'transform', docId: '{"$oid":"…"}', raw: '{"_id":{"$oid":"…"},…}', rawEncoding: 'ejson', … }
  */
@@ -48,6 +50,7 @@ const NO_LOCATION = { file: null, line: null, offset: null } as const;
  * `_id` (or any value) as canonical Extended JSON, the text `ferry.rejects.doc_id` holds.
  *
  * @example
+ * import { Int32, ObjectId } from 'bson';
  * idText(new ObjectId('65a1…'))   // '{"$oid":"65a1…"}'
  * idText(new Int32(7))            // '{"$numberInt":"7"}'
  */

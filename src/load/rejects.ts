@@ -69,6 +69,7 @@ const COLUMNS = `id, run_id, schema, collection, doc_id, stage, code, reason, pa
  * Rejects matching `filter`, oldest first.
  *
  * @example
+ * declare const db: TargetDatabase;
  * for (const r of await listRejects(db, { collection: 'orders' })) console.log(r.id, r.docId, r.reason);
  */
 export async function listRejects(db: Queryable, filter: RejectFilter = {}): Promise<readonly RejectEntry[]> {
@@ -85,6 +86,7 @@ export async function listRejects(db: Queryable, filter: RejectFilter = {}): Pro
  * One reject with its raw document, or undefined.
  *
  * @example
+ * declare const db: TargetDatabase;
  * const reject = await showReject(db, 42);
  * console.log(reject?.raw);   // '{"_id":{"$oid":"…"},…}'
  */
@@ -120,6 +122,8 @@ export interface RetryResult {
  * their reject row, with the new reason.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * const { resolved, stillRejected } = await retryRejects(db, plan, { collection: 'orders' });
  */
 export async function retryRejects(

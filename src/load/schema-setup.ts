@@ -24,6 +24,8 @@ export function tableCollections(model: SchemaModel): ReadonlyMap<string, string
  * statements it ran (empty when everything was there).
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * await prepareSchema(db, plan, 'app', ['orders']);   // ['create schema if not exists "app"', 'create table …']
  */
 export async function prepareSchema(

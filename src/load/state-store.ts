@@ -33,6 +33,7 @@ export const EMPTY_CHECKPOINT: Checkpoint = Object.freeze({
  * an Int32 id comes back an Int32 and a live source seeks with the exact type it gave.
  *
  * @example
+ * import { ObjectId } from 'bson';
  * positionToJson({ kind: 'id', id: new ObjectId('65a1…') })   // { kind: 'id', id: { $oid: '65a1…' } }
  */
 export function positionToJson(position: ResumePosition): unknown {
@@ -52,6 +53,8 @@ export function positionFromJson(json: unknown): ResumePosition {
  * The checkpoint of a collection in a schema, or `EMPTY_CHECKPOINT`.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const source: Source;
  * const cp = await readCheckpoint(db, 'app', 'orders');
  * source.read('orders', cp.position ? { after: cp.position } : {});
  */
@@ -162,6 +165,7 @@ export async function insertRejects(
  * Record the start of a run; returns its id.
  *
  * @example
+ * declare const db: TargetDatabase;
  * const runId = await startRun(db, 'backfill', { schemas: ['app'], batchSize: 1000 });
  */
 export async function startRun(db: Queryable, command: string, options: unknown): Promise<number> {

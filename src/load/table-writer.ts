@@ -30,7 +30,8 @@ export interface TableTarget {
  * parent foreign keys that exist during the load always hold.
  *
  * @example
- * tableTargets(plan.collections[0], 'app').map((t) => t.name)   // ['orders', 'orders_items']
+ * declare const plan: Plan;
+ * tableTargets(plan.collections[0]!, 'app').map((t) => t.name)   // ['orders', 'orders_items']
  */
 export function tableTargets(collection: CollectionPlan, schema: string): readonly TableTarget[] {
   return collection.tables.map((table) => ({
@@ -63,8 +64,11 @@ export async function ensureStaging(
  * A failing row fails the call with the target's error; the caller isolates it (write-chunk.ts).
  *
  * @example
- * const written = await writeDocuments(tx, 'app', tables, chunk.docs, 0, chunk.docs.count, 'copy');
- * written.get('orders_items')   // 1234
+ * declare const tx: TargetTransaction;
+ * declare const tables: readonly TableTarget[];
+ * declare const docs: EncodedDocuments;
+ * const written = await writeDocuments(tx, 'app', tables, docs, { from: 0, to: docs.count }, 'copy');
+ * written.get('orders_items'); // 1234
  */
 export async function writeDocuments(
   tx: TargetTransaction,

@@ -21,6 +21,9 @@ export const DEFAULT_BATCH_SIZE = 5000;
  * Options of `backfill`. Only `source`, `plan` and (unless `dryRun`) `target` are required.
  *
  * @example
+ * declare const plan: Plan;
+ * declare const source: Source;
+ * declare const target: TargetDatabase;
  * const summary = await backfill({ source, target, plan, schemas: ['app'], batchSize: 1000 });
  */
 export interface BackfillOptions {

@@ -55,7 +55,12 @@ export interface ChunkResult {
  * the chunk, which is then retried or reported as a whole.
  *
  * @example
- * await db.transaction((tx) => writeChunk(tx, { schema: 'app', collection: 'orders', tables, mode: 'copy', runId }, chunk));
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * declare const chunk: Chunk;
+ * const tables = tableTargets(plan.collections[0]!, 'app');
+ * const target = { schema: 'app', collection: 'orders', tables, mode: 'copy', runId: 7 } as const;
+ * await db.transaction((tx) => writeChunk(tx, target, chunk));
  */
 export async function writeChunk(
   tx: TargetTransaction,
@@ -130,6 +135,9 @@ export interface IsolatedWrite {
  * backfill and by `ferry rejects retry`.
  *
  * @example
+ * declare const docs: EncodedDocuments;
+ * declare const tx: TargetTransaction;
+ * declare const tables: readonly TableTarget[];
  * const { failed } = await writeIsolated(tx, { schema: 'app', tables, mode: 'upsert' }, docs);
  */
 export async function writeIsolated(

@@ -26,6 +26,7 @@ export interface DecimalParts {
  * The parts of a finite Decimal128, or undefined for NaN and ±Infinity.
  *
  * @example
+ * import { Decimal128 } from 'bson';
  * decimalParts(Decimal128.fromString('-1.50'))   // { negative: true, coefficient: 150n, exponent: -2 }
  */
 export function decimalParts(value: Decimal128): DecimalParts | undefined {

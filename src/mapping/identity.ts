@@ -85,6 +85,8 @@ export function uuidFromBytes(bytes: Uint8Array, offset = 0): string {
  * or lower case. Throws `IDENTITY_NOT_OBJECTID_UUID` for any other UUID.
  *
  * @example
+ * import { ObjectId } from 'bson';
+ * const id = new ObjectId();
  * uuidToObjectId(objectIdToUuid(id)).equals(id); // true
  */
 export function uuidToObjectId(uuid: string): ObjectId {
@@ -103,6 +105,7 @@ export function uuidToObjectId(uuid: string): ObjectId {
  * Whether a UUID was made by `objectIdToUuid` (so `uuidToObjectId` will accept it).
  *
  * @example
+ * import { ObjectId } from 'bson';
  * isObjectIdUuid(objectIdToUuid(new ObjectId()));         // true
  * isObjectIdUuid('0f8fad5b-d9cb-469f-a165-70867728950e'); // false (a v4 UUID)
  */

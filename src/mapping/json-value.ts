@@ -66,6 +66,7 @@ export function unescapeKey(key: string): string {
  * PostgreSQL cannot store. `path` is a stack used only to name the place of a reject.
  *
  * @example
+ * import { Decimal128, Int32 } from 'bson';
  * encodeJson({ n: new Int32(5), d: Decimal128.fromString('1.5'), $k: 'x' }, [])
  * // { n: 5, d: { $numberDecimal: '1.5' }, '~$k': 'x' }
  */

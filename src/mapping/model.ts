@@ -194,7 +194,8 @@ export interface PhysicalColumn {
  * for a child.
  *
  * @example
- * primaryKey(ordersItems)   // ['parent_id', 'idx']
+ * declare const ordersItems: TablePlan; // the child table of orders.items
+ * primaryKey(ordersItems); // ['parent_id', 'idx']
  */
 export function primaryKey(table: TablePlan): readonly string[] {
   if (table.parent === undefined) {
@@ -209,7 +210,9 @@ export function primaryKey(table: TablePlan): readonly string[] {
  * them: parent key, ordinal, value columns, discriminator triples, `_extra`.
  *
  * @example
- * physicalColumns(plan.collections[0], plan.collections[0].tables[1]).map((c) => c.name)
+ * declare const plan: Plan;
+ * const orders = plan.collections[0]!;
+ * physicalColumns(orders, orders.tables[1]!).map((c) => c.name);
  * // ['parent_id', 'idx', 'sku', 'qty', '_extra']
  */
 export function physicalColumns(collection: CollectionPlan, table: TablePlan): readonly PhysicalColumn[] {
@@ -252,7 +255,8 @@ function physicalKeyTypes(collection: CollectionPlan, table: TablePlan): readonl
  * Identifiers are quoted (DESIGN.md invariant 6) and kind names are SQL string literals.
  *
  * @example
- * discriminatorCheck(d)
+ * declare const d: DiscriminatorPlan;
+ * discriminatorCheck(d);
  * // ("target_kind" is null and "target_id" is null and "target_ref" is null) or
  * // ("target_kind" = 'user' and "target_id" is not null and "target_ref" is null) or …
  */

@@ -48,9 +48,13 @@ export const ferryTypeParsers: ReadonlyMap<number, Parser> = new Map<number, Par
  * The `types` option for a `pg` Client or Pool that reads rows the way `toDoc` expects.
  *
  * @example
+ * import pg from 'pg';
+ * declare const connectionString: string;
+ * declare const plan: Plan;
+ * declare const id: string;
  * const client = new pg.Client({ connectionString, types: ferryTypes });
  * const { rows } = await client.query('select * from "orders" where id = $1', [id]);
- * toDoc(plan, 'orders', new Map([['orders', rows], …]));
+ * toDoc(plan, 'orders', new Map([['orders', rows]])); // and the rows of its child tables
  */
 export const ferryTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {

@@ -90,6 +90,7 @@ export function doubleText(x: number): string {
  * whatever the magnitude, and every finite Decimal128 fits a `numeric`.
  *
  * @example
+ * import { Decimal128 } from 'bson';
  * decimalText(Decimal128.fromString('1.23E+5'))   // '123000'
  * decimalText(Decimal128.fromString('-1.5E-3'))   // '-0.0015'
  * decimalText(Decimal128.fromString('NaN'))       // 'NaN'

@@ -36,7 +36,11 @@ export type RejectCode =
  * document root with array indexes (`items.3.name`), `''` for the document itself.
  *
  * @example
- * { code: 'STRING_CONTAINS_NUL', path: 'profile.bio', reason: 'string contains NUL (U+0000) at offset 4; …' }
+ * const reject: MappingReject = {
+ *   code: 'STRING_CONTAINS_NUL',
+ *   path: 'profile.bio',
+ *   reason: 'string contains NUL (U+0000) at offset 4; PostgreSQL text cannot store it',
+ * };
  */
 export interface MappingReject {
   readonly code: RejectCode;

@@ -30,6 +30,10 @@ type Rebuilt = unknown | typeof MISSING;
  * `idx`, two root rows): those point at a damaged table, not at a document to reject.
  *
  * @example
+ * import type pg from 'pg';
+ * declare const plan: Plan;
+ * declare const client: pg.Client; // with `types: ferryTypes`
+ * declare const id: string;
  * const { rows } = await client.query('select * from "orders" where id = $1', [id]);
  * const items = await client.query('select * from "orders_items" where parent_id = $1', [id]);
  * const doc = toDoc(plan, 'orders', new Map([['orders', rows], ['orders_items', items.rows]]));

@@ -60,6 +60,11 @@ export interface MappingOptions {
  *   see json-value.ts); ObjectIds become uuids via `objectIdToUuid`.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
+ * declare const plan: Plan;
+ * declare function writeReject(doc: Document, reject: MappingReject): Promise<void>;
+ * declare function copy(table: string, rows: readonly RowValues[]): void;
  * const result = toRows(plan, 'orders', doc);
  * if (!result.ok) await writeReject(doc, result.reject);           // { code, path, reason }
  * else for (const [table, rows] of result.rows) copy(table, rows);

@@ -37,6 +37,11 @@ export const noTransforms: TransformRegistry = new Map();
  * be written before the code is, so this is the place to catch a one-way transform.
  *
  * @example
+ * import { Decimal128, Long } from 'bson';
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
+ * declare const plan: Plan;
+ * declare function formatCents(cents: Long): string; // 1250 → '12.50'
  * const transforms = defineTransforms({
  *   cents: {
  *     toColumn: (v) => Long.fromString((v as Decimal128).toString().replace('.', '')),

@@ -38,6 +38,7 @@ export interface CheckPlanOptions {
  * plan can still break. Returns every problem found, so a user fixes a plan in one pass.
  *
  * @example
+ * declare const text: string; // a plan as JSON
  * const result = checkPlan(JSON.parse(text));
  * if (!result.ok) for (const p of result.problems) console.error(`${p.path}: ${p.reason}`);
  */
@@ -65,6 +66,8 @@ export function checkPlan(
  * problem with its path and reason. Nothing is written before this succeeds.
  *
  * @example
+ * import { readFile } from 'node:fs/promises';
+ * declare const transforms: TransformRegistry;
  * const plan = parsePlan(JSON.parse(await readFile('ferry.plan.json', 'utf8')), { transforms });
  */
 export function parsePlan(input: PlanInput | unknown, options: CheckPlanOptions = {}): Plan {

@@ -122,6 +122,8 @@ export interface MigrateResult {
  * because loading into indexed, constrained tables is several times slower.
  *
  * @example
+ * declare const source: Source;
+ * declare const target: TargetDatabase;
  * const result = await migrate({ source, sourceLocation: 'dump/', target, schemas: ['public'] });
  * console.log(result.backfill.collections.map((c) => [c.collection, c.migrated]));
  */

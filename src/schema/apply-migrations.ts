@@ -34,6 +34,7 @@ export type ApplyResult = ReadonlyMap<string, readonly number[]>;
  * so two concurrent applies never run a file twice.
  *
  * @example
+ * declare const db: TargetDatabase;
  * const files = await readMigrationFiles('migrations');
  * await applyMigrations(db, files, ['app', 'app_test']);   // Map { 'app' => [1, 2], 'app_test' => [1, 2] }
  */
@@ -64,6 +65,7 @@ export async function applyMigrations(
  * The rows of `ferry.migrations` for one schema, in version order (none before setup).
  *
  * @example
+ * declare const db: TargetDatabase;
  * await appliedMigrations(db, 'app')   // [{ schema: 'app', version: 1, name: 'create_tables', checksum: '…' }]
  */
 export async function appliedMigrations(db: Queryable, schema: string): Promise<readonly AppliedMigration[]> {

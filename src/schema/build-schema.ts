@@ -30,6 +30,7 @@ import { SCHEMA_PLACEHOLDER } from './sql-text.js';
  * unique by `uniqueName`.
  *
  * @example
+ * declare const config: ResolvedConfig;
  * const model = buildSchema(parsePlan(config.mapping));
  * model.tables.map((t) => t.name)   // in load order
  */

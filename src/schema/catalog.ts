@@ -39,6 +39,7 @@ export interface CatalogIndex {
  * partial predicates, and it shows tables the user cannot write to as well.
  *
  * @example
+ * declare const db: TargetDatabase;
  * const catalog = await readCatalog(db, 'app');
  * catalog.tables.get('users')?.columns.get('email')   // { type: 'text', nullable: true }
  */

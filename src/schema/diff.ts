@@ -35,8 +35,12 @@ export interface SchemaDiff {
  * ask first.
  *
  * @example
+ * declare const oldPlan: Plan;
+ * declare const newPlan: Plan;
+ * declare const force: boolean;
  * const diff = diffSchemas(buildSchema(oldPlan), buildSchema(newPlan));
- * if (diff.destructive.length > 0 && !confirmed) throw …;
+ * declare const confirmed: boolean;
+ * if (diff.destructive.length > 0 && !confirmed) throw new Error('the new mapping drops data; confirm with --yes');
  */
 export function diffSchemas(snapshot: SchemaModel, to: SchemaModel): SchemaDiff {
   const renames = columnRenames(snapshot, to);

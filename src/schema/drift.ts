@@ -53,6 +53,10 @@ export interface DriftInputs {
  * files (the mapping changed but no migration was written). Empty means no drift.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const model: SchemaModel;
+ * declare const snapshot: SchemaModel | undefined;
+ * declare const files: readonly MigrationFile[];
  * const drift = await checkDrift(db, { model, files, snapshot, schemas: ['app'] });
  * if (drift.length > 0) process.exitCode = 1;
  */

@@ -16,6 +16,7 @@ export type FieldLocation =
  * Resolve a dotted field path against the root table of `collection`.
  *
  * @example
+ * declare const orders: CollectionPlan;
  * resolveField(orders, 'address.city')   // { kind: 'column', column: { name: 'address_city', … } }
  * resolveField(orders, 'items.sku')      // { kind: 'child', table: 'orders_items' }
  */

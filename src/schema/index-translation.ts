@@ -80,7 +80,8 @@ const NEUTRAL_OPTIONS = new Set([
  *   `_extra`) becomes a named warning, never a silent omission.
  *
  * @example
- * translateIndexes(users, (base) => base).indexes[0]
+ * declare const users: CollectionPlan;
+ * translateIndexes(users, (base) => base).indexes[0];
  * // { name: 'users_email_1', table: 'users', method: 'btree', unique: true,
  * //   keys: [{ kind: 'column', column: 'email', descending: false }], source: 'email_1' }
  */

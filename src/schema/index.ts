@@ -3,9 +3,10 @@
  * migrations and drift. (Meant to be re-exported from src/index.ts.)
  *
  * @example
- * import { buildSchema, ddlPhases, renderSql } from './schema/index.js';
+ * declare const plan: Plan;
+ * declare const db: TargetDatabase;
  * const { beforeLoad } = ddlPhases(buildSchema(plan));
- * await client.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
+ * await db.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
  */
 export {
   type AppliedMigration,

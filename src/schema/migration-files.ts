@@ -100,6 +100,7 @@ export interface PendingMigrations {
  * once their rows are there). File text is deterministic: the same model gives the same bytes.
  *
  * @example
+ * declare const plan: Plan;
  * const pending = await planMigrations('migrations', buildSchema(plan));
  * pending.files.map((f) => f.file)   // ['0003_update_schema.sql']
  */

@@ -25,6 +25,7 @@ const COMPARISONS: Readonly<Record<string, string>> = {
  * would reject rows MongoDB accepted.
  *
  * @example
+ * declare const users: CollectionPlan;
  * translateFilter(users, { status: 'active', age: { $gte: 18 } })
  * // { ok: true, sql: '"status" = \'active\' and "age" >= 18' }
  */

@@ -10,8 +10,10 @@ import type { DdlStatement } from './statements.js';
  *   secondary indexes (one sort at the end beats maintaining them row by row), `analyze`.
  *
  * @example
+ * declare const plan: Plan;
+ * declare const db: TargetDatabase;
  * const { beforeLoad, afterLoad } = ddlPhases(buildSchema(plan));
- * await client.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
+ * await db.query(renderSql(beforeLoad, { kind: 'schema', name: 'app' }));
  */
 export interface DdlPhases {
   readonly beforeLoad: readonly DdlStatement[];

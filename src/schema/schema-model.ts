@@ -104,6 +104,7 @@ export interface SchemaWarning {
  * two equal plans give byte-identical DDL.
  *
  * @example
+ * declare const plan: Plan;
  * const model = buildSchema(plan);
  * model.loadOrder   // ['users', 'orders', 'orders_items', ...]
  */

@@ -27,6 +27,7 @@ export interface SchemaPlanReport {
  * The report of `ferry plan` for one target schema.
  *
  * @example
+ * declare const plan: Plan;
  * const report = schemaPlanReport(buildSchema(plan), 'app');
  * console.log(report.sql.beforeLoad);
  */
@@ -74,6 +75,7 @@ export function mappingFromConfig(config: {
  * The schema model of a config's mapping: shorthand for `buildSchema(mappingFromConfig(config))`.
  *
  * @example
+ * declare const config: ResolvedConfig;
  * const model = schemaFromConfig(config);
  */
 export function schemaFromConfig(config: {

@@ -41,14 +41,6 @@ export type DdlStatement =
   | { readonly kind: 'drop_index'; readonly name: string };
 
 /**
- * The SQL of one statement, without the trailing semicolon. Every identifier is quoted and
- * every table schema-qualified with `target`.
- *
- * @example
- * compileStatement({ kind: 'analyze', table: 'users' }, { kind: 'schema', name: 'app' })
- * // 'analyze "app"."users"'
- */
-/**
  * Every creating statement is idempotent and converges on the plan: the backfill creates
  * tables, indexes and constraints itself when it needs them, and a user may run
  * `ferry schema apply` before or after it. `if not exists` covers tables, columns and
@@ -60,6 +52,14 @@ function replaceConstraint(name: string): string {
   return `drop constraint if exists ${quoteIdent(name)}, add constraint ${quoteIdent(name)}`;
 }
 
+/**
+ * The SQL of one statement, without the trailing semicolon. Every identifier is quoted and
+ * every table schema-qualified with `target`.
+ *
+ * @example
+ * compileStatement({ kind: 'analyze', table: 'users' }, { kind: 'schema', name: 'app' })
+ * // 'analyze "app"."users"'
+ */
 export function compileStatement(statement: DdlStatement, target: SchemaTarget): string {
   const t = (name: string) => qualified(target, name);
   switch (statement.kind) {
@@ -124,7 +124,8 @@ export function compileStatement(statement: DdlStatement, target: SchemaTarget):
  * Statements as one SQL script, one statement per paragraph.
  *
  * @example
- * renderSql(phases.beforeLoad, { kind: 'schema', name: 'public' })
+ * declare const phases: DdlPhases;
+ * renderSql(phases.beforeLoad, { kind: 'schema', name: 'public' });
  */
 export function renderSql(statements: readonly DdlStatement[], target: SchemaTarget): string {
   return statements.map((s) => `${compileStatement(s, target)};\n`).join('\n');

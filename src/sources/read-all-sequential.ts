@@ -7,7 +7,9 @@ import type { ReadOptions, SourceBatch } from './types.js';
  * resume (`after`) must name exactly one collection.
  *
  * @example
- * readAll(options) { return readAllSequential(this, this.names, options, this.location); }
+ * declare const source: Source;
+ * for await (const batch of readAllSequential(source, ['orders', 'users'], {}, 'dump/shop'))
+ *   console.log(batch.collection, batch.docs.length);
  */
 export async function* readAllSequential(
   source: { read(collection: string, options?: ReadOptions): AsyncIterable<SourceBatch> },

@@ -46,7 +46,9 @@ export interface CopyProgress {
  * shorter), never splitting a line. `progress.rows` counts the lines encoded.
  *
  * @example
- * for await (const piece of encodeCopyPieces(table, ['id'], [[{ id: 1 }, { id: 2 }]], progress)) …
+ * declare const table: TableRef;
+ * declare const progress: CopyProgress;
+ * for await (const piece of encodeCopyPieces(table, ['id'], [[{ id: 1 }, { id: 2 }]], progress)) console.log(piece);
  * // '1\n2\n'
  */
 export async function* encodeCopyPieces(

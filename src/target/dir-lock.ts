@@ -14,7 +14,11 @@ import { FerryError } from '../core/errors.js';
  *
  * @example
  * const unlock = lockDirectory('.ferry/pglite.lock', '.ferry/pglite');
- * try { … } finally { unlock(); }
+ * try {
+ *   // open the embedded database
+ * } finally {
+ *   unlock();
+ * }
  */
 export function lockDirectory(lockPath: string, what: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {

@@ -175,6 +175,7 @@ const LOCK_KEY: readonly [number, number] = [0x66657272, 0x73746174];
  * PostgreSQL and PGlite) or, for older callers, a `pg.Pool`.
  *
  * @example
+ * declare const url: string;
  * const db = await openTarget(url);
  * await ensureFerryState(db);   // returns the versions it applied, [] when up to date
  */

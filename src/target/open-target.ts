@@ -22,8 +22,13 @@ export interface OpenTargetOptions extends PostgresTargetOptions {
  * never appears in either message.
  *
  * @example
+ * declare const options: { target?: string };
  * const db = await openTarget(options.target ?? process.env.DATABASE_URL);
- * try { … } finally { await db.close(); }
+ * try {
+ *   await db.query('select 1');
+ * } finally {
+ *   await db.close();
+ * }
  */
 export async function openTarget(
   url: string | undefined,

@@ -54,6 +54,7 @@ export interface Queryable {
    * of their message unless `FERRY_DEBUG` is set.
    *
    * @example
+   * declare const db: TargetDatabase;
    * const { rows } = await db.query<{ n: string }>('select count(*) as n from ferry.rejects');
    */
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
@@ -74,6 +75,7 @@ export interface TargetTransaction extends Queryable {
    * `query` because PGlite's `query` takes exactly one statement.
    *
    * @example
+   * declare const db: TargetDatabase;
    * await db.transaction((tx) => tx.runScript('create table a (x int); create index on a (x);'));
    */
   runScript(sql: string): Promise<void>;
@@ -85,6 +87,10 @@ export interface TargetTransaction extends Queryable {
    * `TARGET_COPY_FAILED` error naming the table and the 1-based row (line) within this call.
    *
    * @example
+   * declare const db: TargetDatabase;
+   * declare const batches: CopyRows;
+   * declare const pos: string;
+   * declare const run: number;
    * await db.transaction(async (tx) => {
    *   const n = await tx.copyFrom({ schema: 'public', name: 'orders' }, ['id', 'total'], batches);
    *   await tx.query('update ferry.checkpoints set position = $1 where run = $2', [pos, run]);
@@ -103,6 +109,7 @@ export interface TargetTransaction extends Queryable {
    * its 1-based number within this call.
    *
    * @example
+   * declare const tx: TargetTransaction;
    * await tx.copyText({ schema: 'public', name: 'orders' }, ['id', 'total'], [Buffer.from('1\t9.50\n')]);
    */
   copyText(
@@ -131,6 +138,10 @@ export interface Transactional {
    * transaction to end, so it would wait forever.
    *
    * @example
+   * declare const db: TargetDatabase;
+   * declare const table: TableRef;
+   * declare const columns: readonly string[];
+   * declare const batches: CopyRows;
    * const copied = await db.transaction((tx) => tx.copyFrom(table, columns, batches));
    */
   transaction<T>(fn: (tx: TargetTransaction) => Promise<T>): Promise<T>;
@@ -141,10 +152,11 @@ export interface Transactional {
  * advisory locks. Always `release()` it (in a `finally`).
  *
  * @example
+ * declare const db: TargetDatabase;
  * const session = await db.acquire();
  * try {
- *   await session.query('select pg_advisory_lock($1)', [FERRY_SETUP_LOCK]);
- *   await session.transaction(async (tx) => { … });
+ *   await session.query('select pg_advisory_lock($1)', [42]);
+ *   await session.transaction((tx) => tx.query('select 1'));
  * } finally {
  *   await session.release();
  * }

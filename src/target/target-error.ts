@@ -44,8 +44,14 @@ interface TargetErrorFields {
  * failing `copyFrom` call.
  *
  * @example
- * try { await tx.copyFrom(table, cols, rows); }
- * catch (e) { if (e instanceof TargetError && e.sqlState === '23505') … }
+ * declare const tx: TargetTransaction;
+ * declare const table: TableRef;
+ * declare const rows: CopyRows;
+ * try {
+ *   await tx.copyFrom(table, ['id'], rows);
+ * } catch (e) {
+ *   if (e instanceof TargetError && e.sqlState === '23505') console.log('duplicate key in', e.table?.name);
+ * }
  */
 export class TargetError extends FerryError {
   readonly sqlState: string | undefined;

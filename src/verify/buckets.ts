@@ -32,6 +32,8 @@ export function bucketBits(count: number): number {
  * The bucket of a document, from its id hash.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
  * bucketOf(canonicalHash(doc._id), 3)   // 0..7
  */
 export function bucketOf(idHash: bigint, bits: number): number {
@@ -43,6 +45,9 @@ export function bucketOf(idHash: bigint, bits: number): number {
  * whatever the collection's size.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
+ * declare const otherSide: BucketSums;
  * const sums = new BucketSums(3);
  * sums.add(canonicalHash(doc._id), canonicalHash(doc));
  * sums.mismatching(otherSide)   // bucket numbers that differ
@@ -110,6 +115,8 @@ export function bucketGroups(
  * is the same set of documents on each, and a different seed picks a different sample.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
  * const inSample = samplePredicate(0.1, 42);
  * inSample(canonicalHash(doc._id))   // true for about 10% of documents
  */

@@ -26,6 +26,9 @@ export interface CountCheckInput {
  * the mapping. Cheap on the target (one `count(*)` per table); it reads the source once.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * declare const source: Source;
  * const result = await countCheck({ source, db, plan, collection: 'orders', schema: 'public' });
  * result.tables   // [{ table: 'orders_items', expected: 12000, actual: 11999 }]
  */

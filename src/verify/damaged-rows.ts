@@ -11,6 +11,8 @@ import type { DocumentRows, RowValues } from '../mapping/row-values.js';
  * the marks of the third item reads `items.2.marks`. Returns `''` when no array is at fault.
  *
  * @example
+ * declare const ordersPlan: CollectionPlan;
+ * declare const rowsWithIdx0And2: DocumentRows; // orders_items rows with idx 0 and 2, no 1
  * damagedPath(ordersPlan, rowsWithIdx0And2)   // 'items'
  */
 export function damagedPath(collection: CollectionPlan, rows: DocumentRows): string {

@@ -48,6 +48,9 @@ export interface DeepCheckInput {
  * Source documents whose `_id` is an open reject are skipped: they are accounted as rejected.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * declare const source: Source;
  * const result = await deepCheck({ source, db, plan, collection: 'orders', schema: 'public' });
  * result.differences   // [{ kind: 'content', id: '5bd7…', fields: [{ path: 'items.0.price', kind: 'value' }] }]
  */

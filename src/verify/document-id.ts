@@ -6,6 +6,7 @@ import { canonicalHash } from '../mapping/canonical/index.js';
  * Int32 id 5 and a Double id 5.0 are the same document, as they are under the comparison.
  *
  * @example
+ * import { ObjectId } from 'bson';
  * idHash(new ObjectId('5bd761dcae323e45a93ccfe8'))   // 0x…n, the same on both sides
  */
 export function idHash(id: unknown): bigint {
@@ -17,6 +18,7 @@ export function idHash(id: unknown): bigint {
  * string as is, anything else as relaxed Extended JSON.
  *
  * @example
+ * import { Int32, ObjectId } from 'bson';
  * idText(new ObjectId('5bd761dcae323e45a93ccfe8'))   // '5bd761dcae323e45a93ccfe8'
  * idText(new Int32(7))                               // '7'
  */
@@ -31,6 +33,7 @@ export function idText(id: unknown): string {
  * A value as relaxed Extended JSON, for a report shown with `--show-values`.
  *
  * @example
+ * import { Decimal128 } from 'bson';
  * valueText(Decimal128.fromString('9.99'))   // '{"$numberDecimal":"9.99"}'
  */
 export function valueText(value: unknown): string {

@@ -22,6 +22,9 @@ interface PgIndex {
  * source; `_id_` is the primary key.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * declare const source: Source;
  * await checkIndexParity(plan, ['orders'], 'public', source, db);
  * // [{ collection: 'orders', index: 'sku_1', status: 'warning', message: 'no index on orders_items (sku) …' }]
  */

@@ -3,6 +3,10 @@
  * sums → bisect → diffs): the public surface of `src/verify`.
  *
  * @example
+ * import { writeFile } from 'node:fs/promises';
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * declare const source: Source;
  * const result = await verify({ source, db, plan, schema: 'public', level: 'deep' });
  * await writeFile('verify.html', renderVerifyHtml(result));
  */

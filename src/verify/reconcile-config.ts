@@ -7,11 +7,11 @@ import { z } from 'zod';
  * types (a Decimal128 sum equals a `numeric` sum), dates by instant.
  *
  * @example
- * {
- *   name: 'payments by status and day',
+ * const check: ReconcileCheck = {
+ *   name: 'payment total',
  *   mongo: { collection: 'payments', pipeline: [{ $group: { _id: null, total: { $sum: '$amount' } } }, { $project: { _id: 0, total: 1 } }] },
  *   sql: 'select sum(amount) as total from payments',
- * }
+ * };
  */
 export const reconcileCheckSchema = z
   .object({

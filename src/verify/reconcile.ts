@@ -11,6 +11,8 @@ import type { ReconcileResult } from './types.js';
  * with that reason, never passed. Mismatch messages give row counts, not values.
  *
  * @example
+ * declare const config: ResolvedConfig;
+ * declare const db: TargetDatabase;
  * await runReconcileChecks(config.verify?.checks ?? [], 'mongodb://localhost/shop', db);
  * // [{ name: 'payments by status and day', status: 'ok', message: '12 rows agree' }]
  */

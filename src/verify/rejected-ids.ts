@@ -19,6 +19,9 @@ export interface RejectedIds {
  * 64-bit hash.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const db: TargetDatabase;
+ * declare const doc: Document;
  * const rejected = await loadRejectedIds(db, 'public', 'orders');
  * rejected.has(idHash(doc._id))   // true: not a missing document
  */

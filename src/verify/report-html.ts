@@ -9,6 +9,8 @@ import { verdictText } from './verdict.js';
  * of data is redacted of credentials and HTML-escaped.
  *
  * @example
+ * import { writeFile } from 'node:fs/promises';
+ * declare const result: VerifyResult;
  * await writeFile('verify.html', renderVerifyHtml(result, { generatedAt: new Date() }));
  */
 export function renderVerifyHtml(

@@ -8,6 +8,7 @@ import { verdictText } from './verdict.js';
  * warnings, and a last line with the verdict.
  *
  * @example
+ * declare const result: VerifyResult;
  * process.stdout.write(renderVerifyText(result));
  * // collection  source  target  rejected  …  result
  * // orders        3001    3000         1  …  MISMATCH

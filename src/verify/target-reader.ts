@@ -39,6 +39,8 @@ export interface TargetLocation {
  * column fetches a batch's children at every depth.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * for await (const docs of readTargetDocuments(db, { plan, collection: 'orders', schema: 'public' }))
  *   for (const d of docs) console.log(d.id, d.doc);
  */
@@ -90,6 +92,9 @@ interface Page {
  * diff the few documents whose hashes differ. Keys not found are simply absent.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const where: TargetLocation;
+ * declare const key: string;
  * const [doc] = await fetchTargetDocuments(db, where, [key]);
  */
 export async function fetchTargetDocuments(

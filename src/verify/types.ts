@@ -26,7 +26,12 @@ export type DifferenceKind = 'missing_in_target' | 'extra_in_target' | 'content'
  * child table's `idx`). Values are Extended JSON (relaxed) and only present with `showValues`.
  *
  * @example
- * { path: 'items.2.price', kind: 'value', source: '{"$numberDecimal":"9.99"}', target: '{"$numberDecimal":"10.0"}' }
+ * const difference: FieldDifference = {
+ *   path: 'items.2.price',
+ *   kind: 'value',
+ *   source: '{"$numberDecimal":"9.99"}',
+ *   target: '{"$numberDecimal":"10.0"}',
+ * };
  */
 export interface FieldDifference {
   readonly path: string;
@@ -40,7 +45,11 @@ export interface FieldDifference {
  * a string as is, anything else as relaxed Extended JSON.
  *
  * @example
- * { kind: 'content', id: '5bd761dcae323e45a93ccfe8', fields: [{ path: 'items.0.quantity', kind: 'value' }] }
+ * const difference: VerifyDifference = {
+ *   kind: 'content',
+ *   id: '5bd761dcae323e45a93ccfe8',
+ *   fields: [{ path: 'items.0.quantity', kind: 'value' }],
+ * };
  */
 export interface VerifyDifference {
   readonly kind: DifferenceKind;

@@ -31,6 +31,7 @@ export interface VerifyRun {
  * Create or upgrade schema `ferry`, which holds `ferry.verify_runs`, on the target.
  *
  * @example
+ * declare const db: TargetDatabase;
  * await ensureVerifyState(db);
  */
 export async function ensureVerifyState(db: TargetDatabase): Promise<void> {
@@ -42,6 +43,7 @@ export async function ensureVerifyState(db: TargetDatabase): Promise<void> {
  * level, so collections it finished are not verified again.
  *
  * @example
+ * declare const db: TargetDatabase;
  * const run = await startVerifyRun(db, { schema: 'public', level: 'deep', resume: true });
  * run.collections.orders   // a finished collection's result, or undefined
  */
@@ -69,6 +71,9 @@ export async function startVerifyRun(
  * keeps it. Field values are stripped: the state table is no place for row data.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const run: VerifyRun;
+ * declare const result: CollectionVerifyResult;
  * await recordCollection(db, run.id, result);
  */
 export async function recordCollection(
@@ -92,6 +97,9 @@ export async function recordCollection(
  * Mark a run finished with its verdict.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const run: VerifyRun;
+ * declare const result: VerifyResult;
  * await finishVerifyRun(db, run.id, result);
  */
 export async function finishVerifyRun(db: Queryable, runId: number, result: VerifyResult): Promise<void> {
@@ -116,6 +124,7 @@ export async function finishVerifyRun(db: Queryable, runId: number, result: Veri
  * The latest finished run, for `ferry status`; undefined when there is none (or no state yet).
  *
  * @example
+ * declare const db: TargetDatabase;
  * const last = await lastVerifyRun(db);
  * last?.ok   // true
  */

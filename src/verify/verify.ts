@@ -81,6 +81,9 @@ export function checkSampleFraction(level: VerifyLevel | 'none', fraction: numbe
  * recorded in `ferry.verify_runs` at once, so `resume` skips it after a crash.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * declare const source: Source;
  * const result = await verify({ source, db, plan, schema: 'public' });
  * if (!result.ok) process.exitCode = 1;
  */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +75,8 @@ export async function createTestDatabase(
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = postgresUrl();
   if (!base) throw new Error('createTestDatabase needs PostgreSQL; guard the suite with postgresUrl()');
-  const name = `t_${prefix.replace(/\W/g, '_').toLowerCase()}_${process.pid}_${Date.now().toString(36)}`;
+  // Random, not a clock: two databases made in the same millisecond must still differ.
+  const name = `t_${prefix.replace(/\W/g, '_').toLowerCase().slice(0, 30)}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   await admin.query(`create database "${name}"`);

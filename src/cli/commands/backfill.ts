@@ -141,7 +141,8 @@ export function backfillExitCode(summary: BackfillSummary): ExitCode {
  * Feed backfill progress into a progress reporter (bars on a terminal, JSON lines otherwise).
  *
  * @example
- * await backfill({ …, onProgress: showBackfillProgress(createProgress({ isTerminal: true })) });
+ * declare const options: BackfillOptions;
+ * await backfill({ ...options, onProgress: showBackfillProgress(createProgress({ isTerminal: true })) });
  */
 export function showBackfillProgress(progress: ProgressReporter): (p: BackfillProgress) => void {
   return (p) => {

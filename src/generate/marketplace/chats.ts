@@ -26,6 +26,7 @@ const MAX_MESSAGES = 200;
  * are very long pasted texts. Drifted (older) messages have no `reactions` at all.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
  * const chat = chatDocument(ctx, 0);
  * chat.messages[0].senderId; // the buyer or the seller
  */

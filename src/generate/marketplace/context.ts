@@ -86,6 +86,7 @@ function mix(seed: number, tag: number): number {
  * a stream.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
  * const rng = docRandom(ctx, 'users', 41); // the same draws every time for user #41
  */
 export function docRandom(ctx: MarketplaceContext, tag: StreamTag, index: number): Random {
@@ -114,6 +115,7 @@ export function createdSeconds(index: number, count: number): number {
  * reference), and cannot equal a live id because that one byte differs.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
  * objectIdFor(ctx, 'users', 7).equals(objectIdFor(ctx, 'users', 7)); // true, nothing stored
  */
 export function objectIdFor(
@@ -134,6 +136,7 @@ export function objectIdFor(
  * The id of message `message` (below 256) in chat `chat`, created at `seconds`.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
  * messageObjectId(ctx, 12, 0, createdSeconds(12, ctx.counts.chats));
  */
 export function messageObjectId(
@@ -170,6 +173,11 @@ function makeObjectId(seconds: number, process: number, index: number, variant: 
  * the rest of the document looks like.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const ctx: MarketplaceContext;
+ * declare const doc: Document;
+ * declare const rng: Random;
+ * declare const buyer: number;
  * doc.buyerId = reference(ctx, rng, 'users', buyer);
  */
 export function reference(
@@ -188,6 +196,9 @@ export function reference(
  * these, so nothing points at a document from its own future.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
+ * declare const rng: Random;
+ * declare const i: number;
  * const buyer = rng.int(0, existingBefore(ctx, 'purchaseRequests', i, 'users') - 1);
  */
 export function existingBefore(
@@ -205,6 +216,9 @@ export function existingBefore(
  * concern recent requests.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
+ * declare const rng: Random;
+ * declare const i: number;
  * const request = recentIndex(rng, existingBefore(ctx, 'payments', i, 'purchaseRequests'));
  */
 export function recentIndex(rng: Random, limit: number): number {
@@ -216,6 +230,9 @@ export function recentIndex(rng: Random, limit: number): number {
  * An index in [0, limit) biased towards 0: early users are the busiest buyers and sellers.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
+ * declare const rng: Random;
+ * declare const i: number;
  * const seller = busyIndex(rng, existingBefore(ctx, 'purchaseRequests', i, 'users'));
  */
 export function busyIndex(rng: Random, limit: number): number {
@@ -226,7 +243,11 @@ export function busyIndex(rng: Random, limit: number): number {
  * True with `base` probability scaled by the optional-fields knob.
  *
  * @example
- * if (optional(ctx, rng, 0.05)) doc.phone = phoneNumber(rng);
+ * import type { Document } from 'bson';
+ * declare const ctx: MarketplaceContext;
+ * declare const doc: Document;
+ * declare const rng: Random;
+ * if (optional(ctx, rng, 0.05)) doc.phone = `+49 ${rng.int(100, 999)} ${rng.int(1000, 9999)}`;
  */
 export function optional(ctx: MarketplaceContext, rng: Random, base: number): boolean {
   return rng.chance(Math.min(1, base * ctx.mess.optionalFields));
@@ -237,6 +258,11 @@ export function optional(ctx: MarketplaceContext, rng: Random, base: number): bo
  * timestamps do not).
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const doc: Document;
+ * declare const rng: Random;
+ * declare const i: number;
+ * declare const n: number;
  * doc.createdAt = dateAt(rng, createdSeconds(i, n));
  */
 export function dateAt(rng: Random, seconds: number): Date {

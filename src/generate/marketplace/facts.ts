@@ -22,6 +22,7 @@ export interface RequestFacts {
  * Facts of purchase request `index`.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
  * const { buyer, seller, currency } = requestFacts(ctx, 17);
  */
 export function requestFacts(ctx: MarketplaceContext, index: number): RequestFacts {
@@ -75,6 +76,7 @@ export interface PaymentFacts {
  * Facts of payment `index`: which milestone of which request it pays, and how.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
  * const { amountMinor, currency, payout } = paymentFacts(ctx, 3);
  */
 export function paymentFacts(ctx: MarketplaceContext, index: number): PaymentFacts {

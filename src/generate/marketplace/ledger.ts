@@ -31,6 +31,8 @@ export function firstSeq(count: number): number {
  * are manual adjustments with `paymentId: null`.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
+ * let total = 0;
  * for (const entry of ledgerEntries(ctx)) total += Number(entry.amount.toString());
  */
 export function* ledgerEntries(ctx: MarketplaceContext): Generator<Document, void, undefined> {

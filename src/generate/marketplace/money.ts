@@ -47,6 +47,7 @@ export function decimalFromMinor(minor: number, currency: string): Decimal128 {
  * would price things (x.00, x.50, x.99) most of the time.
  *
  * @example
+ * declare const rng: Random;
  * const unit = priceMinor(rng, 'EUR'); // e.g. 4999 (49.99 EUR)
  */
 export function priceMinor(rng: Random, currency: string): number {

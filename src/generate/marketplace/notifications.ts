@@ -26,6 +26,7 @@ const DAY_MS = 86_400_000;
  * TTL index; expired documents are still present, as in a dump taken between TTL sweeps.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
  * const n = notificationDocument(ctx, 0);
  * n.expiresAt > n.createdAt; // true
  */

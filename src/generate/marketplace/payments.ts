@@ -20,6 +20,7 @@ import { fillPattern, token } from './words.js';
  * provider's API returned was stored as-is.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
  * const payment = paymentDocument(ctx, 0);
  * payment.targetType; // 'PurchaseRequest' or 'User'
  */

@@ -33,6 +33,7 @@ const HOUR_MS = 3_600_000;
  * cent, so a migration that rounds money shows up as a sum mismatch.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
  * const request = purchaseRequestDocument(ctx, 0);
  * request.items.length; // 1..10
  */

@@ -24,6 +24,7 @@ const LOCALES = ['en-GB', 'en-US', 'de-DE', 'fr-FR', 'pl-PL', 'ja-JP', 'pt-BR'] 
  * a string and `roles` as one string, as an older app version wrote them.
  *
  * @example
+ * declare const ctx: MarketplaceContext;
  * const ada = userDocument(ctx, 0);
  * ada.email; // e.g. 'ada.lovelace.0@example.com'
  */

@@ -179,6 +179,7 @@ export const EMOJI = ['👍', '❤️', '😂', '🎉', '🙏', '👀', '🔥', 
  * that breaks a `varchar(255)` column.
  *
  * @example
+ * declare const rng: Random;
  * const body = messageBody(rng, 0.002);
  */
 export function messageBody(rng: Random, longRate: number): string {
@@ -196,6 +197,7 @@ export function messageBody(rng: Random, longRate: number): string {
  * A string following `pattern`: `#` becomes a digit, `A` a capital letter.
  *
  * @example
+ * declare const rng: Random;
  * fillPattern(rng, '##-###'); // '31-042'
  */
 export function fillPattern(rng: Random, pattern: string): string {
@@ -212,6 +214,7 @@ export function fillPattern(rng: Random, pattern: string): string {
  * A lowercase alphanumeric token of `length` characters, like provider ids (`ch_3Nq…`).
  *
  * @example
+ * declare const rng: Random;
  * `pi_${token(rng, 24)}`;
  */
 export function token(rng: Random, length: number): string {

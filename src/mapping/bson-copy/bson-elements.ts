@@ -42,6 +42,7 @@ export const BSON_TYPE = {
  * its NUL) and `valueStart`/`valueEnd` describe it.
  *
  * @example
+ * declare const bytes: Buffer; // one BSON document
  * const e = new ElementCursor(bytes, 0, bytes.length);
  * while (e.next()) console.log(e.type, e.key());
  */

@@ -43,7 +43,12 @@ import {
  * the full decoder and `toRows` on that document, which give the reject or the rows.
  *
  * @example
- * const encoder = DocumentEncoder.for(compiled);   // undefined: the collection takes toRows
+ * declare const compiled: CompiledCollection;
+ * declare const sinks: readonly TextSink[]; // one per table
+ * declare const frame: { readonly bytes: Buffer };
+ * declare function slowPath(frame: { readonly bytes: Buffer }): void;
+ * const encoder = DocumentEncoder.for(compiled, new TextSink()); // undefined: the collection takes toRows
+ * const rowCounts = new Int32Array(compiled.tables.length);
  * if (!encoder?.encode(frame.bytes, sinks, rowCounts)) slowPath(frame);
  */
 export class DocumentEncoder {

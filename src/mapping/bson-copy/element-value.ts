@@ -12,7 +12,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * know give up (`BAIL`), and the document takes the full decoder.
  *
  * @example
- * elementValue(bytes, BSON_TYPE.int32, at, at + 4)   // Int32 { value: 5 }
+ * declare const bytes: Buffer;
+ * declare const at: number; // where the element's value starts
+ * elementValue(bytes, BSON_TYPE.int32, at, at + 4); // Int32 { value: 5 }
  */
 export function elementValue(bytes: Buffer, type: number, start: number, end: number): unknown {
   switch (type) {

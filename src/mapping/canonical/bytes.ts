@@ -266,6 +266,7 @@ export function withCanonicalBytes<T>(value: unknown, use: (bytes: Buffer) => T)
  * when `canonicalEqual(a, b)`. Returns a fresh Buffer the caller owns.
  *
  * @example
+ * import { Decimal128, Int32 } from 'bson';
  * canonicalBytes({ b: new Int32(5), a: 'x' })
  *   .equals(canonicalBytes({ a: 'x', b: Decimal128.fromString('5.00') })); // true
  */

@@ -46,6 +46,8 @@ export interface CanonicalDiffOptions {
  * cases (NaN = NaN, -0 = 0, regex flags as a set).
  *
  * @example
+ * import { Double, Int32 } from 'bson';
+ * import { Long } from 'bson';
  * canonicalEqual({ a: new Int32(5), b: [1] }, { b: [new Long(1)], a: new Double(5) }); // true
  * canonicalEqual({ a: null }, {});                                                    // false
  */
@@ -58,6 +60,7 @@ export function canonicalEqual(a: unknown, b: unknown): boolean {
  * on the right). Equal values give `[]`. Used to report the one field that broke a match.
  *
  * @example
+ * import { Decimal128 } from 'bson';
  * canonicalDiff({ items: [{ price: Decimal128.fromString('9.99') }] },
  *               { items: [{ price: 9.99 }] });
  * // [{ path: 'items.0.price', kind: 'value', left: Decimal128('9.99'), right: 9.99 }]

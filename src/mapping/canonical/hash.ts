@@ -12,6 +12,9 @@ import { withCanonicalBytes } from './bytes.js';
  * of SHA-1 over the raw BSON bytes, the floor any canonical form must pay for.
  *
  * @example
+ * import { Double, Int32 } from 'bson';
+ * import type { Document } from 'bson';
+ * declare const docs: Document[];
  * canonicalHash({ a: new Int32(1) }) === canonicalHash({ a: new Double(1) }); // true
  * const bucket = docs.reduce((sum, d) => (sum + canonicalHash(d)) & ((1n << 64n) - 1n), 0n);
  */

@@ -66,6 +66,7 @@ const MAX_KEY: Classified = { kind: 'maxKey' };
  * BSON document can contain (functions, symbols, Maps, class instances).
  *
  * @example
+ * import { BSONRegExp, Int32, UUID } from 'bson';
  * classify(new Int32(5)).kind;          // 'number'
  * classify(new UUID()).kind;            // 'binary' (subtype 4)
  * classify(new BSONRegExp('a', 'mi'));  // { kind: 'regex', pattern: 'a', flags: 'im' }

@@ -34,6 +34,8 @@ export const NEGATIVE_INFINITY_KEY = '-Infinity';
  * The exact decimal key of a number, equal for equal values across BSON numeric types.
  *
  * @example
+ * import { Decimal128, Int32 } from 'bson';
+ * import { Long } from 'bson';
  * numberKey(new Int32(500));                      // '5e2'
  * numberKey(Decimal128.fromString('500.00'));     // '5e2'
  * numberKey(0.5);                                 // '5e-1'

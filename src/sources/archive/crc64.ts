@@ -10,6 +10,9 @@ import { Long } from 'bson';
  * arithmetic (~20x faster), which makes checking every archive essentially free.
  *
  * @example
+ * declare const docBytes: Buffer;
+ * import type { Long } from 'bson';
+ * declare const header: { readonly CRC: Long }; // the collection's header in the archive
  * const crc = new Crc64();
  * crc.update(docBytes);
  * crc.digest().equals(header.CRC);

@@ -26,6 +26,9 @@ const TERMINATOR = int32(ARCHIVE_TERMINATOR);
  * are pulled lazily from every collection's iterable; nothing is held beyond one block.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare function generateOrders(n: number): Iterable<Document>;
+ * declare const users: Document[];
  * await writeArchive('shop.archive.gz', 'shop', [
  *   { name: 'orders', indexes: [{ name: '_id_', key: { _id: 1 } }], docs: generateOrders(1_000_000) },
  *   { name: 'users', docs: users },

@@ -18,9 +18,10 @@ export const DEFAULT_BATCH_SIZE = 1000;
  * resuming from it neither repeats nor skips an entry.
  *
  * @example
+ * declare const entry: BsonEntry;
  * const builder = new BatchBuilder('orders', 1000, 0);
  * builder.add(entry);
- * if (builder.full) yield builder.flush();
+ * if (builder.full) console.log(builder.flush().docs.length);
  */
 export class BatchBuilder {
   readonly #collection: string;
@@ -84,6 +85,7 @@ export class BatchBuilder {
  * sources produce.
  *
  * @example
+ * declare const options: ReadOptions | undefined;
  * const { batchSize, after } = checkReadOptions(options, 'orders');
  */
 export function checkReadOptions(

@@ -6,6 +6,8 @@ import { FerryError, type FerryErrorOptions } from '../../core/errors.js';
  * (backpressure) and memory stays at about one document plus one chunk.
  *
  * @example
+ * import type { Readable } from 'node:stream';
+ * declare const stream: Readable;
  * const reader = new ByteReader(stream, { file: 'orders.bson' });
  * if ((await reader.ensure(4)) === 4) console.log(reader.peekInt32(), reader.offset);
  */

@@ -39,6 +39,7 @@ export interface DecodeContext {
  * can still be found and the run can account for this one instead of stopping.
  *
  * @example
+ * declare const frame: BsonFrame;
  * const entry = decodeFrame(frame, { file: 'orders.bson', collection: 'orders' });
  * if (entry.kind === 'reject') console.log(entry.reject.code, entry.reject.where.offset);
  */

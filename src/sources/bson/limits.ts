@@ -4,6 +4,8 @@
  * a rollback), so Ferry rejects it instead of loading something one-way.
  *
  * @example
+ * declare const bytes: Buffer;
+ * declare function reject(code: string): void;
  * if (bytes.length > MAX_DOCUMENT_BYTES) reject('SOURCE_DOC_TOO_LARGE');
  */
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
@@ -15,6 +17,8 @@ export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
  * would be garbage, so it is an error rather than a reject.
  *
  * @example
+ * declare const length: number;
+ * declare function corruptLength(): Error;
  * if (length > MAX_FRAME_BYTES) throw corruptLength();
  */
 export const MAX_FRAME_BYTES = MAX_DOCUMENT_BYTES + 16 * 1024;

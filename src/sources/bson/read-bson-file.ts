@@ -20,6 +20,8 @@ export interface BsonStreamOptions extends DecodeContext {
  * frames but does not decode is yielded as a reject and reading goes on.
  *
  * @example
+ * import type { Readable } from 'node:stream';
+ * declare const stream: Readable;
  * for await (const entry of readBsonStream(stream, { file: 'orders.bson', collection: 'orders' })) {
  *   if (entry.kind === 'doc') console.log(entry.offset, entry.doc._id);
  * }
@@ -51,6 +53,8 @@ export async function* readBsonStream(
  * batches, optionally continuing after a previous batch's position.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare function load(docs: readonly Document[]): Promise<void>;
  * for await (const batch of readBsonFile('dump/shop/orders.bson', { collection: 'orders' })) {
  *   await load(batch.docs);
  * }

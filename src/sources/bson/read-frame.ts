@@ -23,6 +23,9 @@ export interface FrameContext {
  * rejects, and never a quiet end of input. Returns `undefined` only at a clean end.
  *
  * @example
+ * declare const reader: ByteReader;
+ * declare const ctx: FrameContext;
+ * let count = 0;
  * for (let f = await readFrame(reader, ctx); f; f = await readFrame(reader, ctx)) count++;
  */
 export async function readFrame(reader: ByteReader, context: FrameContext): Promise<BsonFrame | undefined> {
@@ -38,6 +41,9 @@ export async function readFrame(reader: ByteReader, context: FrameContext): Prom
  * blocks in an archive). Returns false only at a clean end.
  *
  * @example
+ * declare const reader: ByteReader;
+ * declare const ctx: FrameContext;
+ * let skipped = 0;
  * while (await skipFrame(reader, ctx)) skipped++;
  */
 export async function skipFrame(reader: ByteReader, context: FrameContext): Promise<boolean> {

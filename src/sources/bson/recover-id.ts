@@ -48,6 +48,7 @@ const ID_NAME = [0x5f, 0x69, 0x64, 0x00]; // "_id\0"
  * it first) and its own bytes are intact. Returns `undefined` when that cannot be done.
  *
  * @example
+ * declare const damagedBytes: Buffer;
  * recoverId(damagedBytes); // ObjectId('5bd761dcae323e45a93ccfef') or undefined
  */
 export function recoverId(bytes: Uint8Array): unknown {
@@ -74,6 +75,7 @@ const MAX_ID_TEXT = 200;
  * and a number that look alike stay distinguishable. Long ids are shortened.
  *
  * @example
+ * import { ObjectId } from 'bson';
  * describeId(new ObjectId('5bd761dcae323e45a93ccfef')); // '{"$oid":"5bd761dcae323e45a93ccfef"}'
  */
 export function describeId(id: unknown): string | undefined {

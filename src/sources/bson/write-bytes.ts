@@ -9,7 +9,9 @@ import { createGzip } from 'node:zlib';
  * documents never has more than a few in memory.
  *
  * @example
- * await writeChunksToFile('orders.bson.gz', serializeDocs(docs), { gzip: true });
+ * import type { Document } from 'bson';
+ * declare const docs: Document[];
+ * await writeChunksToFile('orders.bson.gz', serializeDocs(docs, { documents: 0, bytes: 0 }), { gzip: true });
  */
 export async function writeChunksToFile(
   file: string,

@@ -27,6 +27,7 @@ function plainNumber(value: unknown): number | undefined {
  * something that is not an index (no name or no key).
  *
  * @example
+ * import { Int32 } from 'bson';
  * indexFromMongo({ v: new Int32(2), key: { email: new Int32(1) }, name: 'email_1', unique: true });
  * // { name: 'email_1', key: { email: 1 }, unique: true, options: { v: Int32(2) } }
  */

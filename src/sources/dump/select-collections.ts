@@ -7,6 +7,7 @@ import type { ReadOptions, ResumePosition } from '../types.js';
  * checkpoints per collection passes one position per collection name here.
  *
  * @example
+ * declare const source: { readAll(options: FileReadAllOptions): AsyncIterable<SourceBatch> }; // a dump or archive
  * source.readAll({ resume: { orders: { kind: 'offset', offset: 8192, index: 100 } } });
  */
 export interface FileReadAllOptions extends ReadOptions {
@@ -18,6 +19,7 @@ export interface FileReadAllOptions extends ReadOptions {
  * The collection named `name`, or a usage error listing what exists.
  *
  * @example
+ * declare const collections: readonly CollectionInfo[];
  * const orders = requireCollection(collections, 'orders', 'dump/');
  */
 export function requireCollection<T extends { readonly name: string }>(
@@ -41,7 +43,9 @@ export function requireCollection<T extends { readonly name: string }>(
  * resumes. A plain `after` is accepted only when it can mean one collection.
  *
  * @example
- * for (const { item, after } of planReadAll(collections, options, 'dump/')) …
+ * declare const collections: readonly { readonly name: string }[];
+ * declare const options: FileReadAllOptions;
+ * for (const { item, after } of planReadAll(collections, options, 'dump/')) console.log(item.name, after);
  */
 export function planReadAll<T extends { readonly name: string }>(
   all: readonly T[],

@@ -33,6 +33,8 @@ export interface WrittenCollection {
  * collections may be far larger than memory. Used by `ferry demo` and tests.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare function generateOrders(n: number): Iterable<Document>;
  * await writeDumpDirectory('out/dump', 'shop', [
  *   { name: 'orders', indexes: [{ name: '_id_', key: { _id: 1 } }], docs: generateOrders(1_000_000) },
  * ], { gzip: true });
@@ -69,6 +71,9 @@ export async function writeDumpDirectory(
  * Serialize documents one by one, counting them as they go.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const docs: Document[];
+ * declare const out: NodeJS.WritableStream;
  * const tally = { documents: 0, bytes: 0 };
  * for await (const bytes of serializeDocs(docs, tally)) out.write(bytes);
  */

@@ -51,6 +51,8 @@ export function parseExportLine(text: string): unknown {
  * where `offset` counts decompressed bytes and `index` counts records (documents and rejects).
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare function load(docs: readonly Document[]): Promise<void>;
  * const source = await openEjsonSource('exports/');
  * for await (const batch of source.read('users', { batchSize: 500 })) {
  *   await load(batch.docs);

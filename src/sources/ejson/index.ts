@@ -2,7 +2,7 @@
  * Public surface of the Extended JSON (mongoexport) source, for `src/index.ts` to re-export.
  *
  * @example
- * import { openEjsonSource, parseExtendedJson } from './sources/ejson/index.js';
+ * import { openEjsonSource, parseExtendedJson } from 'ferry';
  */
 export { collectionNameOf } from './collection-files.js';
 export { type EjsonSourceOptions, openEjsonSource, parseExportLine } from './ejson-source.js';

@@ -49,7 +49,9 @@ export interface ArrayReaderStart {
  * collection.
  *
  * @example
- * for await (const elements of readJsonArray(chunks, { offset: 0, line: 1, maxRecordBytes, file, collection })) {
+ * declare const chunks: AsyncIterable<Buffer>;
+ * const start = { offset: 0, line: 1, maxRecordBytes: 16 << 20, file: 'users.json', collection: 'users' };
+ * for await (const elements of readJsonArray(chunks, start)) {
  *   for (const element of elements) JSON.parse(element.bytes.toString('utf8'));
  * }
  */

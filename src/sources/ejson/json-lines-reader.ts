@@ -10,6 +10,7 @@ const NEWLINE = 10;
  * skipped; a final line without a newline is still a record.
  *
  * @example
+ * declare const chunks: AsyncIterable<Buffer>;
  * for await (const records of readJsonLines(chunks, { offset: 0, line: 1, maxRecordBytes: 64 << 20 })) {
  *   for (const record of records) console.log(record.line, record.bytes.toString('utf8'));
  * }

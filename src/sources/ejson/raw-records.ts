@@ -35,8 +35,11 @@ export interface RecordReaderStart {
  * line; counting newlines runs at memory speed next to parsing.
  *
  * @example
+ * import type { Readable } from 'node:stream';
+ * declare const stream: Readable;
  * const from = await skipTo(stream, 1024);
- * for await (const chunk of from.chunks) { … } // chunk bytes start at offset 1024
+ * // from.head (the rest of the chunk offset 1024 fell into), then from.chunks.next() …
+ * console.log(from.head?.length, from.linesBefore);
  */
 export async function skipTo(
   stream: Readable,

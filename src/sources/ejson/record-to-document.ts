@@ -33,7 +33,11 @@ export type RecordResult = { readonly doc: Document } | { readonly reject: Sourc
  * bson refuses), `SOURCE_UNSAFE_INTEGER`, `SOURCE_BAD_DATE`, `SOURCE_NOT_A_DOCUMENT`, `SOURCE_DOC_TOO_LARGE`.
  *
  * @example
- * const result = recordToDocument(record, { file, collection: 'users', parse: parseExportLine });
+ * import type { Document } from 'bson';
+ * declare const docs: Document[];
+ * declare const record: RawRecord;
+ * const rejects: SourceReject[] = [];
+ * const result = recordToDocument(record, { file: 'users.json', collection: 'users', parse: parseExportLine });
  * if ('doc' in result) docs.push(result.doc); else rejects.push(result.reject);
  */
 export function recordToDocument(record: RawRecord, context: RecordContext): RecordResult {

@@ -21,7 +21,7 @@ export interface InputStream {
  *
  * @example
  * const { stream } = await openInput('dump/shop/orders.bson.gz');
- * for await (const chunk of stream) { … }
+ * for await (const chunk of stream) console.log(chunk.length);
  */
 export async function openInput(file: string): Promise<InputStream> {
   const info = await stat(file).catch((cause: NodeJS.ErrnoException) => {

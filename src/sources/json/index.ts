@@ -2,7 +2,7 @@
  * Public surface of the plain JSON file source, for `src/index.ts` to re-export.
  *
  * @example
- * import { detectJsonFlavour, openJsonSource } from './sources/json/index.js';
+ * import { detectJsonFlavour, openJsonSource } from 'ferry';
  */
 export {
   detectJsonFlavour,

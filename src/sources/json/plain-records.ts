@@ -66,7 +66,8 @@ export function listPlainRecords(container: unknown, pointer: string): PlainReco
  * is rejected, as `SOURCE_UNSAFE_INTEGER`.
  *
  * @example
- * plainRecordsToDocs([{ id: 'u1' }], { idField: 'id' }, ctx); // [{ doc: { _id: 'u1' } }]
+ * const context = { file: 'users.json', collection: 'users' };
+ * plainRecordsToDocs([{ value: { id: 'u1' }, path: '[0]' }], { idField: 'id' }, context); // [{ doc: { _id: 'u1' } }]
  */
 export function plainRecordsToDocs(
   records: readonly PlainRecord[],

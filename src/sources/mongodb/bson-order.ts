@@ -39,6 +39,7 @@ export const ALL_TYPE_ALIASES: readonly string[] = BSON_BRACKETS.flatMap((b) => 
  * The position of a value's bracket in {@link BSON_BRACKETS}.
  *
  * @example
+ * import { ObjectId } from 'bson';
  * bracketOf(new ObjectId()) > bracketOf('a') // true: every ObjectId sorts after every string
  */
 export function bracketOf(value: unknown): number {

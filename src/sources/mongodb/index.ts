@@ -3,7 +3,7 @@
  * counts, reads (resumably, in `_id` order) and splits collections for parallel readers.
  *
  * @example
- * import { openMongoSource } from './sources/mongodb/index.js';
+ * import { openMongoSource } from 'ferry';
  * const source = await openMongoSource('mongodb://localhost/shop');
  * const ranges = await source.splitRanges('orders', 4);
  */

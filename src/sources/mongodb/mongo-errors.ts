@@ -31,6 +31,9 @@ const AUTH_CODES = new Set([
  * into it at all, and FerryError redacts anything URI-shaped anyway.
  *
  * @example
+ * import type { MongoClient } from 'mongodb';
+ * declare const client: MongoClient;
+ * declare const context: MongoErrorContext;
  * try { await client.connect(); } catch (cause) { throw mongoError(context, cause); }
  */
 export function mongoError(context: MongoErrorContext, cause: unknown): FerryError {

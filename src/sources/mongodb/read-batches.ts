@@ -69,6 +69,12 @@ const MAX_REOPENS = 5;
  * - The signal is checked per document and passed to the driver, so a pending fetch stops too.
  *
  * @example
+ * import type { Document } from 'bson';
+ * import type { Collection } from 'mongodb';
+ * declare const collection: Collection;
+ * declare const types: TypeAliasSupport;
+ * declare const errorContext: MongoErrorContext;
+ * declare function load(docs: readonly Document[]): Promise<void>;
  * for await (const batch of readIdOrdered({ collection, name: 'orders', batchSize: 1000, types, errorContext })) {
  *   await load(batch.docs); // the next batch is fetched only after this returns
  * }

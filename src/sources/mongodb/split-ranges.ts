@@ -28,6 +28,11 @@ export interface IdRange {
  * implements neither; skip over the `_id` index walks keys only, which is fast enough on both.
  *
  * @example
+ * import type { Collection } from 'mongodb';
+ * declare const collection: Collection;
+ * declare const types: TypeAliasSupport;
+ * declare const source: MongoSource;
+ * declare function load(batches: AsyncIterable<SourceBatch>): Promise<void>;
  * const ranges = await splitIdRanges(collection, 4, types);
  * await Promise.all(ranges.map((range) => load(source.readRange('orders', range))));
  */

@@ -1,7 +1,7 @@
 import { MongoClient, ObjectId } from 'mongodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { connectPostgres } from '../../../src/target/connect.js';
-import { createTestDatabase, mongoUrl, postgresUrl } from '../../support/services.js';
+import { createTestDatabase, datasetPath, mongoUrl, postgresUrl } from '../../support/services.js';
 
 describe.skipIf(!postgresUrl())('the throwaway PostgreSQL cluster', () => {
   it('accepts connections and is PostgreSQL 15', async () => {
@@ -12,12 +12,50 @@ describe.skipIf(!postgresUrl())('the throwaway PostgreSQL cluster', () => {
     expect(Number(rows[0]!.v)).toBeLessThan(160000);
   });
 
-  it('gives each test file a database of its own', async () => {
-    const db = await createTestDatabase('own');
-    const pool = await connectPostgres(db.url);
-    await pool.query('create table t (x int)');
-    await pool.end();
-    await db.drop();
+  it('gives each test file a database of its own, which no other sees and which is gone once dropped', async () => {
+    // Made in the same instant, as two test files starting together would.
+    const [first, second] = await Promise.all([createTestDatabase('own'), createTestDatabase('own')]);
+    const names = [first, second].map((db) => new URL(db.url).pathname.slice(1));
+    try {
+      expect(names[0]).not.toBe(names[1]);
+      const writer = await connectPostgres(first.url);
+      await writer.query('create table t (x int)');
+      await writer.end();
+      const reader = await connectPostgres(second.url);
+      const { rows } = await reader.query<{ t: string | null }>(`select to_regclass('public.t')::text as t`);
+      await reader.end();
+      expect(rows).toEqual([{ t: null }]);
+    } finally {
+      await first.drop();
+      await second.drop();
+    }
+    const admin = await connectPostgres(postgresUrl()!);
+    const left = await admin.query('select datname from pg_database where datname = any($1)', [names]);
+    await admin.end();
+    expect(left.rows).toEqual([]);
+  });
+});
+
+describe('a dataset or service that is missing', () => {
+  const ci = process.env.CI;
+  afterEach(() => {
+    if (ci === undefined) delete process.env.CI;
+    else process.env.CI = ci;
+    vi.restoreAllMocks();
+  });
+
+  it('fails the test file in CI, naming what is missing', () => {
+    process.env.CI = 'true';
+    expect(() => datasetPath('no/such/dataset.json')).toThrow(
+      /dataset no\/such\/dataset\.json is not available: .*does not exist \(CI requires it/,
+    );
+  });
+
+  it('skips elsewhere, with the reason printed', () => {
+    delete process.env.CI;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(datasetPath('no/such/dataset.json')).toBeUndefined();
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/SKIPPING: dataset no\/such\/dataset\.json/));
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Int32, ObjectId } from 'bson';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backfill } from '../../../src/load/backfill.js';
 import { prepareChunk } from '../../../src/load/chunk.js';
 import { prepareSchema } from '../../../src/load/schema-setup.js';
@@ -12,26 +12,14 @@ import { openSource } from '../../../src/sources/open.js';
 import { ensureFerryState } from '../../../src/target/ferry-state.js';
 import { openTarget } from '../../../src/target/open-target.js';
 import type { TargetDatabase } from '../../../src/target/target-database.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
-import { customers, dumpSchema, orders, plan, sql, writeSource } from './support.js';
+import { test } from '../../support/fixtures.js';
+import { postgresUrl } from '../../support/services.js';
+import { customers, dumpSchema, orders, plan, referencingPlan, sql, writeSource } from './support.js';
 
 const available = postgresUrl() !== undefined;
 
 describe.skipIf(!available)('backfill into PostgreSQL', () => {
-  let url: string;
-  let drop: () => Promise<void>;
-  let db: TargetDatabase;
-
-  beforeAll(async () => {
-    ({ url, drop } = await createTestDatabase('load_backfill'));
-    db = await openTarget(url);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
-
-  async function run(dir: string, options: Partial<Parameters<typeof backfill>[0]> = {}) {
+  async function run(db: TargetDatabase, dir: string, options: Partial<Parameters<typeof backfill>[0]> = {}) {
     const source = await openSource(dir);
     try {
       return await backfill({ source, target: db, plan, batchSize: 50, ...options });
@@ -40,9 +28,12 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     }
   }
 
-  it('loads every document into root and child tables and the counts add up', async () => {
+  test('loads every document into root and child tables and the counts add up', async ({
+    db,
+    pgUrl: url,
+  }) => {
     const dir = await writeSource({ customers: customers(10), orders: orders(333) });
-    const summary = await run(dir, { schemas: ['first'] });
+    const summary = await run(db, dir, { schemas: ['first'] });
     expect(summary.ok).toBe(true);
     const byName = Object.fromEntries(summary.collections.map((c) => [c.collection, c]));
     expect(byName.orders).toMatchObject({ phase: 'done', read: 333, migrated: 333, rejected: 0 });
@@ -61,23 +52,26 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     expect(checkpoint).toEqual({ read: '333', migrated: '333', rejected: '0', complete: true });
   });
 
-  it('writes nothing on a second run with no changes, and says so', async () => {
+  test('writes nothing on a second run with no changes, and says so', async ({ db, pgUrl: url }) => {
     const dir = await writeSource({ customers: customers(10), orders: orders(120) });
-    await run(dir, { schemas: ['again'] });
+    await run(db, dir, { schemas: ['again'] });
     const before = await dumpSchema(url, 'again');
-    const second = await run(dir, { schemas: ['again'] });
+    const second = await run(db, dir, { schemas: ['again'] });
     expect(second.wroteNothing).toBe(true);
     expect(second.collections.every((c) => c.phase === 'up-to-date')).toBe(true);
     expect(await dumpSchema(url, 'again')).toEqual(before);
   });
 
-  it('re-loads into tables that already hold the rows through staging, writing no row twice', async () => {
+  test('re-loads into tables that already hold the rows through staging, writing no row twice', async ({
+    db,
+    pgUrl: url,
+  }) => {
     const dir = await writeSource({ customers: customers(10), orders: orders(120) });
-    await run(dir, { schemas: ['rerun'] });
+    await run(db, dir, { schemas: ['rerun'] });
     const before = await dumpSchema(url, 'rerun');
     // Forget the checkpoints: the rows are there, but Ferry no longer knows how far it got.
     await sql(url, `delete from ferry.checkpoints where schema = 'rerun'`);
-    const again = await run(dir, { schemas: ['rerun'] });
+    const again = await run(db, dir, { schemas: ['rerun'] });
     expect(again.collections.find((c) => c.collection === 'orders')).toMatchObject({
       phase: 'done',
       read: 120,
@@ -88,13 +82,16 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     expect(await dumpSchema(url, 'rerun')).toEqual(before);
   });
 
-  it('rejects the one document that breaks a constraint at load time and loads the rest of its chunk', async () => {
+  test('rejects the one document that breaks a constraint at load time and loads the rest of its chunk', async ({
+    db,
+    pgUrl: url,
+  }) => {
     const docs = orders(200);
     docs[77] = { ...docs[77], qty: -5 } as (typeof docs)[number];
     const dir = await writeSource({ customers: customers(10), orders: docs });
     await prepareSchema(db, plan, 'checked', ['orders', 'customers']);
     await sql(url, 'alter table checked.orders add constraint qty_not_negative check (qty >= 0)');
-    const summary = await run(dir, { schemas: ['checked'], batchSize: 100, only: ['orders'] });
+    const summary = await run(db, dir, { schemas: ['checked'], batchSize: 100, only: ['orders'] });
     const result = summary.collections[0]!;
     expect(result).toMatchObject({ phase: 'done', read: 200, migrated: 199, rejected: 1 });
     expect(result.rejectSamples).toHaveLength(1);
@@ -111,11 +108,14 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     expect(rejects[0]!.raw).toContain('"qty":{"$numberInt":"-5"}');
   });
 
-  it('rejects documents the mapping cannot store with stage transform and keeps the raw document', async () => {
+  test('rejects documents the mapping cannot store with stage transform and keeps the raw document', async ({
+    db,
+    pgUrl: url,
+  }) => {
     const docs = orders(30);
     docs[3] = { ...docs[3], note: 'nul\u0000inside' } as (typeof docs)[number];
     const dir = await writeSource({ customers: customers(10), orders: docs });
-    const summary = await run(dir, { schemas: ['transformed'], only: ['orders'] });
+    const summary = await run(db, dir, { schemas: ['transformed'], only: ['orders'] });
     expect(summary.collections[0]).toMatchObject({ read: 30, migrated: 29, rejected: 1 });
     const [reject] = await sql<{ stage: string; code: string; path: string }>(
       url,
@@ -124,9 +124,9 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     expect(reject).toEqual({ stage: 'transform', code: 'STRING_CONTAINS_NUL', path: 'note' });
   });
 
-  it('loads the same data into two schemas in one run', async () => {
+  test('loads the same data into two schemas in one run', async ({ db, pgUrl: url }) => {
     const dir = await writeSource({ customers: customers(10), orders: orders(90) });
-    const summary = await run(dir, { schemas: ['one', 'two'] });
+    const summary = await run(db, dir, { schemas: ['one', 'two'] });
     expect(summary.collections.map((c) => `${c.collection}@${c.schema}:${c.migrated}`)).toEqual([
       'customers@one:10',
       'customers@two:10',
@@ -136,36 +136,13 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     expect(await dumpSchema(url, 'one')).toEqual(await dumpSchema(url, 'two'));
   });
 
-  it('creates the reference foreign keys and secondary indexes after the load', async () => {
-    const withRefs = structuredClone(plan) as unknown as {
-      collections: { tables: { columns: Record<string, unknown>[] }[] }[];
-    };
+  test('creates the reference foreign keys and secondary indexes after the load', async ({
+    db,
+    pgUrl: url,
+  }) => {
     const dir = await writeSource({ customers: customers(10), orders: orders(40) });
-    const refPlan = (await import('../../../src/mapping/validate-plan.js')).parsePlan({
-      ...withRefs,
-      collections: withRefs.collections.map((c, i) =>
-        i === 1
-          ? {
-              ...c,
-              indexes: [{ name: 'note_1', key: { note: 1 } }],
-              tables: c.tables.map((t, j) =>
-                j === 0
-                  ? {
-                      ...t,
-                      columns: t.columns.map((col) =>
-                        col.name === 'customer'
-                          ? { ...col, references: { table: 'customers', column: 'id' } }
-                          : col,
-                      ),
-                    }
-                  : t,
-              ),
-            }
-          : c,
-      ),
-    });
     const source = await openSource(dir);
-    const summary = await backfill({ source, target: db, plan: refPlan, schemas: ['refs'] });
+    const summary = await backfill({ source, target: db, plan: referencingPlan, schemas: ['refs'] });
     await source.close();
     expect(summary.afterLoad.problems).toEqual([]);
     const constraints = await sql<{ conname: string }>(
@@ -180,14 +157,14 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     expect(indexes).toHaveLength(1);
   });
 
-  it('truncates and reloads with force', async () => {
+  test('truncates and reloads with force', async ({ db, pgUrl: url }) => {
     const dir = await writeSource({ customers: customers(10), orders: orders(50) });
-    await run(dir, { schemas: ['forced'] });
+    await run(db, dir, { schemas: ['forced'] });
     await sql(
       url,
       `insert into forced.customers (id, name) values ('00000000-0000-0000-0000-000000000001', 'stray')`,
     );
-    const summary = await run(dir, { schemas: ['forced'], force: true });
+    const summary = await run(db, dir, { schemas: ['forced'], force: true });
     expect(summary.collections.find((c) => c.collection === 'customers')).toMatchObject({
       read: 10,
       migrated: 10,
@@ -197,7 +174,7 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     expect(row?.n).toBe('10');
   });
 
-  it('finds a bad row among 256 documents of one chunk in O(log n) writes', async () => {
+  test('finds a bad row among 256 documents of one chunk in O(log n) writes', async ({ db, pgUrl: url }) => {
     const docs = orders(256);
     docs[200] = { ...docs[200], qty: new Int32(-1) } as (typeof docs)[number];
     await prepareSchema(db, plan, 'bisect', ['orders']);
@@ -223,10 +200,10 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     expect(result.writes).toBe(17);
   });
 
-  it('writes nothing with --dry-run, even given a target', async () => {
+  test('writes nothing with --dry-run, even given a target', async ({ db, pgUrl: url }) => {
     const dir = await writeSource({ customers: customers(3), orders: orders(20) });
     const [before] = await sql<{ n: string }>(url, 'select count(*) as n from ferry.runs');
-    await run(dir, { schemas: ['dry'], dryRun: true });
+    await run(db, dir, { schemas: ['dry'], dryRun: true });
     const [after] = await sql<{ n: string }>(url, 'select count(*) as n from ferry.runs');
     expect(after).toEqual(before);
     const [schema] = await sql(url, `select to_regnamespace('dry') as oid`);
@@ -235,10 +212,10 @@ describe.skipIf(!available)('backfill into PostgreSQL', () => {
     expect(checkpoints).toEqual([]);
   });
 
-  it('stops and reports when more documents are rejected than --max-rejects allows', async () => {
+  test('stops and reports when more documents are rejected than --max-rejects allows', async ({ db }) => {
     const docs = orders(300).map((d, i) => (i % 10 === 0 ? { ...d, note: 'bad\u0000' } : d));
     const dir = await writeSource({ customers: customers(10), orders: docs });
-    const summary = await run(dir, { schemas: ['limited'], only: ['orders'], maxRejects: 5 });
+    const summary = await run(db, dir, { schemas: ['limited'], only: ['orders'], maxRejects: 5 });
     expect(summary.rejectsOverLimit).toBe(true);
     expect(summary.ok).toBe(false);
     const orderSummary = summary.collections[0]!;

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Document } from 'bson';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { binaryColumnTypes } from '../../../src/copy/copy-binary.js';
 import { generateMarketplace, generateNastyDocuments, seedFromEnv } from '../../../src/generate/index.js';
 import { backfill } from '../../../src/load/backfill.js';
@@ -12,9 +12,8 @@ import type { Plan } from '../../../src/mapping/model.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { writeArchive } from '../../../src/sources/archive/write-archive.js';
 import { openSource } from '../../../src/sources/open.js';
-import { openTarget } from '../../../src/target/open-target.js';
-import type { TargetDatabase } from '../../../src/target/target-database.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { type PostgresFixtures, test } from '../../support/fixtures.js';
+import { postgresUrl } from '../../support/services.js';
 import { planFromDocs } from '../../unit/mapping/support/plan-from-docs.js';
 import { customers, dumpSchema, orders, sql, plan as supportPlan } from './support.js';
 
@@ -28,20 +27,12 @@ const SEED = seedFromEnv(20261122);
 const available = postgresUrl() !== undefined;
 
 describe.skipIf(!available)('binary COPY', () => {
-  let url: string;
-  let drop: () => Promise<void>;
-  let db: TargetDatabase;
-
-  beforeAll(async () => {
-    ({ url, drop } = await createTestDatabase('load_binary'));
-    db = await openTarget(url);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
-
-  async function loadBothWays(name: string, plan: Plan, collections: Map<string, Document[]>) {
+  async function loadBothWays(
+    { db, pgUrl: url }: Pick<PostgresFixtures, 'db' | 'pgUrl'>,
+    name: string,
+    plan: Plan,
+    collections: Map<string, Document[]>,
+  ) {
     const archive = path.join(await mkdtemp(path.join(tmpdir(), 'ferry-binary-')), `${name}.archive`);
     await writeArchive(
       archive,
@@ -82,7 +73,7 @@ describe.skipIf(!available)('binary COPY', () => {
     expect(await rejects(`${name}_binary`)).toEqual(await rejects(`${name}_text`));
   }
 
-  it(`stores nasty documents exactly as text COPY does (seed ${SEED})`, async () => {
+  test(`stores nasty documents exactly as text COPY does (seed ${SEED})`, async ({ db, pgUrl }) => {
     const sample = new Map<string, Document[]>();
     for (const { collection, doc } of generateNastyDocuments(SEED, 1500)) {
       sample.set(collection, [...(sample.get(collection) ?? []), doc]);
@@ -91,16 +82,19 @@ describe.skipIf(!available)('binary COPY', () => {
     for (const { collection, doc } of generateNastyDocuments(SEED + 1, 3000, { unloadable: false })) {
       loadable.set(collection, [...(loadable.get(collection) ?? []), doc]);
     }
-    await loadBothWays('nasty', parsePlan(planFromDocs(sample)), loadable);
+    await loadBothWays({ db, pgUrl }, 'nasty', parsePlan(planFromDocs(sample)), loadable);
   });
 
-  it('stores the generated marketplace exactly as text COPY does', async () => {
+  test('stores the generated marketplace exactly as text COPY does', async ({ db, pgUrl }) => {
     const data = generateMarketplace({ seed: SEED, scale: 4000 });
     const collections = new Map(data.map((c) => [c.name, [...c.docs()]]));
-    await loadBothWays('market', parsePlan(planFromDocs(collections)), collections);
+    await loadBothWays({ db, pgUrl }, 'market', parsePlan(planFromDocs(collections)), collections);
   });
 
-  it('loads as text into a table whose column type was changed by hand, where binary rows would all fail', async () => {
+  test('loads as text into a table whose column type was changed by hand, where binary rows would all fail', async ({
+    db,
+    pgUrl: url,
+  }) => {
     await prepareSchema(db, supportPlan, 'altered', ['customers', 'orders']);
     await sql(url, 'alter table altered.orders alter column qty type bigint');
     const archive = path.join(await mkdtemp(path.join(tmpdir(), 'ferry-altered-')), 'shop.archive');

@@ -1,11 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Int32 } from 'bson';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { prepareSchema } from '../../../src/load/schema-setup.js';
-import { openTarget } from '../../../src/target/open-target.js';
 import { runFerry } from '../../support/cli.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { test as base } from '../../support/fixtures.js';
+import { planOf } from '../../support/plans.js';
+import { postgresUrl } from '../../support/services.js';
 import { customers, orders, plan, planInput, sql, writeSource } from './support.js';
 
 /**
@@ -15,30 +16,30 @@ import { customers, orders, plan, planInput, sql, writeSource } from './support.
  */
 const available = postgresUrl() !== undefined;
 
+/** An app folder whose config maps 300 orders, one breaking a CHECK on the prepared tables. */
+const test = base.extend<{ cwd: string }>({
+  cwd: [
+    async ({ db, pgUrl }, use) => {
+      const docs = orders(300);
+      docs[42] = { ...docs[42], qty: new Int32(-3) } as (typeof docs)[number];
+      const cwd = await writeSource({ customers: customers(10), orders: docs });
+      await writeFile(
+        path.join(cwd, 'ferry.config.ts'),
+        `export default ${JSON.stringify({ source: cwd, mapping: planInput })};\n`,
+      );
+      await prepareSchema(db, plan, 'public', ['customers', 'orders']);
+      await sql(pgUrl, 'alter table public.orders add constraint qty_not_negative check (qty >= 0)');
+      await use(cwd);
+    },
+    { scope: 'file' },
+  ],
+});
+
 describe.skipIf(!available)('ferry backfill and ferry rejects', () => {
-  let url: string;
-  let drop: () => Promise<void>;
-  let cwd: string;
-
-  beforeAll(async () => {
-    ({ url, drop } = await createTestDatabase('load_cli'));
-    const docs = orders(300);
-    docs[42] = { ...docs[42], qty: new Int32(-3) } as (typeof docs)[number];
-    cwd = await writeSource({ customers: customers(10), orders: docs });
-    await writeFile(
-      path.join(cwd, 'ferry.config.ts'),
-      `export default ${JSON.stringify({ source: cwd, mapping: planInput })};\n`,
-    );
-    const db = await openTarget(url);
-    await prepareSchema(db, plan, 'public', ['customers', 'orders']);
-    await db.close();
-    await sql(url, 'alter table public.orders add constraint qty_not_negative check (qty >= 0)');
-  });
-  afterAll(async () => {
-    await drop?.();
-  });
-
-  it('loads, rejects the bad document at load, and a retry after the fix resolves it', async () => {
+  test('loads, rejects the bad document at load, and a retry after the fix resolves it', async ({
+    pgUrl: url,
+    cwd,
+  }) => {
     const first = await runFerry(['backfill', '--target', url, '--batch-size', '64', '--json'], { cwd });
     // A rejected document is missing data: exit 1 until it is loaded.
     expect(first.code, first.stderr).toBe(1);
@@ -88,19 +89,19 @@ describe.skipIf(!available)('ferry backfill and ferry rejects', () => {
     expect(open.stdout.trim()).toBe('no rejects');
   });
 
-  it('says so when a second run has nothing to write', async () => {
+  test('says so when a second run has nothing to write', async ({ pgUrl: url, cwd }) => {
     const again = await runFerry(['backfill', '--target', url], { cwd });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('nothing new to load');
     expect(again.stdout).toContain('migrated + rejected = read for every collection');
   });
 
-  it('exits 1 when rejects exceed --max-rejects', async () => {
+  test('exits 1 when rejects exceed --max-rejects', async ({ pgUrl: url }) => {
     const docs = orders(100).map((d, i) => (i % 5 === 0 ? { ...d, note: 'nul\u0000' } : d));
     const dir = await writeSource({ orders: docs });
     await writeFile(
       path.join(dir, 'ferry.config.ts'),
-      `export default ${JSON.stringify({ source: dir, mapping: { version: 1, collections: [planInput.collections[1]] } })};\n`,
+      `export default ${JSON.stringify({ source: dir, mapping: planOf(planInput.collections[1]!) })};\n`,
     );
     const result = await runFerry(
       ['backfill', '--target', url, '--schema', 'limited', '--max-rejects', '3', '--json'],
@@ -110,7 +111,10 @@ describe.skipIf(!available)('ferry backfill and ferry rejects', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ rejectsOverLimit: true, ok: false });
   });
 
-  it('refuses --force without --yes when not on a terminal, and without a mapping suggests ferry infer', async () => {
+  test('refuses --force without --yes when not on a terminal, and without a mapping suggests ferry infer', async ({
+    pgUrl: url,
+    cwd,
+  }) => {
     const forced = await runFerry(['backfill', '--target', url, '--force'], { cwd });
     expect(forced.code).toBe(2);
     expect(forced.stderr).toContain('--yes');

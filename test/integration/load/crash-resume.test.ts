@@ -2,11 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { Random } from '../../../src/generate/random.js';
 import { seedFromEnv } from '../../../src/generate/seed.js';
 import { runFerry, spawnFerry } from '../../support/cli.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { test } from '../../support/fixtures.js';
+import { postgresUrl } from '../../support/services.js';
 import { customers, dumpSchema, orders, planInput, sql, writeSource } from './support.js';
 
 /**
@@ -38,7 +39,6 @@ const STRATEGIES: readonly Strategy[] = [
 ];
 
 describe.skipIf(!available)('backfill through kill -9', () => {
-  const dbs: { url: string; drop: () => Promise<void> }[] = [];
   let cwd: string;
 
   beforeAll(async () => {
@@ -49,28 +49,30 @@ describe.skipIf(!available)('backfill through kill -9', () => {
       path.join(cwd, 'ferry.config.ts'),
       `export default ${JSON.stringify({ source, mapping: planInput })};\n`,
     );
-    dbs.push(await createTestDatabase('crash_ref'), await createTestDatabase('crash_kill'));
-  });
-  afterAll(async () => {
-    for (const db of dbs) await db.drop();
   });
 
-  it(`gives the same tables after SIGKILLs at ${STRATEGIES.length} moments and a resume as an uninterrupted run (seed ${seed})`, async () => {
-    const [ref, crash] = dbs as [(typeof dbs)[0], (typeof dbs)[0]];
-    const uninterrupted = await runFerry(['backfill', '--target', ref.url, '--batch-size', '100', '--json'], {
-      cwd,
-    });
+  test(`gives the same tables after SIGKILLs at ${STRATEGIES.length} moments and a resume as an uninterrupted run (seed ${seed})`, async ({
+    pgUrl: reference,
+    ownPgUrl: crashed,
+  }) => {
+    // Two databases: one for the uninterrupted run, one that is killed and resumed.
+    const uninterrupted = await runFerry(
+      ['backfill', '--target', reference, '--batch-size', '100', '--json'],
+      {
+        cwd,
+      },
+    );
     expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
 
     const random = new Random(seed);
-    const monitor = new pg.Client({ connectionString: crash.url });
+    const monitor = new pg.Client({ connectionString: crashed });
     await monitor.connect();
     const kills: { strategy: Strategy; killed: boolean; observed: boolean }[] = [];
     try {
       for (const strategy of STRATEGIES) {
         const batch = strategy === 'mid-copy' ? '3000' : '100';
         const baseline = await progressOf(monitor);
-        const child = spawnFerry(['backfill', '--target', crash.url, '--batch-size', batch, '--json'], cwd);
+        const child = spawnFerry(['backfill', '--target', crashed, '--batch-size', batch, '--json'], cwd);
         const exited = new Promise<string | null>((resolve) =>
           child.on('exit', (_code, signal) => resolve(signal)),
         );
@@ -86,7 +88,7 @@ describe.skipIf(!available)('backfill through kill -9', () => {
     } finally {
       await monitor.end();
     }
-    const resumed = await runFerry(['backfill', '--target', crash.url, '--json'], { cwd });
+    const resumed = await runFerry(['backfill', '--target', crashed, '--json'], { cwd });
     expect(resumed.code, resumed.stderr).toBe(0);
 
     const delivered = kills.filter((k) => k.killed);
@@ -97,14 +99,14 @@ describe.skipIf(!available)('backfill through kill -9', () => {
       delivered.filter((k) => k.strategy === 'after-commit' && k.observed).length,
     ).toBeGreaterThanOrEqual(3);
 
-    const expected = await dumpSchema(ref.url, 'public');
+    const expected = await dumpSchema(reference, 'public');
     expect(expected.orders?.rows).toBe(8000 - 9);
-    expect(await dumpSchema(crash.url, 'public')).toEqual(expected);
+    expect(await dumpSchema(crashed, 'public')).toEqual(expected);
     const rejects = `select collection, doc_id, stage, code from ferry.rejects order by 1, 2, 3`;
-    expect(await sql(crash.url, rejects)).toEqual(await sql(ref.url, rejects));
+    expect(await sql(crashed, rejects)).toEqual(await sql(reference, rejects));
     const checkpoints =
       'select schema, collection, read, migrated, rejected, complete from ferry.checkpoints order by 1, 2';
-    expect(await sql(crash.url, checkpoints)).toEqual([
+    expect(await sql(crashed, checkpoints)).toEqual([
       {
         schema: 'public',
         collection: 'customers',

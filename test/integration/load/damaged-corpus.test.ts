@@ -1,11 +1,10 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { backfill } from '../../../src/load/backfill.js';
-import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { openSource } from '../../../src/sources/open.js';
-import { openTarget } from '../../../src/target/open-target.js';
-import type { TargetDatabase } from '../../../src/target/target-database.js';
-import { createTestDatabase, postgresUrl, repoRoot } from '../../support/services.js';
+import { test } from '../../support/fixtures.js';
+import { col, objectIdColumn, onePlan, table } from '../../support/plans.js';
+import { postgresUrl, repoRoot } from '../../support/services.js';
 import { sql } from './support.js';
 
 /**
@@ -17,41 +16,17 @@ const corpus = path.join(repoRoot, 'test/fixtures/damaged');
 const available = postgresUrl() !== undefined;
 
 function planFor(collection: string) {
-  return parsePlan({
-    version: 1,
-    collections: [
-      {
-        name: collection,
-        tables: [
-          {
-            name: collection.replaceAll('-', '_'),
-            columns: [
-              { name: 'id', path: ['_id'], pgType: 'uuid', sourceType: 'objectId', nullable: false },
-              { name: 'n', path: ['n'], pgType: 'integer', sourceType: 'int', nullable: true },
-              { name: 'name', path: ['name'], pgType: 'text', sourceType: 'string', nullable: true },
-            ],
-          },
-        ],
-      },
-    ],
-  });
+  return onePlan(collection, [
+    table(collection.replaceAll('-', '_'), [
+      objectIdColumn,
+      col('n', ['n'], 'integer', 'int'),
+      col('name', ['name'], 'text', 'string'),
+    ]),
+  ]);
 }
 
 describe.skipIf(!available)('backfill of the damaged-input corpus', () => {
-  let url: string;
-  let drop: () => Promise<void>;
-  let db: TargetDatabase;
-
-  beforeAll(async () => {
-    ({ url, drop } = await createTestDatabase('load_damaged'));
-    db = await openTarget(url);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
-
-  it.each([
+  test.for<[string, string, number, string, string]>([
     ['bson/bson-bad-document.bson', 'bson-bad-document', 4, 'SOURCE_BAD_DOCUMENT', 'base64'],
     ['bson/bson-oversized-document.bson.gz', 'bson-oversized-document', 3, 'SOURCE_DOC_TOO_LARGE', 'base64'],
     ['json/bad-line.json', 'bad-line', 4, 'SOURCE_BAD_JSON_LINE', 'text'],
@@ -59,7 +34,7 @@ describe.skipIf(!available)('backfill of the damaged-input corpus', () => {
     ['json/too-large.json.gz', 'too-large', 2, 'SOURCE_DOC_TOO_LARGE', 'text'],
   ])(
     'loads the good documents of %s and rejects its one bad document at the read stage',
-    async (relative, collection, good, code, encoding) => {
+    async ([relative, collection, good, code, encoding], { db, pgUrl: url }) => {
       const source = await openSource(path.join(corpus, relative));
       const schema = collection.replaceAll('-', '_');
       const summary = await backfill({
@@ -99,7 +74,9 @@ describe.skipIf(!available)('backfill of the damaged-input corpus', () => {
     },
   );
 
-  it('reports a truncated file as a failed collection, keeping what was committed before the damage', async () => {
+  test('reports a truncated file as a failed collection, keeping what was committed before the damage', async ({
+    db,
+  }) => {
     const source = await openSource(path.join(corpus, 'json/truncated-array.json'));
     const summary = await backfill({
       source,

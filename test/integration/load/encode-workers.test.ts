@@ -1,13 +1,13 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { backfill } from '../../../src/load/backfill.js';
 import { writeArchive } from '../../../src/sources/archive/write-archive.js';
 import { openSource } from '../../../src/sources/open.js';
-import { openTarget } from '../../../src/target/open-target.js';
 import type { TargetDatabase } from '../../../src/target/target-database.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { test } from '../../support/fixtures.js';
+import { postgresUrl } from '../../support/services.js';
 import { customers, dumpSchema, orders, plan, sql } from './support.js';
 
 /**
@@ -18,14 +18,9 @@ import { customers, dumpSchema, orders, plan, sql } from './support.js';
 const available = postgresUrl() !== undefined;
 
 describe.skipIf(!available)('backfill with encoding threads', () => {
-  let url: string;
-  let drop: () => Promise<void>;
-  let db: TargetDatabase;
   let archive: string;
 
   beforeAll(async () => {
-    ({ url, drop } = await createTestDatabase('load_workers'));
-    db = await openTarget(url);
     const docs = orders(600);
     docs[100] = { ...docs[100], note: 'nul \u0000 inside' }; // a transform reject
     docs[450] = { ...docs[450], note: 'zzMANGLEzz' }; // made undecodable below: a read reject
@@ -38,14 +33,9 @@ describe.skipIf(!available)('backfill with encoding threads', () => {
     bytes[bytes.indexOf('zzMANGLEzz') + 2] = 0xff; // not UTF-8: the document no longer decodes
     await writeFile(archive, bytes);
   });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
-
   let threadBatches = 0;
 
-  async function load(schema: string, threads: number) {
+  async function load(db: TargetDatabase, schema: string, threads: number) {
     const source = await openSource(archive);
     try {
       return await backfill({
@@ -61,11 +51,14 @@ describe.skipIf(!available)('backfill with encoding threads', () => {
     }
   }
 
-  it('loads the same tables and rejects on a thread as on the calling thread', async () => {
-    const threaded = await load('threaded', 1);
+  test('loads the same tables and rejects on a thread as on the calling thread', async ({
+    db,
+    pgUrl: url,
+  }) => {
+    const threaded = await load(db, 'threaded', 1);
     // 600 orders and 10 customers in batches of 50: 13 batches, every one on the thread.
     expect(threadBatches).toBe(13);
-    const inline = await load('inline', 0);
+    const inline = await load(db, 'inline', 0);
     expect(threadBatches).toBe(13);
     for (const summary of [threaded, inline]) {
       const byName = Object.fromEntries(summary.collections.map((c) => [c.collection, c]));

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { backfill } from '../../../src/load/backfill.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { openSource } from '../../../src/sources/open.js';
 import type { Source } from '../../../src/sources/types.js';
-import { openTarget } from '../../../src/target/open-target.js';
-import type { TargetDatabase } from '../../../src/target/target-database.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { test } from '../../support/fixtures.js';
+import { postgresUrl } from '../../support/services.js';
 import { customers, orders, planInput, writeSource } from './support.js';
 
 /**
@@ -16,20 +15,9 @@ import { customers, orders, planInput, writeSource } from './support.js';
 const available = postgresUrl() !== undefined;
 
 describe.skipIf(!available)('backfill with --parallel', () => {
-  let url: string;
-  let drop: () => Promise<void>;
-  let db: TargetDatabase;
-
-  beforeAll(async () => {
-    ({ url, drop } = await createTestDatabase('load_order'));
-    db = await openTarget(url);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
-
-  it('starts the collection with the most tables before lighter ones listed earlier in the plan', async () => {
+  test('starts the collection with the most tables before lighter ones listed earlier in the plan', async ({
+    db,
+  }) => {
     // Plan order: two one-table collections, then orders with its child table.
     const [customerPlan, orderPlan] = planInput.collections;
     const suppliers = {

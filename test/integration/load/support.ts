@@ -6,59 +6,61 @@ import { type Document, EJSON, Int32, ObjectId } from 'bson';
 import pg from 'pg';
 import type { Plan, PlanInput } from '../../../src/mapping/model.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
+import {
+  type CollectionInput,
+  type ColumnInput,
+  child,
+  col,
+  collection,
+  objectIdColumn,
+  planOf,
+  table,
+} from '../../support/plans.js';
 
 /**
  * Shared fixtures of the load tests: a small two-collection plan (orders with an items child
  * table, customers), documents generated from a counter, sources written as Extended JSON
  * lines files, and a canonical dump of every table to compare databases by.
  */
-export const planInput: PlanInput = {
-  version: 1,
-  collections: [
-    {
-      name: 'customers',
-      tables: [
-        {
-          name: 'customers',
-          columns: [
-            { name: 'id', path: ['_id'], pgType: 'uuid', sourceType: 'objectId', nullable: false },
-            { name: 'name', path: ['name'], pgType: 'text', sourceType: 'string', nullable: true },
-          ],
-        },
-      ],
-    },
-    {
-      name: 'orders',
-      tables: [
-        {
-          name: 'orders',
-          columns: [
-            { name: 'id', path: ['_id'], pgType: 'uuid', sourceType: 'objectId', nullable: false },
-            { name: 'customer', path: ['customer'], pgType: 'uuid', sourceType: 'objectId', nullable: true },
-            { name: 'note', path: ['note'], pgType: 'text', sourceType: 'string', nullable: true },
-            { name: 'qty', path: ['qty'], pgType: 'integer', sourceType: 'int', nullable: true },
-          ],
-        },
-        {
-          name: 'orders_items',
-          parent: {
-            table: 'orders',
-            path: ['items'],
-            shape: 'array',
-            columns: ['parent_id'],
-            ordinal: 'idx',
-          },
-          columns: [
-            { name: 'sku', path: ['sku'], pgType: 'text', sourceType: 'string', nullable: true },
-            { name: 'n', path: ['n'], pgType: 'integer', sourceType: 'int', nullable: true },
-          ],
-        },
-      ],
-    },
-  ],
-};
+const customersCollection = collection('customers', [
+  table('customers', [objectIdColumn, col('name', ['name'], 'text', 'string')]),
+]);
+
+function ordersCollection(
+  customer: Partial<ColumnInput> = {},
+  indexes?: CollectionInput['indexes'],
+): CollectionInput {
+  return collection(
+    'orders',
+    [
+      table('orders', [
+        objectIdColumn,
+        col('customer', ['customer'], 'uuid', 'objectId', customer),
+        col('note', ['note'], 'text', 'string'),
+        col('qty', ['qty'], 'integer', 'int'),
+      ]),
+      child('orders_items', 'orders', ['items'], 'array', [
+        col('sku', ['sku'], 'text', 'string'),
+        col('n', ['n'], 'integer', 'int'),
+      ]),
+    ],
+    indexes,
+  );
+}
+
+export const planInput: PlanInput = planOf(customersCollection, ordersCollection());
 
 export const plan: Plan = parsePlan(planInput);
+
+/** The same plan with `orders.customer` a foreign key to customers and an index on `note`. */
+export const referencingPlan: Plan = parsePlan(
+  planOf(
+    customersCollection,
+    ordersCollection({ references: { table: 'customers', column: 'id' } }, [
+      { name: 'note_1', key: { note: 1 } },
+    ]),
+  ),
+);
 
 /** A stable ObjectId for the i-th document of a collection (increasing with i). */
 export function oid(i: number, salt = 0): ObjectId {

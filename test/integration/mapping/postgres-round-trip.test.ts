@@ -1,14 +1,15 @@
 import { Binary, Decimal128, type Document, Double, Int32, Long, ObjectId } from 'bson';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { canonicalDiff } from '../../../src/mapping/canonical/index.js';
 import { discriminatorCheck, type Plan, physicalColumns, quoteIdent } from '../../../src/mapping/model.js';
 import { ferryTypes } from '../../../src/mapping/pg-parsers.js';
 import type { RowValues } from '../../../src/mapping/row-values.js';
 import { toDoc } from '../../../src/mapping/to-doc.js';
 import { toRows } from '../../../src/mapping/to-rows.js';
-import { parsePlan } from '../../../src/mapping/validate-plan.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { test as base } from '../../support/fixtures.js';
+import { child, col, objectIdColumn, onePlan, table } from '../../support/plans.js';
+import { postgresUrl } from '../../support/services.js';
 
 /**
  * The row representation is right for real PostgreSQL: rows from toRows go in through the
@@ -16,115 +17,56 @@ import { createTestDatabase, postgresUrl } from '../../support/services.js';
  * Tables are created by hand-written SQL here, on purpose: this test checks the values, not
  * a DDL compiler.
  */
-const plan: Plan = parsePlan({
-  version: 1,
-  collections: [
+const plan: Plan = onePlan('accounts', [
+  table(
+    'accounts',
+    [
+      objectIdColumn,
+      col('name', ['name'], 'text', 'string'),
+      col('balance', ['balance'], 'numeric', 'decimal'),
+      col('money', ['money'], 'numeric(38,18)', 'decimal'),
+      col('big', ['big'], 'bigint', 'long'),
+      col('ratio', ['ratio'], 'double precision', 'double'),
+      col('small', ['small'], 'integer', 'int'),
+      col('mixed', ['mixed'], 'numeric', 'number'),
+      col('created', ['created'], 'timestamptz', 'date'),
+      col('blob', ['blob'], 'bytea', 'binData'),
+      col('active', ['active'], 'boolean', 'bool'),
+      col('tags', ['tags'], 'text[]', 'string'),
+      col('amounts', ['amounts'], 'numeric[]', 'decimal'),
+      col('longs', ['longs'], 'bigint[]', 'long'),
+      col('doubles', ['doubles'], 'double precision[]', 'double'),
+      col('dates', ['dates'], 'timestamptz[]', 'date'),
+      col('meta', ['meta'], 'jsonb', 'any'),
+      col('address_city', ['address', 'city'], 'text', 'string'),
+    ],
     {
-      name: 'accounts',
-      tables: [
+      discriminators: [
         {
-          name: 'accounts',
-          columns: [
-            { name: 'id', path: ['_id'], pgType: 'uuid', sourceType: 'objectId', nullable: false },
-            { name: 'name', path: ['name'], pgType: 'text', sourceType: 'string', nullable: true },
-            { name: 'balance', path: ['balance'], pgType: 'numeric', sourceType: 'decimal', nullable: true },
-            {
-              name: 'money',
-              path: ['money'],
-              pgType: 'numeric(38,18)',
-              sourceType: 'decimal',
-              nullable: true,
-            },
-            { name: 'big', path: ['big'], pgType: 'bigint', sourceType: 'long', nullable: true },
-            {
-              name: 'ratio',
-              path: ['ratio'],
-              pgType: 'double precision',
-              sourceType: 'double',
-              nullable: true,
-            },
-            { name: 'small', path: ['small'], pgType: 'integer', sourceType: 'int', nullable: true },
-            { name: 'mixed', path: ['mixed'], pgType: 'numeric', sourceType: 'number', nullable: true },
-            { name: 'created', path: ['created'], pgType: 'timestamptz', sourceType: 'date', nullable: true },
-            { name: 'blob', path: ['blob'], pgType: 'bytea', sourceType: 'binData', nullable: true },
-            { name: 'active', path: ['active'], pgType: 'boolean', sourceType: 'bool', nullable: true },
-            { name: 'tags', path: ['tags'], pgType: 'text[]', sourceType: 'string', nullable: true },
-            {
-              name: 'amounts',
-              path: ['amounts'],
-              pgType: 'numeric[]',
-              sourceType: 'decimal',
-              nullable: true,
-            },
-            { name: 'longs', path: ['longs'], pgType: 'bigint[]', sourceType: 'long', nullable: true },
-            {
-              name: 'doubles',
-              path: ['doubles'],
-              pgType: 'double precision[]',
-              sourceType: 'double',
-              nullable: true,
-            },
-            { name: 'dates', path: ['dates'], pgType: 'timestamptz[]', sourceType: 'date', nullable: true },
-            { name: 'meta', path: ['meta'], pgType: 'jsonb', sourceType: 'any', nullable: true },
-            {
-              name: 'address_city',
-              path: ['address', 'city'],
-              pgType: 'text',
-              sourceType: 'string',
-              nullable: true,
-            },
+          path: ['owner'],
+          columns: { kind: 'owner_kind', id: 'owner_id', ref: 'owner_ref' },
+          kinds: [
+            { name: 'user', idType: 'objectId' },
+            { name: 'team', idType: 'string' },
           ],
-          discriminators: [
-            {
-              path: ['owner'],
-              columns: { kind: 'owner_kind', id: 'owner_id', ref: 'owner_ref' },
-              kinds: [
-                { name: 'user', idType: 'objectId' },
-                { name: 'team', idType: 'string' },
-              ],
-            },
-          ],
-        },
-        {
-          name: 'accounts_entries',
-          parent: {
-            table: 'accounts',
-            path: ['entries'],
-            shape: 'array',
-            columns: ['parent_id'],
-            ordinal: 'idx',
-          },
-          columns: [
-            { name: 'amount', path: ['amount'], pgType: 'numeric', sourceType: 'decimal', nullable: true },
-            { name: 'at', path: ['at'], pgType: 'timestamptz', sourceType: 'date', nullable: true },
-          ],
-        },
-        {
-          name: 'accounts_entries_marks',
-          parent: {
-            table: 'accounts_entries',
-            path: ['marks'],
-            shape: 'array',
-            columns: ['parent_id', 'parent_idx'],
-            ordinal: 'idx',
-          },
-          columns: [{ name: 'value', path: [], pgType: 'text', sourceType: 'string', nullable: true }],
-        },
-        {
-          name: 'accounts_limits',
-          parent: {
-            table: 'accounts',
-            path: ['limits'],
-            shape: 'map',
-            columns: ['parent_id'],
-            ordinal: 'key',
-          },
-          columns: [{ name: 'value', path: [], pgType: 'bigint', sourceType: 'long', nullable: true }],
         },
       ],
     },
-  ],
-});
+  ),
+  child('accounts_entries', 'accounts', ['entries'], 'array', [
+    col('amount', ['amount'], 'numeric', 'decimal'),
+    col('at', ['at'], 'timestamptz', 'date'),
+  ]),
+  child(
+    'accounts_entries_marks',
+    'accounts_entries',
+    ['marks'],
+    'array',
+    [col('value', [], 'text', 'string')],
+    ['parent_id', 'parent_idx'],
+  ),
+  child('accounts_limits', 'accounts', ['limits'], 'map', [col('value', [], 'bigint', 'long')]),
+]);
 
 const collection = plan.collections[0]!;
 
@@ -234,23 +176,25 @@ const docs: Document[] = [
 
 const pgUrl = postgresUrl();
 
+const test = base.extend<{ client: pg.Client }>({
+  /** A plain pg connection that parses values as Ferry does, to tables made by the DDL above. */
+  client: [
+    async ({ pgUrl }, use) => {
+      const client = new pg.Client({ connectionString: pgUrl, types: ferryTypes });
+      await client.connect();
+      try {
+        await client.query(DDL);
+        await use(client);
+      } finally {
+        await client.end();
+      }
+    },
+    { scope: 'file' },
+  ],
+});
+
 describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
-  let database: { url: string; drop: () => Promise<void> };
-  let client: pg.Client;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('mapping_round_trip');
-    client = new pg.Client({ connectionString: database.url, types: ferryTypes });
-    await client.connect();
-    await client.query(DDL);
-  });
-
-  afterAll(async () => {
-    await client?.end();
-    await database?.drop();
-  });
-
-  async function insert(rows: ReadonlyMap<string, readonly RowValues[]>): Promise<void> {
+  async function insert(client: pg.Client, rows: ReadonlyMap<string, readonly RowValues[]>): Promise<void> {
     for (const table of collection.tables) {
       const names = physicalColumns(collection, table).map((c) => c.name);
       for (const row of rows.get(table.name) ?? []) {
@@ -262,7 +206,7 @@ describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
     }
   }
 
-  async function readBack(id: string): Promise<Map<string, RowValues[]>> {
+  async function readBack(client: pg.Client, id: string): Promise<Map<string, RowValues[]>> {
     const out = new Map<string, RowValues[]>();
     for (const table of collection.tables) {
       const key = table.parent === undefined ? 'id' : 'parent_id';
@@ -272,11 +216,11 @@ describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
     return out;
   }
 
-  it('stores and restores every nasty document exactly, in any session time zone', async () => {
+  test('stores and restores every nasty document exactly, in any session time zone', async ({ client }) => {
     for (const [i, doc] of docs.entries()) {
       const result = toRows(plan, 'accounts', doc);
       if (!result.ok) throw new Error(`document ${i} rejected: ${JSON.stringify(result.reject)}`);
-      await insert(result.rows);
+      await insert(client, result.rows);
     }
     for (const zone of ['UTC', 'Asia/Kolkata', 'America/St_Johns']) {
       await client.query(`set time zone '${zone}'`);
@@ -284,13 +228,15 @@ describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
         const result = toRows(plan, 'accounts', doc);
         if (!result.ok) throw new Error('unreachable');
         const id = result.rows.get('accounts')![0]!.id as string;
-        const back = toDoc(plan, 'accounts', await readBack(id));
+        const back = toDoc(plan, 'accounts', await readBack(client, id));
         expect(canonicalDiff(doc, back), `document ${i} in ${zone}`).toEqual([]);
       }
     }
   });
 
-  it('returns int8 and numeric as exact text, timestamptz as text and jsonb as text', async () => {
+  test('returns int8 and numeric as exact text, timestamptz as text and jsonb as text', async ({
+    client,
+  }) => {
     await client.query(`set time zone 'UTC'`);
     const { rows } = await client.query(
       `select big, balance, created, meta, longs, amounts from accounts where id = $1`,
@@ -305,7 +251,7 @@ describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
     expect((row.amounts as string[])[2]).toBe('0.10');
   });
 
-  it('stores numbers in jsonb as JSON numbers, so SQL compares them as numbers', async () => {
+  test('stores numbers in jsonb as JSON numbers, so SQL compares them as numbers', async ({ client }) => {
     const prices = [new Double(3.3), new Int32(2), L('7'), new Double(2.99)];
     for (const [i, price] of prices.entries()) {
       const doc = {
@@ -314,8 +260,12 @@ describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
       };
       const result = toRows(plan, 'accounts', doc);
       if (!result.ok) throw new Error(`rejected: ${JSON.stringify(result.reject)}`);
-      await insert(result.rows);
-      const back = toDoc(plan, 'accounts', await readBack(result.rows.get('accounts')![0]!.id as string));
+      await insert(client, result.rows);
+      const back = toDoc(
+        plan,
+        'accounts',
+        await readBack(client, result.rows.get('accounts')![0]!.id as string),
+      );
       expect(canonicalDiff(doc, back)).toEqual([]);
     }
     const { rows } = await client.query<{ price: string }>(
@@ -324,7 +274,7 @@ describe.skipIf(!pgUrl)('toRows and toDoc through real PostgreSQL', () => {
     expect(rows.map((r) => r.price)).toEqual(['3.3', '7']);
   });
 
-  it('keeps the discriminator honest with its CHECK constraint', async () => {
+  test('keeps the discriminator honest with its CHECK constraint', async ({ client }) => {
     await expect(
       client.query(
         `insert into accounts (id, owner_kind, owner_id, owner_ref) values (gen_random_uuid(), 'team', gen_random_uuid(), null)`,

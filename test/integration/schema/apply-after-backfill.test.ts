@@ -1,8 +1,9 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { runFerry } from '../../support/cli.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { test } from '../../support/fixtures.js';
+import { postgresUrl } from '../../support/services.js';
 import { customers, orders, planInput, sql, writeSource } from '../load/support.js';
 
 /**
@@ -11,23 +12,19 @@ import { customers, orders, planInput, sql, writeSource } from '../load/support.
  * with no error and no drift.
  */
 describe.skipIf(!postgresUrl())('schema apply and backfill in either order', () => {
-  let url: string;
-  let drop: () => Promise<void>;
   let cwd: string;
 
   beforeAll(async () => {
-    ({ url, drop } = await createTestDatabase('apply_after'));
     cwd = await writeSource({ customers: customers(10), orders: orders(200) });
     await writeFile(
       path.join(cwd, 'ferry.config.ts'),
       `export default ${JSON.stringify({ source: cwd, mapping: planInput })};\n`,
     );
   });
-  afterAll(async () => {
-    await drop?.();
-  });
 
-  it('applies the migration files after a backfill already created every object, then finds no drift', async () => {
+  test('applies the migration files after a backfill already created every object, then finds no drift', async ({
+    pgUrl: url,
+  }) => {
     const backfill = await runFerry(['backfill', '--target', url, '--json'], { cwd });
     expect(backfill.code, backfill.stderr).toBe(0);
     const apply = await runFerry(['schema', 'apply', '--target', url], { cwd });
@@ -38,7 +35,7 @@ describe.skipIf(!postgresUrl())('schema apply and backfill in either order', () 
     expect(rows[0]?.count).toBe('200');
   });
 
-  it('re-applies the same files with no error and no change', async () => {
+  test('re-applies the same files with no error and no change', async ({ pgUrl: url }) => {
     // A second apply of already-recorded files is a no-op; a forced re-run of the SQL itself
     // (as psql would) must not fail either.
     const again = await runFerry(['schema', 'apply', '--target', url], { cwd });

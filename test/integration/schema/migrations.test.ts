@@ -1,46 +1,49 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { PlanInput } from '../../../src/mapping/model.js';
-import { runFerry } from '../../support/cli.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { type CliResult, runFerry } from '../../support/cli.js';
+import { test as base } from '../../support/fixtures.js';
+import { col, planOf } from '../../support/plans.js';
+import { postgresUrl } from '../../support/services.js';
 import { shopPlan } from '../../unit/schema/support/shop-plan.js';
 import { appFolder, writeConfig } from './support.js';
 
 /** The shop plan with one more column on users, as a later mapping review would add. */
 function withNickname(): PlanInput {
   const plan = shopPlan([{ name: 'email_1', key: { email: 1 }, unique: true }]);
-  const users = plan.collections[0]!.tables[0]!;
-  const columns = [
-    ...users.columns,
-    { name: 'nickname', path: ['nickname'], pgType: 'text', sourceType: 'string' as const, nullable: true },
-  ];
-  const tables = [{ ...users, columns }, ...plan.collections[0]!.tables.slice(1)];
-  return { ...plan, collections: [{ ...plan.collections[0]!, tables }, ...plan.collections.slice(1)] };
+  const [users, ...children] = plan.collections[0]!.tables;
+  const nickname = col('nickname', ['nickname'], 'text', 'string');
+  const tables = [{ ...users!, columns: [...users!.columns, nickname] }, ...children];
+  return planOf({ ...plan.collections[0]!, tables }, ...plan.collections.slice(1));
 }
 
+let dir: string;
+const test = base.extend<{ ferry: (...args: string[]) => Promise<CliResult> }>({
+  /** `ferry <args> --target <this file's database>`, run in the app folder. */
+  ferry: [
+    async ({ pgUrl }, use) => {
+      await use((...args) => runFerry([...args, '--target', pgUrl], { cwd: dir }));
+    },
+    { scope: 'file' },
+  ],
+});
+
 describe.skipIf(!postgresUrl())('ferry schema apply and check', () => {
-  let db: { url: string; drop: () => Promise<void> };
-  let client: pg.Client;
-  let dir: string;
-  const ferry = (...args: string[]) => runFerry([...args, '--target', db.url], { cwd: dir });
   const migrations = () => path.join(dir, 'migrations');
 
   beforeAll(async () => {
-    db = await createTestDatabase('schema_migrations');
-    client = new pg.Client({ connectionString: db.url });
-    await client.connect();
     dir = await appFolder(shopPlan([{ name: 'email_1', key: { email: 1 }, unique: true }]));
   });
   afterAll(async () => {
-    await client?.end();
-    await db?.drop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes the initial migration files and applies them to two schemas, recording checksums', async () => {
+  test('writes the initial migration files and applies them to two schemas, recording checksums', async ({
+    ferry,
+    pgClient: client,
+  }) => {
     const result = await ferry('schema', 'apply', '--schema', 'prod,test', '--json');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -73,7 +76,7 @@ describe.skipIf(!postgresUrl())('ferry schema apply and check', () => {
     ]);
   });
 
-  it('writes and applies nothing when run again with the same mapping', async () => {
+  test('writes and applies nothing when run again with the same mapping', async ({ ferry }) => {
     const before = await readdir(migrations());
     const result = await ferry('schema', 'apply', '--schema', 'prod,test', '--json');
     expect(result.code).toBe(0);
@@ -81,13 +84,16 @@ describe.skipIf(!postgresUrl())('ferry schema apply and check', () => {
     expect(await readdir(migrations())).toEqual(before);
   });
 
-  it('finds no drift when files, database and mapping agree', async () => {
+  test('finds no drift when files, database and mapping agree', async ({ ferry }) => {
     const result = await ferry('schema', 'check', '--schema', 'prod,test');
     expect(result.stdout).toContain('no drift');
     expect(result.code).toBe(0);
   });
 
-  it('exits 1 naming the table and column when a column was altered by hand', async () => {
+  test('exits 1 naming the table and column when a column was altered by hand', async ({
+    ferry,
+    pgClient: client,
+  }) => {
     await client.query('alter table prod.users alter column age type text');
     const result = await ferry('schema', 'check', '--schema', 'prod,test', '--json');
     expect(result.code).toBe(1);
@@ -102,7 +108,7 @@ describe.skipIf(!postgresUrl())('ferry schema apply and check', () => {
     await client.query('alter table prod.users alter column age type integer using age::integer');
   });
 
-  it('catches a dropped index and a dropped foreign key', async () => {
+  test('catches a dropped index and a dropped foreign key', async ({ ferry, pgClient: client }) => {
     await client.query('drop index test.users_email_1');
     await client.query('alter table test.orders drop constraint orders_user_id_fkey');
     const result = await ferry('schema', 'check', '--schema', 'test', '--json');
@@ -116,7 +122,9 @@ describe.skipIf(!postgresUrl())('ferry schema apply and check', () => {
     expect((await ferry('schema', 'check', '--schema', 'prod,test')).code).toBe(0);
   });
 
-  it('detects a migration file edited after it was applied, and refuses to apply on top of it', async () => {
+  test('detects a migration file edited after it was applied, and refuses to apply on top of it', async ({
+    ferry,
+  }) => {
     const file = path.join(migrations(), '0001_create_tables.sql');
     const original = await readFile(file, 'utf8');
     await writeFile(file, `${original}\n-- a harmless looking edit\n`);
@@ -137,7 +145,9 @@ describe.skipIf(!postgresUrl())('ferry schema apply and check', () => {
     }
   });
 
-  it('reports a changed mapping without a migration, then writes an additive migration and applies it', async () => {
+  test('reports a changed mapping without a migration, then writes an additive migration and applies it', async ({
+    ferry,
+  }) => {
     await writeConfig(dir, withNickname());
     const check = await ferry('schema', 'check', '--schema', 'prod', '--json');
     expect(check.code).toBe(1);
@@ -157,7 +167,9 @@ describe.skipIf(!postgresUrl())('ferry schema apply and check', () => {
     expect((await ferry('schema', 'check', '--schema', 'prod,test')).code).toBe(0);
   });
 
-  it('refuses a destructive mapping change off a terminal without --yes (--force alone is not enough) and writes no file', async () => {
+  test('refuses a destructive mapping change off a terminal without --yes (--force alone is not enough) and writes no file', async ({
+    ferry,
+  }) => {
     await writeConfig(dir, shopPlan([{ name: 'email_1', key: { email: 1 }, unique: true }]));
     const before = await readdir(migrations());
     const result = await ferry('schema', 'apply', '--schema', 'prod');

@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { SchemaPlanReport } from '../../../src/schema/schema-plan.js';
 import { runFerry } from '../../support/cli.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { test } from '../../support/fixtures.js';
+import { postgresUrl } from '../../support/services.js';
 import { shopPlan } from '../../unit/schema/support/shop-plan.js';
 import { appFolder } from './support.js';
 
@@ -15,15 +15,10 @@ const C2 = '00000000-0000-7000-8000-0000000000c2';
 const C3 = '00000000-0000-7000-8000-0000000000c3';
 
 describe.skipIf(!postgresUrl())('ferry plan DDL on real PostgreSQL', () => {
-  let db: { url: string; drop: () => Promise<void> };
-  let client: pg.Client;
   let dir: string;
   let report: SchemaPlanReport;
 
   beforeAll(async () => {
-    db = await createTestDatabase('schema_plan');
-    client = new pg.Client({ connectionString: db.url });
-    await client.connect();
     dir = await appFolder(
       shopPlan([
         { name: '_id_', key: { _id: 1 } },
@@ -36,12 +31,10 @@ describe.skipIf(!postgresUrl())('ferry plan DDL on real PostgreSQL', () => {
     );
   });
   afterAll(async () => {
-    await client?.end();
-    await db?.drop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('prints the DDL, load order, translated indexes, TTL rules and warnings as JSON', async () => {
+  test('prints the DDL, load order, translated indexes, TTL rules and warnings as JSON', async () => {
     const result = await runFerry(['plan', '--schema', 'shop', '--json'], { cwd: dir });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -66,7 +59,9 @@ describe.skipIf(!postgresUrl())('ferry plan DDL on real PostgreSQL', () => {
     expect(report.warnings.map((w) => w.item)).toEqual(['location_2dsphere']);
   });
 
-  it('creates the tables, loads rows in load order through a self-reference and a two-way reference, then adds the deferred keys', async () => {
+  test('creates the tables, loads rows in load order through a self-reference and a two-way reference, then adds the deferred keys', async ({
+    pgClient: client,
+  }) => {
     await client.query(report.sql.beforeLoad);
     const rows: Record<string, string[]> = {
       users: [
@@ -106,7 +101,9 @@ describe.skipIf(!postgresUrl())('ferry plan DDL on real PostgreSQL', () => {
     ]);
   });
 
-  it('enforces the deferred keys, the discriminator check and the unique index once created', async () => {
+  test('enforces the deferred keys, the discriminator check and the unique index once created', async ({
+    pgClient: client,
+  }) => {
     await expect(
       client.query(
         `insert into shop.categories (id, parent_id) values (gen_random_uuid(), gen_random_uuid())`,
@@ -122,7 +119,7 @@ describe.skipIf(!postgresUrl())('ferry plan DDL on real PostgreSQL', () => {
     ).rejects.toThrow(/users_email_1/);
   });
 
-  it('deletes a document’s child rows with it, through nested children', async () => {
+  test('deletes a document’s child rows with it, through nested children', async ({ pgClient: client }) => {
     await client.query(`update shop.orders set user_id = null, owner_kind = null, owner_id = null`);
     await client.query(`delete from shop.users where id = '${U1}'`);
     const { rows } = await client.query<{ n: number }>(
@@ -132,7 +129,7 @@ describe.skipIf(!postgresUrl())('ferry plan DDL on real PostgreSQL', () => {
     expect(rows[0]!.n).toBe(0);
   });
 
-  it('finds documents through the text search index expression', async () => {
+  test('finds documents through the text search index expression', async ({ pgClient: client }) => {
     await client.query(`update shop.users set bio = 'loves sailing boats' where id = '${U2}'`);
     const { rows } = await client.query<{ id: string }>(
       `select id from shop.users
@@ -142,7 +139,7 @@ describe.skipIf(!postgresUrl())('ferry plan DDL on real PostgreSQL', () => {
     expect(rows.map((r) => r.id)).toEqual([U2]);
   });
 
-  it('prints a text plan that runs as one SQL script into another schema', async () => {
+  test('prints a text plan that runs as one SQL script into another schema', async ({ pgClient: client }) => {
     const result = await runFerry(['plan', '--schema', 'whole'], { cwd: dir });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('-- TTL cleanup rules');
@@ -156,7 +153,7 @@ describe.skipIf(!postgresUrl())('ferry plan DDL on real PostgreSQL', () => {
     expect(rows[0]!.n).toBe(6);
   });
 
-  it('refuses to plan without a mapping and says to run ferry infer', async () => {
+  test('refuses to plan without a mapping and says to run ferry infer', async () => {
     const empty = await appFolder(undefined);
     try {
       const result = await runFerry(['plan'], { cwd: empty });

@@ -1,38 +1,36 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { applyMigrations } from '../../../src/schema/apply-migrations.js';
 import { buildSchema } from '../../../src/schema/build-schema.js';
 import { readMigrationFiles, writeMigrations } from '../../../src/schema/migration-files.js';
 import { ensureFerryState, STATE_MIGRATIONS } from '../../../src/target/ferry-state.js';
-import { openTarget } from '../../../src/target/open-target.js';
 import type { TargetDatabase } from '../../../src/target/target-database.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { test as base, useTarget } from '../../support/fixtures.js';
+import { postgresUrl } from '../../support/services.js';
 import { shopPlan } from '../../unit/schema/support/shop-plan.js';
 
+// Two separate targets (pools) on one database, as two processes would have: `db` and `second`.
+const test = base.extend<{ second: TargetDatabase }>({
+  second: [({ pgUrl }, use) => useTarget(pgUrl, use), { scope: 'file' }],
+});
+
 describe.skipIf(!postgresUrl())('Ferry state setup and the migration runner under concurrency', () => {
-  let db: { url: string; drop: () => Promise<void> };
-  // Two separate targets (pools), as two processes would have.
-  let a: TargetDatabase;
-  let b: TargetDatabase;
   let dir: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('schema_state');
-    a = await openTarget(db.url);
-    b = await openTarget(db.url);
     dir = await mkdtemp(path.join(tmpdir(), 'ferry-state-'));
   });
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await db?.drop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('sets up schema ferry once when two connections run setup at the same moment', async () => {
+  test('sets up schema ferry once when two connections run setup at the same moment', async ({
+    db: a,
+    second: b,
+  }) => {
     const [first, second] = await Promise.all([ensureFerryState(a), ensureFerryState(b)]);
     expect([first, second].map((v) => v.length).sort()).toEqual([0, STATE_MIGRATIONS.length]);
     const { rows } = await a.query<{ n: number }>('select count(*)::int as n from ferry.state_migrations');
@@ -40,7 +38,7 @@ describe.skipIf(!postgresUrl())('Ferry state setup and the migration runner unde
     expect(await ensureFerryState(a)).toEqual([]);
   });
 
-  it('stops before the after-load file when asked, for a backfill to run in between', async () => {
+  test('stops before the after-load file when asked, for a backfill to run in between', async ({ db: a }) => {
     await writeMigrations(dir, buildSchema(parsePlan(shopPlan())));
     const files = await readMigrationFiles(dir);
     expect(files.map((f) => f.phase)).toEqual(['before-load', 'after-load']);
@@ -52,7 +50,10 @@ describe.skipIf(!postgresUrl())('Ferry state setup and the migration runner unde
     expect(rows[0]!.n).toBe(3);
   });
 
-  it('applies each file once when two processes apply to the same schema at the same moment', async () => {
+  test('applies each file once when two processes apply to the same schema at the same moment', async ({
+    db: a,
+    second: b,
+  }) => {
     const files = await readMigrationFiles(dir);
     const [first, second] = await Promise.all([
       applyMigrations(a, files, ['shared']),

@@ -1,17 +1,15 @@
 import { type Document, Double } from 'bson';
 import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { backfill } from '../../../src/load/backfill.js';
 import { objectIdToUuid } from '../../../src/mapping/identity.js';
-import type { PlanInput } from '../../../src/mapping/model.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { openSource } from '../../../src/sources/open.js';
-import { openTarget } from '../../../src/target/open-target.js';
-import type { TargetDatabase } from '../../../src/target/target-database.js';
 import type { ReconcileCheck } from '../../../src/verify/reconcile-config.js';
 import { verify } from '../../../src/verify/verify.js';
-import { createTestDatabase, mongoUrl, postgresUrl } from '../../support/services.js';
-import { orderDocuments, ordersPlan } from './support/orders.js';
+import { test as base } from '../../support/fixtures.js';
+import { mongoUrl, postgresUrl } from '../../support/services.js';
+import { orderDocuments, ordersPlanWith } from './support/orders.js';
 
 /**
  * The eight corruptions again, with a live server (FerretDB) as the source, read in `_id`
@@ -21,14 +19,7 @@ import { orderDocuments, ordersPlan } from './support/orders.js';
 const pgUrl = postgresUrl();
 const mongo = mongoUrl();
 
-const plan = parsePlan(
-  JSON.parse(
-    JSON.stringify(ordersPlan).replaceAll(
-      '"pgType":"numeric","sourceType":"decimal"',
-      '"pgType":"double precision","sourceType":"double"',
-    ),
-  ) as PlanInput,
-);
+const plan = parsePlan(ordersPlanWith({ pgType: 'double precision', sourceType: 'double' }));
 const docs: Document[] = orderDocuments(1200)
   .slice(0, -1)
   .map((d) => ({
@@ -61,49 +52,56 @@ const checks = (schema: string): ReconcileCheck[] => [
   },
 ];
 
+/** The test's own database on the FerretDB server. */
+function sourceUriOf(server: string): string {
+  const u = new URL(server);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+const sourceUri = mongo ? sourceUriOf(mongo) : '';
+type Run = (schema: string) => ReturnType<typeof verify>;
+
+const test = base.extend<{ run: Run }>({
+  /** Verifies one schema against the FerretDB source, all of them loaded once per file. */
+  run: [
+    async ({ db }, use) => {
+      const source = await openSource(sourceUri);
+      try {
+        await backfill({ source, target: db, plan, schemas: SCHEMAS });
+      } finally {
+        await source.close();
+      }
+      await use(async (schema) => {
+        const source = await openSource(sourceUri);
+        try {
+          return await verify({ source, db, plan, schema, checks: checks(schema), sourceUri });
+        } finally {
+          await source.close();
+        }
+      });
+    },
+    { scope: 'file' },
+  ],
+});
+
 describe.skipIf(!pgUrl || !mongo)('ferry verify with FerretDB as the source', () => {
-  let target: { url: string; drop: () => Promise<void> };
-  let db: TargetDatabase;
   let client: MongoClient;
-  let sourceUri: string;
 
   beforeAll(async () => {
-    const u = new URL(mongo!);
-    u.pathname = `/${database}`;
-    sourceUri = u.toString();
     client = new MongoClient(mongo!, { serverSelectionTimeoutMS: 5000 });
     await client.db(database).collection<Document>('orders').insertMany(docs);
-    target = await createTestDatabase('verify_ferret');
-    db = await openTarget(target.url);
-    const source = await openSource(sourceUri);
-    try {
-      await backfill({ source, target: db, plan, schemas: SCHEMAS });
-    } finally {
-      await source.close();
-    }
   }, 600_000);
 
   afterAll(async () => {
     await client?.db(database).dropDatabase();
     await client?.close();
-    await db?.close();
-    await target?.drop();
   });
-
-  async function run(schema: string) {
-    const source = await openSource(sourceUri);
-    try {
-      return await verify({ source, db, plan, schema, checks: checks(schema), sourceUri });
-    } finally {
-      await source.close();
-    }
-  }
 
   const d = docs[40]!;
   const key = objectIdToUuid(d._id);
   const hex: string = d._id.toHexString();
 
-  it('a clean load verifies, and the reconciliation check agrees', async () => {
+  test('a clean load verifies, and the reconciliation check agrees', async ({ run }) => {
     const result = await run('clean');
     expect(result.collections[0]).toMatchObject({
       sourceCount: 1200,
@@ -115,7 +113,7 @@ describe.skipIf(!pgUrl || !mongo)('ferry verify with FerretDB as the source', ()
     expect(result.ok).toBe(true);
   });
 
-  it.each([
+  test.for<[string, string, string]>([
     [
       'child_value',
       'update child_value.orders_items set qty = qty + 1 where parent_id = $1 and idx = 1',
@@ -136,7 +134,7 @@ describe.skipIf(!pgUrl || !mongo)('ferry verify with FerretDB as the source', ()
     ],
   ])(
     'corruption %s is a content difference of the right document at the right path',
-    async (schema, sql, path) => {
+    async ([schema, sql, path], { db, run }) => {
       await db.query(sql, [key]);
       const result = await run(schema);
       expect(result.ok).toBe(false);
@@ -147,7 +145,7 @@ describe.skipIf(!pgUrl || !mongo)('ferry verify with FerretDB as the source', ()
     },
   );
 
-  it('swapped array elements are content differences in both elements', async () => {
+  test('swapped array elements are content differences in both elements', async ({ db, run }) => {
     for (const [from, to] of [
       [0, -1],
       [1, 0],
@@ -165,7 +163,10 @@ describe.skipIf(!pgUrl || !mongo)('ferry verify with FerretDB as the source', ()
     );
   });
 
-  it('an extra root row is extra_in_target with its _id, and the reconciliation check disagrees', async () => {
+  test('an extra root row is extra_in_target with its _id, and the reconciliation check disagrees', async ({
+    db,
+    run,
+  }) => {
     await db.query(`insert into extra_root.orders (id, customer) values ($1, 'ghost')`, [
       objectIdToUuid('65f00000000000000000beef'),
     ]);

@@ -1,18 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { backfill } from '../../../src/load/backfill.js';
 import { objectIdToUuid } from '../../../src/mapping/identity.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { openSource } from '../../../src/sources/open.js';
-import { openTarget } from '../../../src/target/open-target.js';
-import type { TargetDatabase } from '../../../src/target/target-database.js';
 import { samplePredicate } from '../../../src/verify/buckets.js';
 import { idHash } from '../../../src/verify/document-id.js';
 import { verify } from '../../../src/verify/verify.js';
 import { recordCollection, startVerifyRun } from '../../../src/verify/verify-runs.js';
 import { runFerry } from '../../support/cli.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { test as base } from '../../support/fixtures.js';
+import { postgresUrl } from '../../support/services.js';
 import { orderDocuments, ordersPlan, writeConfig, writeOrdersFile } from './support/orders.js';
 
 /**
@@ -26,41 +25,52 @@ const victim = docs[17]!;
 const victimUuid = objectIdToUuid(victim._id);
 const victimHex: string = victim._id.toHexString();
 
+type Run = (
+  options: Omit<Parameters<typeof verify>[0], 'source' | 'db' | 'plan'>,
+) => ReturnType<typeof verify>;
+
+const test = base.extend<{ file: string; run: Run }>({
+  /** The orders as a mongoexport file, with a `ferry.config.ts` beside it. */
+  file: [
+    // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern
+    async ({}, use) => {
+      const file = await writeOrdersFile(docs);
+      await writeConfig(path.dirname(file));
+      await use(file);
+    },
+    { scope: 'file' },
+  ],
+  /**
+   * Verifies against the file, after one backfill into three schemas: `clean`, `cnt` missing
+   * one child row of the victim, `smp` with the victim's total changed.
+   */
+  run: [
+    async ({ db, file }, use) => {
+      const source = await openSource(file);
+      try {
+        await backfill({ source, target: db, plan, schemas: ['clean', 'cnt', 'smp'] });
+      } finally {
+        await source.close();
+      }
+      await db.query('delete from cnt.orders_items where parent_id = $1 and idx = 2', [victimUuid]);
+      await db.query('update smp.orders set total = total + 1 where id = $1', [victimUuid]);
+      await use(async (options) => {
+        const source = await openSource(file);
+        try {
+          return await verify({ source, db, plan, ...options });
+        } finally {
+          await source.close();
+        }
+      });
+    },
+    { scope: 'file' },
+  ],
+});
+
 describe.skipIf(!url)('ferry verify levels and reports', () => {
-  let database: { url: string; drop: () => Promise<void> };
-  let db: TargetDatabase;
-  let file: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('verify_levels');
-    db = await openTarget(database.url);
-    file = await writeOrdersFile(docs);
-    await writeConfig(path.dirname(file));
-    const source = await openSource(file);
-    try {
-      await backfill({ source, target: db, plan, schemas: ['clean', 'cnt', 'smp'] });
-    } finally {
-      await source.close();
-    }
-    await db.query('delete from cnt.orders_items where parent_id = $1 and idx = 2', [victimUuid]);
-    await db.query('update smp.orders set total = total + 1 where id = $1', [victimUuid]);
-  }, 600_000);
-
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
-  });
-
-  async function run(options: Omit<Parameters<typeof verify>[0], 'source' | 'db' | 'plan'>) {
-    const source = await openSource(file);
-    try {
-      return await verify({ source, db, plan, ...options });
-    } finally {
-      await source.close();
-    }
-  }
-
-  it('a document the backfill rejected is reported as rejected and accounted, not as missing', async () => {
+  test('a document the backfill rejected is reported as rejected and accounted, not as missing', async ({
+    run,
+  }) => {
     const started = performance.now();
     const result = await run({ schema: 'clean' });
     const seconds = (performance.now() - started) / 1000;
@@ -82,7 +92,9 @@ describe.skipIf(!url)('ferry verify levels and reports', () => {
     expect(accepted).toMatchObject({ verdict: 'incomplete', acceptRejects: true, ok: true });
   });
 
-  it('--level count passes on a clean load and catches a deleted child row by its table count', async () => {
+  test('--level count passes on a clean load and catches a deleted child row by its table count', async ({
+    run,
+  }) => {
     const clean = await run({ schema: 'clean', level: 'count' });
     expect(clean.verdict).toBe('incomplete');
     const damaged = await run({ schema: 'cnt', level: 'count' });
@@ -92,7 +104,9 @@ describe.skipIf(!url)('ferry verify levels and reports', () => {
     expect(damaged.collections[0]!.countsAgree).toBe(true);
   });
 
-  it('--level sample compares only the seeded sample, and finds the corruption exactly when it is sampled', async () => {
+  test('--level sample compares only the seeded sample, and finds the corruption exactly when it is sampled', async ({
+    run,
+  }) => {
     const inSample = (seed: number) => samplePredicate(0.1, seed)(idHash(victim._id));
     let hit = 1;
     while (!inSample(hit)) hit++;
@@ -110,7 +124,9 @@ describe.skipIf(!url)('ferry verify levels and reports', () => {
     expect(compared).toBeLessThan(400);
   });
 
-  it('showValues puts both values in a content difference; by default they are left out', async () => {
+  test('showValues puts both values in a content difference; by default they are left out', async ({
+    run,
+  }) => {
     const shown = await run({ schema: 'smp', showValues: true });
     const field = shown.collections[0]!.differences[0]!.fields![0]!;
     expect(field.source).toBe(JSON.stringify({ $numberDecimal: String(victim.total) }));
@@ -120,10 +136,13 @@ describe.skipIf(!url)('ferry verify levels and reports', () => {
     expect(hidden.collections[0]!.differences[0]!.fields![0]).toEqual({ path: 'total', kind: 'value' });
   });
 
-  it('the CLI redacts values unless --show-values, and writes a well-formed HTML report naming the _id and path', async () => {
+  test('the CLI redacts values unless --show-values, and writes a well-formed HTML report naming the _id and path', async ({
+    file,
+    pgUrl: target,
+  }) => {
     const cwd = path.dirname(file);
     const report = path.join(cwd, 'report.html');
-    const args = ['verify', file, '--target', database.url, '--schema', 'smp'];
+    const args = ['verify', file, '--target', target, '--schema', 'smp'];
     const plain = await runFerry([...args, '--report', report], { cwd });
     expect(plain.code).toBe(1);
     expect(plain.stdout).toContain(`content  orders  ${victimHex}  total (value)`);
@@ -140,7 +159,7 @@ describe.skipIf(!url)('ferry verify levels and reports', () => {
     expect(shown.stdout).toContain(String(victim.total));
   });
 
-  it('--resume skips a collection the unfinished run already verified', async () => {
+  test('--resume skips a collection the unfinished run already verified', async ({ run, db }) => {
     const stale = await run({ schema: 'cnt', level: 'count', record: false });
     const started = await startVerifyRun(db, { schema: 'cnt', level: 'count' });
     await recordCollection(db, started.id, { ...stale.collections[0]!, seconds: 12345 });
@@ -154,7 +173,7 @@ describe.skipIf(!url)('ferry verify levels and reports', () => {
     expect(rows[0]).toEqual({ ok: false, finished: true });
   });
 
-  it('index parity lists every source index: the _id index is the primary key', async () => {
+  test('index parity lists every source index: the _id index is the primary key', async ({ run }) => {
     const result = await run({ schema: 'clean', level: 'count' });
     expect(result.indexes.map((i) => i.index).sort()).toEqual(['_id_', 'customer_1']);
     expect(result.indexes.find((i) => i.index === '_id_')!.status).toBe('ok');

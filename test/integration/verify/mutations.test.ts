@@ -1,19 +1,20 @@
 import path from 'node:path';
 import type { Document } from 'bson';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { backfill } from '../../../src/load/backfill.js';
 import { objectIdToUuid } from '../../../src/mapping/identity.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
+import { openSource } from '../../../src/sources/open.js';
 import type { VerifyResult } from '../../../src/verify/types.js';
 import { runFerry } from '../../support/cli.js';
-import { createTables, loadDocuments, openLoaderPool } from '../../support/load-rows.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { test as base } from '../../support/fixtures.js';
+import { postgresUrl } from '../../support/services.js';
 import { orderDocuments, ordersPlan, writeConfig, writeOrdersFile } from './support/orders.js';
 
 /**
- * The issue's eight corruptions, each in its own schema of a real PostgreSQL database loaded
- * from 3000 orders: `ferry verify` must exit 1 and name the right `_id`, classification and
- * field path. A clean schema must verify with exit 0.
+ * The issue's eight corruptions, each in its own schema of a real PostgreSQL database that
+ * the backfill loaded from 3000 orders: `ferry verify` must exit 1 and name the right `_id`,
+ * classification and field path. A clean schema must verify with exit 0.
  */
 const url = postgresUrl();
 const plan = parsePlan(ordersPlan);
@@ -28,36 +29,43 @@ const MUTATIONS = [
   'extra',
 ] as const;
 
+const docs = orderDocuments(3000);
+
+type VerifyJson = (
+  schema: string,
+  ...args: string[]
+) => Promise<{ code: number; stderr: string; result: VerifyResult }>;
+
+const test = base.extend<{ verifyJson: VerifyJson }>({
+  /**
+   * `ferry verify --json` of one schema against the orders file, after the real backfill
+   * loaded the orders into a clean schema and one schema per corruption.
+   */
+  verifyJson: [
+    async ({ db, pgUrl }, use) => {
+      const file = await writeOrdersFile(docs);
+      await writeConfig(path.dirname(file));
+      const source = await openSource(file);
+      try {
+        await backfill({ source, target: db, plan, schemas: ['clean', ...MUTATIONS] });
+      } finally {
+        await source.close();
+      }
+      await use(async (schema, ...args) => {
+        const run = await runFerry(
+          ['verify', file, '--target', pgUrl, '--schema', schema, '--json', ...args],
+          {
+            cwd: path.dirname(file),
+          },
+        );
+        return { code: run.code, stderr: run.stderr, result: JSON.parse(run.stdout) as VerifyResult };
+      });
+    },
+    { scope: 'file' },
+  ],
+});
+
 describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection', () => {
-  let db: { url: string; drop: () => Promise<void> };
-  let pool: pg.Pool;
-  let file: string;
-  let docs: Document[];
-
-  beforeAll(async () => {
-    db = await createTestDatabase('verify_mutations');
-    pool = await openLoaderPool(db.url);
-    docs = orderDocuments(3000);
-    file = await writeOrdersFile(docs);
-    await writeConfig(path.dirname(file));
-    for (const schema of ['clean', ...MUTATIONS]) {
-      await createTables(pool, plan, schema);
-      await loadDocuments(pool, plan, schema, 'orders', docs);
-    }
-  }, 600_000);
-
-  afterAll(async () => {
-    await pool?.end();
-    await db?.drop();
-  });
-
-  async function verifyJson(schema: string, ...args: string[]) {
-    const run = await runFerry(['verify', file, '--target', db.url, '--schema', schema, '--json', ...args], {
-      cwd: path.dirname(file),
-    });
-    return { code: run.code, stderr: run.stderr, result: JSON.parse(run.stdout) as VerifyResult };
-  }
-
   /** The n-th loaded order satisfying `where` (the file order is shuffled, so any is fine). */
   function pick(where: (d: Document) => boolean): Document {
     return docs.find((d) => !String(d.customer).includes('\u0000') && where(d))!;
@@ -65,7 +73,9 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
   const uuid = (d: Document) => objectIdToUuid(d._id);
   const hex = (d: Document) => d._id.toHexString() as string;
 
-  it('a clean load with one reject is "incomplete" with exit 1, and exit 0 with --accept-rejects', async () => {
+  test('a clean load with one reject is "incomplete" with exit 1, and exit 0 with --accept-rejects', async ({
+    verifyJson,
+  }) => {
     const { code, result } = await verifyJson('clean');
     expect(code).toBe(1);
     expect(result).toMatchObject({ verdict: 'incomplete', rejected: 1, ok: false });
@@ -85,9 +95,12 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
     expect(accepted.result.ok).toBe(true);
   });
 
-  it('a changed numeric value in a child table is a content difference at items.N.qty', async () => {
+  test('a changed numeric value in a child table is a content difference at items.N.qty', async ({
+    verifyJson,
+    db,
+  }) => {
     const d = pick(() => true);
-    await pool.query('update child_value.orders_items set qty = qty + 1 where parent_id = $1 and idx = 1', [
+    await db.query('update child_value.orders_items set qty = qty + 1 where parent_id = $1 and idx = 1', [
       uuid(d),
     ]);
     const { code, result } = await verifyJson('child_value');
@@ -97,9 +110,9 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
     ]);
   });
 
-  it('a rounded decimal is a content difference at total', async () => {
+  test('a rounded decimal is a content difference at total', async ({ verifyJson, db }) => {
     const d = pick((x) => !String(x.total).endsWith('.00'));
-    await pool.query('update round.orders set total = round(total) where id = $1', [uuid(d)]);
+    await db.query('update round.orders set total = round(total) where id = $1', [uuid(d)]);
     const { code, result } = await verifyJson('round');
     expect(code).toBe(1);
     expect(result.collections[0]!.differences).toEqual([
@@ -107,9 +120,9 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
     ]);
   });
 
-  it('a deleted child row is reported at the array it was cut from', async () => {
+  test('a deleted child row is reported at the array it was cut from', async ({ verifyJson, db }) => {
     const d = pick(() => true);
-    await pool.query('delete from delete_child.orders_items where parent_id = $1 and idx = 0', [uuid(d)]);
+    await db.query('delete from delete_child.orders_items where parent_id = $1 and idx = 0', [uuid(d)]);
     const { code, result } = await verifyJson('delete_child');
     expect(code).toBe(1);
     expect(result.collections[0]!.differences).toEqual([
@@ -117,7 +130,10 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
     ]);
   });
 
-  it('two swapped array elements are content differences inside both elements', async () => {
+  test('two swapped array elements are content differences inside both elements', async ({
+    verifyJson,
+    db,
+  }) => {
     const d = pick(() => true);
     // Through a free idx, since (parent_id, idx) is the primary key.
     for (const [from, to] of [
@@ -125,7 +141,7 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
       [1, 0],
       [-1, 1],
     ])
-      await pool.query('update swap.orders_items set idx = $3 where parent_id = $1 and idx = $2', [
+      await db.query('update swap.orders_items set idx = $3 where parent_id = $1 and idx = $2', [
         uuid(d),
         from,
         to,
@@ -138,9 +154,12 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
     expect(diff!.fields!.map((f) => f.path)).toEqual(expect.arrayContaining(['items.0.sku', 'items.1.sku']));
   });
 
-  it('extra root rows are extra_in_target with their _id, also one whose id Ferry never made', async () => {
+  test('extra root rows are extra_in_target with their _id, also one whose id Ferry never made', async ({
+    verifyJson,
+    db,
+  }) => {
     const ghost = '65f00000000000000000beef';
-    await pool.query(`insert into extra_root.orders (id, customer) values ($1, 'ghost'), ($2, 'foreign')`, [
+    await db.query(`insert into extra_root.orders (id, customer) values ($1, 'ghost'), ($2, 'foreign')`, [
       objectIdToUuid(ghost),
       '0f8fad5b-d9cb-469f-a165-70867728950e',
     ]);
@@ -156,9 +175,12 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
     expect(orders).toMatchObject({ extra: 2, missing: 0, content: 0, countsAgree: false, ok: false });
   });
 
-  it('a missing field turned into null is a content difference at that field, present only in the target', async () => {
+  test('a missing field turned into null is a content difference at that field, present only in the target', async ({
+    verifyJson,
+    db,
+  }) => {
     const d = pick((x) => x.note === undefined);
-    await pool.query(
+    await db.query(
       `update "null".orders set _extra = coalesce(_extra, '{}') || '{"note": null}' where id = $1`,
       [uuid(d)],
     );
@@ -169,9 +191,9 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
     ]);
   });
 
-  it('a date altered by 1 ms is a content difference at placed', async () => {
+  test('a date altered by 1 ms is a content difference at placed', async ({ verifyJson, db }) => {
     const d = pick(() => true);
-    await pool.query(`update date.orders set placed = placed + interval '1 millisecond' where id = $1`, [
+    await db.query(`update date.orders set placed = placed + interval '1 millisecond' where id = $1`, [
       uuid(d),
     ]);
     const { code, result } = await verifyJson('date');
@@ -181,9 +203,12 @@ describe.skipIf(!url)('ferry verify finds each corruption of a loaded collection
     ]);
   });
 
-  it('a value changed inside the _extra catch-all is a content difference at its path', async () => {
+  test('a value changed inside the _extra catch-all is a content difference at its path', async ({
+    verifyJson,
+    db,
+  }) => {
     const d = pick(() => true);
-    await pool.query(
+    await db.query(
       `update extra.orders set _extra = jsonb_set(_extra, '{meta,source}', '"elsewhere"') where id = $1`,
       [uuid(d)],
     );

@@ -7,7 +7,7 @@ import type { DocumentRows } from '../../../src/mapping/row-values.js';
 import { toDoc } from '../../../src/mapping/to-doc.js';
 import { toRows } from '../../../src/mapping/to-rows.js';
 import { defineTransforms } from '../../../src/mapping/transforms.js';
-import { child, col, objectIdColumn, onePlan } from './support/plans.js';
+import { child, col, objectIdColumn, onePlan } from '../../support/plans.js';
 
 const plan = onePlan('users', [
   {

@@ -3,7 +3,16 @@ import { FerryError } from '../../../src/core/errors.js';
 import { discriminatorCheck, physicalColumns } from '../../../src/mapping/model.js';
 import { defineTransforms } from '../../../src/mapping/transforms.js';
 import { checkPlan, parsePlan } from '../../../src/mapping/validate-plan.js';
-import { child, col, objectIdColumn, onePlan, planInput } from './support/plans.js';
+import {
+  child,
+  col,
+  collection,
+  objectIdColumn,
+  onePlan,
+  planInput,
+  planOf,
+  table,
+} from '../../support/plans.js';
 
 function problems(input: unknown, options = {}) {
   const result = checkPlan(input, options);
@@ -141,30 +150,19 @@ describe('plan validation', () => {
   });
 
   it('refuses references to unknown tables or of another type', () => {
-    const found = problems({
-      version: 1,
-      collections: [
-        { name: 'users', tables: [{ name: 'users', columns: [objectIdColumn] }] },
-        {
-          name: 'orders',
-          tables: [
-            {
-              name: 'orders',
-              columns: [
-                objectIdColumn,
-                col('user_id', ['userId'], 'uuid', 'objectId', {
-                  references: { table: 'users', column: 'id' },
-                }),
-                col('shop_id', ['shopId'], 'uuid', 'objectId', {
-                  references: { table: 'shops', column: 'id' },
-                }),
-                col('name', ['name'], 'text', 'string', { references: { table: 'users', column: 'id' } }),
-              ],
-            },
-          ],
-        },
-      ],
-    });
+    const found = problems(
+      planOf(
+        collection('users', [table('users', [objectIdColumn])]),
+        collection('orders', [
+          table('orders', [
+            objectIdColumn,
+            col('user_id', ['userId'], 'uuid', 'objectId', { references: { table: 'users', column: 'id' } }),
+            col('shop_id', ['shopId'], 'uuid', 'objectId', { references: { table: 'shops', column: 'id' } }),
+            col('name', ['name'], 'text', 'string', { references: { table: 'users', column: 'id' } }),
+          ]),
+        ]),
+      ),
+    );
     expect(found).toEqual([
       { path: 'collections[1].tables[0].columns[2].references', reason: 'references unknown table "shops"' },
       {

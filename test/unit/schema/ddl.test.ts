@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { PlanInput } from '../../../src/mapping/model.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { buildSchema } from '../../../src/schema/build-schema.js';
 import { loadOrder } from '../../../src/schema/load-order.js';
 import { ddlPhases } from '../../../src/schema/phases.js';
 import { bindSchema, quoteLiteral } from '../../../src/schema/sql-text.js';
 import { renderSql } from '../../../src/schema/statements.js';
+import { col, collection, objectIdColumn, planOf, table } from '../../support/plans.js';
 import { shopPlan } from './support/shop-plan.js';
 
 const app = { kind: 'schema', name: 'app' } as const;
@@ -48,24 +48,13 @@ describe('DDL from a plan', () => {
 
   it('quotes identifiers that contain quotes and keeps long generated names within 63 bytes', () => {
     const long = 'a_very_long_collection_name_that_goes_on_and_on_for_quite_a_wh';
-    const plan: PlanInput = {
-      version: 1,
-      collections: [
-        {
-          name: long,
-          tables: [
-            {
-              name: long,
-              columns: [
-                { name: 'id', path: ['_id'], pgType: 'uuid', sourceType: 'objectId', nullable: false },
-                { name: 'we"ird', path: ['weird'], pgType: 'text', sourceType: 'string', nullable: true },
-              ],
-            },
-          ],
-          indexes: [{ name: 'we"ird_1_and_a_long_index_name', key: { weird: 1 } }],
-        },
-      ],
-    };
+    const plan = planOf(
+      collection(
+        long,
+        [table(long, [objectIdColumn, col('we"ird', ['weird'], 'text', 'string')])],
+        [{ name: 'we"ird_1_and_a_long_index_name', key: { weird: 1 } }],
+      ),
+    );
     const model = buildSchema(parsePlan(plan));
     const names = [model.tables[0]!.primaryKey.name, ...model.indexes.map((i) => i.name)];
     for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { damagedPath } from '../../../src/verify/damaged-rows.js';
 import { renderVerifyHtml } from '../../../src/verify/report-html.js';
 import { renderVerifyText } from '../../../src/verify/report-text.js';
 import type { VerifyResult } from '../../../src/verify/types.js';
+import { child, col, onePlan, table } from '../../support/plans.js';
 
 const result: VerifyResult = {
   level: 'deep',
@@ -64,36 +64,18 @@ describe('verify reports', () => {
 });
 
 describe('damaged child rows', () => {
-  const plan = parsePlan({
-    version: 1,
-    collections: [
-      {
-        name: 'o',
-        tables: [
-          {
-            name: 'o',
-            columns: [{ name: 'id', path: ['_id'], pgType: 'text', sourceType: 'string', nullable: false }],
-          },
-          {
-            name: 'o_items',
-            parent: { table: 'o', path: ['items'], shape: 'array', columns: ['parent_id'], ordinal: 'idx' },
-            columns: [],
-          },
-          {
-            name: 'o_items_marks',
-            parent: {
-              table: 'o_items',
-              path: ['marks'],
-              shape: 'array',
-              columns: ['parent_id', 'parent_idx'],
-              ordinal: 'idx',
-            },
-            columns: [{ name: 'v', path: [], pgType: 'integer', sourceType: 'int', nullable: true }],
-          },
-        ],
-      },
-    ],
-  });
+  const plan = onePlan('o', [
+    table('o', [col('id', ['_id'], 'text', 'string', { nullable: false })]),
+    child('o_items', 'o', ['items'], 'array', []),
+    child(
+      'o_items_marks',
+      'o_items',
+      ['marks'],
+      'array',
+      [col('v', [], 'integer', 'int')],
+      ['parent_id', 'parent_idx'],
+    ),
+  ]);
   const collection = plan.collections[0]!;
 
   it('name the array whose idx has a gap, with the ordinals of its ancestors', () => {

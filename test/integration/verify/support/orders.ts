@@ -3,52 +3,43 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Decimal128, type Document, EJSON, Int32, ObjectId } from 'bson';
 import type { PlanInput } from '../../../../src/mapping/model.js';
+import { child, col, collection, objectIdColumn, planOf, table } from '../../../support/plans.js';
 
 /**
  * The verification test collection: orders with a child table of items (Decimal128 prices,
  * Int32 quantities), a missing-or-present note, a string array, an unmapped `meta` object
  * (so it lives in `_extra`), and one document `toRows` rejects (a NUL in a string).
+ *
+ * The plan of the orders, with money (total, item prices) of the given type.
  */
-export const ordersPlan: PlanInput = {
-  version: 1,
-  collections: [
-    {
-      name: 'orders',
-      tables: [
-        {
-          name: 'orders',
-          columns: [
-            { name: 'id', path: ['_id'], pgType: 'uuid', sourceType: 'objectId', nullable: false },
-            { name: 'customer', path: ['customer'], pgType: 'text', sourceType: 'string', nullable: true },
-            { name: 'total', path: ['total'], pgType: 'numeric', sourceType: 'decimal', nullable: true },
-            { name: 'placed', path: ['placed'], pgType: 'timestamptz', sourceType: 'date', nullable: true },
-            { name: 'note', path: ['note'], pgType: 'text', sourceType: 'string', nullable: true },
-            { name: 'tags', path: ['tags'], pgType: 'text[]', sourceType: 'string', nullable: true },
-          ],
-        },
-        {
-          name: 'orders_items',
-          parent: {
-            table: 'orders',
-            path: ['items'],
-            shape: 'array',
-            columns: ['parent_id'],
-            ordinal: 'idx',
-          },
-          columns: [
-            { name: 'sku', path: ['sku'], pgType: 'text', sourceType: 'string', nullable: true },
-            { name: 'qty', path: ['qty'], pgType: 'integer', sourceType: 'int', nullable: true },
-            { name: 'price', path: ['price'], pgType: 'numeric', sourceType: 'decimal', nullable: true },
-          ],
-        },
+export function ordersPlanWith(money: { pgType: string; sourceType: 'decimal' | 'double' }): PlanInput {
+  return planOf(
+    collection(
+      'orders',
+      [
+        table('orders', [
+          objectIdColumn,
+          col('customer', ['customer'], 'text', 'string'),
+          col('total', ['total'], money.pgType, money.sourceType),
+          col('placed', ['placed'], 'timestamptz', 'date'),
+          col('note', ['note'], 'text', 'string'),
+          col('tags', ['tags'], 'text[]', 'string'),
+        ]),
+        child('orders_items', 'orders', ['items'], 'array', [
+          col('sku', ['sku'], 'text', 'string'),
+          col('qty', ['qty'], 'integer', 'int'),
+          col('price', ['price'], money.pgType, money.sourceType),
+        ]),
       ],
-      indexes: [
+      [
         { name: '_id_', key: { _id: 1 } },
         { name: 'customer_1', key: { customer: 1 } },
       ],
-    },
-  ],
-};
+    ),
+  );
+}
+
+export const ordersPlan: PlanInput = ordersPlanWith({ pgType: 'numeric', sourceType: 'decimal' });
 
 /** `count` orders in a shuffled (not `_id`) order, plus the rejected one last. */
 export function orderDocuments(count: number): Document[] {
