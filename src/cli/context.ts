@@ -65,6 +65,8 @@ function commandPath(command: Command): string {
  * (`--log-level debug` shows opening the embedded database, the source, each step).
  *
  * @example
+ * declare const config: ResolvedConfig;
+ * const log = createLogger({ level: 'debug' });
  * const db = await timed(log, 'target opened', () => openTarget(config.target));
  */
 export async function timed<T>(log: Logger, what: string, fn: () => Promise<T>): Promise<T> {

@@ -73,6 +73,8 @@ export function createProgress(options: {
  * land above the bars while they are drawn.
  *
  * @example
+ * declare const out: Output;
+ * declare const progress: ProgressReporter;
  * const shown = outputAbove(out, progress);
  * shown.error('ferry migrate: adding foreign keys…');
  */

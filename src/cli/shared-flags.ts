@@ -90,6 +90,8 @@ export type SharedFlag = keyof typeof SHARED_FLAGS;
  * A shared flag as an option to add to a command.
  *
  * @example
+ * import { Command } from 'commander';
+ * const program = new Command('ferry');
  * program.command('backfill').addOption(sharedFlag('only')).addOption(sharedFlag('dryRun'));
  */
 export function sharedFlag(name: SharedFlag): Option {

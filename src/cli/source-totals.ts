@@ -12,8 +12,15 @@ import type { ProgressReporter } from './progress.js';
  * and the returned function stops the scan, so it never keeps the process alive.
  *
  * @example
+ * declare const source: Source;
+ * declare const progress: ProgressReporter;
+ * declare const options: BackfillOptions;
  * const stopCounting = countInBackground(source, progress);
- * try { await backfill(…) } finally { stopCounting(); }
+ * try {
+ *   await backfill({ ...options, source });
+ * } finally {
+ *   stopCounting();
+ * }
  */
 export function countInBackground(source: Source, progress: ProgressReporter): () => void {
   if (source.kind !== 'archive' || !progress.active) return () => {};

@@ -38,7 +38,8 @@ export function verifyTuning(flags: VerifyFlags): VerifyTuning {
  * Returns the files written.
  *
  * @example
- * await writeVerifyReports('verify.html', [result])   // ['verify.html']
+ * declare const result: VerifyResult;
+ * await writeVerifyReports('verify.html', [result]); // ['verify.html']
  */
 export async function writeVerifyReports(file: string, results: readonly VerifyResult[]): Promise<string[]> {
   const written: string[] = [];

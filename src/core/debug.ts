@@ -3,6 +3,7 @@
  * logs otherwise (DESIGN.md, after postgres.js), wherever the error is raised.
  *
  * @example
+ * declare const value: unknown;
  * const detail = debugEnabled() ? `: ${JSON.stringify(value)}` : '';
  */
 export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {

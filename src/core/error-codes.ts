@@ -10,6 +10,7 @@ import type { ErrorCategory } from './errors.js';
  * To add a code: one line, in alphabetical order within its group, then regenerate the docs.
  *
  * @example
+ * declare const error: unknown;
  * if (error instanceof FerryError) console.error(ERROR_CODES[error.code].remedy);
  */
 // biome-ignore format: one line per code, so branches that add codes merge cleanly

@@ -9,6 +9,8 @@ export type { ErrorCode } from './error-codes.js';
  * - `transient`: the environment may recover (a server restarting, a lock timeout).
  *
  * @example
+ * declare const error: unknown;
+ * declare function retryLater(): Promise<void>;
  * if (error instanceof FerryError && error.errorClass === 'transient') await retryLater();
  */
 export type ErrorClass = 'terminal' | 'transient';
@@ -18,6 +20,7 @@ export type ErrorClass = 'terminal' | 'transient';
  * (DESIGN.md "Command line"): `problem` 1, `usage`/`input` 2, `environment` 3.
  *
  * @example
+ * declare const error: unknown;
  * if (error instanceof FerryError && error.category === 'environment') console.error('is the database up?');
  */
 export type ErrorCategory = 'problem' | 'usage' | 'input' | 'environment' | 'internal';
@@ -95,6 +98,7 @@ export class FerryError extends Error {
  * and want to exit as `ferry` would.
  *
  * @example
+ * declare const result: MigrateResult;
  * process.exitCode = result.ok ? ExitCode.ok : ExitCode.problem;
  */
 export const ExitCode = { ok: 0, problem: 1, usage: 2, environment: 3 } as const;

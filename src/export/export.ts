@@ -34,6 +34,8 @@ import { ResumableOutput } from './resumable-output.js';
  * What `exportDocuments` exports, from where, and how.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * const options: ExportOptions = { db, plan, schema: 'public', to: 'backup/shop', format: 'dump', gzip: true, database: 'shop' };
  */
 export interface ExportOptions {
@@ -63,6 +65,7 @@ export interface ExportOptions {
  * One collection of an export: the rows found, the documents written, the file.
  *
  * @example
+ * declare const summary: ExportSummary;
  * for (const c of summary.collections) console.log(c.collection, c.exported, 'of', c.rows, 'in', c.file);
  */
 export interface ExportedCollection {
@@ -78,6 +81,7 @@ export interface ExportedCollection {
  * The outcome of `exportDocuments`, per collection and in total.
  *
  * @example
+ * declare const options: ExportOptions;
  * const summary: ExportSummary = await exportDocuments(options);
  * if (!summary.ok) process.exitCode = 1;
  */
@@ -101,6 +105,8 @@ export interface ExportSummary {
  * rebuild are listed with their keys and make `ok` false; they are never skipped silently.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * const summary = await exportDocuments({ db, plan, schema: 'public', to: 'backup/shop.archive', format: 'archive' });
  * if (!summary.ok) console.error(summary.unrebuildable);
  */

@@ -4,7 +4,9 @@
  * checkpoint journal for `--resume` and a manifest of counts and bucket sums.
  *
  * @example
- * import { exportDocuments } from './export/index.js';
+ * import { exportDocuments, type TargetDatabase, type Plan } from 'ferry';
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * await exportDocuments({ db, plan, schema: 'public', to: 'backup/shop.archive', format: 'archive' });
  */
 

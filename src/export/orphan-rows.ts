@@ -6,6 +6,7 @@ import type { Queryable } from '../target/target-database.js';
  * A row the export could not turn into (part of) a document, with its key and why.
  *
  * @example
+ * declare const summary: ExportSummary;
  * for (const row of summary.unrebuildable) console.error(`${row.table} (${row.key}): ${row.reason}`);
  */
 export interface UnrebuildableRow {
@@ -24,7 +25,9 @@ const MAX_LISTED = 1000;
  * an export without a word; they are looked for explicitly, table by table.
  *
  * @example
- * const orphans = await orphanRows(db, 'public', plan.collections[0]);
+ * declare const db: TargetDatabase;
+ * declare const orders: CollectionPlan;
+ * const orphans = await orphanRows(db, 'public', orders);
  */
 export async function orphanRows(
   db: Queryable,

@@ -20,6 +20,7 @@ const gzip = promisify(gzipCallback);
  * uses, all read them), and cutting the file at a member boundary leaves a valid stream.
  *
  * @example
+ * declare const bytes: Uint8Array;
  * const out = await ResumableOutput.open('orders.bson.gz', { gzip: true, resumeAt: 0 });
  * out.write(bytes);
  * const length = await out.flush();  // record `length` in the journal now

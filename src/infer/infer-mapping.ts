@@ -7,7 +7,8 @@ import type { InferenceSnapshot } from './snapshot.js';
  * How `inferMapping` reads the source.
  *
  * @example
- * await inferMapping(source, { sample: 10_000, onProgress: (p) => console.log(p.collection, p.documents) });
+ * declare const source: Source;
+ * await inferMapping(source, { sample: 10_000, onProgress: (p) => console.log(p.collection, p.read) });
  */
 export interface InferMappingOptions {
   /** Analyse a sample of N documents per collection instead of all of them. */
@@ -21,6 +22,7 @@ export interface InferMappingOptions {
  * statistics it came from (which `ferry infer --check` compares an edited mapping with).
  *
  * @example
+ * declare const source: Source;
  * const { plan, report, snapshot } = await inferMapping(source);
  */
 export interface InferredMapping extends Proposal {

@@ -15,7 +15,10 @@ import type { FieldSnapshot } from './snapshot.js';
  * collection).
  *
  * @example
- * unmappedFields(collection, table, [], fields, 'collections[0].tables[0]')
+ * declare const collection: CollectionPlan;
+ * declare const table: TablePlan;
+ * declare const fields: ReadonlyMap<string, FieldSnapshot>;
+ * unmappedFields(collection, table, [], fields, 'collections[0].tables[0]');
  * // [{ path: 'collections[0].tables[0].columns', reason: 'new field, not mapped: tier (in 10 of 10 …' }]
  */
 export function unmappedFields(

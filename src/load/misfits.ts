@@ -27,6 +27,8 @@ export interface ColumnMisfit {
  * exist yet are skipped.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * const misfits = await countMisfits(db, plan, 'public', ['sales']);
  * // [{ table: 'sales_items', column: 'price', pgType: 'integer', values: 27438, … }]
  */
@@ -89,8 +91,9 @@ async function tableExists(db: Queryable, schema: string, table: string): Promis
  * The warning people read, naming the column, its type and what to do.
  *
  * @example
- * misfitText(misfit)
- * // 'column sales_items.price (integer, int) could not hold 27438 value(s) of sales: they went to _extra …'
+ * declare const misfit: ColumnMisfit;
+ * misfitText(misfit);
+ * // 'column sales_items.price (integer, int) could not hold 27438 value(s) of sales in schema public: they went to _extra …'
  */
 export function misfitText(m: ColumnMisfit): string {
   return `column ${m.table}.${m.column} (${m.pgType}, ${m.sourceType}) could not hold ${m.values} value(s) of ${m.collection} in schema ${m.schema}: they went to _extra, and the column is NULL there — check the mapping with \`ferry infer --check\`, fix the type, then reload with \`ferry backfill --only ${m.collection} --force\``;

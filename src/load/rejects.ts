@@ -43,6 +43,7 @@ export interface RejectDetail extends RejectEntry {
  * Which rejects to look at.
  *
  * @example
+ * declare const db: TargetDatabase;
  * await listRejects(db, { schema: 'public', collection: 'orders', limit: 20 });
  */
 export interface RejectFilter {
@@ -191,6 +192,10 @@ export interface RetryItem {
  * `migrated`; the others keep their reject row, with the new stage and reason.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * declare const doc: Document;
  * const { resolved } = await loadAgain(db, plan, 'public', 'orders', [{ id: 7, doc }]);
  */
 export async function loadAgain(

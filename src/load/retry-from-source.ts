@@ -32,6 +32,9 @@ interface OpenReject {
  * keeps its reject with the new reason.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * declare const source: Source;
  * const { resolved, stillRejected, notInSource } = await retryFromSource(db, plan, source, { collection: 'users' });
  */
 export async function retryFromSource(

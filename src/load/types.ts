@@ -79,6 +79,9 @@ export interface BackfillOptions {
  * Reported after every committed chunk (and once when a collection ends).
  *
  * @example
+ * declare const source: Source;
+ * declare const target: TargetDatabase;
+ * declare const plan: Plan;
  * await backfill({ source, target, plan, onProgress: (p: BackfillProgress) => console.log(p.collection, p.read, p.total) });
  */
 export interface BackfillProgress {
@@ -108,6 +111,7 @@ export interface RejectSample {
  * One collection in one target schema at the end of a run.
  *
  * @example
+ * declare const summary: BackfillSummary;
  * for (const c of summary.collections) console.log(c.collection, c.schema, c.migrated, c.rejected);
  */
 export interface CollectionSummary {
@@ -139,6 +143,9 @@ export interface CollectionSummary {
  * What `backfill` returns, and what `ferry backfill --json` prints.
  *
  * @example
+ * declare const source: Source;
+ * declare const target: TargetDatabase;
+ * declare const plan: Plan;
  * const summary = await backfill({ source, target, plan });
  * if (!summary.ok) process.exitCode = 1;
  */

@@ -154,6 +154,7 @@ export type DiscriminatorPlan = z.output<typeof discriminatorSchema>;
  * map of sub-documents.
  *
  * @example
+ * declare const plan: Plan;
  * const items = plan.collections[0]!.tables.find((t: TablePlan) => t.parent?.path.join('.') === 'items');
  */
 export type TablePlan = z.output<typeof tableSchema>;
@@ -161,6 +162,7 @@ export type TablePlan = z.output<typeof tableSchema>;
  * One collection's tables, root table first.
  *
  * @example
+ * declare const plan: Plan;
  * for (const collection of plan.collections) console.log(collection.name, collection.tables.length);
  */
 export type CollectionPlan = z.output<typeof collectionPlanSchema>;
@@ -169,6 +171,7 @@ export type SourceIndexPlan = z.output<typeof sourceIndexSchema>;
  * A validated, deeply frozen plan. Obtain one from `parsePlan`.
  *
  * @example
+ * import { readFile } from 'node:fs/promises';
  * const plan: Plan = parsePlan(JSON.parse(await readFile('mapping.json', 'utf8')));
  */
 export type Plan = z.output<typeof planSchema>;

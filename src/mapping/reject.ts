@@ -15,6 +15,9 @@
  * - `TRANSFORM_NOT_REVERSIBLE`: `fromColumn(toColumn(v))` is not canonically equal to `v`.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const plan: Plan;
+ * declare const doc: Document;
  * const result = toRows(plan, 'users', doc);
  * if (!result.ok && result.reject.code === 'STRING_CONTAINS_NUL') console.log(result.reject.path);
  */

@@ -45,6 +45,9 @@ export type RowValues = Readonly<Record<string, RowValue>>;
  * All rows of one document, by table name (every table of the collection, maybe empty).
  *
  * @example
- * const rows: DocumentRows = { orders: [{ id: '0190…', _extra: null }], orders_items: [] };
+ * const rows: DocumentRows = new Map([
+ *   ['orders', [{ id: '0190…', _extra: null }]],
+ *   ['orders_items', []],
+ * ]);
  */
 export type DocumentRows = ReadonlyMap<string, readonly RowValues[]>;

@@ -19,8 +19,12 @@ import type { TransformRegistry } from './transforms.js';
  * What `toRows` gives: the rows of every table of the collection, or a reject.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const plan: Plan;
+ * declare const doc: Document;
  * const result: ToRowsResult = toRows(plan, 'orders', doc);
- * if (result.ok) console.log(result.rows.orders); else console.log(result.reject.reason);
+ * if (result.ok) console.log(result.rows.get('orders'));
+ * else console.log(result.reject.reason);
  */
 export type ToRowsResult =
   | { readonly ok: true; readonly rows: DocumentRows }
@@ -30,7 +34,11 @@ export type ToRowsResult =
  * What `toRows` and `toDoc` need besides the plan: the user's transforms.
  *
  * @example
- * const { rows } = toRows(plan, 'orders', doc, { transforms: defineTransforms({ cents }) });
+ * import type { Document } from 'bson';
+ * declare const plan: Plan;
+ * declare const doc: Document;
+ * declare const cents: Transform;
+ * const result = toRows(plan, 'orders', doc, { transforms: defineTransforms({ cents }) });
  */
 export interface MappingOptions {
   /** The transforms the plan names (see transforms.ts). */

@@ -24,6 +24,9 @@ export interface Transform {
  * Transforms by name: immutable once built.
  *
  * @example
+ * declare const cents: Transform;
+ * declare const plan: Plan;
+ * declare const rows: DocumentRows;
  * const transforms: TransformRegistry = defineTransforms({ cents });
  * toDoc(plan, 'orders', rows, { transforms });
  */

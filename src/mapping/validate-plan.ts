@@ -16,6 +16,7 @@ import type { TransformRegistry } from './transforms.js';
  * One reason a plan is refused, at a JSON path into the plan (`collections[0].tables[1].columns[2].pgType`).
  *
  * @example
+ * declare const input: unknown;
  * const check = checkPlan(input);
  * if (!check.ok) for (const p of check.problems) console.log(`${p.path}: ${p.reason}`);
  */

@@ -30,6 +30,8 @@ import {
  * The steps of `ferry migrate`, in order, for progress and summaries.
  *
  * @example
+ * declare const source: Source;
+ * declare const target: TargetDatabase;
  * await migrate({ source, sourceLocation: 'dump/', target, onStep: (step: MigrateStep) => console.log(step) });
  */
 export type MigrateStep = 'infer' | 'schema' | 'backfill' | 'finish' | 'verify';
@@ -38,6 +40,8 @@ export type MigrateStep = 'infer' | 'schema' | 'backfill' | 'finish' | 'verify';
  * What `migrate` runs on, and the options of its steps (infer, schema, backfill, verify).
  *
  * @example
+ * declare const source: Source;
+ * declare const target: TargetDatabase;
  * await migrate({ source, sourceLocation: 'dump/', target, configFile: 'ferry.config.ts', verify: 'deep' });
  */
 export interface MigrateOptions {
@@ -92,6 +96,7 @@ export interface MigrateOptions {
  * verification passed.
  *
  * @example
+ * declare const options: MigrateOptions;
  * const result = await migrate(options);
  * if (!result.ok) console.log(result.backfill.collections, result.verify);
  */

@@ -10,6 +10,10 @@ import { compileStatement } from './statements.js';
  * One difference between the mapping, the migration files and a database schema.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const model: SchemaModel;
+ * declare const files: readonly MigrationFile[];
+ * declare const snapshot: SchemaModel | undefined;
  * const drift = await checkDrift(db, { model, files, snapshot, schemas: ['public'] });
  * for (const d of drift) console.log(d.kind, d.message);
  */

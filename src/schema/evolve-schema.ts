@@ -63,8 +63,16 @@ export interface EvolveResult {
  * 5. apply what belongs after the load.
  *
  * @example
- * await evolveSchema({ db, dir: 'migrations', model: buildSchema(plan), schemas: ['public'],
- *   confirm: (plan) => console.log(plan.steps), reload: (only) => backfill({ …, only, reload: only }) });
+ * declare const db: TargetDatabase;
+ * declare const source: Source;
+ * declare const plan: Plan;
+ * await evolveSchema({
+ *   db, dir: 'migrations', model: buildSchema(plan), schemas: ['public'],
+ *   confirm: (evolution) => console.log(evolution.steps),
+ *   reload: async (only) => {
+ *     await backfill({ source, target: db, plan, only, reload: only });
+ *   },
+ * });
  */
 export async function evolveSchema(options: EvolveOptions): Promise<EvolveResult> {
   const { db, schemas } = options;
@@ -169,7 +177,9 @@ async function anyApplied(
  * truncate; it is dropped here, and the backfill adds it again once both sides are complete.
  *
  * @example
- * await dropIncomingKeys(db, buildSchema(plan), 'public', ['customers']);   // drops orders_customer_fkey
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * await dropIncomingKeys(db, buildSchema(plan), 'public', ['customers']); // drops orders_customer_fkey
  */
 export async function dropIncomingKeys(
   db: TargetDatabase,

@@ -23,6 +23,7 @@ export type MigrationPhase = 'before-load' | 'after-load' | 'any';
  * One versioned SQL file of a migrations folder.
  *
  * @example
+ * declare const plan: Plan;
  * const { written } = await writeMigrations('migrations', buildSchema(plan));
  * for (const f of written) console.log(f.version, f.file, f.phase);
  */
@@ -151,6 +152,7 @@ export async function planMigrations(dir: string, model: SchemaModel): Promise<P
  * applied (or, for `writeMigrations`, when the caller applies them later itself).
  *
  * @example
+ * declare const model: SchemaModel;
  * await commitMigrations(await planMigrations('migrations', model));
  */
 export async function commitMigrations(pending: PendingMigrations): Promise<void> {
@@ -167,6 +169,7 @@ export async function commitMigrations(pending: PendingMigrations): Promise<void
  * unless `force`.
  *
  * @example
+ * declare const plan: Plan;
  * const { written } = await writeMigrations('migrations', buildSchema(plan));
  */
 export async function writeMigrations(
@@ -185,6 +188,8 @@ export async function writeMigrations(
  * The refusal of a destructive change that nobody confirmed.
  *
  * @example
+ * declare const diff: SchemaDiff;
+ * declare const confirmed: boolean;
  * if (diff.destructive.length > 0 && !confirmed) throw destructiveChange(diff.destructive);
  */
 export function destructiveChange(destructive: readonly string[]): FerryError {

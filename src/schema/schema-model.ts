@@ -69,6 +69,7 @@ export interface IndexDef {
  * A MongoDB TTL index as a cleanup rule: delete rows whose `column` is older than `seconds`.
  *
  * @example
+ * declare const plan: Plan;
  * for (const rule of buildSchema(plan).ttl) console.log(`${rule.table}: delete after ${rule.seconds}s of ${rule.column}`);
  */
 export interface TtlRule {
@@ -82,6 +83,7 @@ export interface TtlRule {
  * Something in the plan that has no faithful PostgreSQL equivalent; never dropped silently.
  *
  * @example
+ * declare const plan: Plan;
  * for (const w of buildSchema(plan).warnings) console.warn(w.collection, w.item, w.code);
  */
 export interface SchemaWarning {

@@ -108,6 +108,7 @@ const fileSchema = z.strictObject({
  * version, is refused with an input error (exit 2) naming the file.
  *
  * @example
+ * import { readFile } from 'node:fs/promises';
  * const model = parseSnapshot(await readFile('migrations/ferry-snapshot.json', 'utf8'), 'migrations/ferry-snapshot.json');
  */
 export function parseSnapshot(text: string, file: string): SchemaModel {
@@ -147,6 +148,8 @@ export function parseSnapshot(text: string, file: string): SchemaModel {
  * A snapshot file's text for `model`: deterministic, so an unchanged schema gives the same bytes.
  *
  * @example
+ * import { writeFile } from 'node:fs/promises';
+ * declare const plan: Plan;
  * await writeFile('migrations/ferry-snapshot.json', snapshotText(buildSchema(plan)));
  */
 export function snapshotText(model: SchemaModel): string {

@@ -12,6 +12,7 @@ export type RejectSample = Omit<SourceReject, 'raw'>;
  * to show (where and why, never their bytes).
  *
  * @example
+ * declare const source: Source;
  * for (const c of await inspectSource(source)) console.log(c.name, c.count, c.rejects);
  */
 export interface InspectedCollection extends CollectionStats {
@@ -31,6 +32,7 @@ interface Tally {
  * How far `inspectSource` has read, reported as it goes.
  *
  * @example
+ * declare const source: Source;
  * await inspectSource(source, { onProgress: (p: InspectProgress) => console.log(p.collection, p.documents) });
  */
 export interface InspectProgress {

@@ -23,6 +23,7 @@ export type SourceKind = 'mongodb' | 'dump' | 'archive' | 'ejson' | 'json';
  * A collection's name as users and the target see it: `collection` within the source's database.
  *
  * @example
+ * declare const source: Source;
  * for (const c of await source.listCollections()) console.log(c.name, c.estimatedCount, c.indexes.length);
  */
 export interface CollectionInfo {
@@ -62,6 +63,8 @@ export interface IndexSpec {
  * - `offset`: bytes consumed and documents seen, for files read in file order.
  *
  * @example
+ * declare const source: Source;
+ * let checkpoint: ResumePosition | undefined;
  * for await (const batch of source.read('orders', { after: checkpoint })) checkpoint = batch.position;
  */
 export type ResumePosition =
@@ -73,6 +76,7 @@ export type ResumePosition =
  * decides what to do with it (the backfill writes it to `ferry.rejects`).
  *
  * @example
+ * declare const batch: SourceBatch;
  * for (const r of batch.rejects) console.log(r.collection, r.code, r.where.file, r.where.offset);
  */
 export interface SourceReject {
@@ -91,6 +95,7 @@ export interface SourceReject {
  * What a read yields: documents in source order plus any rejects met on the way.
  *
  * @example
+ * declare const source: Source;
  * for await (const batch of source.read('orders')) console.log(batch.docs.length, batch.rejects.length, batch.bytes);
  */
 export interface SourceBatch {
@@ -125,7 +130,11 @@ export interface RawDocuments {
  * undecoded.
  *
  * @example
- * for await (const batch of source.read('orders', { batchSize: 5000, after: checkpoint })) { … }
+ * declare const source: Source;
+ * declare const checkpoint: ResumePosition;
+ * for await (const batch of source.read('orders', { batchSize: 5000, after: checkpoint })) {
+ *   console.log(batch.docs.length);
+ * }
  */
 export interface ReadOptions {
   /** Documents per batch (default 1000). */
@@ -142,6 +151,7 @@ export interface ReadOptions {
  * `countDocuments` (a live server).
  *
  * @example
+ * declare const source: Source;
  * for (const c of await inspectSource(source)) console.log(c.name, c.count, c.avgBytes, c.maxBytes);
  */
 export interface CollectionStats {

@@ -174,6 +174,11 @@ const realClock: RetryClock = {
  * must be safe to rerun: wrap a whole transaction, never one statement inside it.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const db: TargetDatabase;
+ * declare const chunk: readonly Document[];
+ * declare const signal: AbortSignal;
+ * declare function loadChunk(tx: TargetTransaction, chunk: readonly Document[]): Promise<void>;
  * await withRetry(() => db.transaction((tx) => loadChunk(tx, chunk)), { signal });
  */
 export async function withRetry<T>(

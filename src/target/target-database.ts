@@ -15,6 +15,8 @@ import type { RowValues } from '../mapping/row-values.js';
  * A table as schema and name, each quoted by the target; never pre-quoted by the caller.
  *
  * @example
+ * declare const tx: TargetTransaction;
+ * declare const batches: CopyRows;
  * await tx.copyFrom({ schema: 'public', name: 'orders' }, ['id', 'total'], batches);
  */
 export interface TableRef {
@@ -26,6 +28,7 @@ export interface TableRef {
  * The rows of a statement and the count its command tag reports (0 when it has none).
  *
  * @example
+ * declare const db: TargetDatabase;
  * const { rows, rowCount }: QueryResult<{ id: number }> = await db.query('select id from ferry.rejects');
  */
 export interface QueryResult<R> {
@@ -64,6 +67,12 @@ export interface Queryable {
  * What a transaction body can do: query, run a script, and COPY rows in.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const table: TableRef;
+ * declare const columns: readonly string[];
+ * declare const batches: CopyRows;
+ * declare const position: string;
+ * declare const run: number;
  * await db.transaction(async (tx: TargetTransaction) => {
  *   await tx.copyFrom(table, columns, batches);
  *   await tx.query('update ferry.checkpoints set position = $1 where run = $2', [position, run]);
@@ -170,6 +179,8 @@ export interface TargetSession extends Queryable, Transactional {
  * Ferry branches on what it needs and never on which database it is talking to (`kind`).
  *
  * @example
+ * declare const options: BackfillOptions;
+ * declare const db: TargetDatabase;
  * const binary = options.binaryCopy !== false && db.capabilities.binaryCopy;
  */
 export interface TargetCapabilities {

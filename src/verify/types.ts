@@ -7,6 +7,9 @@
  * How hard to look (see `verify`).
  *
  * @example
+ * declare const source: Source;
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * await verify({ source, db, plan, level: 'sample' satisfies VerifyLevel, fraction: 0.05 });
  */
 export type VerifyLevel = 'count' | 'deep' | 'sample';
@@ -68,6 +71,7 @@ export interface TableCount {
  * The verdict for one collection.
  *
  * @example
+ * declare const result: VerifyResult;
  * for (const c of result.collections) console.log(c.collection, c.matched, c.missing, c.extra, c.content);
  */
 export interface CollectionVerifyResult {
@@ -123,7 +127,8 @@ export interface IndexParity {
  * - `mismatch`: a document differs, is missing or extra, or a reconciliation check failed.
  *
  * @example
- * const verdict: VerifyVerdict = result.verdict;  // 'complete' | 'incomplete' | 'mismatch'
+ * declare const result: VerifyResult;
+ * const verdict: VerifyVerdict = result.verdict; // 'complete' | 'incomplete' | 'mismatch'
  */
 export type VerifyVerdict = 'complete' | 'incomplete' | 'mismatch';
 
@@ -131,6 +136,9 @@ export type VerifyVerdict = 'complete' | 'incomplete' | 'mismatch';
  * The verdict of a whole run.
  *
  * @example
+ * declare const source: Source;
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * const result = await verify({ source, db, plan });
  * console.log(result.ok, result.level, result.seconds);
  */

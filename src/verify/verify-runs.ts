@@ -7,6 +7,7 @@ import { verifyVerdict } from './verdict.js';
  * A run as `ferry.verify_runs` holds it.
  *
  * @example
+ * declare const db: TargetDatabase;
  * const run = await lastVerifyRun(db, 'public');
  * if (run?.finishedAt === null) console.log('unfinished; resume with ferry verify --resume');
  */

@@ -19,6 +19,9 @@ export const DEFAULT_SAMPLE_FRACTION = 0.1;
  * Everything `verify` needs; the source and target come in open and stay open.
  *
  * @example
+ * declare const source: Source;
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * await verify({ source, db, plan, schema: 'public', level: 'deep', only: ['orders'], showValues: true });
  */
 export interface VerifyOptions {

@@ -128,6 +128,7 @@ export function registerBackfill(program: Command): void {
  * it failed on the environment, else 1 (rejects, a failed after-load step).
  *
  * @example
+ * declare const summary: BackfillSummary;
  * if (!summary.ok) process.exitCode = backfillExitCode(summary);
  */
 export function backfillExitCode(summary: BackfillSummary): ExitCode {

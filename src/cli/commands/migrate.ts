@@ -139,7 +139,10 @@ export function registerMigrate(program: Command): void {
  * bars, one bar per collection and phase, each step's bars finished when the next begins.
  *
  * @example
- * await migrate({ …, ...migrateProgress(out, progress, 'ferry migrate') });
+ * declare const options: MigrateOptions;
+ * declare const out: Output;
+ * declare const progress: ProgressReporter;
+ * await migrate({ ...options, ...migrateProgress(out, progress, 'ferry migrate') });
  */
 export function migrateProgress(
   out: Output,

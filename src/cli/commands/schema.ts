@@ -137,6 +137,8 @@ async function confirmSteps(out: Output, evolution: EvolutionPlan, yes: boolean)
  * The steps of a schema change, numbered, on stderr (nothing with `--json`).
  *
  * @example
+ * declare const out: Output;
+ * declare const evolution: EvolutionPlan;
  * showSteps(out, evolution, 'ferry migrate');
  */
 export function showSteps(out: Output, evolution: EvolutionPlan, command: string): void {

@@ -125,7 +125,9 @@ const VERIFY_PHASES: Readonly<Record<string, string>> = { count: 'count', hash: 
  * previous collection's bars finished when the next one starts (verify goes one at a time).
  *
  * @example
- * await verify({ …, onProgress: showVerifyProgress(progress) });
+ * declare const options: VerifyOptions;
+ * declare const progress: ProgressReporter;
+ * await verify({ ...options, onProgress: showVerifyProgress(progress) });
  */
 export function showVerifyProgress(
   progress: ProgressReporter,

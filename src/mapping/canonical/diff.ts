@@ -15,8 +15,9 @@ export type CanonicalDiffKind = 'missing_left' | 'missing_right' | 'value' | 'ty
  * One difference; `left`/`right` are the values as given (absent when missing).
  *
  * @example
- * canonicalDiff({ price: new Double(9.5) }, { price: new Decimal128('9.50') })   // []
- * canonicalDiff({ a: 1 }, { a: '1' })   // [{ path: 'a', kind: 'type', left: 1, right: '1' }]
+ * import { Decimal128, Double } from 'bson';
+ * canonicalDiff({ price: new Double(9.5) }, { price: new Decimal128('9.50') }); // []
+ * canonicalDiff({ a: 1 }, { a: '1' }); // [{ path: 'a', kind: 'type', left: 1, right: '1' }]
  */
 export interface CanonicalDifference {
   /** Dotted path from the root, array indexes included: `items.3.price`; `''` is the root. */
@@ -30,6 +31,9 @@ export interface CanonicalDifference {
  * How much of a difference `canonicalDiff` reports, and under which path.
  *
  * @example
+ * import type { Document } from 'bson';
+ * declare const sourceDoc: Document;
+ * declare const rebuiltDoc: Document;
  * canonicalDiff(sourceDoc, rebuiltDoc, { limit: 10, path: 'orders' });
  */
 export interface CanonicalDiffOptions {

@@ -71,7 +71,8 @@ export class Crc64 {
    * carry on the same checksum from where its last checkpoint left it.
    *
    * @example
-   * const saved = crc.state;           // [hi, lo]
+   * declare const crc: Crc64;
+   * const saved = crc.state; // [hi, lo]
    * Crc64.resume(saved).digest().equals(crc.digest()); // true
    */
   get state(): readonly [number, number] {

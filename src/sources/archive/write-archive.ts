@@ -123,6 +123,8 @@ async function* interleave(
  * every collection before any data, as mongorestore expects), and the terminator.
  *
  * @example
+ * import type { Writable } from 'node:stream';
+ * declare const out: Writable;
  * for (const bytes of archivePrelude('shop', [{ name: 'orders', indexes: [] }])) out.write(bytes);
  */
 export function* archivePrelude(
@@ -149,7 +151,11 @@ export function* archivePrelude(
  * header, and every block's documents, is followed by {@link ARCHIVE_BLOCK_END}.
  *
  * @example
- * out.write(archiveHeader('shop', 'orders', true, crc.digest())); out.write(ARCHIVE_BLOCK_END);
+ * import type { Writable } from 'node:stream';
+ * declare const out: Writable;
+ * declare const crc: Crc64;
+ * out.write(archiveHeader('shop', 'orders', true, crc.digest()));
+ * out.write(ARCHIVE_BLOCK_END);
  */
 export function archiveHeader(db: string, collection: string, eof: boolean, crc: Long): Uint8Array {
   return BSON.serialize({ db, collection, EOF: eof, CRC: crc });

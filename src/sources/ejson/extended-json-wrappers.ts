@@ -79,9 +79,10 @@ const UINT32_MAX = 2 ** 32 - 1;
  * `keyCount` is the number of the object's keys (the caller has counted them already).
  *
  * @example
+ * declare const revive: Revive;
  * reviveWrapper({ $oid: '59b99db4cfa9a34dcd7885b6' }, 1, () => 'a', revive, {}); // ObjectId
- * reviveWrapper({ $oid: 42 }, 1, () => 'a', revive, {});                       // throws
- * reviveWrapper({ $set: 1 }, 1, () => 'a', revive, {});                         // NOT_A_WRAPPER
+ * reviveWrapper({ $oid: 42 }, 1, () => 'a', revive, {}); // throws
+ * reviveWrapper({ $set: 1 }, 1, () => 'a', revive, {}); // NOT_A_WRAPPER
  */
 export function reviveWrapper(
   record: Json,
@@ -137,7 +138,7 @@ export function reviveWrapper(
  * constructors themselves on such files.
  *
  * @example
- * reviveCommonWrapper('$numberInt', '42', options); // new Int32(42)
+ * reviveCommonWrapper('$numberInt', '42', { rejectInvalidDates: true }); // new Int32(42)
  */
 export function reviveCommonWrapper(key: string, inner: unknown, options: WrapperOptions): unknown {
   if (typeof inner !== 'string') return NOT_A_WRAPPER;

@@ -1,8 +1,10 @@
 /**
- * Public surface of the Extended JSON (mongoexport) source, for `src/index.ts` to re-export.
+ * Surface of the Extended JSON (mongoexport) source. `src/index.ts` does not re-export it:
+ * the package opens such files through `openSource`.
  *
  * @example
- * import { openEjsonSource, parseExtendedJson } from 'ferry';
+ * const source = await openEjsonSource('export/');
+ * const doc = parseExtendedJson('{"_id":{"$oid":"59b99db4cfa9a34dcd7885b6"}}');
  */
 export { collectionNameOf } from './collection-files.js';
 export { type EjsonSourceOptions, openEjsonSource, parseExportLine } from './ejson-source.js';

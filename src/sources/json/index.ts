@@ -1,8 +1,10 @@
 /**
- * Public surface of the plain JSON file source, for `src/index.ts` to re-export.
+ * Surface of the plain JSON file source. `src/index.ts` does not re-export it: the package
+ * opens such files through `openSource`.
  *
  * @example
- * import { detectJsonFlavour, openJsonSource } from 'ferry';
+ * const verdict = await detectJsonFlavour('data/');
+ * const source = await openJsonSource('data/');
  */
 export {
   detectJsonFlavour,

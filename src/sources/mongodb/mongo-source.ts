@@ -12,6 +12,7 @@ import { type MongoUriParts, parseMongoUri, SYSTEM_DATABASES } from './uri.js';
  * How a live server is reached.
  *
  * @example
+ * declare const url: string;
  * await openMongoSource(url, { serverSelectionTimeoutMs: 15_000, driverOptions: { tls: true } });
  */
 export interface MongoSourceOptions {
