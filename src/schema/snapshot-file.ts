@@ -18,7 +18,12 @@ export const SNAPSHOT_VERSION = 1;
 const name = z.string().min(1);
 const names = z.array(name);
 
-const columnSchema = z.strictObject({ name, pgType: name, nullable: z.boolean() });
+const columnSchema = z.strictObject({
+  name,
+  pgType: name,
+  nullable: z.boolean(),
+  renamedFrom: name.optional(),
+});
 
 const tableSchema = z.strictObject({
   name,

@@ -54,6 +54,9 @@ export function registerSchema(program: Command): void {
         const schemas = targetSchemas(options.schema, config.schemas);
         const plan = mappingFromConfig(config);
         const model = buildSchema(plan);
+        // A damaged snapshot is an input error whatever the target's state: say so before
+        // connecting (evolveSchema reads it again, once the target is open).
+        await readSnapshot(options.dir);
         const db = await openTarget(config.target);
         try {
           const result = await evolveSchema({

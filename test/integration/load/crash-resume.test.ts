@@ -57,7 +57,7 @@ describe.skipIf(!available)('backfill through kill -9', () => {
   }) => {
     // Two databases: one for the uninterrupted run, one that is killed and resumed.
     const uninterrupted = await runFerry(
-      ['backfill', '--target', reference, '--batch-size', '100', '--json'],
+      ['backfill', '--target', reference, '--batch-size', '100', '--max-rejects', '100', '--json'],
       {
         cwd,
       },
@@ -72,7 +72,10 @@ describe.skipIf(!available)('backfill through kill -9', () => {
       for (const strategy of STRATEGIES) {
         const batch = strategy === 'mid-copy' ? '3000' : '100';
         const baseline = await progressOf(monitor);
-        const child = spawnFerry(['backfill', '--target', crashed, '--batch-size', batch, '--json'], cwd);
+        const child = spawnFerry(
+          ['backfill', '--target', crashed, '--batch-size', batch, '--max-rejects', '100', '--json'],
+          cwd,
+        );
         const exited = new Promise<string | null>((resolve) =>
           child.on('exit', (_code, signal) => resolve(signal)),
         );
@@ -88,7 +91,9 @@ describe.skipIf(!available)('backfill through kill -9', () => {
     } finally {
       await monitor.end();
     }
-    const resumed = await runFerry(['backfill', '--target', crashed, '--json'], { cwd });
+    const resumed = await runFerry(['backfill', '--target', crashed, '--max-rejects', '100', '--json'], {
+      cwd,
+    });
     expect(resumed.code, resumed.stderr).toBe(0);
 
     const delivered = kills.filter((k) => k.killed);
