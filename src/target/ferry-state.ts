@@ -105,6 +105,22 @@ export const STATE_MIGRATIONS: readonly StateMigration[] = Object.freeze([
   ok boolean
 )`,
   },
+  // `ferry sync` runs (src/runtime/sync): per collection the counts and the drift scan's last
+  // position, committed after every repaired batch, so `ferry sync --resume` continues a run.
+  {
+    version: 7,
+    name: 'sync runs',
+    sql: `create table ferry.sync_runs (
+  id bigint generated always as identity primary key,
+  schema text not null,
+  options jsonb not null default '{}',
+  started_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  finished_at timestamptz,
+  progress jsonb not null default '{}',
+  ok boolean
+)`,
+  },
 ]);
 
 /**
