@@ -10,6 +10,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerRejects } from './commands/rejects.js';
 import { registerSchema } from './commands/schema.js';
 import { registerStatus } from './commands/status.js';
+import { registerSync } from './commands/sync.js';
 import { registerVerify } from './commands/verify.js';
 
 const VERSION = '0.1.0';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerRejects(program);
   registerSchema(program);
   registerStatus(program);
+  registerSync(program);
   registerVerify(program);
   return program;
 }

@@ -1,0 +1,211 @@
+import { EJSON } from 'bson';
+import type { Command } from 'commander';
+import { MongoClient } from 'mongodb';
+import type pg from 'pg';
+import type { ResolvedConfig } from '../../config/load.js';
+import { ExitCode, FerryError } from '../../core/errors.js';
+import { redactUri } from '../../core/redact.js';
+import type { Plan } from '../../mapping/model.js';
+import { parsePlan } from '../../mapping/validate-plan.js';
+import type { RuntimeStores } from '../../runtime/entity-copy.js';
+import type { Drift } from '../../runtime/sync/find-drift.js';
+import { type SyncResult, syncStores } from '../../runtime/sync/sync.js';
+import { mongoError } from '../../sources/mongodb/mongo-errors.js';
+import { type MongoSource, openMongoSource } from '../../sources/mongodb/mongo-source.js';
+import { parseMongoUri } from '../../sources/mongodb/uri.js';
+import { connectPostgres } from '../../target/connect.js';
+import { listFlag } from '../confirm.js';
+import { commandContext } from '../context.js';
+import { type Output, renderTable } from '../output.js';
+import { createProgress } from '../progress.js';
+
+interface SyncFlags {
+  readonly source?: string;
+  readonly only?: string;
+  readonly schema?: string;
+  readonly dryRun?: boolean;
+  readonly resume?: boolean;
+}
+
+/**
+ * `ferry sync [source] [--only a,b] [--schema s] [--dry-run] [--resume]`: find every entity
+ * that differs between a live MongoDB (the primary) and PostgreSQL and copy the primary's
+ * state of exactly those (src/runtime/sync). `--dry-run` lists them (ids as Extended JSON,
+ * never values) and changes nothing. Exit 0 only when the stores end equal for the checked
+ * collections, 1 otherwise.
+ */
+export function registerSync(program: Command): void {
+  program
+    .command('sync')
+    .description('find entities that differ between MongoDB and PostgreSQL, and copy MongoDB’s state of them')
+    .argument('[source]', 'the primary: a mongodb:// URI naming the database')
+    .option('--source <source>', 'the source (instead of the positional argument)')
+    .option('--only <collections>', 'comma-separated collections (default: all in the mapping)')
+    .option('--schema <name>', 'target schema (default: the config’s first schema, else public)')
+    .option('--dry-run', 'list what would change (ids only), change nothing')
+    .option('--resume', 'continue the last unfinished run, skipping work it finished')
+    .action(async (positional: string | undefined, flags: SyncFlags, command: Command) => {
+      const given = positional ?? flags.source;
+      const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
+      const plan = mappingOf(config);
+      const stores = await openStores(config, plan, flags.schema ?? config.schemas?.[0] ?? 'public');
+      const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
+      const listing = flags.dryRun === true ? driftListing(out) : undefined;
+      try {
+        const result = await syncStores({
+          stores: stores.runtime,
+          source: stores.source,
+          ...(flags.only !== undefined && { only: listFlag(flags.only) ?? [] }),
+          dryRun: flags.dryRun === true,
+          resume: flags.resume === true,
+          ...(listing !== undefined && { onDrift: listing.add }),
+          onProgress: ({ collection, phase, documents }) =>
+            progress.update({ collection: `${collection} (${phase})`, done: documents }),
+        });
+        progress.stop();
+        if (listing !== undefined) listing.end(result);
+        else if (out.json) out.write(JSON.stringify(result, null, 2));
+        else out.write(renderSummary(result));
+        if (!result.ok) process.exitCode = ExitCode.problem;
+      } finally {
+        progress.stop();
+        await stores.close();
+      }
+    });
+}
+
+function mappingOf(config: ResolvedConfig): Plan {
+  if (config.mapping === undefined)
+    throw new FerryError(`${config.configFile ?? 'ferry.config.ts'} has no mapping to sync with`, {
+      code: 'SYNC_NO_MAPPING',
+      category: 'usage',
+      hint: 'run `ferry infer <source>` (or `ferry migrate`) first',
+    });
+  return parsePlan(config.mapping);
+}
+
+interface OpenStores {
+  readonly runtime: RuntimeStores;
+  readonly source: MongoSource;
+  close(): Promise<void>;
+}
+
+/**
+ * The live primary and the PostgreSQL target, as the runtime holds them. Sync compares a live
+ * database with its copy, so a dump, a file or the embedded target is a usage error.
+ */
+async function openStores(config: ResolvedConfig, plan: Plan, schema: string): Promise<OpenStores> {
+  const uri = config.source;
+  if (uri === undefined || !/^mongodb(\+srv)?:\/\//i.test(uri))
+    throw new FerryError(
+      `ferry sync needs a live MongoDB source, not ${uri === undefined ? 'none' : redactUri(uri)}`,
+      {
+        code: 'SYNC_SOURCE_NOT_LIVE',
+        category: 'usage',
+        hint: 'pass the primary as mongodb://host/database (positional, --source, or `source` in ferry.config.ts)',
+      },
+    );
+  const parts = parseMongoUri(uri);
+  if (parts.database === undefined)
+    throw new FerryError(`the source ${redactUri(uri)} names no database`, {
+      code: 'SYNC_SOURCE_NOT_LIVE',
+      category: 'usage',
+      hint: 'name the database in the URI path: mongodb://host/shop',
+    });
+  const target = config.target;
+  if (target === undefined || !/^postgres(ql)?:\/\//i.test(target.trim()))
+    throw new FerryError('ferry sync needs a PostgreSQL server as the target', {
+      code: 'SYNC_TARGET_NOT_POSTGRES',
+      category: 'usage',
+      hint: 'give --target or DATABASE_URL as postgres://user:password@host:5432/database',
+    });
+  const source = await openMongoSource(uri);
+  let client: MongoClient | undefined;
+  let pool: pg.Pool | undefined;
+  try {
+    client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+    await client.connect().catch((cause: unknown) => {
+      throw mongoError(
+        { hosts: parts.hosts, database: parts.database, withCredentials: parts.withCredentials },
+        cause,
+      );
+    });
+    pool = await connectPostgres(target.trim(), { max: 4 });
+  } catch (error) {
+    await client?.close().catch(() => {});
+    await source.close();
+    throw error;
+  }
+  const opened = { client, pool };
+  return {
+    runtime: { mongo: client.db(parts.database), pg: pool, plan, schema },
+    source,
+    close: async () => {
+      await source.close();
+      await opened.client.close();
+      await opened.pool.end();
+    },
+  };
+}
+
+/**
+ * A dry run's list, written as it is found so a large drift never sits in memory: text lines
+ * for people, or one JSON document whose `changes` array is streamed item by item.
+ */
+function driftListing(out: Output): {
+  add: (collection: string, drift: Drift) => void;
+  end: (result: SyncResult) => void;
+} {
+  let first = true;
+  if (out.json) process.stdout.write('{"dryRun":true,"changes":[');
+  return {
+    add: (collection, drift) => {
+      const id = EJSON.stringify(drift.id as never, { relaxed: false });
+      const action = drift.kind === 'extra' ? 'delete' : 'copy';
+      if (out.json) {
+        process.stdout.write(
+          `${first ? '\n' : ',\n'}${JSON.stringify({ collection, kind: drift.kind, action, id })}`,
+        );
+      } else {
+        out.write(`would ${action} ${collection} ${id} (${drift.kind})`);
+      }
+      first = false;
+    },
+    end: (result) => {
+      if (out.json) {
+        const { dryRun: _dryRun, ...rest } = result;
+        process.stdout.write(`\n],${JSON.stringify(rest, null, 2).slice(1)}\n`);
+      } else {
+        out.write(renderSummary(result));
+      }
+    },
+  };
+}
+
+function renderSummary(result: SyncResult): string {
+  const verb = result.dryRun ? 'would be ' : '';
+  const table = renderTable(
+    ['collection', 'checked', 'missing', 'extra', 'changed', `${verb}repaired`, `${verb}deleted`, 'skipped'],
+    result.collections.map((c) => [
+      c.collection,
+      c.checked,
+      c.missing,
+      c.extra,
+      c.changed,
+      result.dryRun ? c.missing + c.changed : c.repaired,
+      result.dryRun ? c.extra : c.deleted,
+      c.skipped,
+    ]),
+  );
+  const unresolved = result.collections.flatMap((c) =>
+    c.unresolved.map((id) => `still different: ${c.collection} ${id}`),
+  );
+  const verdict = result.ok
+    ? result.dryRun
+      ? 'no drift: the stores are equal'
+      : 'the stores are equal'
+    : result.dryRun
+      ? 'drift found; `ferry sync` without --dry-run repairs it'
+      : 'some entities are still different (see above); run `ferry sync` again, and check `ferry rejects list`';
+  return [table, ...unresolved, verdict].join('\n');
+}
