@@ -83,6 +83,17 @@ export { checkPlan, type PlanProblem, parsePlan } from './mapping/validate-plan.
 export { type DemoOptions, type DemoResult, runDemo } from './migrate/demo.js';
 // The one-shot and the demo.
 export { type MigrateOptions, type MigrateResult, type MigrateStep, migrate } from './migrate/migrate.js';
+// `ferry sync` as a library: drift found with the deep-verify buckets, repaired by the copier.
+export {
+  type CollectionSyncResult,
+  type Drift,
+  type DriftKind,
+  findDrift,
+  lastSyncRun,
+  type SyncOptions,
+  type SyncResult,
+  syncStores,
+} from './runtime/sync/index.js';
 // Schema: DDL as data, index translation, load order, migrations and drift.
 export {
   appliedMigrations,
