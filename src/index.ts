@@ -86,8 +86,8 @@ export { type MigrateOptions, type MigrateResult, type MigrateStep, migrate } fr
 // `ferry sync` as a library: drift found with the deep-verify buckets, repaired by the copier.
 export {
   type CollectionSyncResult,
-  type Drift,
   type DriftKind,
+  type EntityDrift,
   findDrift,
   lastSyncRun,
   type SyncOptions,

@@ -8,7 +8,7 @@ import { redactUri } from '../../core/redact.js';
 import type { Plan } from '../../mapping/model.js';
 import { parsePlan } from '../../mapping/validate-plan.js';
 import type { RuntimeStores } from '../../runtime/entity-copy.js';
-import type { Drift } from '../../runtime/sync/find-drift.js';
+import type { EntityDrift } from '../../runtime/sync/find-drift.js';
 import { type SyncResult, syncStores } from '../../runtime/sync/sync.js';
 import { mongoError } from '../../sources/mongodb/mongo-errors.js';
 import { type MongoSource, openMongoSource } from '../../sources/mongodb/mongo-source.js';
@@ -153,7 +153,7 @@ async function openStores(config: ResolvedConfig, plan: Plan, schema: string): P
  * for people, or one JSON document whose `changes` array is streamed item by item.
  */
 function driftListing(out: Output): {
-  add: (collection: string, drift: Drift) => void;
+  add: (collection: string, drift: EntityDrift) => void;
   end: (result: SyncResult) => void;
 } {
   let first = true;

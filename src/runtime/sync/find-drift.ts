@@ -13,7 +13,7 @@ import { loadRejectedIds } from '../../verify/rejected-ids.js';
 export type DriftKind = 'missing' | 'extra' | 'changed';
 
 /** One entity that differs, by its `_id` (as MongoDB holds it; decoded from its row for `extra`). */
-export interface Drift {
+export interface EntityDrift {
   readonly kind: DriftKind;
   readonly id: unknown;
 }
@@ -38,7 +38,7 @@ export interface DriftPosition {
  */
 export type DriftEvent =
   | { readonly type: 'hashed'; readonly position: DriftPosition }
-  | { readonly type: 'drift'; readonly entities: readonly Drift[] }
+  | { readonly type: 'drift'; readonly entities: readonly EntityDrift[] }
   | { readonly type: 'narrowed'; readonly position: DriftPosition };
 
 /** What a drift scan reads. */

@@ -8,10 +8,10 @@
  */
 export { compareEntities, type EntityComparison } from './compare-entities.js';
 export {
-  type Drift,
   type DriftEvent,
   type DriftKind,
   type DriftPosition,
+  type EntityDrift,
   type FindDriftInput,
   findDrift,
 } from './find-drift.js';

@@ -5,7 +5,7 @@ import { selectCollections } from '../../verify/verify.js';
 import { copyEntitiesToPostgres, EntityCopyError, type RuntimeStores } from '../entity-copy.js';
 import { targetOf } from '../stores.js';
 import { compareEntities } from './compare-entities.js';
-import { type Drift, findDrift } from './find-drift.js';
+import { type EntityDrift, findDrift } from './find-drift.js';
 import {
   ensureSyncState,
   finishSyncRun,
@@ -31,7 +31,7 @@ export interface SyncOptions {
   readonly maxTracked?: number;
   readonly signal?: AbortSignal;
   /** Each entity found differing, as it is found (a dry run lists them from here). */
-  readonly onDrift?: (collection: string, drift: Drift) => void;
+  readonly onDrift?: (collection: string, drift: EntityDrift) => void;
   readonly onProgress?: (update: { collection: string; phase: string; documents: number }) => void;
 }
 
@@ -155,7 +155,7 @@ async function syncCollection(
     if (runId !== undefined) await recordSyncProgress(db, runId, collection, progress);
   };
 
-  let pending: Drift[] = [];
+  let pending: EntityDrift[] = [];
   const repairPending = async () => {
     if (pending.length === 0) return;
     const step = await repair(

@@ -9,6 +9,7 @@ import { syncStores } from '../../../src/runtime/sync/sync.js';
 import { openMongoSource } from '../../../src/sources/mongodb/mongo-source.js';
 import { runFerry } from '../../support/cli.js';
 import { createRuntimeWorld, differences, type RuntimeWorld, servicesReady, verifyWorld } from './support.js';
+import { type DriftChange, driftBehindFerry } from './sync-drift.js';
 
 /**
  * Issue 13's drift repair: writes made straight to MongoDB, bypassing Ferry (inserts,
@@ -19,14 +20,9 @@ import { createRuntimeWorld, differences, type RuntimeWorld, servicesReady, veri
  */
 const N = Number(process.env.FERRY_TEST_SYNC_DOCS ?? 100_000);
 
-interface Change {
-  readonly collection: string;
-  readonly kind: 'missing' | 'extra' | 'changed';
-  readonly id: string;
-}
+type Change = DriftChange;
 
 const changeKey = (c: Change) => `${c.collection} ${c.kind} ${c.id}`;
-const ejson = (id: unknown) => EJSON.stringify(id as never, { relaxed: false });
 
 describe.skipIf(!servicesReady)(`ferry sync repairs drift nobody recorded (${N} documents)`, () => {
   let world: RuntimeWorld;
@@ -54,49 +50,9 @@ describe.skipIf(!servicesReady)(`ferry sync repairs drift nobody recorded (${N} 
     await world?.close();
   });
 
-  /**
-   * 1% of the documents changed behind Ferry's back: a third updated (in every collection),
-   * a third inserted (clones with a new `_id`, into collections without a unique key), and a
-   * third deleted (notifications, which nothing references). Every 100th entity, offset 0.
-   */
-  async function driftBehindFerry(share: number, tag: string): Promise<Change[]> {
-    const changes: Change[] = [];
-    const each = Math.max(1, Math.round((N * share) / 3));
-    const pickEvery = (name: string, count: number, offset: number) => {
-      const ids = world.ids.get(name)!;
-      const stride = Math.max(1, Math.floor(ids.length / count));
-      return ids.filter((_, i) => i % stride === offset % stride && i % 100 !== 1).slice(0, count);
-    };
-    const names = [...world.ids.keys()];
-    const sizes = names.map((n) => world.ids.get(n)!.length);
-    const total = sizes.reduce((a, b) => a + b, 0);
-    for (const [i, name] of names.entries()) {
-      const count = Math.max(1, Math.round((each * sizes[i]!) / total));
-      const ids = pickEvery(name, count, tag.length + 3);
-      await world.mongo
-        .collection<Document>(name)
-        .updateMany({ _id: { $in: ids as never[] } }, { $set: { driftedBy: tag } });
-      for (const id of ids) changes.push({ collection: name, kind: 'changed', id: ejson(id) });
-    }
-    for (const name of ['notifications', 'purchaseRequests', 'payments']) {
-      const templates = await world.mongo
-        .collection<Document>(name)
-        .find({}, { promoteValues: false, limit: Math.ceil(each / 3) })
-        .toArray();
-      const clones = templates.map((t) => ({ ...t, _id: new ObjectId(), driftedBy: tag }));
-      await world.mongo.collection<Document>(name).insertMany(clones);
-      for (const c of clones) changes.push({ collection: name, kind: 'missing', id: ejson(c._id) });
-    }
-    const gone = pickEvery('notifications', each, tag.length + 5).filter(
-      (id) => !changes.some((c) => c.id === ejson(id)),
-    );
-    await world.mongo.collection('notifications').deleteMany({ _id: { $in: gone as never[] } });
-    for (const id of gone) changes.push({ collection: 'notifications', kind: 'extra', id: ejson(id) });
-    const removed = new Set(gone.map(ejson));
-    const notifications = world.ids.get('notifications')!.filter((id) => !removed.has(ejson(id)));
-    (world.ids as Map<string, unknown[]>).set('notifications', notifications);
-    return changes;
-  }
+  /** Writes straight to MongoDB on `share` of the documents, sparing the writer's entities. */
+  const drifted = (share: number, tag: string) =>
+    driftBehindFerry(world.mongo, world.ids as Map<string, unknown[]>, share, tag, (i) => i % 100 === 1);
 
   /** An application writing through Ferry's copier, until stopped: updates, inserts and deletes. */
   function startWriter(): { stop: () => Promise<number> } {
@@ -142,7 +98,7 @@ describe.skipIf(!servicesReady)(`ferry sync repairs drift nobody recorded (${N} 
   let drift: Change[] = [];
 
   it('--dry-run lists exactly the entities written straight to MongoDB, as Extended JSON ids, and changes nothing', async () => {
-    drift = await driftBehindFerry(0.01, 'first');
+    drift = await drifted(0.01, 'first');
     const { code, stdout, stderr } = await runFerry(['sync', '--dry-run', '--json'], { cwd: dir });
     expect(code, stderr).toBe(1);
     const report = JSON.parse(stdout) as {
@@ -229,7 +185,7 @@ describe.skipIf(!servicesReady)(`ferry sync repairs drift nobody recorded (${N} 
   }, 1_800_000);
 
   it('a sync stopped part-way resumes from its recorded position without hashing again, and ends equal', async () => {
-    const more = await driftBehindFerry(0.003, 'second');
+    const more = await drifted(0.003, 'second');
     const stop = new AbortController();
     let seen = 0;
     const open = () => openMongoSource(world.sourceUri);
