@@ -83,6 +83,43 @@ export { checkPlan, type PlanProblem, parsePlan } from './mapping/validate-plan.
 export { type DemoOptions, type DemoResult, runDemo } from './migrate/demo.js';
 // The one-shot and the demo.
 export { type MigrateOptions, type MigrateResult, type MigrateStep, migrate } from './migrate/migrate.js';
+// The runtime inside the application: domains and phases, the mirrored write path, gaps,
+// documents read back from PostgreSQL (DESIGN.md "The runtime").
+export { type WrapOptions, wrapCollection } from './runtime/collection-wrapper.js';
+export { readDocuments } from './runtime/document-reader.js';
+export {
+  type DomainDefinitions,
+  type DomainEvent,
+  type DomainState,
+  domainEvents,
+  mirrorsWrites,
+  PHASE_CHANNEL,
+  PHASES,
+  type Phase,
+  type PhaseChange,
+  type PhaseTransition,
+  readDomains,
+  registerDomains,
+  setPhase,
+} from './runtime/domains.js';
+export {
+  type CopyOutcome,
+  copyEntitiesToPostgres,
+  EntityCopyError,
+  entityLockKey,
+  type RuntimeStores,
+} from './runtime/entity-copy.js';
+export {
+  GAP_COLLECTION,
+  type GapSummary,
+  gapSummary,
+  type OpenGap,
+  openGaps,
+  recordGaps,
+} from './runtime/gaps.js';
+export type { MirrorMode, MirrorStats } from './runtime/mirror.js';
+export { isTransientError, type RuntimeRetryOptions, withTransientRetry } from './runtime/retry-policy.js';
+export { createRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
 // `ferry sync` as a library: drift found with the deep-verify buckets, repaired by the copier.
 export {
   type CollectionSyncResult,

@@ -288,7 +288,7 @@ function decide(plan: Plan, compiled: CompiledCollection, b: BatchId, doc: Docum
 }
 
 /** The root row's primary key value for an `_id`; undefined when no row can have it. */
-function rootKey(compiled: CompiledCollection, id: unknown): RowValue | undefined {
+export function rootKey(compiled: CompiledCollection, id: unknown): RowValue | undefined {
   try {
     const value = encodeColumn(compiled.root.id!, id, ['_id']);
     return value === MISMATCH || value === null ? undefined : value;

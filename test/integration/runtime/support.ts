@@ -150,3 +150,22 @@ export async function verifyWorld(world: RuntimeWorld, only?: readonly string[])
 export function differences(result: VerifyResult): unknown[] {
   return result.collections.flatMap((c) => c.differences.map((d) => ({ collection: c.collection, ...d })));
 }
+
+/** Every marketplace collection: the tests' one domain. */
+export const MARKET_COLLECTIONS = [
+  'users',
+  'purchaseRequests',
+  'payments',
+  'ledger',
+  'chats',
+  'notifications',
+];
+
+/** Wait until `condition` holds, checking every 20 ms; fails after `timeoutMs`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
