@@ -202,7 +202,7 @@ async function mirrored<R>(
 }
 
 /** The write certainly did not reach a server: nothing can have changed. */
-function neverSent(error: unknown): boolean {
+export function neverSent(error: unknown): boolean {
   return (
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNotConnectedError ||
