@@ -119,6 +119,12 @@ export {
 } from './runtime/gaps.js';
 export type { MirrorMode, MirrorStats } from './runtime/mirror.js';
 export { ferryMongoosePlugin } from './runtime/mongoose-plugin.js';
+export {
+  type ReconcileOptions,
+  type ReconcileSummary,
+  reconcileGaps,
+  watchGaps,
+} from './runtime/reconcile.js';
 export { isTransientError, type RuntimeRetryOptions, withTransientRetry } from './runtime/retry-policy.js';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
 // `ferry sync` as a library: drift found with the deep-verify buckets, repaired by the copier.

@@ -7,6 +7,7 @@ import { registerInfer } from './commands/infer.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPlan } from './commands/plan.js';
+import { registerReconcile } from './commands/reconcile.js';
 import { registerRejects } from './commands/rejects.js';
 import { registerSchema } from './commands/schema.js';
 import { registerStatus } from './commands/status.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerMigrate(program);
   registerPlan(program);
+  registerReconcile(program);
   registerRejects(program);
   registerSchema(program);
   registerStatus(program);

@@ -268,9 +268,11 @@ async function readPrimary(
 ): Promise<Map<string, Document>> {
   // Raw BSON, decoded with Ferry's representation: Int32 stays Int32 and Long stays Long,
   // which the driver's default promotion to JS numbers would lose.
-  const cursor = mongo
-    .collection(collection)
-    .find({ _id: { $in: batch.map((b) => b.id) as ObjectId[] } }, { raw: true, ...(signal && { signal }) });
+  // One id by equality: FerretDB pushes `_id` equality down to its storage but scans for `$in`
+  // (measured 30 ms against 190 ms); MongoDB serves both from the _id index.
+  const ids = batch.map((b) => b.id) as ObjectId[];
+  const filter = ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } };
+  const cursor = mongo.collection(collection).find(filter, { raw: true, ...(signal && { signal }) });
   const out = new Map<string, Document>();
   for await (const raw of cursor as unknown as AsyncIterable<Uint8Array>) {
     const doc = BSON.deserialize(raw, DESERIALIZE_OPTIONS);

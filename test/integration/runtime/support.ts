@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Decimal128, type Document, Long } from 'bson';
 import { type Db, MongoClient } from 'mongodb';
 import pg from 'pg';
@@ -167,5 +168,68 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * A TCP proxy in front of a service, so a test can take the service away from the code under
+ * test (connections refused, open ones cut) and bring it back on the same port, without
+ * stopping the real server. The worktree's PostgreSQL also stores FerretDB's data, and other
+ * test files share both, so stopping the real servers would take down more than the test means to.
+ */
+export class TcpProxy {
+  #server: net.Server | undefined;
+  #sockets = new Set<net.Socket>();
+  #port = 0;
+
+  constructor(
+    private readonly host: string,
+    private readonly targetPort: number,
+  ) {}
+
+  /** The URL with its host and port replaced by the proxy's. */
+  static async for(url: string): Promise<{ proxy: TcpProxy; url: string }> {
+    const u = new URL(url);
+    const proxy = new TcpProxy(u.hostname, Number(u.port));
+    u.port = String(await proxy.start());
+    u.hostname = '127.0.0.1';
+    return { proxy, url: u.toString() };
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Listen (again, on the same port after a stop). */
+  async start(): Promise<number> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.targetPort, this.host);
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket);
+        socket.on('close', () => this.#sockets.delete(socket));
+        socket.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#port, '127.0.0.1', () => resolve());
+    });
+    this.#port = (server.address() as net.AddressInfo).port;
+    this.#server = server;
+    return this.#port;
+  }
+
+  /** Refuse new connections and cut the open ones, as a stopped server would. */
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
