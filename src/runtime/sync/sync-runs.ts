@@ -1,5 +1,4 @@
-import { ensureFerryState } from '../../target/ferry-state.js';
-import type { Queryable, Transactional } from '../../target/target-database.js';
+import type { Queryable } from '../../target/target-database.js';
 import type { DriftPosition } from './find-drift.js';
 
 /**
@@ -34,17 +33,6 @@ export interface SyncRun {
   readonly finishedAt: string | null;
   readonly ok: boolean | null;
   readonly collections: Readonly<Record<string, SyncProgress>>;
-}
-
-/**
- * Create or upgrade schema `ferry` (which holds `ferry.sync_runs`), idempotently and safely
- * from several processes at once.
- *
- * @example
- * await ensureSyncState(db);
- */
-export async function ensureSyncState(db: Transactional): Promise<void> {
-  await ensureFerryState(db);
 }
 
 /**

@@ -1,18 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EJSON } from 'bson';
 import type { Source } from '../../sources/types.js';
+import { ensureFerryState } from '../../target/ferry-state.js';
 import { selectCollections } from '../../verify/verify.js';
 import { copyEntitiesToPostgres, EntityCopyError, type RuntimeStores } from '../entity-copy.js';
 import { targetOf } from '../stores.js';
 import { compareEntities } from './compare-entities.js';
 import { type EntityDrift, findDrift } from './find-drift.js';
-import {
-  ensureSyncState,
-  finishSyncRun,
-  recordSyncProgress,
-  type SyncProgress,
-  startSyncRun,
-} from './sync-runs.js';
+import { finishSyncRun, recordSyncProgress, type SyncProgress, startSyncRun } from './sync-runs.js';
 
 /** What `syncStores` needs: the two stores (as the runtime holds them) and a reader of the primary. */
 export interface SyncOptions {
@@ -88,7 +83,7 @@ export async function syncStores(options: SyncOptions): Promise<SyncResult> {
   const db = targetOf(stores.pg);
   const names = selectCollections(stores.plan, options.only);
   const dryRun = options.dryRun === true;
-  if (!dryRun) await ensureSyncState(db);
+  if (!dryRun) await ensureFerryState(db);
   const run = dryRun
     ? undefined
     : await startSyncRun(db, {
