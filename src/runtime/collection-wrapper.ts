@@ -2,6 +2,7 @@ import type { Document } from 'bson';
 import {
   type AnyBulkWriteOperation,
   type Collection,
+  MongoBulkWriteError,
   MongoNotConnectedError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
@@ -203,11 +204,18 @@ async function mirrored<R>(
 
 /** The write certainly did not reach a server: nothing can have changed. */
 export function neverSent(error: unknown): boolean {
-  return (
+  if (
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNotConnectedError ||
     error instanceof MongoTopologyClosedError
-  );
+  )
+    return true;
+  // bulkWrite wraps a server selection failure into a MongoBulkWriteError, copying its fields
+  // (the topology `reason` among them) and reporting nothing written.
+  if (!(error instanceof MongoBulkWriteError) || [error.writeErrors].flat().length > 0) return false;
+  const r = error.result;
+  const written = r.insertedCount + r.matchedCount + r.deletedCount + r.upsertedCount;
+  return written === 0 && (error as { reason?: unknown }).reason !== undefined;
 }
 
 /** Ids a failed bulk write reports as inserted or upserted before it failed. */
