@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { type RuntimeStatus, readRuntimeStatus } from '../../runtime/runtime-status.js';
 import { openTarget } from '../../target/open-target.js';
 import type { Queryable } from '../../target/target-database.js';
 import { lastVerifyRun, type VerifyRun } from '../../verify/verify-runs.js';
@@ -21,6 +22,8 @@ interface Status {
   readonly ferryState: boolean;
   readonly collections: readonly LoadState[];
   readonly lastVerify?: VerifyRun;
+  /** Domains, their phases, open gaps and the last sync (the runtime). */
+  readonly runtime: RuntimeStatus;
 }
 
 /**
@@ -36,7 +39,10 @@ export function registerStatus(program: Command): void {
       const db = await openTarget(config.target);
       let status: Status;
       try {
-        status = await readStatus(db, db.location);
+        status = await readStatus(db, db.location, {
+          schema: config.schemas?.[0] ?? 'public',
+          domains: config.domains ?? {},
+        });
       } finally {
         await db.close();
       }
@@ -44,7 +50,11 @@ export function registerStatus(program: Command): void {
     });
 }
 
-async function readStatus(db: Queryable, target: string): Promise<Status> {
+async function readStatus(
+  db: Queryable,
+  target: string,
+  runtime: { schema: string; domains: NonNullable<Parameters<typeof readRuntimeStatus>[2]> },
+): Promise<Status> {
   const { rows } = await db.query<{ version: string; has_state: boolean; has_checkpoints: boolean }>(
     `select current_setting('server_version') as version,
             exists (select 1 from pg_namespace where nspname = 'ferry') as has_state,
@@ -81,6 +91,7 @@ async function readStatus(db: Queryable, target: string): Promise<Status> {
     ferryState: info.has_state,
     collections,
     ...(lastVerify ? { lastVerify } : {}),
+    runtime: await readRuntimeStatus(db, runtime.schema, runtime.domains),
   };
 }
 
@@ -117,5 +128,37 @@ function renderStatus(status: Status): string {
   } else {
     lines.push('', 'last verify:     never');
   }
+  lines.push('', ...renderRuntime(status.runtime));
   return lines.join('\n');
+}
+
+function renderRuntime(runtime: RuntimeStatus): string[] {
+  const lines: string[] = [];
+  if (runtime.domains.length > 0) {
+    lines.push(
+      renderTable(
+        ['domain', 'phase', 'collections', 'open gaps', 'oldest gap', 'phase since'],
+        runtime.domains.map((d) => [
+          d.name,
+          d.registered ? d.phase : `${d.phase} (not registered yet)`,
+          d.collections.join(', '),
+          d.openGaps,
+          d.oldestGapAgeSeconds === null ? '-' : `${d.oldestGapAgeSeconds} s`,
+          d.changedAt ?? '-',
+        ]),
+      ),
+      '',
+    );
+  } else {
+    lines.push('domains:         none (declare `domains` in ferry.config.ts)');
+  }
+  const oldest = runtime.oldestGapAgeSeconds === null ? '' : `, oldest ${runtime.oldestGapAgeSeconds} s`;
+  lines.push(`open gaps:       ${runtime.openGaps}${oldest}`);
+  const sync = runtime.lastSync;
+  lines.push(
+    sync === null
+      ? 'last sync:       never'
+      : `last sync:       run ${sync.id}, ${sync.ok === true ? 'stores equal' : 'NOT equal'} (${sync.finishedAt ?? 'unfinished'})`,
+  );
+  return lines;
 }
