@@ -77,8 +77,9 @@ interface GapRow {
 }
 
 /**
- * Record gaps in `ferry.gaps`, or, when PostgreSQL cannot take them, in MongoDB's
- * `ferry_gaps`. Returns where they went; throws only when neither store took them.
+ * Record gaps in `ferry.gaps`, or, when PostgreSQL cannot take them (or `postgresDown` says it
+ * is known to be down), in MongoDB's `ferry_gaps`. Returns where they went; throws only when
+ * neither store took them.
  *
  * @example
  * await recordGaps(stores, [{ collection: 'orders', id, operation: 'updateOne', error }]);   // 'postgres'
@@ -86,6 +87,7 @@ interface GapRow {
 export async function recordGaps(
   stores: RuntimeStores,
   gaps: readonly GapRecord[],
+  options: { postgresDown?: boolean } = {},
 ): Promise<'postgres' | 'mongo'> {
   const rows = gaps.flatMap((gap): GapRow[] => {
     const docId = idText(gap.id);
@@ -95,6 +97,8 @@ export async function recordGaps(
   });
   if (rows.length === 0) return 'postgres';
   try {
+    // Known to be down: straight to MongoDB, without waiting for a connection to be refused.
+    if (options.postgresDown === true) throw new Error('PostgreSQL is unreachable');
     await insertGapRows(targetOf(stores.pg), stores.schema, rows);
     return 'postgres';
   } catch (postgresError) {

@@ -1,3 +1,5 @@
+import { MongoError } from 'mongodb';
+import { errorCode } from '../target/retry.js';
 import {
   type CopyOutcome,
   copyEntitiesToPostgres,
@@ -5,6 +7,7 @@ import {
   type RuntimeStores,
 } from './entity-copy.js';
 import { type GapRecord, moveMongoGaps, recordGaps } from './gaps.js';
+import { targetOf } from './stores.js';
 
 /**
  * The mirror: after MongoDB (the primary) has decided a write, bring every affected entity to
@@ -24,6 +27,30 @@ export interface MirrorStats {
   readonly gaps: number;
   /** Gaps that neither store could take yet; kept in memory and retried. */
   readonly pendingGaps: number;
+  /** PostgreSQL is unreachable: copies are not tried, writes go straight to gaps. */
+  readonly postgresDown: boolean;
+}
+
+/** The error a gap records when the copy was not tried because PostgreSQL is down. */
+const POSTGRES_DOWN = Object.assign(new Error('PostgreSQL is unreachable; the copy was not tried'), {
+  code: 'POSTGRES_UNREACHABLE',
+});
+
+/** Node socket codes and SQLSTATEs meaning the server is not there (rather than refusing this work). */
+const UNREACHABLE =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|EPIPE|08...|57P0[123])$/;
+
+/** Whether a copy failed because PostgreSQL cannot be reached (not MongoDB, not the rows). */
+function postgresUnreachable(error: unknown): boolean {
+  const first = error instanceof EntityCopyError ? error.failures[0]?.error : error;
+  if (first instanceof MongoError) return false;
+  const code = errorCode(first);
+  if (code !== undefined) return UNREACHABLE.test(code);
+  // pg's "Connection terminated unexpectedly" and connect timeouts carry no code.
+  return (
+    first instanceof Error &&
+    /connection terminated|timeout exceeded when trying to connect/i.test(first.message)
+  );
 }
 
 interface Pending {
@@ -38,6 +65,8 @@ export class Mirror {
   #unrecorded: GapRecord[] = [];
   /** Gaps parked in MongoDB by this process that still need moving. */
   #parked = false;
+  /** PostgreSQL was found unreachable and has not answered a probe since. */
+  #postgresDown = false;
   /** Async copies waiting for their batch, by collection. */
   #queue = new Map<string, Pending>();
   #scheduled = false;
@@ -46,7 +75,12 @@ export class Mirror {
   constructor(private readonly stores: RuntimeStores) {}
 
   get stats(): MirrorStats {
-    return { copied: this.#copied, gaps: this.#gaps, pendingGaps: this.#unrecorded.length };
+    return {
+      copied: this.#copied,
+      gaps: this.#gaps,
+      pendingGaps: this.#unrecorded.length,
+      postgresDown: this.#postgresDown,
+    };
   }
 
   /**
@@ -90,6 +124,14 @@ export class Mirror {
    * move gaps parked in MongoDB into `ferry.gaps` once PostgreSQL answers.
    */
   async maintain(): Promise<void> {
+    if (this.#postgresDown) {
+      try {
+        await targetOf(this.stores.pg).query('select 1');
+        this.#postgresDown = false;
+      } catch {
+        return;
+      }
+    }
     if (this.#unrecorded.length > 0) {
       const gaps = this.#unrecorded;
       this.#unrecorded = [];
@@ -117,6 +159,10 @@ export class Mirror {
   }
 
   async #copy(collection: string, ids: readonly unknown[], operation: string): Promise<void> {
+    if (this.#postgresDown) {
+      await this.#record(ids.map((id) => ({ collection, id, operation, error: POSTGRES_DOWN })));
+      return;
+    }
     try {
       const outcome: CopyOutcome = await copyEntitiesToPostgres(this.stores, collection, ids);
       this.#copied += outcome.upserted + outcome.deleted + outcome.rejected;
@@ -129,13 +175,14 @@ export class Mirror {
         const { upserted, deleted, rejected } = error.outcome;
         this.#copied += upserted + deleted + rejected;
       }
+      if (postgresUnreachable(error)) this.#postgresDown = true;
       await this.#record(failures);
     }
   }
 
   async #record(gaps: readonly GapRecord[]): Promise<void> {
     try {
-      const where = await recordGaps(this.stores, gaps);
+      const where = await recordGaps(this.stores, gaps, { postgresDown: this.#postgresDown });
       if (where === 'mongo') this.#parked = true;
       this.#gaps += gaps.length;
     } catch {
