@@ -15,10 +15,10 @@ import type { DocumentRows, RowValue } from '../mapping/row-values.js';
 import { toRows } from '../mapping/to-rows.js';
 import { DESERIALIZE_OPTIONS } from '../sources/bson/decode-frame.js';
 import { errorCode } from '../target/retry.js';
-import type { TargetDatabase, TargetTransaction } from '../target/target-database.js';
-import { entityTables, writeEntityRows } from './entity-rows.js';
+import type { Queryable } from '../target/target-database.js';
+import { entityTables, type SqlPiece, writeEntityRows } from './entity-rows.js';
 import { withTransientRetry } from './retry-policy.js';
-import { targetOf } from './stores.js';
+import { lockedTransaction } from './stores.js';
 
 /**
  * The entity copier (DESIGN.md runtime rule 1, "state transfer, not operation replay"): the
@@ -77,7 +77,6 @@ export async function copyEntitiesToPostgres(
   options: { signal?: AbortSignal } = {},
 ): Promise<CopyOutcome> {
   const compiled = compiledCollection(stores.plan, collection);
-  const target = targetOf(stores.pg);
   const unique = uniqueIds(collection, ids);
   let upserted = 0;
   let deleted = 0;
@@ -87,7 +86,7 @@ export async function copyEntitiesToPostgres(
     const batch = unique.slice(i, i + BATCH_SIZE);
     const retry = { ...(options.signal && { signal: options.signal }) };
     const run = (isolate: boolean) =>
-      withTransientRetry(() => copyBatch(target, stores, compiled, batch, isolate, options.signal), retry);
+      withTransientRetry(() => copyBatch(stores, compiled, batch, isolate, options.signal), retry);
     // The whole batch in one go first; only when a row fails is it redone entity by entity
     // under savepoints, so the usual case pays no savepoint round trips.
     const outcome = await run(false).catch((error: unknown) => {
@@ -183,7 +182,6 @@ interface BatchOutcome extends CopyOutcome {
 }
 
 async function copyBatch(
-  target: TargetDatabase,
   stores: RuntimeStores,
   compiled: CompiledCollection,
   batch: readonly BatchId[],
@@ -191,59 +189,61 @@ async function copyBatch(
   signal: AbortSignal | undefined,
 ): Promise<BatchOutcome> {
   const tables = entityTables(stores.plan, compiled.name, stores.schema);
-  return target.transaction(async (tx) => {
-    // Locks first, in key order; then the read, so what is copied is at least as new as
-    // anything a copier that held these locks before us wrote.
-    await tx.query(
-      'select pg_advisory_xact_lock(k) from unnest($1::bigint[]) with ordinality as l(k, n) order by n',
-      [batch.map((b) => b.lock)],
-    );
-    const docs = await readPrimary(stores.mongo, compiled.name, batch, signal);
-    const entities = batch.map((b) => decide(stores.plan, compiled, b, docs.get(b.lock)));
-    const rejects: RejectRecord[] = [];
-    const failed: BatchFailure[] = [];
-    let deleted = 0;
-    if (!isolate) {
-      deleted = await writeEntityRows(tx, tables, entities);
-    } else {
-      for (const entity of entities) {
-        const failure = await underSavepoint(tx, () => writeEntityRows(tx, tables, [entity]));
-        if (typeof failure === 'number') {
-          deleted += failure;
-          continue;
+  // Locks first, in key order; then the read, so what is copied is at least as new as
+  // anything a copier that held these locks before us wrote.
+  return lockedTransaction(
+    stores.pg,
+    batch.map((b) => b.lock),
+    async (tx) => {
+      const docs = await readPrimary(stores.mongo, compiled.name, batch, signal);
+      const entities = batch.map((b) => decide(stores.plan, compiled, b, docs.get(b.lock)));
+      const rejects: RejectRecord[] = [];
+      const failed: BatchFailure[] = [];
+      let deleted = 0;
+      const resolve = resolveRejects(stores.schema, compiled.name, batch);
+      if (!isolate) {
+        deleted = await writeEntityRows(tx, tables, entities, [resolve]);
+      } else {
+        await tx.query(resolve.render(0), resolve.params);
+        for (const entity of entities) {
+          const failure = await underSavepoint(tx, () => writeEntityRows(tx, tables, [entity]));
+          if (typeof failure === 'number') {
+            deleted += failure;
+            continue;
+          }
+          if (entity.kind !== 'write') {
+            failed.push({ id: entity.id, error: failure.error });
+            continue;
+          }
+          // PostgreSQL refused this document's rows: a load reject, and its stale rows go.
+          const code = errorCode(failure.error) ?? '';
+          const kind = code.startsWith('23')
+            ? 'LOAD_CONSTRAINT_VIOLATION'
+            : code.startsWith('22')
+              ? 'LOAD_BAD_VALUE'
+              : 'LOAD_TOO_LARGE';
+          const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
+          rejects.push(rejectFromLoad(entity.doc, kind, reason));
+          const removal = await underSavepoint(tx, () =>
+            writeEntityRows(tx, tables, [
+              { kind: 'reject', id: entity.id, key: entity.key, reject: rejects.at(-1)! },
+            ]),
+          );
+          if (typeof removal !== 'number') failed.push({ id: entity.id, error: removal.error });
         }
-        if (entity.kind !== 'write') {
-          failed.push({ id: entity.id, error: failure.error });
-          continue;
-        }
-        // PostgreSQL refused this document's rows: a load reject, and its stale rows go.
-        const code = errorCode(failure.error) ?? '';
-        const kind = code.startsWith('23')
-          ? 'LOAD_CONSTRAINT_VIOLATION'
-          : code.startsWith('22')
-            ? 'LOAD_BAD_VALUE'
-            : 'LOAD_TOO_LARGE';
-        const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
-        rejects.push(rejectFromLoad(entity.doc, kind, reason));
-        const removal = await underSavepoint(tx, () =>
-          writeEntityRows(tx, tables, [
-            { kind: 'reject', id: entity.id, key: entity.key, reject: rejects.at(-1)! },
-          ]),
-        );
-        if (typeof removal !== 'number') failed.push({ id: entity.id, error: removal.error });
       }
-    }
-    for (const entity of entities) if (entity.kind === 'reject') rejects.push(entity.reject);
-    await recordRejects(tx, stores.schema, compiled.name, batch, rejects);
-    const written = entities.filter((e) => e.kind === 'write').length;
-    const loadRejects = rejects.filter((r) => r.stage === 'load').length;
-    return { upserted: written - loadRejects, deleted, rejected: rejects.length, failed };
-  });
+      for (const entity of entities) if (entity.kind === 'reject') rejects.push(entity.reject);
+      await insertRejects(tx, undefined, stores.schema, compiled.name, rejects);
+      const written = entities.filter((e) => e.kind === 'write').length;
+      const loadRejects = rejects.filter((r) => r.stage === 'load').length;
+      return { upserted: written - loadRejects, deleted, rejected: rejects.length, failed };
+    },
+  );
 }
 
 /** Run `fn` under a savepoint: its result, or the row failure it rolled back. */
 async function underSavepoint<T>(
-  tx: TargetTransaction,
+  tx: Queryable,
   fn: () => Promise<T>,
 ): Promise<T | { readonly error: unknown }> {
   await tx.query('savepoint ferry_entity');
@@ -301,23 +301,16 @@ export function rootKey(compiled: CompiledCollection, id: unknown): RowValue | u
 }
 
 /**
- * The batch's verdicts in `ferry.rejects`: every open reject of these entities is resolved
- * (their state was just copied, or rejected anew), then the new rejects are added.
+ * Every open reject of the batch's entities resolved: their state is being copied now, or
+ * rejected anew (the new reject is added after), so `ferry.rejects` holds current verdicts only.
  */
-async function recordRejects(
-  tx: TargetTransaction,
-  schema: string,
-  collection: string,
-  batch: readonly BatchId[],
-  rejects: readonly RejectRecord[],
-): Promise<void> {
+function resolveRejects(schema: string, collection: string, batch: readonly BatchId[]): SqlPiece {
   const docIds = batch.map((b) => idText(b.id)).filter((text) => text !== null);
-  await tx.query(
-    `update ferry.rejects set resolved_at = now()
-      where schema = $1 and collection = $2 and doc_id = any($3::text[]) and resolved_at is null`,
-    [schema, collection, docIds],
-  );
-  await insertRejects(tx, undefined, schema, collection, rejects);
+  return {
+    params: [schema, collection, docIds],
+    render: (o) => `update ferry.rejects set resolved_at = now()
+      where schema = $${o + 1} and collection = $${o + 2} and doc_id = any($${o + 3}::text[]) and resolved_at is null`,
+  };
 }
 
 export type { Entity };

@@ -1,7 +1,7 @@
 import { compiledCollection } from '../mapping/compile.js';
 import { type Plan, physicalColumns, primaryKey, quoteIdent } from '../mapping/model.js';
 import type { RowValue, RowValues } from '../mapping/row-values.js';
-import type { TargetTransaction } from '../target/target-database.js';
+import type { Queryable } from '../target/target-database.js';
 import type { Entity } from './entity-copy.js';
 
 /**
@@ -75,32 +75,50 @@ export function entityTables(plan: Plan, collection: string, schema: string): En
 }
 
 /**
+ * One data-modifying statement whose parameters are numbered from `offset + 1`, so several can
+ * be packed into one round trip as the CTEs of a single statement.
+ */
+export interface SqlPiece {
+  readonly params: readonly unknown[];
+  render(offset: number): string;
+}
+
+/**
  * Bring the rows of `entities` to what they decided, inside the caller's transaction:
  * - `write`: the child rows go (deleting the root's direct children cascades to theirs),
  *   the root row is upserted, the new child rows are inserted, parents first;
  * - `gone` and `reject`: the root row goes, and its children with it.
- * Returns how many `gone` entities had a row to delete.
+ * `also` runs with the inserts (the copier resolves older rejects there). Returns how many
+ * `gone` entities had a row to delete.
+ *
+ * Round trips are what a mirrored write pays for, so the statements are packed: all child
+ * deletes in one statement, the root upsert and every child insert in another (as CTEs of one
+ * statement: foreign keys are checked at its end, when the parent rows are there).
  *
  * @example
  * const deleted = await writeEntityRows(tx, entityTables(plan, 'orders', 'public'), entities);
  */
 export async function writeEntityRows(
-  tx: TargetTransaction,
+  tx: Queryable,
   tables: EntityTables,
   entities: readonly Entity[],
+  also: readonly SqlPiece[] = [],
 ): Promise<number> {
   const writes = entities.filter((e) => e.kind === 'write');
   const removals = entities.filter((e) => e.kind !== 'write' && e.key !== undefined);
   const idArray = `${tables.rootIdType}[]`;
   if (writes.length > 0) {
     const keys = writes.map((e) => e.key);
-    for (const child of tables.children) {
-      if (!child.underRoot) continue;
-      await tx.query(
-        `delete from ${child.qualified} where ${quoteIdent(child.rootColumn!)} = any($1::${idArray})`,
-        [keys],
-      );
-    }
+    await runPacked(
+      tx,
+      tables.children
+        .filter((child) => child.underRoot)
+        .map((child) => ({
+          params: [keys],
+          render: (o: number) =>
+            `delete from ${child.qualified} where ${quoteIdent(child.rootColumn!)} = any($${o + 1}::${idArray})`,
+        })),
+    );
   }
   let deleted = 0;
   if (removals.length > 0) {
@@ -112,24 +130,45 @@ export async function writeEntityRows(
     const gone = new Set(removals.filter((e) => e.kind === 'gone').map((e) => String(e.key)));
     deleted = rows.filter((r) => gone.has(String(r.key))).length;
   }
-  if (writes.length === 0) return deleted;
   const rowsOf = (table: EntityTable) => writes.flatMap((e) => e.rows.get(table.name) ?? []);
-  await insertRows(tx, tables.root, rowsOf(tables.root), true);
-  for (const child of tables.children) await insertRows(tx, child, rowsOf(child), false);
+  await runPacked(tx, [
+    ...insertPieces(tables.root, rowsOf(tables.root), true),
+    ...tables.children.flatMap((child) => insertPieces(child, rowsOf(child), false)),
+    ...also,
+  ]);
   return deleted;
 }
 
+/** Run pieces in order, as few statements as the parameter limit allows. */
+async function runPacked(tx: Queryable, pieces: readonly SqlPiece[]): Promise<void> {
+  let start = 0;
+  while (start < pieces.length) {
+    let end = start;
+    let count = 0;
+    while (end < pieces.length && (end === start || count + pieces[end]!.params.length <= MAX_PARAMETERS)) {
+      count += pieces[end]!.params.length;
+      end++;
+    }
+    const batch = pieces.slice(start, end);
+    const params: unknown[] = [];
+    const texts = batch.map((piece) => {
+      const text = piece.render(params.length);
+      params.push(...piece.params);
+      return text;
+    });
+    const sql =
+      texts.length === 1 ? texts[0]! : `with ${texts.map((t, i) => `p${i} as (${t})`).join(', ')} select 1`;
+    await tx.query(sql, params);
+    start = end;
+  }
+}
+
 /**
- * Multi-row `insert … values`, each parameter cast to its column's type (so array and
+ * Multi-row `insert … values` pieces, each parameter cast to its column's type (so array and
  * numeric text arrive as what the column holds); `upsert` overwrites a row with the same key.
  */
-async function insertRows(
-  tx: TargetTransaction,
-  table: EntityTable,
-  rows: readonly RowValues[],
-  upsert: boolean,
-): Promise<void> {
-  if (rows.length === 0) return;
+function insertPieces(table: EntityTable, rows: readonly RowValues[], upsert: boolean): SqlPiece[] {
+  if (rows.length === 0) return [];
   const columns = table.columns.map(quoteIdent).join(', ');
   const conflict = upsert
     ? ` on conflict (${table.key.map(quoteIdent).join(', ')}) do update set ${table.columns
@@ -138,19 +177,18 @@ async function insertRows(
         .join(', ')}`
     : '';
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / table.columns.length));
+  const pieces: SqlPiece[] = [];
   for (let from = 0; from < rows.length; from += perStatement) {
-    const params: unknown[] = [];
-    const tuples: string[] = [];
-    for (const row of rows.slice(from, from + perStatement)) {
-      const cells = table.columns.map((column, i) => {
-        params.push(row[column] ?? null);
-        return `$${params.length}::${table.types[i]}`;
-      });
-      tuples.push(`(${cells.join(', ')})`);
-    }
-    await tx.query(
-      `insert into ${table.qualified} (${columns}) values ${tuples.join(', ')}${conflict}`,
+    const slice = rows.slice(from, from + perStatement);
+    const params = slice.flatMap((row) => table.columns.map((column) => row[column] ?? null));
+    pieces.push({
       params,
-    );
+      render: (offset) => {
+        let n = offset;
+        const tuples = slice.map(() => `(${table.types.map((type) => `$${++n}::${type}`).join(', ')})`);
+        return `insert into ${table.qualified} (${columns}) values ${tuples.join(', ')}${conflict}`;
+      },
+    });
   }
+  return pieces;
 }
