@@ -1,23 +1,16 @@
 import { EJSON } from 'bson';
 import type { Command } from 'commander';
-import { MongoClient } from 'mongodb';
-import type pg from 'pg';
 import type { ResolvedConfig } from '../../config/load.js';
-import { ExitCode, FerryError } from '../../core/errors.js';
-import { redactUri } from '../../core/redact.js';
-import type { Plan } from '../../mapping/model.js';
-import { parsePlan } from '../../mapping/validate-plan.js';
+import { ExitCode } from '../../core/errors.js';
 import type { RuntimeStores } from '../../runtime/entity-copy.js';
 import type { EntityDrift } from '../../runtime/sync/find-drift.js';
 import { type SyncResult, syncStores } from '../../runtime/sync/sync.js';
-import { mongoError } from '../../sources/mongodb/mongo-errors.js';
 import { type MongoSource, openMongoSource } from '../../sources/mongodb/mongo-source.js';
-import { parseMongoUri } from '../../sources/mongodb/uri.js';
-import { connectPostgres } from '../../target/connect.js';
 import { listFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
 import { type Output, renderTable } from '../output.js';
 import { createProgress } from '../progress.js';
+import { openRuntimeStores } from '../runtime-stores.js';
 
 interface SyncFlags {
   readonly source?: string;
@@ -47,8 +40,7 @@ export function registerSync(program: Command): void {
     .action(async (positional: string | undefined, flags: SyncFlags, command: Command) => {
       const given = positional ?? flags.source;
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
-      const plan = mappingOf(config);
-      const stores = await openStores(config, plan, flags.schema ?? config.schemas?.[0] ?? 'public');
+      const stores = await openStores(config, flags.schema);
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
       const listing = flags.dryRun === true ? driftListing(out) : undefined;
       try {
@@ -74,76 +66,29 @@ export function registerSync(program: Command): void {
     });
 }
 
-function mappingOf(config: ResolvedConfig): Plan {
-  if (config.mapping === undefined)
-    throw new FerryError(`${config.configFile ?? 'ferry.config.ts'} has no mapping to sync with`, {
-      code: 'SYNC_NO_MAPPING',
-      category: 'usage',
-      hint: 'run `ferry infer <source>` (or `ferry migrate`) first',
-    });
-  return parsePlan(config.mapping);
-}
-
-interface OpenStores {
-  readonly runtime: RuntimeStores;
-  readonly source: MongoSource;
-  close(): Promise<void>;
-}
-
 /**
- * The live primary and the PostgreSQL target, as the runtime holds them. Sync compares a live
- * database with its copy, so a dump, a file or the embedded target is a usage error.
+ * The live primary and the PostgreSQL target as the runtime holds them (`openRuntimeStores`:
+ * a dump, a file or the embedded target is a usage error), plus the primary as a source, which
+ * the drift scan reads in `_id` order.
  */
-async function openStores(config: ResolvedConfig, plan: Plan, schema: string): Promise<OpenStores> {
-  const uri = config.source;
-  if (uri === undefined || !/^mongodb(\+srv)?:\/\//i.test(uri))
-    throw new FerryError(
-      `ferry sync needs a live MongoDB source, not ${uri === undefined ? 'none' : redactUri(uri)}`,
-      {
-        code: 'SYNC_SOURCE_NOT_LIVE',
-        category: 'usage',
-        hint: 'pass the primary as mongodb://host/database (positional, --source, or `source` in ferry.config.ts)',
-      },
-    );
-  const parts = parseMongoUri(uri);
-  if (parts.database === undefined)
-    throw new FerryError(`the source ${redactUri(uri)} names no database`, {
-      code: 'SYNC_SOURCE_NOT_LIVE',
-      category: 'usage',
-      hint: 'name the database in the URI path: mongodb://host/shop',
-    });
-  const target = config.target;
-  if (target === undefined || !/^postgres(ql)?:\/\//i.test(target.trim()))
-    throw new FerryError('ferry sync needs a PostgreSQL server as the target', {
-      code: 'SYNC_TARGET_NOT_POSTGRES',
-      category: 'usage',
-      hint: 'give --target or DATABASE_URL as postgres://user:password@host:5432/database',
-    });
-  const source = await openMongoSource(uri);
-  let client: MongoClient | undefined;
-  let pool: pg.Pool | undefined;
+async function openStores(
+  config: ResolvedConfig,
+  schema: string | undefined,
+): Promise<{ runtime: RuntimeStores; source: MongoSource; close(): Promise<void> }> {
+  const opened = await openRuntimeStores(config, 'sync', schema);
+  let source: MongoSource;
   try {
-    client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
-    await client.connect().catch((cause: unknown) => {
-      throw mongoError(
-        { hosts: parts.hosts, database: parts.database, withCredentials: parts.withCredentials },
-        cause,
-      );
-    });
-    pool = await connectPostgres(target.trim(), { max: 4 });
+    source = await openMongoSource(opened.sourceUri);
   } catch (error) {
-    await client?.close().catch(() => {});
-    await source.close();
+    await opened.close();
     throw error;
   }
-  const opened = { client, pool };
   return {
-    runtime: { mongo: client.db(parts.database), pg: pool, plan, schema },
+    runtime: opened.stores,
     source,
     close: async () => {
       await source.close();
-      await opened.client.close();
-      await opened.pool.end();
+      await opened.close();
     },
   };
 }
