@@ -7,6 +7,7 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
   ObjectId,
+  type UpdateResult,
 } from 'mongodb';
 import type { MirrorMode } from './mirror.js';
 import type { Runtime } from './runtime.js';
@@ -87,10 +88,7 @@ export function wrapCollection<T extends Document>(
         filter as Document,
         opts,
         (f) => coll.updateOne(f, update as never, opts as never),
-        {
-          matched: (r) => r.matchedCount > 0 || r.upsertedCount > 0,
-          upserted: (r) => r.upsertedId,
-        },
+        UPDATE_RESULT,
       ),
     replaceOne: ([filter, replacement, opts]) =>
       single(
@@ -100,10 +98,7 @@ export function wrapCollection<T extends Document>(
         filter as Document,
         opts,
         (f) => coll.replaceOne(f, replacement as Document, opts as never),
-        {
-          matched: (r) => r.matchedCount > 0 || r.upsertedCount > 0,
-          upserted: (r) => r.upsertedId,
-        },
+        UPDATE_RESULT,
       ),
     deleteOne: ([filter, opts]) =>
       single(coll, mirror, 'deleteOne', filter as Document, opts, (f) => coll.deleteOne(f, opts as never), {
@@ -164,6 +159,12 @@ export function wrapCollection<T extends Document>(
 }
 
 type Mirror = (ids: readonly unknown[], operation: string) => Promise<void>;
+
+/** How `updateOne` and `replaceOne` say whether they matched, and which id they upserted. */
+const UPDATE_RESULT = {
+  matched: (r: UpdateResult) => r.matchedCount > 0 || r.upsertedCount > 0,
+  upserted: (r: UpdateResult) => r.upsertedId,
+};
 
 /**
  * The driver adds an `_id` to a document without one (mutating it); done here first, the same

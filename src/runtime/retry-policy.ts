@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoError, MongoNetworkError, MongoServerSelectionError } from 'mongodb';
-import { isRetryable as isRetryablePostgres } from '../target/retry.js';
+import { isRetryable as isRetryablePostgres, withRetry } from '../target/retry.js';
 
 /**
  * The runtime's one retry policy for both stores (issue 13, "Retries"). The PostgreSQL side
@@ -74,9 +73,11 @@ export interface RuntimeRetryOptions {
 
 /**
  * Run `fn` until it succeeds, throws a non-transient error (rethrown at once), or has failed
- * `maxAttempts` times (the last error is rethrown). Exponential backoff with full jitter, so
- * app instances that failed together do not retry together. `fn` must be safe to rerun: a
- * whole PostgreSQL transaction, or an idempotent MongoDB read.
+ * `maxAttempts` times (the last error is rethrown). The loop and its backoff (exponential,
+ * full jitter, so app instances that failed together do not retry together) are the
+ * backfill's `withRetry`: a transient MongoDB error is handed to it marked with a retryable
+ * code, and unwrapped again if it is the one that ends the tries. `fn` must be safe to rerun:
+ * a whole PostgreSQL transaction, or an idempotent MongoDB read.
  *
  * @example
  * const docs = await withTransientRetry(() => collection.find({ _id: { $in: ids } }).toArray());
@@ -85,18 +86,34 @@ export async function withTransientRetry<T>(
   fn: (attempt: number) => Promise<T>,
   options: RuntimeRetryOptions = {},
 ): Promise<T> {
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
-  const baseMs = options.baseMs ?? 50;
-  const maxMs = options.maxMs ?? 2000;
-  const random = options.random ?? Math.random;
-  for (let attempt = 1; ; attempt++) {
-    options.signal?.throwIfAborted();
-    try {
-      return await fn(attempt);
-    } catch (error) {
-      if (attempt >= maxAttempts || !isTransientError(error)) throw error;
-      const delayMs = Math.floor(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1)));
-      await sleep(delayMs, undefined, options.signal ? { signal: options.signal } : undefined);
-    }
+  try {
+    return await withRetry(
+      async (attempt) => {
+        try {
+          return await fn(attempt);
+        } catch (error) {
+          throw !isRetryablePostgres(error) && isTransientMongoError(error)
+            ? new TransientMongo(error)
+            : error;
+        }
+      },
+      {
+        maxAttempts: options.maxAttempts ?? 4,
+        baseMs: options.baseMs ?? 50,
+        maxMs: options.maxMs ?? 2000,
+        ...(options.signal && { signal: options.signal }),
+        ...(options.random && { random: options.random }),
+      },
+    );
+  } catch (error) {
+    throw error instanceof TransientMongo ? error.original : error;
+  }
+}
+
+/** A transient MongoDB error, carrying a code `withRetry` retries on. */
+class TransientMongo extends Error {
+  readonly code = 'ECONNRESET';
+  constructor(readonly original: unknown) {
+    super('transient MongoDB error');
   }
 }

@@ -1,13 +1,12 @@
 import type { Document, ObjectId } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setPhase } from '../../../src/runtime/domains.js';
-import { createRuntime, type Runtime } from '../../../src/runtime/runtime.js';
+import type { Runtime } from '../../../src/runtime/runtime.js';
 import {
   createRuntimeWorld,
   differences,
-  MARKET_COLLECTIONS,
   type RuntimeWorld,
   servicesReady,
+  startRuntime,
   verifyWorld,
 } from './support.js';
 
@@ -21,13 +20,7 @@ describe.skipIf(!servicesReady)('concurrent writers on hot entities', () => {
 
   beforeAll(async () => {
     world = await createRuntimeWorld('hot', 200);
-    runtime = await createRuntime({
-      mongo: world.mongo,
-      pg: world.pool,
-      config: { mapping: world.plan, domains: { market: { collections: MARKET_COLLECTIONS } } },
-    });
-    await setPhase(world.pool, 'market', 'dual_write', { reason: 'test' });
-    await runtime.refresh();
+    runtime = await startRuntime(world);
   }, 600_000);
 
   afterAll(async () => {

@@ -1,16 +1,15 @@
 import type { Document, ObjectId } from 'bson';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setPhase } from '../../../src/runtime/domains.js';
 import { ferryMongoosePlugin } from '../../../src/runtime/mongoose-plugin.js';
-import { createRuntime, type Runtime } from '../../../src/runtime/runtime.js';
+import type { Runtime } from '../../../src/runtime/runtime.js';
 import { mongoUrl } from '../../support/services.js';
 import {
   createRuntimeWorld,
   differences,
-  MARKET_COLLECTIONS,
   type RuntimeWorld,
   servicesReady,
+  startRuntime,
   verifyWorld,
 } from './support.js';
 
@@ -24,13 +23,7 @@ describe.skipIf(!servicesReady)('the Mongoose plugin mirrors every write operati
 
   beforeAll(async () => {
     world = await createRuntimeWorld('goose', 200);
-    runtime = await createRuntime({
-      mongo: world.mongo,
-      pg: world.pool,
-      config: { mapping: world.plan, domains: { market: { collections: MARKET_COLLECTIONS } } },
-    });
-    await setPhase(world.pool, 'market', 'dual_write', { reason: 'test' });
-    await runtime.refresh();
+    runtime = await startRuntime(world);
     connection = await mongoose
       .createConnection(mongoUrl()!, { dbName: world.mongo.databaseName, serverSelectionTimeoutMS: 5000 })
       .asPromise();

@@ -1,15 +1,14 @@
 import type { Document, ObjectId } from 'bson';
 import { type Collection, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setPhase } from '../../../src/runtime/domains.js';
-import { createRuntime, type Runtime } from '../../../src/runtime/runtime.js';
+import type { Runtime } from '../../../src/runtime/runtime.js';
 import { mongoUrl } from '../../support/services.js';
 import {
   createRuntimeWorld,
   differences,
-  MARKET_COLLECTIONS,
   type RuntimeWorld,
   servicesReady,
+  startRuntime,
   TcpProxy,
   verifyWorld,
 } from './support.js';
@@ -31,13 +30,7 @@ describe.skipIf(!servicesReady)('an outage of FerretDB, the primary', () => {
     proxy = proxied.proxy;
     appClient = new MongoClient(proxied.url, { serverSelectionTimeoutMS: 1500, retryWrites: false });
     await appClient.connect();
-    runtime = await createRuntime({
-      mongo: appClient.db(world.mongo.databaseName),
-      pg: world.pool,
-      config: { mapping: world.plan, domains: { market: { collections: MARKET_COLLECTIONS } } },
-    });
-    await setPhase(world.pool, 'market', 'dual_write', { reason: 'test' });
-    await runtime.refresh();
+    runtime = await startRuntime(world, { mongo: appClient.db(world.mongo.databaseName) });
   }, 600_000);
 
   afterAll(async () => {

@@ -4,17 +4,16 @@ import path from 'node:path';
 import type { Document, ObjectId } from 'bson';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setPhase } from '../../../src/runtime/domains.js';
 import { GAP_COLLECTION, openGaps } from '../../../src/runtime/gaps.js';
-import { createRuntime, type Runtime } from '../../../src/runtime/runtime.js';
+import type { Runtime } from '../../../src/runtime/runtime.js';
 import { targetOf } from '../../../src/runtime/stores.js';
 import { runFerry } from '../../support/cli.js';
 import {
   createRuntimeWorld,
   differences,
-  MARKET_COLLECTIONS,
   type RuntimeWorld,
   servicesReady,
+  startRuntime,
   TcpProxy,
   verifyWorld,
   waitFor,
@@ -37,13 +36,7 @@ describe.skipIf(!servicesReady)('an outage of PostgreSQL during writes', () => {
     proxy = proxied.proxy;
     appPool = new pg.Pool({ connectionString: proxied.url, max: 6, connectionTimeoutMillis: 2000 });
     appPool.on('error', () => {});
-    runtime = await createRuntime({
-      mongo: world.mongo,
-      pg: appPool,
-      config: { mapping: world.plan, domains: { market: { collections: MARKET_COLLECTIONS } } },
-    });
-    await setPhase(world.pool, 'market', 'dual_write', { reason: 'test' });
-    await runtime.refresh();
+    runtime = await startRuntime(world, { pg: appPool });
     configDir = await mkdtemp(path.join(tmpdir(), 'ferry-reconcile-'));
     await writeFile(
       path.join(configDir, 'ferry.config.ts'),

@@ -2,12 +2,17 @@ import net from 'node:net';
 import { Decimal128, type Document, Long } from 'bson';
 import { type Db, MongoClient } from 'mongodb';
 import pg from 'pg';
-import type { MarketplaceCollection } from '../../../src/generate/marketplace/context.js';
+import {
+  MARKETPLACE_COLLECTIONS,
+  type MarketplaceCollection,
+} from '../../../src/generate/marketplace/context.js';
 import { generateMarketplace } from '../../../src/generate/marketplace/generate-marketplace.js';
 import { MARKETPLACE_INDEXES } from '../../../src/generate/marketplace/indexes.js';
 import { inferMapping } from '../../../src/infer/infer-mapping.js';
 import { backfill } from '../../../src/load/backfill.js';
 import type { Plan } from '../../../src/mapping/model.js';
+import { setPhase } from '../../../src/runtime/domains.js';
+import { createRuntime, type Runtime } from '../../../src/runtime/runtime.js';
 import { openSource } from '../../../src/sources/open.js';
 import { openTarget } from '../../../src/target/open-target.js';
 import type { VerifyResult } from '../../../src/verify/types.js';
@@ -153,14 +158,27 @@ export function differences(result: VerifyResult): unknown[] {
 }
 
 /** Every marketplace collection: the tests' one domain. */
-export const MARKET_COLLECTIONS = [
-  'users',
-  'purchaseRequests',
-  'payments',
-  'ledger',
-  'chats',
-  'notifications',
-];
+export const MARKET_COLLECTIONS: readonly string[] = MARKETPLACE_COLLECTIONS;
+
+/**
+ * A runtime over the world (or over the app's own clients, e.g. through a proxy) with every
+ * collection in one domain, `market`, moved to `phase` (default dual_write) and followed.
+ */
+export async function startRuntime(
+  world: RuntimeWorld,
+  options: { mongo?: Db; pg?: pg.Pool; phase?: 'mongo' | 'dual_write' } = {},
+): Promise<Runtime> {
+  const runtime = await createRuntime({
+    mongo: options.mongo ?? world.mongo,
+    pg: options.pg ?? world.pool,
+    config: { mapping: world.plan, domains: { market: { collections: MARKET_COLLECTIONS } } },
+  });
+  if ((options.phase ?? 'dual_write') !== 'mongo') {
+    await setPhase(world.pool, 'market', 'dual_write', { reason: 'test' });
+    await runtime.refresh();
+  }
+  return runtime;
+}
 
 /** Wait until `condition` holds, checking every 20 ms; fails after `timeoutMs`. */
 export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -2,13 +2,13 @@ import { type Document, ObjectId } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEqual } from '../../../src/mapping/canonical/index.js';
 import { domainEvents, setPhase } from '../../../src/runtime/domains.js';
-import { createRuntime, type Runtime } from '../../../src/runtime/runtime.js';
+import type { Runtime } from '../../../src/runtime/runtime.js';
 import {
   createRuntimeWorld,
   differences,
-  MARKET_COLLECTIONS,
   type RuntimeWorld,
   servicesReady,
+  startRuntime,
   verifyWorld,
   waitFor,
 } from './support.js';
@@ -19,11 +19,7 @@ describe.skipIf(!servicesReady)('the driver wrapper mirrors every write operatio
 
   beforeAll(async () => {
     world = await createRuntimeWorld('wrap', 200);
-    runtime = await createRuntime({
-      mongo: world.mongo,
-      pg: world.pool,
-      config: { mapping: world.plan, domains: { market: { collections: MARKET_COLLECTIONS } } },
-    });
+    runtime = await startRuntime(world, { phase: 'mongo' });
   }, 600_000);
 
   afterAll(async () => {
