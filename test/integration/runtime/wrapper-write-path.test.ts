@@ -2,10 +2,11 @@ import { type Document, ObjectId } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEqual } from '../../../src/mapping/canonical/index.js';
 import { domainEvents, setPhase } from '../../../src/runtime/domains.js';
-import type { Runtime } from '../../../src/runtime/runtime.js';
+import { createRuntime, type Runtime } from '../../../src/runtime/runtime.js';
 import {
   createRuntimeWorld,
   differences,
+  MARKET_COLLECTIONS,
   type RuntimeWorld,
   servicesReady,
   startRuntime,
@@ -62,6 +63,31 @@ describe.skipIf(!servicesReady)('the driver wrapper mirrors every write operatio
       reason: 'backfill verified',
       figures: { mismatches: 0 },
     });
+  }, 60_000);
+
+  it('a phase change whose notification is lost is still followed within a second, by polling', async () => {
+    // Written behind setPhase's back: no NOTIFY, only the poll can see it.
+    await world.pool.query(`update ferry.domains set phase = 'shadow_read' where name = 'market'`);
+    await waitFor(() => runtime.phase('users') === 'shadow_read', 1000);
+    await setPhase(world.pool, 'market', 'dual_write', { reason: 'back', actor: 'test' });
+    await waitFor(() => runtime.phase('users') === 'dual_write', 1000);
+  }, 60_000);
+
+  it('a phase change is followed through its notification, long before the next poll', async () => {
+    const listening = await createRuntime({
+      mongo: world.mongo,
+      pg: world.pool,
+      config: { mapping: world.plan, domains: { market: { collections: MARKET_COLLECTIONS } } },
+      pollIntervalMs: 60_000,
+    });
+    try {
+      await setPhase(world.pool, 'market', 'shadow_read', { reason: 'notify test', actor: 'test' });
+      await waitFor(() => listening.phase('users') === 'shadow_read', 1000);
+      await setPhase(world.pool, 'market', 'dual_write', { reason: 'back', actor: 'test' });
+      await waitFor(() => listening.phase('users') === 'dual_write', 1000);
+    } finally {
+      await listening.close();
+    }
   }, 60_000);
 
   it('every write operation leaves both stores equal by deep verify', async () => {
