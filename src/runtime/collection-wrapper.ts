@@ -267,6 +267,13 @@ async function captureOne(coll: Collection<Document>, filter: Document, opts: un
   return doc?._id;
 }
 
+/** The ids of every document the filter matches now (a write on many documents ignores `sort`). */
+async function captureAll(coll: Collection<Document>, filter: Document, opts: unknown): Promise<unknown[]> {
+  const { sort: _sort, ...match } = matchOptions(opts);
+  const docs = await coll.find(filter, { projection: { _id: 1 }, promoteValues: false, ...match }).toArray();
+  return docs.map((d) => d._id as unknown);
+}
+
 /** A write on one document: by its plain `_id`, or captured and pinned (see the module doc). */
 async function single<R>(
   coll: Collection<Document>,
@@ -308,10 +315,7 @@ async function many<R>(
   const more = (r: R) => [upserted(r)].filter((id) => id !== undefined && id !== null);
   const id = plainId(filter);
   if (id !== undefined) return mirrored(mirror, operation, [id], () => run(filter), more);
-  const { sort: _sort, ...match } = matchOptions(opts);
-  const ids = (
-    await coll.find(filter, { projection: { _id: 1 }, promoteValues: false, ...match }).toArray()
-  ).map((d) => d._id as unknown);
+  const ids = await captureAll(coll, filter, opts);
   if (ids.length === 0) return mirrored(mirror, operation, [], () => run(filter), more);
   return mirrored(mirror, operation, ids, () => run({ $and: [filter, { _id: { $in: ids } }] }), more);
 }
@@ -390,10 +394,7 @@ async function pinOperation(
     return op;
   }
   if (kind === 'updateMany' || kind === 'deleteMany') {
-    const { sort: _sort, ...match } = matchOptions(spec);
-    const found = (
-      await coll.find(spec.filter, { projection: { _id: 1 }, promoteValues: false, ...match }).toArray()
-    ).map((d) => d._id as unknown);
+    const found = await captureAll(coll, spec.filter, spec);
     if (found.length === 0) return op;
     ids.push(...found);
     return {
