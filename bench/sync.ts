@@ -64,8 +64,8 @@ function report(
       `Peak RSS: verify ${verify.maxRssMb} MB, sync ${sync.maxRssMb} MB, verify after sync ${clean.maxRssMb} MB (the Node process only).`,
       `Sync found ${sync.extra?.found ?? '?'} entities differing (${drifted} written behind Ferry's back), repaired ${sync.extra?.repaired ?? '?'}, deleted ${sync.extra?.deleted ?? '?'}, skipped ${sync.extra?.skipped ?? '?'}.`,
       ...notes,
-      `Size: ${docs.toLocaleString('en-US')} documents, not the issue's 1M: loading FerretDB v1.24 (which stores documents in PostgreSQL as JSONB) on this shared 2-core machine runs at a few thousand documents/s, so 1M would take hours to set up; FERRY_BENCH_SYNC_DOCS sets the size.`,
-      'FerretDB and PostgreSQL run on the same 2 cores as the benchmark, and the machine is shared, so absolute figures vary between runs; the ratios are from one run.',
+      `Size: ${docs.toLocaleString('en-US')} documents, not the issue's 1M: FerretDB v1.24 (which stores documents in PostgreSQL as JSONB) takes and serves about a thousand documents/s on this shared 2-core machine, and the run reads every document some ten times (load, infer, backfill, three cases of two passes), so 1M would take hours; FERRY_BENCH_SYNC_DOCS sets the size.`,
+      'Both verify and sync hash both stores, then narrow the mismatching buckets in a second pass (at 1% drift every bucket mismatches); verify adds field diffs of the changed documents and index parity, sync adds the copies and a re-read of each repaired entity. The cases run one after the other on a shared machine whose load swings by several times within minutes, so the ratio moves between runs; FerretDB and PostgreSQL share the 2 cores with the benchmark.',
     ],
   };
 }
