@@ -20,8 +20,8 @@ export interface EntityComparison {
 /**
  * Compare a few entities between the stores right now, by the canonical hash of the
  * MongoDB document and of the document `toDoc` rebuilds from PostgreSQL (the comparison
- * deep verify makes), so `ferry sync` can tell whether a repair took. One query to MongoDB
- * and one per table to PostgreSQL, for the whole list.
+ * deep verify makes), so `ferry sync` can tell whether a repair took: an `_id` lookup each in
+ * MongoDB, and one query per table in PostgreSQL for the whole list.
  *
  * @example
  * const { differing } = await compareEntities(stores, db, 'orders', [id]);
@@ -53,20 +53,33 @@ export async function compareEntities(
   return { present, absent, differing };
 }
 
-/** The entities' documents in MongoDB now, by id hash, decoded as every source decodes them. */
+/** Equality lookups in flight at once. */
+const LOOKUPS = 8;
+
+/**
+ * The entities' documents in MongoDB now, by id hash, decoded as every source decodes them.
+ * One `_id` equality lookup each, a few at a time: FerretDB serves `_id` equality from its
+ * storage but scans the whole collection for `$in`; MongoDB serves both from the `_id` index.
+ */
 async function readPrimaryById(
   stores: RuntimeStores,
   collection: string,
   ids: readonly unknown[],
   signal: AbortSignal | undefined,
 ): Promise<Map<bigint, Document>> {
-  const cursor = stores.mongo
-    .collection(collection)
-    .find({ _id: { $in: ids as never[] } }, { raw: true, ...(signal && { signal }) });
+  const handle = stores.mongo.collection(collection);
   const out = new Map<bigint, Document>();
-  for await (const raw of cursor as unknown as AsyncIterable<Uint8Array>) {
-    const doc = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
-    out.set(idHash(doc._id), doc);
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++];
+      const cursor = handle.find({ _id: id as never }, { raw: true, limit: 1, ...(signal && { signal }) });
+      for await (const raw of cursor as unknown as AsyncIterable<Uint8Array>) {
+        const doc = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
+        out.set(idHash(doc._id), doc);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKUPS, ids.length) }, worker));
   return out;
 }
