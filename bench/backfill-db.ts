@@ -15,15 +15,26 @@ export const BENCH_SCHEMA = 'bench';
  * wrote to .services/env for the tests (the same server the integration tests use).
  */
 export function adminUrl(): string {
-  if (process.env.FERRY_BENCH_PG_ADMIN_URL) return process.env.FERRY_BENCH_PG_ADMIN_URL;
+  return serviceUrl('FERRY_TEST_PG_ADMIN_URL', 'FERRY_BENCH_PG_ADMIN_URL');
+}
+
+/**
+ * A service URL: the `override` variable, else `key` from the .services/env that
+ * `scripts/services.sh start` wrote for the tests.
+ *
+ * @example
+ * serviceUrl('FERRY_TEST_MONGO_URL', 'FERRY_BENCH_MONGO_URL')   // 'mongodb://127.0.0.1:…/'
+ */
+export function serviceUrl(key: string, override: string): string {
+  const given = process.env[override];
+  if (given) return given;
   const file = path.join(repoRoot, '.services/env');
   const line = existsSync(file)
     ? readFileSync(file, 'utf8')
         .split('\n')
-        .find((l) => l.startsWith('FERRY_TEST_PG_ADMIN_URL='))
+        .find((l) => l.startsWith(`${key}=`))
     : undefined;
-  if (!line)
-    throw new Error('no PostgreSQL: run `bash scripts/services.sh start` or set FERRY_BENCH_PG_ADMIN_URL');
+  if (!line) throw new Error(`no ${key}: run \`bash scripts/services.sh start\` or set ${override}`);
   return line.slice(line.indexOf('=') + 1).trim();
 }
 

@@ -103,6 +103,11 @@ export function toRow(
   };
 }
 
+/** A document count as the case names show it: `50k`, `1M`. */
+export function thousands(n: number): string {
+  return n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`;
+}
+
 export function machine(): BenchReport['machine'] {
   return {
     cpus: cpus().length,

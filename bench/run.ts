@@ -3,7 +3,7 @@
  * Sizes: FERRY_BENCH_DOCS (default 300000; 1000000 for backfill and verify), and for backfill
  * FERRY_BENCH_SALES (500000), FERRY_BENCH_RSS_DOCS (5000000, 0 skips), FERRY_BENCH_INSERT_DOCS (100000),
  * FERRY_BENCH_PARALLEL1=1 (also Ferry with parallel 1), and for experiments FERRY_BENCH_BATCH and
- * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); verify and export read FERRY_BENCH_DOCS (default 1000000). Results: bench/results/*.json and docs/benchmarks.md.
+ * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); verify and export read FERRY_BENCH_DOCS (default 1000000); sync (on FerretDB, started by `npm run services:start`) reads FERRY_BENCH_SYNC_DOCS (default 50000), writes (the runtime's write latency, also on FerretDB) FERRY_BENCH_WRITES (writes per mode, default 1000). Results: bench/results/*.json and docs/benchmarks.md.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,9 @@ import { benchBackfill } from './backfill.js';
 import { benchExport } from './export.js';
 import { repoRoot, saveReport } from './harness.js';
 import { benchSources } from './sources.js';
+import { benchSync } from './sync.js';
 import { benchVerify } from './verify.js';
+import { benchWriteLatency } from './write-latency.js';
 
 const salesArchive = path.resolve(repoRoot, '../shared/datasets/sample_supplies.archive.gz');
 if (!existsSync(salesArchive)) {
@@ -33,6 +35,9 @@ const benches: Record<string, () => Promise<void>> = {
     ),
   verify: async () => saveReport(await benchVerify(Number(process.env.FERRY_BENCH_DOCS ?? 1_000_000))),
   export: async () => saveReport(await benchExport(Number(process.env.FERRY_BENCH_DOCS ?? 1_000_000))),
+  sync: async () => saveReport(await benchSync(Number(process.env.FERRY_BENCH_SYNC_DOCS ?? 50_000))),
+  writes: async () =>
+    saveReport(await benchWriteLatency(5000, Number(process.env.FERRY_BENCH_WRITES ?? 1000))),
 };
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of selected.length ? selected : Object.keys(benches)) {

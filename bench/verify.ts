@@ -1,6 +1,6 @@
 import { freshDatabase } from './backfill-db.js';
 import { marketplaceInput, readPlan } from './backfill-inputs.js';
-import { type BenchReport, type CaseResult, machine, runCase, toRow } from './harness.js';
+import { type BenchReport, type CaseResult, machine, runCase, thousands, toRow } from './harness.js';
 
 /**
  * Deep verification against loading, on the same input in the same run (the issue's target:
@@ -66,8 +66,4 @@ function perCollection(c: CaseResult): string {
     .filter(([k]) => k.startsWith('seconds.'))
     .map(([k, v]) => `${k.slice('seconds.'.length)} ${v}`)
     .join(', ');
-}
-
-function thousands(n: number): string {
-  return n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`;
 }

@@ -71,6 +71,61 @@ export { defineTransforms, type Transform, type TransformRegistry } from './mapp
 export { checkPlan, type PlanProblem, parsePlan } from './mapping/validate-plan.js';
 // The one-shot: infer, schema, backfill, verify.
 export { type MigrateOptions, type MigrateResult, type MigrateStep, migrate } from './migrate/migrate.js';
+// The runtime inside the application: domains and phases, the mirrored write path, gaps,
+// documents read back from PostgreSQL (DESIGN.md "The runtime").
+export { type WrapOptions, wrapCollection } from './runtime/collection-wrapper.js';
+export { readDocuments } from './runtime/document-reader.js';
+export {
+  type DomainDefinitions,
+  type DomainEvent,
+  type DomainState,
+  domainEvents,
+  mirrorsWrites,
+  PHASE_CHANNEL,
+  PHASES,
+  type Phase,
+  type PhaseChange,
+  type PhaseTransition,
+  readDomains,
+  registerDomains,
+  setPhase,
+} from './runtime/domains.js';
+export {
+  type CopyOutcome,
+  copyEntitiesToPostgres,
+  EntityCopyError,
+  entityLockKey,
+  type RuntimeStores,
+} from './runtime/entity-copy.js';
+export {
+  GAP_COLLECTION,
+  type GapSummary,
+  gapSummary,
+  type OpenGap,
+  openGaps,
+  recordGaps,
+} from './runtime/gaps.js';
+export type { MirrorMode, MirrorStats } from './runtime/mirror.js';
+export { ferryMongoosePlugin } from './runtime/mongoose-plugin.js';
+export {
+  type ReconcileOptions,
+  type ReconcileSummary,
+  reconcileGaps,
+  watchGaps,
+} from './runtime/reconcile.js';
+export { isTransientError, type RuntimeRetryOptions, withTransientRetry } from './runtime/retry-policy.js';
+export { createRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
+// `ferry sync` as a library: drift found with the deep-verify buckets, repaired by the copier.
+export {
+  type CollectionSyncResult,
+  type DriftKind,
+  type EntityDrift,
+  findDrift,
+  lastSyncRun,
+  type SyncOptions,
+  type SyncResult,
+  syncStores,
+} from './runtime/sync/index.js';
 // Schema: DDL as data, migrations and drift.
 export {
   appliedMigrations,

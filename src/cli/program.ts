@@ -8,10 +8,12 @@ import { registerInfer } from './commands/infer.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPlan } from './commands/plan.js';
+import { registerReconcile } from './commands/reconcile.js';
 import { registerRejects } from './commands/rejects.js';
 import { registerSchema } from './commands/schema.js';
 import { registerSql } from './commands/sql.js';
 import { registerStatus } from './commands/status.js';
+import { registerSync } from './commands/sync.js';
 import { registerVerify } from './commands/verify.js';
 
 const VERSION = '0.1.0';
@@ -34,10 +36,12 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerMigrate(program);
   registerPlan(program);
+  registerReconcile(program);
   registerRejects(program);
   registerSchema(program);
   registerSql(program);
   registerStatus(program);
+  registerSync(program);
   registerVerify(program);
   return program;
 }

@@ -34,6 +34,31 @@ export const configSchema = z
     mapping: planSchema.optional(),
     /** `ferry verify`: reconciliation checks (a MongoDB aggregation and a SQL query that must agree). */
     verify: verifyConfigSchema.optional(),
+    /**
+     * The runtime's domains: named sets of collections that cut over together (DESIGN.md "The
+     * runtime"), e.g. `{ money: { collections: ['payments', 'ledger'] } }`.
+     */
+    domains: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must be a name of letters, digits, _ and -'),
+        z.object({ collections: z.array(z.string().min(1)).min(1).readonly() }).strict(),
+      )
+      .superRefine((domains, context) => {
+        const owner = new Map<string, string>();
+        for (const [name, domain] of Object.entries(domains)) {
+          for (const collection of domain.collections) {
+            const other = owner.get(collection);
+            if (other !== undefined && other !== name)
+              context.addIssue({
+                code: 'custom',
+                path: [name, 'collections'],
+                message: `collection "${collection}" is already in domain "${other}"; a collection belongs to one domain`,
+              });
+            owner.set(collection, name);
+          }
+        }
+      })
+      .optional(),
   })
   .strict();
 

@@ -115,6 +115,16 @@ export const ERROR_CODES = {
   VERIFY_BAD_OPTION: { category: 'usage', meaning: 'a verify option that takes a number got something else', remedy: 'pass a number' },
   VERIFY_NO_MAPPING: { category: 'usage', meaning: 'the config has no mapping to verify against', remedy: 'run `ferry infer <source>` (or `ferry migrate`) first' },
   VERIFY_UNKNOWN_COLLECTION: { category: 'usage', meaning: '--only names a collection the mapping does not have', remedy: 'the message lists the collections the mapping has' },
+  // The runtime: domains, the mirrored write path, reconcile and sync
+  ENTITY_COPY_FAILED: { category: 'problem', meaning: "an entity's current MongoDB state could not be copied to PostgreSQL (the mapping refused it, or PostgreSQL did)", remedy: 'the gap stays open; see its error with `ferry status`, fix the cause, then `ferry reconcile`' },
+  RUNTIME_DOCUMENT_DAMAGED: { category: 'problem', meaning: "a document's rows in PostgreSQL cannot be rebuilt into a document", remedy: 'run `ferry verify` for the collection; `ferry sync` copies the MongoDB state again' },
+  RUNTIME_NO_MAPPING: { category: 'usage', meaning: 'the config has no mapping, and the runtime copies entities through it', remedy: 'run `ferry infer` and review the mapping it writes into ferry.config.ts' },
+  RUNTIME_PHASE_REASON_MISSING: { category: 'usage', meaning: 'a phase change was asked for without a reason', remedy: 'say why (it is kept in ferry.domain_events)' },
+  RUNTIME_SOURCE_NOT_LIVE: { category: 'usage', meaning: 'reconcile and sync need the live MongoDB primary with a database name, not a file', remedy: 'pass mongodb://host/database (--source, or `source` in ferry.config.ts)' },
+  RUNTIME_TARGET_NOT_POSTGRES: { category: 'usage', meaning: 'the runtime commands need a PostgreSQL server as the target, not the embedded database', remedy: 'give --target or DATABASE_URL as postgres://user:password@host:5432/database' },
+  RUNTIME_UNKNOWN_COLLECTION: { category: 'usage', meaning: 'the runtime was asked about a collection the mapping does not have', remedy: 'use a collection the message lists' },
+  RUNTIME_UNKNOWN_DOMAIN: { category: 'usage', meaning: 'a phase change names a domain that is not declared', remedy: 'declare it under `domains` in ferry.config.ts; the runtime registers it when it starts' },
+  RUNTIME_UNKNOWN_PHASE: { category: 'usage', meaning: 'a phase change names a phase that does not exist', remedy: 'use one of the phases the message lists' },
   // Querying the target
   SQL_QUERY_FAILED: { category: 'input', meaning: 'the statement given to `ferry sql` failed in PostgreSQL; the message has its error', remedy: 'fix the statement' },
   // Export

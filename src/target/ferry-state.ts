@@ -158,6 +158,69 @@ begin
 end
 $$`,
   },
+  // `ferry sync` runs (src/runtime/sync): per collection the counts and the drift scan's last
+  // position, committed after every repaired batch, so `ferry sync --resume` continues a run.
+  {
+    version: 10,
+    name: 'sync runs',
+    sql: `create table ferry.sync_runs (
+  id bigint generated always as identity primary key,
+  schema text not null,
+  options jsonb not null default '{}',
+  started_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  finished_at timestamptz,
+  progress jsonb not null default '{}',
+  ok boolean
+)`,
+  },
+  // The runtime (src/runtime): domains and their audited phases, and the gaps of the mirror.
+  {
+    version: 11,
+    name: 'domains',
+    sql: `create table ferry.domains (
+  name text primary key,
+  phase text not null default 'mongo' check (phase in ('mongo', 'dual_write', 'shadow_read', 'pg_read')),
+  collections text[] not null default '{}',
+  changed_at timestamptz not null default now()
+)`,
+  },
+  {
+    version: 12,
+    name: 'domain events',
+    sql: `create table ferry.domain_events (
+  id bigint generated always as identity primary key,
+  domain text not null references ferry.domains (name),
+  from_phase text,
+  to_phase text not null,
+  actor text not null,
+  reason text not null,
+  figures jsonb not null default '{}',
+  at timestamptz not null default now()
+)`,
+  },
+  {
+    version: 13,
+    name: 'gaps',
+    sql: `create table ferry.gaps (
+  id bigint generated always as identity primary key,
+  schema text not null,
+  collection text not null,
+  doc_id text not null,
+  operation text not null,
+  error_code text,
+  error_message text,
+  attempts integer not null default 1,
+  first_seen timestamptz not null default now(),
+  last_seen timestamptz not null default now(),
+  closed_at timestamptz
+)`,
+  },
+  {
+    version: 14,
+    name: 'one open gap per entity',
+    sql: 'create unique index gaps_open on ferry.gaps (schema, collection, doc_id) where closed_at is null',
+  },
 ]);
 
 /**

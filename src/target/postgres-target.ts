@@ -51,6 +51,23 @@ async function utcSession(client: pg.ClientBase): Promise<void> {
   await client.query("SET TimeZone = 'UTC'");
 }
 
+/**
+ * A `TargetDatabase` over a pool the application already has (the runtime library runs inside
+ * the application and shares its pool). Rows are read with Ferry's type parsers per query, so
+ * the pool's own parsers, which the application may rely on, are left alone. `close()` ends
+ * the pool: the runtime never calls it on a pool it was given.
+ *
+ * @example
+ * const db = postgresTargetOnPool(appPool);
+ * await db.transaction((tx) => tx.query('select 1'));
+ */
+export function postgresTargetOnPool(
+  pool: pg.Pool,
+  location = 'postgres (application pool)',
+): TargetDatabase {
+  return new PostgresTarget(pool, location);
+}
+
 class PostgresTarget implements TargetDatabase {
   readonly kind = 'postgres';
   readonly capabilities: TargetCapabilities = { binaryCopy: true };
@@ -180,7 +197,9 @@ async function runQuery<R>(
   params: readonly unknown[] | undefined,
 ): Promise<QueryResult<R>> {
   try {
-    const result = await on.query(sql, params as unknown[] | undefined);
+    // Ferry's parsers per query: the same as the pool's own on a pool Ferry opened, and on an
+    // application's pool (postgresTargetOnPool) they leave the application's parsers alone.
+    const result = await on.query({ text: sql, values: params as unknown[] | undefined, types: ferryTypes });
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
   } catch (cause) {
     throw queryError(cause);

@@ -10,6 +10,14 @@
  * const result = await verify({ source, db, plan, schema: 'public', level: 'deep' });
  * await writeFile('verify.html', renderVerifyHtml(result));
  */
+export {
+  type BucketDifference,
+  type BucketScanInput,
+  type HashPassResult,
+  hashPass,
+  narrowBuckets,
+  targetHash,
+} from './bucket-scan.js';
 export { BucketSums, bucketBits, bucketOf, DOCS_PER_BUCKET, samplePredicate } from './buckets.js';
 export { type CountCheckInput, countCheck } from './count-check.js';
 export { type DeepCheckInput, deepCheck } from './deep-check.js';
@@ -19,7 +27,12 @@ export { runReconcileChecks } from './reconcile.js';
 export { type ReconcileCheck, reconcileCheckSchema, verifyConfigSchema } from './reconcile-config.js';
 export { renderVerifyHtml } from './report-html.js';
 export { renderVerifyText } from './report-text.js';
-export { fetchTargetDocuments, readTargetDocuments, type TargetDocument } from './target-reader.js';
+export {
+  fetchTargetDocuments,
+  fetchTargetDocumentsById,
+  readTargetDocuments,
+  type TargetDocument,
+} from './target-reader.js';
 export type * from './types.js';
 export { verdictText, verifyVerdict } from './verdict.js';
 export { type VerifyOptions, verify } from './verify.js';

@@ -1,8 +1,9 @@
 import type { Document } from 'bson';
 import { FerryError } from '../core/errors.js';
-import { decodeColumn } from '../mapping/column-codec.js';
+import { decodeColumn, encodeColumn, MISMATCH } from '../mapping/column-codec.js';
 import { compiledCollection } from '../mapping/compile.js';
 import { type CollectionPlan, type Plan, physicalColumns, primaryKey, quoteIdent } from '../mapping/model.js';
+import { RejectSignal } from '../mapping/reject.js';
 import type { RowValue, RowValues } from '../mapping/row-values.js';
 import { toDoc } from '../mapping/to-doc.js';
 import type { Queryable } from '../target/target-database.js';
@@ -110,6 +111,32 @@ export async function fetchTargetDocuments(
   );
   const children = await childRows(db, shape, '= any($1)', [keys]);
   return assemble(where, shape, rows, children);
+}
+
+/**
+ * Fetch documents by their `_id`s: each id is encoded as its root row's key (an ObjectId as
+ * its UUID), then fetched as `fetchTargetDocuments` does. Ids no row can hold, and ids not
+ * found, are simply absent.
+ *
+ * @example
+ * const [doc] = await fetchTargetDocumentsById(db, where, [new ObjectId('5bd761dcae323e45a93ccfe8')]);
+ */
+export async function fetchTargetDocumentsById(
+  db: Queryable,
+  where: TargetLocation,
+  ids: readonly unknown[],
+): Promise<TargetDocument[]> {
+  const idCodec = compiledCollection(where.plan, where.collection).root.id!;
+  const keys: RowValue[] = [];
+  for (const id of ids) {
+    try {
+      const key = encodeColumn(idCodec, id, ['_id']);
+      if (key !== MISMATCH && key !== null) keys.push(key);
+    } catch (error) {
+      if (!(error instanceof RejectSignal)) throw error;
+    }
+  }
+  return fetchTargetDocuments(db, where, keys);
 }
 
 interface TableShape {

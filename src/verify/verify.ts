@@ -168,7 +168,14 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   return result;
 }
 
-function selectCollections(plan: Plan, only: readonly string[] | undefined): string[] {
+/**
+ * The plan's collections that `--only` names, in plan order (all of them without `--only`);
+ * a name the plan does not have is a usage error listing the ones it has.
+ *
+ * @example
+ * selectCollections(plan, ['orders'])   // ['orders']
+ */
+export function selectCollections(plan: Plan, only: readonly string[] | undefined): string[] {
   const all = plan.collections.map((c) => c.name);
   if (only === undefined || only.length === 0) return all;
   const unknown = only.filter((n) => !all.includes(n));

@@ -3,6 +3,7 @@ import { renderTable } from '../../core/render-table.js';
 import { type ColumnMisfit, countMisfits, misfitText } from '../../load/misfits.js';
 import type { Plan } from '../../mapping/model.js';
 import { parsePlan } from '../../mapping/validate-plan.js';
+import { type RuntimeStatus, readRuntimeStatus } from '../../runtime/runtime-status.js';
 import { DEFAULT_EMBEDDED_DIR, embeddedTargetExists } from '../../target/embedded-dir.js';
 import { openTarget } from '../../target/open-target.js';
 import type { Queryable } from '../../target/target-database.js';
@@ -42,6 +43,8 @@ interface Status {
   /** Typed columns that sent values to `_extra` (only when the config has a mapping). */
   readonly misfits: readonly ColumnMisfit[];
   readonly lastVerify?: VerifyRun;
+  /** Domains, their phases, open gaps and the last sync (the runtime). */
+  readonly runtime: RuntimeStatus;
 }
 
 /**
@@ -61,6 +64,7 @@ export function registerStatus(program: Command): void {
           ferryState: false,
           collections: [],
           misfits: [],
+          runtime: { domains: [], openGaps: 0, oldestGapAgeSeconds: null, lastSync: null },
         };
         emit(out, empty, () =>
           [
@@ -73,7 +77,10 @@ export function registerStatus(program: Command): void {
       const db = await timed(log, 'target opened', () => openTarget(config.target));
       let status: Status;
       try {
-        status = await readStatus(db, db.location, config.mapping ? parsePlan(config.mapping) : undefined);
+        status = await readStatus(db, db.location, config.mapping ? parsePlan(config.mapping) : undefined, {
+          schema: config.schemas?.[0] ?? 'public',
+          domains: config.domains ?? {},
+        });
       } finally {
         await db.close();
       }
@@ -81,7 +88,12 @@ export function registerStatus(program: Command): void {
     });
 }
 
-async function readStatus(db: Queryable, target: string, plan: Plan | undefined): Promise<Status> {
+async function readStatus(
+  db: Queryable,
+  target: string,
+  plan: Plan | undefined,
+  runtime: { schema: string; domains: NonNullable<Parameters<typeof readRuntimeStatus>[2]> },
+): Promise<Status> {
   const { rows } = await db.query<{ version: string; has_state: boolean; has_checkpoints: boolean }>(
     `select current_setting('server_version') as version,
             exists (select 1 from pg_namespace where nspname = 'ferry') as has_state,
@@ -131,6 +143,7 @@ async function readStatus(db: Queryable, target: string, plan: Plan | undefined)
     ...(collections.length > 0 && { load: loadVerdict(collections) }),
     misfits,
     ...(lastVerify ? { lastVerify } : {}),
+    runtime: await readRuntimeStatus(db, runtime.schema, runtime.domains),
   };
 }
 
@@ -192,5 +205,37 @@ function renderStatus(status: Status): string {
   } else {
     lines.push('last verify:     never');
   }
+  lines.push('', ...renderRuntime(status.runtime));
   return lines.join('\n');
+}
+
+function renderRuntime(runtime: RuntimeStatus): string[] {
+  const lines: string[] = [];
+  if (runtime.domains.length > 0) {
+    lines.push(
+      renderTable(
+        ['domain', 'phase', 'collections', 'open gaps', 'oldest gap', 'phase since'],
+        runtime.domains.map((d) => [
+          d.name,
+          d.registered ? d.phase : `${d.phase} (not registered yet)`,
+          d.collections.join(', '),
+          d.openGaps,
+          d.oldestGapAgeSeconds === null ? '-' : `${d.oldestGapAgeSeconds} s`,
+          d.changedAt ?? '-',
+        ]),
+      ),
+      '',
+    );
+  } else {
+    lines.push('domains:         none (declare `domains` in ferry.config.ts)');
+  }
+  const oldest = runtime.oldestGapAgeSeconds === null ? '' : `, oldest ${runtime.oldestGapAgeSeconds} s`;
+  lines.push(`open gaps:       ${runtime.openGaps}${oldest}`);
+  const sync = runtime.lastSync;
+  lines.push(
+    sync === null
+      ? 'last sync:       never'
+      : `last sync:       run ${sync.id}, ${sync.ok === true ? 'stores equal' : 'NOT equal'} (${sync.finishedAt ?? 'unfinished'})`,
+  );
+  return lines;
 }

@@ -1,0 +1,112 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Document } from 'bson';
+import { type Db, MongoClient } from 'mongodb';
+import { generateMarketplace } from '../src/generate/marketplace/generate-marketplace.js';
+import { inferMapping } from '../src/infer/infer-mapping.js';
+import { backfill } from '../src/load/backfill.js';
+import type { Plan } from '../src/mapping/model.js';
+import { openSource } from '../src/sources/open.js';
+import { openTarget } from '../src/target/open-target.js';
+import { withoutDecimals } from '../test/integration/runtime/support.js';
+import { BENCH_SCHEMA, freshDatabase, serviceUrl } from './backfill-db.js';
+import { workDir } from './harness.js';
+
+/**
+ * The runtime benchmarks' world: the generated marketplace (seed 1; Decimal128 money as Int64
+ * cents, since FerretDB v1.24 drops the connection on Decimal128) in a FerretDB database, the
+ * live primary, with a mapping inferred from it, backfilled by Ferry into a fresh PostgreSQL
+ * database (schema `bench`). Nothing here is timed.
+ */
+export interface RuntimeWorld {
+  /** `mongodb://…/<database>`. */
+  readonly uri: string;
+  readonly mongo: Db;
+  readonly plan: Plan;
+  /** The plan as a JSON file, for the cases' processes. */
+  readonly planFile: string;
+  readonly targetUrl: string;
+  /** Each collection's ids as generated. */
+  readonly ids: Map<string, unknown[]>;
+  /** Seconds it took to insert the documents into FerretDB. */
+  readonly loadSeconds: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Load, infer, backfill; `label` keeps the databases of different benchmarks apart.
+ *
+ * @example
+ * const world = await runtimeWorld('sync', 50_000);
+ * try { … } finally { await world.close(); }
+ */
+export async function runtimeWorld(label: string, docs: number): Promise<RuntimeWorld> {
+  const mongoUrl = serviceUrl('FERRY_TEST_MONGO_URL', 'FERRY_BENCH_MONGO_URL');
+  const database = `ferry_bench_${label}_${process.pid}`;
+  const uri = Object.assign(new URL(mongoUrl), { pathname: `/${database}` }).toString();
+  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000 });
+  const mongo = client.db(database);
+  let target: { url: string; drop: () => Promise<void> } | undefined;
+  try {
+    await mongo.dropDatabase();
+    console.error(`bench: loading the marketplace (${docs} documents) into FerretDB…`);
+    const started = performance.now();
+    const ids = new Map<string, unknown[]>();
+    for (const collection of generateMarketplace({ seed: 1, scale: docs })) {
+      const list: unknown[] = [];
+      let batch: Document[] = [];
+      for (const doc of collection.docs()) {
+        batch.push(withoutDecimals(doc) as Document);
+        list.push(doc._id);
+        if (batch.length === 1000) {
+          await mongo.collection(collection.name).insertMany(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await mongo.collection(collection.name).insertMany(batch);
+      ids.set(collection.name, list);
+    }
+    const loadSeconds = (performance.now() - started) / 1000;
+
+    console.error('bench: inferring the mapping and backfilling it…');
+    const dir = path.join(workDir, `runtime-${label}-${docs}`);
+    await mkdir(dir, { recursive: true });
+    const planFile = path.join(dir, 'plan.json');
+    const inferSource = await openSource(uri);
+    const plan = await inferMapping(inferSource)
+      .then((m) => m.plan)
+      .finally(() => inferSource.close());
+    await writeFile(planFile, JSON.stringify(plan));
+    target = await freshDatabase(label, plan);
+    const loadSource = await openSource(uri);
+    const db = await openTarget(target.url);
+    try {
+      const summary = await backfill({ source: loadSource, target: db, plan, schemas: [BENCH_SCHEMA] });
+      if (!summary.collections.every((c) => c.phase === 'done' && c.run.rejected === 0))
+        throw new Error('the backfill did not load every document');
+    } finally {
+      await db.close();
+      await loadSource.close();
+    }
+    const dropTarget = target.drop;
+    return {
+      uri,
+      mongo,
+      plan,
+      planFile,
+      targetUrl: target.url,
+      ids,
+      loadSeconds,
+      close: async () => {
+        await mongo.dropDatabase().catch(() => {});
+        await client.close();
+        await dropTarget();
+      },
+    };
+  } catch (error) {
+    await mongo.dropDatabase().catch(() => {});
+    await client.close();
+    await target?.drop();
+    throw error;
+  }
+}

@@ -1,0 +1,316 @@
+import { createHash } from 'node:crypto';
+import { BSON, type Document } from 'bson';
+import type { Db, ObjectId } from 'mongodb';
+import type pg from 'pg';
+import { FerryError } from '../core/errors.js';
+import { idText, type RejectRecord, rejectFromLoad, rejectFromMapping } from '../load/reject-record.js';
+import { insertRejects } from '../load/state-store.js';
+import { isRowFailure } from '../load/write-chunk.js';
+import { canonicalBytes } from '../mapping/canonical/index.js';
+import { encodeColumn, MISMATCH } from '../mapping/column-codec.js';
+import { type CompiledCollection, compiledCollection } from '../mapping/compile.js';
+import type { Plan } from '../mapping/model.js';
+import { RejectSignal } from '../mapping/reject.js';
+import type { DocumentRows, RowValue } from '../mapping/row-values.js';
+import { toRows } from '../mapping/to-rows.js';
+import { DESERIALIZE_OPTIONS } from '../sources/bson/decode-frame.js';
+import { errorCode } from '../target/retry.js';
+import type { Queryable } from '../target/target-database.js';
+import { entityTables, type SqlPiece, writeEntityRows } from './entity-rows.js';
+import { withTransientRetry } from './retry-policy.js';
+import { lockedTransaction } from './stores.js';
+
+/**
+ * The entity copier (DESIGN.md runtime rule 1, "state transfer, not operation replay"): the
+ * write path, `ferry reconcile` and `ferry sync` all bring PostgreSQL to the primary's current
+ * state of an entity through this one function, never by translating `$inc` or `$push`.
+ */
+
+/** The two stores and the mapping between them, as the runtime uses them. */
+export interface RuntimeStores {
+  /** The primary, in phases `mongo` … `pg_read`. */
+  readonly mongo: Db;
+  /** The secondary. */
+  readonly pg: pg.Pool;
+  /** The reviewed mapping (src/mapping/model.ts). */
+  readonly plan: Plan;
+  /** Target schema of the mapped tables, e.g. 'public'. */
+  readonly schema: string;
+}
+
+/** What one copy did: entities written, entities deleted (gone from MongoDB), documents rejected. */
+export interface CopyOutcome {
+  readonly upserted: number;
+  readonly deleted: number;
+  readonly rejected: number;
+}
+
+/** Entities per transaction: enough to amortise the round trips, few enough to hold locks briefly. */
+const BATCH_SIZE = 200;
+
+/**
+ * Copy the primary's CURRENT state of each entity to PostgreSQL through `toRows`, each under
+ * its per-entity lock (`pg_advisory_xact_lock` on `entityLockKey(collection, id)`), in one
+ * transaction per batch: read the documents from MongoDB while holding the locks, delete the
+ * entities' child rows (nested children cascade), upsert the root rows, insert the new child
+ * rows; an id no longer in MongoDB is deleted from PostgreSQL. Because the read happens under
+ * the lock, two copies of one entity serialise and the later one always carries the later
+ * state. Root rows are upserted rather than deleted and inserted, so foreign keys from other
+ * collections that point at an entity never see it vanish.
+ *
+ * A document the mapping rejects, or whose rows PostgreSQL refuses (a CHECK, a unique index),
+ * goes to `ferry.rejects` and counts as rejected; its stale rows are removed, and an older
+ * open reject of the same entity is resolved, so `ferry.rejects` holds only current verdicts.
+ * Transient failures (a deadlock, a lost connection, a MongoDB network error) are retried;
+ * whatever still fails is thrown (an `ENTITY_COPY_FAILED` FerryError when only some entities
+ * failed, naming how many). Idempotent: copying twice writes the same rows.
+ *
+ * @example
+ * const stores = { mongo: client.db('shop'), pg: pool, plan, schema: 'public' };
+ * const outcome = await copyEntitiesToPostgres(stores, 'orders', [orderId]);
+ * // { upserted: 1, deleted: 0, rejected: 0 }
+ */
+export async function copyEntitiesToPostgres(
+  stores: RuntimeStores,
+  collection: string,
+  ids: readonly unknown[],
+  options: { signal?: AbortSignal } = {},
+): Promise<CopyOutcome> {
+  const compiled = compiledCollection(stores.plan, collection);
+  const unique = uniqueIds(collection, ids);
+  let upserted = 0;
+  let deleted = 0;
+  let rejected = 0;
+  const failed: BatchFailure[] = [];
+  for (let i = 0; i < unique.length; i += BATCH_SIZE) {
+    const batch = unique.slice(i, i + BATCH_SIZE);
+    const retry = { ...(options.signal && { signal: options.signal }) };
+    const run = (isolate: boolean) =>
+      withTransientRetry(() => copyBatch(stores, compiled, batch, isolate, options.signal), retry);
+    // The whole batch in one go first; only when a row fails is it redone entity by entity
+    // under savepoints, so the usual case pays no savepoint round trips.
+    const outcome = await run(false).catch((error: unknown) => {
+      if (!isRowFailure(error)) throw error;
+      return run(true);
+    });
+    upserted += outcome.upserted;
+    deleted += outcome.deleted;
+    rejected += outcome.rejected;
+    failed.push(...outcome.failed);
+  }
+  if (failed.length > 0) throw new EntityCopyError(collection, failed, { upserted, deleted, rejected });
+  return { upserted, deleted, rejected };
+}
+
+/** An entity the copier could not bring in step, with why. */
+export interface BatchFailure {
+  readonly id: unknown;
+  readonly error: unknown;
+}
+
+/**
+ * Some entities could not be copied (a delete that a foreign key from another collection
+ * refuses, say); the others were. `failures` names them, `outcome` counts what was done.
+ */
+export class EntityCopyError extends FerryError {
+  constructor(
+    collection: string,
+    readonly failures: readonly BatchFailure[],
+    readonly outcome: CopyOutcome,
+  ) {
+    const first = failures[0]?.error;
+    const reason = first instanceof Error ? first.message : String(first);
+    super(`${failures.length} entit${failures.length === 1 ? 'y' : 'ies'} could not be copied: ${reason}`, {
+      code: 'ENTITY_COPY_FAILED',
+      category: 'problem',
+      cause: first,
+      where: { collection },
+      hint: 'the entities stay recorded as gaps; `ferry reconcile` copies them again',
+    });
+  }
+}
+
+/**
+ * The advisory lock key of one entity: 64 bits of SHA-256 over the collection name and the
+ * `_id`'s canonical bytes, as a signed bigint in decimal (what `pg_advisory_xact_lock(bigint)`
+ * takes). Canonical, so an Int32 id 5 and a Double id 5.0, one entity to MongoDB, share a lock.
+ * Everything that copies entities (the write path, reconcile, sync) locks with this key.
+ *
+ * @example
+ * await tx.query('select pg_advisory_xact_lock($1::bigint)', [entityLockKey('orders', id)]);
+ */
+export function entityLockKey(collection: string, id: unknown): string {
+  const digest = createHash('sha256').update(collection).update('\u0000').update(canonicalBytes(id)).digest();
+  return digest.readBigInt64BE(0).toString();
+}
+
+interface BatchId {
+  readonly id: unknown;
+  readonly lock: string;
+}
+
+/** One of each entity, by lock key (which is canonical), in lock order so lockers never deadlock. */
+function uniqueIds(collection: string, ids: readonly unknown[]): BatchId[] {
+  const byLock = new Map<string, BatchId>();
+  for (const id of ids) {
+    if (id === undefined) continue;
+    const lock = entityLockKey(collection, id);
+    if (!byLock.has(lock)) byLock.set(lock, { id, lock });
+  }
+  return [...byLock.values()].sort((a, b) => (BigInt(a.lock) < BigInt(b.lock) ? -1 : 1));
+}
+
+/** What the copier decided for one entity. */
+type Entity =
+  | {
+      readonly kind: 'write';
+      readonly id: unknown;
+      readonly key: RowValue;
+      readonly doc: Document;
+      readonly rows: DocumentRows;
+    }
+  | {
+      readonly kind: 'reject';
+      readonly id: unknown;
+      readonly key: RowValue | undefined;
+      readonly reject: RejectRecord;
+    }
+  | { readonly kind: 'gone'; readonly id: unknown; readonly key: RowValue | undefined };
+
+interface BatchOutcome extends CopyOutcome {
+  readonly failed: readonly BatchFailure[];
+}
+
+async function copyBatch(
+  stores: RuntimeStores,
+  compiled: CompiledCollection,
+  batch: readonly BatchId[],
+  isolate: boolean,
+  signal: AbortSignal | undefined,
+): Promise<BatchOutcome> {
+  const tables = entityTables(stores.plan, compiled.name, stores.schema);
+  // Locks first, in key order; then the read, so what is copied is at least as new as
+  // anything a copier that held these locks before us wrote.
+  return lockedTransaction(
+    stores.pg,
+    batch.map((b) => b.lock),
+    async (tx) => {
+      const docs = await readPrimary(stores.mongo, compiled.name, batch, signal);
+      const entities = batch.map((b) => decide(stores.plan, compiled, b, docs.get(b.lock)));
+      const rejects: RejectRecord[] = [];
+      const failed: BatchFailure[] = [];
+      let deleted = 0;
+      const resolve = resolveRejects(stores.schema, compiled.name, batch);
+      if (!isolate) {
+        deleted = await writeEntityRows(tx, tables, entities, [resolve]);
+      } else {
+        await tx.query(resolve.render(0), resolve.params);
+        for (const entity of entities) {
+          const failure = await underSavepoint(tx, () => writeEntityRows(tx, tables, [entity]));
+          if (typeof failure === 'number') {
+            deleted += failure;
+            continue;
+          }
+          if (entity.kind !== 'write') {
+            failed.push({ id: entity.id, error: failure.error });
+            continue;
+          }
+          // PostgreSQL refused this document's rows: a load reject, and its stale rows go.
+          const code = errorCode(failure.error) ?? '';
+          const kind = code.startsWith('23')
+            ? 'LOAD_CONSTRAINT_VIOLATION'
+            : code.startsWith('22')
+              ? 'LOAD_BAD_VALUE'
+              : 'LOAD_TOO_LARGE';
+          const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
+          rejects.push(rejectFromLoad(entity.doc, kind, reason));
+          const removal = await underSavepoint(tx, () =>
+            writeEntityRows(tx, tables, [
+              { kind: 'reject', id: entity.id, key: entity.key, reject: rejects.at(-1)! },
+            ]),
+          );
+          if (typeof removal !== 'number') failed.push({ id: entity.id, error: removal.error });
+        }
+      }
+      for (const entity of entities) if (entity.kind === 'reject') rejects.push(entity.reject);
+      await insertRejects(tx, undefined, stores.schema, compiled.name, rejects);
+      const written = entities.filter((e) => e.kind === 'write').length;
+      const loadRejects = rejects.filter((r) => r.stage === 'load').length;
+      return { upserted: written - loadRejects, deleted, rejected: rejects.length, failed };
+    },
+  );
+}
+
+/** Run `fn` under a savepoint: its result, or the row failure it rolled back. */
+async function underSavepoint<T>(
+  tx: Queryable,
+  fn: () => Promise<T>,
+): Promise<T | { readonly error: unknown }> {
+  await tx.query('savepoint ferry_entity');
+  try {
+    const result = await fn();
+    await tx.query('release savepoint ferry_entity');
+    return result;
+  } catch (error) {
+    if (!isRowFailure(error)) throw error;
+    await tx.query('rollback to savepoint ferry_entity');
+    await tx.query('release savepoint ferry_entity');
+    return { error };
+  }
+}
+
+/** The batch's documents in MongoDB now, by lock key; absent ones are gone. */
+async function readPrimary(
+  mongo: Db,
+  collection: string,
+  batch: readonly BatchId[],
+  signal: AbortSignal | undefined,
+): Promise<Map<string, Document>> {
+  // Raw BSON, decoded with Ferry's representation: Int32 stays Int32 and Long stays Long,
+  // which the driver's default promotion to JS numbers would lose.
+  // One id by equality: FerretDB pushes `_id` equality down to its storage but scans for `$in`
+  // (measured 30 ms against 190 ms); MongoDB serves both from the _id index.
+  const ids = batch.map((b) => b.id) as ObjectId[];
+  const filter = ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } };
+  const cursor = mongo.collection(collection).find(filter, { raw: true, ...(signal && { signal }) });
+  const out = new Map<string, Document>();
+  for await (const raw of cursor as unknown as AsyncIterable<Uint8Array>) {
+    const doc = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
+    out.set(entityLockKey(collection, doc._id), doc);
+  }
+  return out;
+}
+
+function decide(plan: Plan, compiled: CompiledCollection, b: BatchId, doc: Document | undefined): Entity {
+  const key = rootKey(compiled, b.id);
+  if (doc === undefined) return { kind: 'gone', id: b.id, key };
+  const result = toRows(plan, compiled.name, doc);
+  if (!result.ok) return { kind: 'reject', id: b.id, key, reject: rejectFromMapping(doc, result.reject) };
+  return { kind: 'write', id: b.id, key: key!, doc, rows: result.rows };
+}
+
+/** The root row's primary key value for an `_id`; undefined when no row can have it. */
+export function rootKey(compiled: CompiledCollection, id: unknown): RowValue | undefined {
+  try {
+    const value = encodeColumn(compiled.root.id!, id, ['_id']);
+    return value === MISMATCH || value === null ? undefined : value;
+  } catch (error) {
+    if (error instanceof RejectSignal) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Every open reject of the batch's entities resolved: their state is being copied now, or
+ * rejected anew (the new reject is added after), so `ferry.rejects` holds current verdicts only.
+ */
+function resolveRejects(schema: string, collection: string, batch: readonly BatchId[]): SqlPiece {
+  const docIds = batch.map((b) => idText(b.id)).filter((text) => text !== null);
+  return {
+    params: [schema, collection, docIds],
+    render: (o) => `update ferry.rejects set resolved_at = now()
+      where schema = $${o + 1} and collection = $${o + 2} and doc_id = any($${o + 3}::text[]) and resolved_at is null`,
+  };
+}
+
+export type { Entity };

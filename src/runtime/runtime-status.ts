@@ -1,0 +1,83 @@
+import type { Queryable } from '../target/target-database.js';
+import type { DomainDefinitions, Phase } from './domains.js';
+import { readDomains } from './domains.js';
+import { gapSummary } from './gaps.js';
+import { lastSyncRun } from './sync/sync-runs.js';
+
+/** One domain as `ferry status` shows it. */
+export interface DomainStatus {
+  readonly name: string;
+  readonly phase: Phase;
+  readonly collections: readonly string[];
+  /** False for a domain in the config that no runtime has registered yet (it is in `mongo`). */
+  readonly registered: boolean;
+  /** When the phase last changed; null when not registered. */
+  readonly changedAt: string | null;
+  readonly openGaps: number;
+  /** Age in seconds of the oldest open gap, null when none is open. */
+  readonly oldestGapAgeSeconds: number | null;
+}
+
+/** The runtime part of `ferry status`. */
+export interface RuntimeStatus {
+  readonly domains: readonly DomainStatus[];
+  /** Open gaps over all collections of the schema, in a domain or not. */
+  readonly openGaps: number;
+  readonly oldestGapAgeSeconds: number | null;
+  /** The last finished `ferry sync` of the schema, null when there was none. */
+  readonly lastSync: {
+    readonly id: number;
+    readonly finishedAt: string | null;
+    readonly ok: boolean | null;
+  } | null;
+}
+
+/**
+ * Each domain's phase, its open gaps and the oldest one's age, and the last sync, from the
+ * state in schema `ferry` (nothing is created; a database without it reports no domains).
+ * Domains the config declares but no runtime has registered yet show as `mongo`.
+ *
+ * @example
+ * const status = await readRuntimeStatus(db, 'public', config.domains ?? {});
+ * for (const d of status.domains) console.log(d.name, d.phase, d.openGaps);
+ */
+export async function readRuntimeStatus(
+  db: Queryable,
+  schema: string,
+  configured: DomainDefinitions,
+): Promise<RuntimeStatus> {
+  const { rows } = await db.query<{ domains: boolean; gaps: boolean }>(
+    `select to_regclass('ferry.domains') is not null as domains, to_regclass('ferry.gaps') is not null as gaps`,
+  );
+  const has = rows[0]!;
+  const stored = has.domains ? await readDomains(db) : [];
+  const gaps = has.gaps ? await gapSummary(db, schema) : [];
+  const byCollection = new Map(gaps.map((g) => [g.collection, g]));
+  const names = [...new Set([...stored.map((d) => d.name), ...Object.keys(configured)])].sort();
+  const domains = names.map((name): DomainStatus => {
+    const row = stored.find((d) => d.name === name);
+    const collections = configured[name]?.collections ?? row?.collections ?? [];
+    const own = collections.flatMap((c) => byCollection.get(c) ?? []);
+    return {
+      name,
+      phase: row?.phase ?? 'mongo',
+      collections,
+      registered: row !== undefined,
+      changedAt: row?.changedAt ?? null,
+      openGaps: own.reduce((n, g) => n + g.open, 0),
+      oldestGapAgeSeconds: oldest(own.map((g) => g.oldestAgeSeconds)),
+    };
+  });
+  const last = await lastSyncRun(db, schema);
+  return {
+    domains,
+    openGaps: gaps.reduce((n, g) => n + g.open, 0),
+    oldestGapAgeSeconds: oldest(gaps.map((g) => g.oldestAgeSeconds)),
+    lastSync: last === undefined ? null : { id: last.id, finishedAt: last.finishedAt, ok: last.ok },
+  };
+}
+
+function oldest(ages: readonly (number | null)[]): number | null {
+  const known = ages.filter((a): a is number => a !== null);
+  return known.length === 0 ? null : Math.max(...known);
+}

@@ -1,0 +1,243 @@
+import type { Document } from 'bson';
+import type { Collection, Db } from 'mongodb';
+import pg from 'pg';
+import type { ValidConfig } from '../config/schema.js';
+import { FerryError } from '../core/errors.js';
+import type { Plan } from '../mapping/model.js';
+import { ensureFerryState } from '../target/ferry-state.js';
+import { wrapCollection } from './collection-wrapper.js';
+import { readDocuments } from './document-reader.js';
+import {
+  type DomainDefinitions,
+  mirrorsWrites,
+  PHASE_CHANNEL,
+  type Phase,
+  readDomains,
+  registerDomains,
+} from './domains.js';
+import type { RuntimeStores } from './entity-copy.js';
+import { Mirror, type MirrorMode, type MirrorStats } from './mirror.js';
+import { targetOf } from './stores.js';
+
+/** What `createRuntime` needs: the application's own clients and Ferry's config. */
+export interface RuntimeOptions {
+  /** The application's MongoDB database (the primary in phases `mongo` … `pg_read`). */
+  readonly mongo: Db;
+  /** The application's PostgreSQL pool. Ferry borrows connections; it never ends the pool. */
+  readonly pg: pg.Pool;
+  /** The loaded Ferry config: its `mapping` (the reviewed plan) and `domains`. */
+  readonly config: Pick<ValidConfig, 'mapping' | 'domains' | 'schemas'>;
+  /** Target schema of the mapped tables; default the config's first schema, else `public`. */
+  readonly schema?: string;
+  /** Default mirror mode of wrapped collections and the plugin; default `inline`. */
+  readonly mirror?: MirrorMode;
+  /** How often phases are re-read when no notification arrives; default 500 ms. */
+  readonly pollIntervalMs?: number;
+}
+
+/**
+ * The runtime inside the application (DESIGN.md "The runtime"). It follows each domain's
+ * phase, mirrors writes in the mirrored phases, records gaps, and reads documents back from
+ * PostgreSQL. Create one per process; `close()` it on shutdown.
+ */
+export interface Runtime {
+  readonly stores: RuntimeStores;
+  /** The current phase of the domain that owns `collection`; `mongo` for a collection in no domain. */
+  phase(collection: string): Phase;
+  /** The domain that owns `collection`, if any. */
+  domainOf(collection: string): string | undefined;
+  /** The application's collection `name`, wrapped so writes are mirrored (see `wrapCollection`). */
+  collection<T extends Document = Document>(name: string, options?: { mirror?: MirrorMode }): Collection<T>;
+  /**
+   * Copy entities to PostgreSQL after a write made outside the wrapper and the plugin, if the
+   * collection's phase mirrors writes. Never throws; a failure is a gap.
+   */
+  mirror(
+    collection: string,
+    ids: readonly unknown[],
+    operation: string,
+    options?: { mirror?: MirrorMode },
+  ): Promise<void>;
+  /** Whether writes to `collection` are mirrored right now. */
+  mirrors(collection: string): boolean;
+  /** The default mirror mode. */
+  readonly mirrorMode: MirrorMode;
+  /** One document rebuilt from PostgreSQL through `toDoc`, or undefined. */
+  readDocument(collection: string, id: unknown): Promise<Document | undefined>;
+  /** Documents rebuilt from PostgreSQL, in the order of `ids` (undefined where absent); one round trip per table. */
+  readDocuments(collection: string, ids: readonly unknown[]): Promise<(Document | undefined)[]>;
+  /** Re-read the phases now (the runtime also does so on every notification and poll). */
+  refresh(): Promise<void>;
+  /** Wait for async mirror copies queued so far. */
+  flush(): Promise<void>;
+  readonly stats: MirrorStats;
+  /** Flush, stop following phases. Leaves the application's clients open. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start the runtime: set up Ferry's state schema if needed, register the configured domains
+ * (new ones start in phase `mongo`), load their phases, and follow changes within a second:
+ * LISTEN on `PHASE_CHANNEL` (on a connection of its own, outside the application's pool) and,
+ * should a notification be lost with a connection, a poll every `pollIntervalMs`.
+ *
+ * @example
+ * import { createRuntime, loadConfig } from 'ferry';
+ * const runtime = await createRuntime({ mongo: client.db('shop'), pg: pool, config: await loadConfig() });
+ * const orders = runtime.collection('orders');
+ * await orders.updateOne({ _id: id }, { $inc: { qty: 1 } });   // mirrored to PostgreSQL in dual_write
+ * const doc = await runtime.readDocument('orders', id);          // rebuilt from PostgreSQL
+ * await runtime.close();
+ */
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const plan = options.config.mapping;
+  if (plan === undefined)
+    throw new FerryError('the config has no mapping; the runtime copies entities through it', {
+      code: 'RUNTIME_NO_MAPPING',
+      category: 'usage',
+      hint: 'run `ferry infer` and review the mapping it writes into ferry.config.ts',
+    });
+  const domains = options.config.domains ?? {};
+  const owner = domainOwners(plan, domains);
+  const schema = options.schema ?? options.config.schemas?.[0] ?? 'public';
+  const stores: RuntimeStores = { mongo: options.mongo, pg: options.pg, plan, schema };
+  const target = targetOf(options.pg);
+  await ensureFerryState(target);
+  await registerDomains(target, domains);
+  const follower = new PhaseFollower(options.pg, options.pollIntervalMs ?? 500);
+  await follower.start();
+  const mirror = new Mirror(stores);
+  follower.onTick = () => mirror.maintain();
+  const mirrorMode = options.mirror ?? 'inline';
+
+  const runtime: Runtime = {
+    stores,
+    mirrorMode,
+    phase: (collection) => {
+      const domain = owner.get(collection);
+      return domain === undefined ? 'mongo' : (follower.phases.get(domain) ?? 'mongo');
+    },
+    domainOf: (collection) => owner.get(collection),
+    mirrors: (collection) => mirrorsWrites(runtime.phase(collection)),
+    collection: <T extends Document = Document>(name: string, opts: { mirror?: MirrorMode } = {}) =>
+      wrapCollection(runtime, options.mongo.collection<T>(name), opts),
+    mirror: async (collection, ids, operation, opts = {}) => {
+      if (!runtime.mirrors(collection)) return;
+      await mirror.entities(collection, ids, operation, opts.mirror ?? mirrorMode);
+    },
+    readDocument: async (collection, id) => (await readDocuments(stores, collection, [id]))[0],
+    readDocuments: (collection, ids) => readDocuments(stores, collection, ids),
+    refresh: () => follower.poll(),
+    flush: () => mirror.flush(),
+    get stats() {
+      return mirror.stats;
+    },
+    close: async () => {
+      await mirror.flush();
+      await follower.stop();
+      await mirror.maintain();
+    },
+  };
+  return runtime;
+}
+
+/** Which domain owns each collection; refuses collections the mapping does not have. */
+function domainOwners(plan: Plan, domains: DomainDefinitions): Map<string, string> {
+  const mapped = new Set(plan.collections.map((c) => c.name));
+  const owner = new Map<string, string>();
+  for (const [name, domain] of Object.entries(domains)) {
+    for (const collection of domain.collections) {
+      if (!mapped.has(collection))
+        throw new FerryError(
+          `domain "${name}" names collection "${collection}", which the mapping does not have`,
+          {
+            code: 'RUNTIME_UNKNOWN_COLLECTION',
+            category: 'usage',
+            hint: `the mapping has: ${[...mapped].join(', ') || 'no collections'}`,
+          },
+        );
+      owner.set(collection, name);
+    }
+  }
+  return owner;
+}
+
+/**
+ * Keeps `phases` current. A state machine of two loops that cover for each other:
+ * - listening: a dedicated client LISTENs on `PHASE_CHANNEL`; a notification re-reads phases
+ *   at once. When the client fails, it is dropped, and the next tick connects a new one.
+ * - polling: every `intervalMs` the phases are re-read anyway, so a notification lost while
+ *   the listener reconnected costs at most one interval. While PostgreSQL is unreachable,
+ *   the last phases read stay in force (a mirrored write then becomes a gap, as it should).
+ */
+class PhaseFollower {
+  readonly phases = new Map<string, Phase>();
+  onTick: (() => Promise<void>) | undefined;
+  #listener: pg.Client | undefined;
+  #connecting = false;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking = false;
+  #stopped = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly intervalMs: number,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.poll();
+    await this.#listen();
+    this.#timer = setInterval(() => void this.#tick(), this.intervalMs);
+    // The app's event loop must not stay alive for Ferry's sake.
+    this.#timer.unref();
+  }
+
+  async poll(): Promise<void> {
+    for (const domain of await readDomains(targetOf(this.pool))) this.phases.set(domain.name, domain.phase);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.end().catch(() => {});
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#ticking || this.#stopped) return;
+    this.#ticking = true;
+    try {
+      await this.poll().catch(() => {});
+      if (this.#listener === undefined) await this.#listen();
+      await this.onTick?.().catch(() => {});
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  async #listen(): Promise<void> {
+    if (this.#connecting || this.#stopped) return;
+    this.#connecting = true;
+    const client = new pg.Client(this.pool.options);
+    try {
+      client.on('error', () => {
+        if (this.#listener === client) this.#listener = undefined;
+        void client.end().catch(() => {});
+      });
+      client.on('end', () => {
+        if (this.#listener === client) this.#listener = undefined;
+      });
+      client.on('notification', () => void this.poll().catch(() => {}));
+      await client.connect();
+      await client.query(`listen ${PHASE_CHANNEL}`);
+      if (this.#stopped) await client.end();
+      else this.#listener = client;
+    } catch {
+      // PostgreSQL is unreachable: polling carries on, and the next tick tries again.
+      await client.end().catch(() => {});
+    } finally {
+      this.#connecting = false;
+    }
+  }
+}

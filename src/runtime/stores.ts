@@ -1,0 +1,86 @@
+import type pg from 'pg';
+import { ferryTypes } from '../mapping/pg-parsers.js';
+import { postgresTargetOnPool } from '../target/postgres-target.js';
+import type { Queryable, TargetDatabase } from '../target/target-database.js';
+import { queryError } from '../target/target-error.js';
+
+const targets = new WeakMap<pg.Pool, TargetDatabase>();
+
+/**
+ * The application's pool as Ferry's `TargetDatabase` (transactions, errors without row values,
+ * rows in Ferry's representation), one per pool. Never closed by the runtime: the pool is
+ * the application's.
+ *
+ * @example
+ * await targetOf(pool).transaction((tx) => tx.query('select 1'));
+ */
+export function targetOf(pool: pg.Pool): TargetDatabase {
+  let target = targets.get(pool);
+  if (target === undefined) {
+    target = postgresTargetOnPool(pool);
+    targets.set(pool, target);
+  }
+  return target;
+}
+
+/**
+ * A transaction on one of the pool's connections that starts holding the advisory locks
+ * `lockKeys` (taken in the given order): BEGIN and the locks go in one round trip, which a
+ * mirrored write pays on every copy. The keys are decimal bigints Ferry computed, never user
+ * text, so they are written into the statement. Commits when `fn` resolves, rolls back when it
+ * throws; errors are `TargetError`s without row values, as from any Ferry query.
+ *
+ * @example
+ * await lockedTransaction(pool, [entityLockKey('orders', id)], (tx) => tx.query('select 1'));
+ */
+export async function lockedTransaction<T>(
+  pool: pg.Pool,
+  lockKeys: readonly string[],
+  fn: (tx: Queryable) => Promise<T>,
+): Promise<T> {
+  for (const key of lockKeys)
+    if (!/^-?\d{1,19}$/.test(key)) throw new Error(`not an advisory lock key: ${JSON.stringify(key)}`);
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (cause) {
+    throw queryError(cause);
+  }
+  const run = async <R>(sql: string, params?: readonly unknown[]) => {
+    try {
+      const result = await client.query({
+        text: sql,
+        values: params as unknown[] | undefined,
+        types: ferryTypes,
+      });
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    } catch (cause) {
+      throw queryError(cause);
+    }
+  };
+  let broken: Error | undefined;
+  try {
+    await run(
+      `begin; select pg_advisory_xact_lock(k) from unnest('{${lockKeys.join(',')}}'::bigint[]) with ordinality as l(k, n) order by n`,
+    );
+    let result: T;
+    try {
+      result = await fn({ query: run });
+    } catch (error) {
+      await run('rollback').catch((e: Error) => {
+        broken = e;
+      });
+      throw error;
+    }
+    await run('commit').catch((e: Error) => {
+      broken = e;
+      throw e;
+    });
+    return result;
+  } catch (error) {
+    broken ??= error instanceof Error && /terminated|ECONN/i.test(error.message) ? error : undefined;
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,218 @@
+import type { Document } from 'bson';
+import { canonicalHash } from '../mapping/canonical/index.js';
+import { type Plan, quoteIdent } from '../mapping/model.js';
+import type { RowValue } from '../mapping/row-values.js';
+import type { Source } from '../sources/types.js';
+import type { Queryable } from '../target/target-database.js';
+import { BucketSums, bucketBits, bucketGroups, bucketOf } from './buckets.js';
+import { idHash } from './document-id.js';
+import { loadRejectedIds, type RejectedIds } from './rejected-ids.js';
+import { readTargetDocuments, type TargetLocation } from './target-reader.js';
+
+/**
+ * The two passes behind a deep comparison of one collection (DESIGN.md pipeline: canonical
+ * hash → bucket sums → bisect), shared by `verify` (which diffs what they find field by
+ * field) and `ferry sync` (which copies it). Memory is bounded by the bucket sums and by
+ * `maxTracked` per-document entries, never by the collection's size.
+ */
+
+/** What both passes need; the source and the target are injected, already open. */
+export interface BucketScanInput {
+  /** Only `read` is used: any source, or a live server's collections in `_id` order. */
+  readonly source: Pick<Source, 'read'>;
+  readonly db: Queryable;
+  readonly plan: Plan;
+  readonly collection: string;
+  readonly schema: string;
+  /** Only documents whose id hash passes are compared (`--level sample`); all when absent. */
+  readonly sample?: (idHash: bigint) => boolean;
+  /** Per-document entries the narrowing pass may hold at once (default 200 000). */
+  readonly maxTracked?: number;
+  readonly batchSize?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (phase: 'hash' | 'narrow', documents: number) => void;
+}
+
+/** What the hash pass found: counts, and the buckets that disagree, grouped for narrowing. */
+export interface HashPassResult {
+  /** Low id-hash bits that pick a bucket. */
+  readonly bits: number;
+  readonly bucketTotal: number;
+  /** The open rejects of the collection: their documents are accounted for, not compared. */
+  readonly rejected: RejectedIds;
+  readonly targetCount: number;
+  /** Source documents read, and unreadable ones met on the way. */
+  readonly sourceDocuments: number;
+  readonly unreadable: number;
+  /** Source documents hashed (not rejected, in the sample). */
+  readonly compared: number;
+  readonly mismatched: readonly number[];
+  /** `mismatched`, grouped so one narrowing pass per group holds at most `maxTracked` entries. */
+  readonly groups: readonly (readonly number[])[];
+}
+
+/**
+ * One document that differs, as the narrowing pass finds it. `doc` is the source document as
+ * read; `key` is the target root row's primary key value, to fetch its rows again.
+ */
+export type BucketDifference =
+  | { readonly kind: 'missing_in_target'; readonly id: unknown; readonly doc: Document }
+  | { readonly kind: 'extra_in_target'; readonly id: unknown; readonly key: RowValue }
+  | { readonly kind: 'content'; readonly id: unknown; readonly doc: Document; readonly key: RowValue };
+
+/**
+ * Pass 1, **hash**: stream both sides at once; each document adds its canonical hash to the
+ * bucket of its id hash (buckets.ts). Sides that agree end here with nothing per document kept.
+ *
+ * @example
+ * const pass = await hashPass({ source, db, plan, collection: 'orders', schema: 'public' });
+ * pass.mismatched   // [] when the collection is identical on both sides
+ */
+export async function hashPass(input: BucketScanInput): Promise<HashPassResult> {
+  const where = location(input);
+  const rejected = await loadRejectedIds(input.db, input.schema, input.collection);
+  const targetCount = await countRoot(input.db, where);
+  const bits = bucketBits(targetCount + rejected.count);
+  const inSample = input.sample ?? (() => true);
+
+  const sourceSums = new BucketSums(bits);
+  const targetSums = new BucketSums(bits);
+  const [sourceSide] = await Promise.all([
+    (async () => {
+      let documents = 0;
+      let unreadable = 0;
+      let compared = 0;
+      for await (const batch of input.source.read(input.collection, readOptions(input))) {
+        unreadable += batch.rejects.length;
+        for (const doc of batch.docs) {
+          documents++;
+          const h = idHash(doc._id);
+          if (rejected.has(h) || !inSample(h)) continue;
+          compared++;
+          sourceSums.add(h, canonicalHash(doc));
+        }
+        // Progress counts source documents: each is hashed on both sides, and adding the
+        // target's rows as well showed twice the collection's size.
+        input.onProgress?.('hash', documents + unreadable);
+      }
+      return { documents, unreadable, compared };
+    })(),
+    (async () => {
+      for await (const docs of readTargetDocuments(input.db, where, readOptions(input))) {
+        for (const d of docs) {
+          const h = idHash(d.id);
+          if (inSample(h)) targetSums.add(h, targetHash(d));
+        }
+      }
+    })(),
+  ]);
+
+  const mismatched = sourceSums.mismatching(targetSums);
+  const sizes = Float64Array.from(sourceSums.counts, (n, b) => Math.max(n, targetSums.counts[b]!));
+  return {
+    bits,
+    bucketTotal: sourceSums.size,
+    rejected,
+    targetCount,
+    sourceDocuments: sourceSide.documents,
+    unreadable: sourceSide.unreadable,
+    compared: sourceSide.compared,
+    mismatched,
+    groups: bucketGroups(mismatched, sizes, input.maxTracked ?? 200_000),
+  };
+}
+
+/**
+ * Pass 2, **narrow** one group of mismatching buckets: stream the target keeping only those
+ * buckets' documents as `id hash → document hash` entries, then the source checked against
+ * them. An id only the source has is `missing_in_target`; a hash that differs is `content`;
+ * entries left over are `extra_in_target`. Narrowing goes straight to 64 bits (one document)
+ * in this one pass: intermediate bisection levels would each cost another full read of both
+ * sides. Yields the differences of each source batch as it goes, then the extras in batches.
+ *
+ * @example
+ * for (const group of pass.groups)
+ *   for await (const found of narrowBuckets(input, pass, group))
+ *     for (const d of found) console.log(d.kind, d.id);
+ */
+export async function* narrowBuckets(
+  input: BucketScanInput,
+  pass: Pick<HashPassResult, 'bits' | 'rejected'>,
+  group: readonly number[],
+): AsyncGenerator<BucketDifference[]> {
+  const where = location(input);
+  const inSample = input.sample ?? (() => true);
+  const buckets = new Set(group);
+  const wanted = (h: bigint) => inSample(h) && buckets.has(bucketOf(h, pass.bits));
+  const tracked = new Map<
+    bigint,
+    { readonly docHash: bigint; readonly id: unknown; readonly key: RowValue }
+  >();
+  let seen = 0;
+  for await (const docs of readTargetDocuments(input.db, where, readOptions(input))) {
+    for (const d of docs) {
+      const h = idHash(d.id);
+      if (wanted(h)) tracked.set(h, { docHash: targetHash(d), id: d.id, key: d.key });
+    }
+    seen += docs.length;
+    input.onProgress?.('narrow', seen);
+  }
+  for await (const batch of input.source.read(input.collection, readOptions(input))) {
+    const found: BucketDifference[] = [];
+    for (const doc of batch.docs) {
+      const h = idHash(doc._id);
+      if (pass.rejected.has(h) || !wanted(h)) continue;
+      const entry = tracked.get(h);
+      if (entry === undefined) {
+        found.push({ kind: 'missing_in_target', id: doc._id, doc });
+        continue;
+      }
+      tracked.delete(h);
+      if (entry.docHash !== canonicalHash(doc))
+        found.push({ kind: 'content', id: doc._id, doc, key: entry.key });
+    }
+    if (found.length > 0) yield found;
+    seen += batch.docs.length;
+    input.onProgress?.('narrow', seen);
+  }
+  const batchSize = input.batchSize ?? 1000;
+  let extras: BucketDifference[] = [];
+  for (const entry of tracked.values()) {
+    extras.push({ kind: 'extra_in_target', id: entry.id, key: entry.key });
+    if (extras.length >= batchSize) {
+      yield extras;
+      extras = [];
+    }
+  }
+  if (extras.length > 0) yield extras;
+}
+
+/**
+ * The canonical hash the target side contributes for one rebuilt document. A damaged document
+ * must not match anything: it hashes a marker with its id instead.
+ *
+ * @example
+ * targetHash({ id, doc }) === canonicalHash(sourceDoc)   // the same document on both sides
+ */
+export function targetHash(d: { id: unknown; doc?: Document }): bigint {
+  return d.doc === undefined ? canonicalHash(['ferry:rows-invalid', d.id]) : canonicalHash(d.doc);
+}
+
+function location(input: BucketScanInput): TargetLocation {
+  return { plan: input.plan, collection: input.collection, schema: input.schema };
+}
+
+async function countRoot(db: Queryable, where: TargetLocation): Promise<number> {
+  const root = where.plan.collections.find((c) => c.name === where.collection)!.tables[0]!;
+  const { rows } = await db.query<{ n: string | number }>(
+    `select count(*) as n from ${quoteIdent(where.schema)}.${quoteIdent(root.name)}`,
+  );
+  return Number(rows[0]!.n);
+}
+
+function readOptions(input: BucketScanInput): { batchSize?: number; signal?: AbortSignal } {
+  return {
+    ...(input.batchSize !== undefined && { batchSize: input.batchSize }),
+    ...(input.signal !== undefined && { signal: input.signal }),
+  };
+}
