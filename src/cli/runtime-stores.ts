@@ -25,6 +25,7 @@ export interface OpenedRuntimeStores {
  * or the embedded target is a usage error (exit 2); a server that does not answer, exit 3.
  *
  * @example
+ * declare const config: ResolvedConfig;
  * const { stores, close } = await openRuntimeStores(config, 'reconcile');
  */
 export async function openRuntimeStores(

@@ -32,7 +32,13 @@ import type { Runtime } from './runtime.js';
  * write that never reached MongoDB (no server) copies nothing.
  */
 
-/** Per-collection options. */
+/**
+ * Per-collection options.
+ *
+ * @example
+ * declare const runtime: Runtime;
+ * const events = runtime.collection('events', { mirror: 'async' } satisfies WrapOptions);
+ */
 export interface WrapOptions {
   /** Default: the runtime's mirror mode. */
   readonly mirror?: MirrorMode;
@@ -46,9 +52,12 @@ const CAPTURE_TRIES = 3;
  * does this for the runtime's database.
  *
  * @example
+ * import type { MongoClient } from 'mongodb';
+ * declare const runtime: Runtime;
+ * declare const client: MongoClient;
  * const users = wrapCollection(runtime, client.db('shop').collection('users'));
  * await users.updateMany({ plan: 'trial' }, { $set: { plan: 'free' } });   // every matched user copied
- * await users.deleteOne({ email: 'a@example.com' }, );                       // deleted in PostgreSQL too
+ * await users.deleteOne({ email: 'a@example.com' });                       // deleted in PostgreSQL too
  */
 export function wrapCollection<T extends Document>(
   runtime: Runtime,
@@ -232,6 +241,10 @@ function idsOfFailedBulk(error: unknown): unknown[] {
  * The `_id` a filter names as a plain value (`{ _id: x }` or `{ _id: { $eq: x } }`), else undefined.
  *
  * @example
+ * import type { ObjectId } from 'bson';
+ * declare const id: ObjectId;
+ * declare const a: ObjectId;
+ * declare const b: ObjectId;
  * plainId({ _id: id, status: 'open' })   // id
  * plainId({ _id: { $in: [a, b] } })      // undefined
  */

@@ -14,6 +14,10 @@ import { targetOf } from './stores.js';
  * rebuilt (damaged by hand) fail with `RUNTIME_DOCUMENT_DAMAGED`, naming the field.
  *
  * @example
+ * import type { ObjectId } from 'bson';
+ * declare const stores: RuntimeStores;
+ * declare const idA: ObjectId;
+ * declare const idB: ObjectId;
  * const [a, b] = await readDocuments(stores, 'orders', [idA, idB]);
  */
 export async function readDocuments(

@@ -17,11 +17,32 @@ import { targetOf } from './stores.js';
  * next (with the outbox); they are added here, to `mirrorsWrites` and to the CHECK of
  * `ferry.domains.phase` together, and every `switch` over `Phase` then fails to compile
  * until it handles them.
+ *
+ * @example
+ * PHASES.indexOf('shadow_read') > PHASES.indexOf('dual_write')   // true: the phases in order
  */
 export const PHASES = ['mongo', 'dual_write', 'shadow_read', 'pg_read'] as const;
+
+/**
+ * A phase of a domain: one of `PHASES`, in order.
+ *
+ * @example
+ * const next: Phase = 'dual_write';
+ * isPhase('pg_read')   // true
+ */
 export type Phase = (typeof PHASES)[number];
 
-/** The channel phase changes are announced on; the payload is the domain's name. */
+/**
+ * The channel phase changes are announced on; the payload is the domain's name.
+ *
+ * @example
+ * import type pg from 'pg';
+ * declare const client: pg.Client;
+ * await client.query(`listen ${PHASE_CHANNEL}`);
+ * client.on('notification', (n) => {
+ *   if (n.channel === PHASE_CHANNEL) console.log('phase changed in domain', n.payload);
+ * });
+ */
 export const PHASE_CHANNEL = 'ferry_phases';
 
 /**
@@ -47,10 +68,22 @@ export function isPhase(text: string): text is Phase {
   return (PHASES as readonly string[]).includes(text);
 }
 
-/** Domains as the config declares them: `{ [name]: { collections } }`. */
+/**
+ * Domains as the config declares them: `{ [name]: { collections } }`.
+ *
+ * @example
+ * const domains: DomainDefinitions = { money: { collections: ['payments', 'ledger'] }, catalog: { collections: ['products'] } };
+ */
 export type DomainDefinitions = Readonly<Record<string, { readonly collections: readonly string[] }>>;
 
-/** A row of `ferry.domains`. */
+/**
+ * A row of `ferry.domains`.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * const states: readonly DomainState[] = await readDomains(db);
+ * states.find((d) => d.name === 'money')?.phase   // 'dual_write'
+ */
 export interface DomainState {
   readonly name: string;
   readonly phase: Phase;
@@ -64,6 +97,7 @@ export interface DomainState {
  * existing one keeps its phase and takes the configured collections. Idempotent.
  *
  * @example
+ * declare const db: TargetDatabase;
  * await registerDomains(db, { money: { collections: ['payments', 'ledger'] } });
  */
 export async function registerDomains(db: Queryable, domains: DomainDefinitions): Promise<void> {
@@ -83,6 +117,7 @@ export async function registerDomains(db: Queryable, domains: DomainDefinitions)
  * Every domain in `ferry.domains`, by name.
  *
  * @example
+ * declare const db: TargetDatabase;
  * for (const d of await readDomains(db)) console.log(d.name, d.phase);
  */
 export async function readDomains(db: Queryable): Promise<readonly DomainState[]> {
@@ -99,7 +134,14 @@ export async function readDomains(db: Queryable): Promise<readonly DomainState[]
   }));
 }
 
-/** Who changed a phase and why, plus the figures that justified it (gate results, counts). */
+/**
+ * Who changed a phase and why, plus the figures that justified it (gate results, counts).
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * const change: PhaseChange = { reason: 'shadow reads matched for 24 h', figures: { mismatches: 0 } };
+ * await setPhase(db, 'money', 'pg_read', change);
+ */
 export interface PhaseChange {
   readonly reason: string;
   /** Default: `user@host` of this process. */
@@ -107,7 +149,14 @@ export interface PhaseChange {
   readonly figures?: Readonly<Record<string, unknown>>;
 }
 
-/** What `setPhase` did. */
+/**
+ * What `setPhase` did.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * const { from, to } = await setPhase(db, 'money', 'mongo', { reason: 'rollback: gaps piling up' });
+ * console.log(`money: ${from} → ${to}`);
+ */
 export interface PhaseTransition {
   readonly domain: string;
   readonly from: Phase;
@@ -122,6 +171,8 @@ export interface PhaseTransition {
  * Refuses an unknown domain or phase. `ferry cutover` builds its gates on this.
  *
  * @example
+ * import type pg from 'pg';
+ * declare const pool: pg.Pool;
  * await setPhase(pool, 'money', 'dual_write', { reason: 'backfill verified clean', figures: { mismatches: 0 } });
  */
 export async function setPhase(
@@ -176,7 +227,13 @@ export async function setPhase(
   });
 }
 
-/** One audited phase change. */
+/**
+ * One audited phase change.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * for (const e of await domainEvents(db, 'money')) console.log(e.at, e.from ?? '(new)', '→', e.to, e.reason);
+ */
 export interface DomainEvent {
   readonly domain: string;
   readonly from: Phase | null;
@@ -191,8 +248,9 @@ export interface DomainEvent {
  * The audit trail of phase changes, oldest first (of one domain, or all).
  *
  * @example
+ * declare const db: TargetDatabase;
  * const [last] = (await domainEvents(db, 'money')).slice(-1);
- * console.log(last.from, '→', last.to, last.actor, last.reason);
+ * if (last) console.log(last.from, '→', last.to, last.actor, last.reason);
  */
 export async function domainEvents(db: Queryable, domain?: string): Promise<readonly DomainEvent[]> {
   const { rows } = await db.query<{

@@ -26,7 +26,17 @@ import { lockedTransaction } from './stores.js';
  * state of an entity through this one function, never by translating `$inc` or `$push`.
  */
 
-/** The two stores and the mapping between them, as the runtime uses them. */
+/**
+ * The two stores and the mapping between them, as the runtime uses them.
+ *
+ * @example
+ * import type { MongoClient } from 'mongodb';
+ * import type pg from 'pg';
+ * declare const client: MongoClient;
+ * declare const pool: pg.Pool;
+ * declare const plan: Plan;
+ * const stores: RuntimeStores = { mongo: client.db('shop'), pg: pool, plan, schema: 'public' };
+ */
 export interface RuntimeStores {
   /** The primary, in phases `mongo` … `pg_read`. */
   readonly mongo: Db;
@@ -38,7 +48,15 @@ export interface RuntimeStores {
   readonly schema: string;
 }
 
-/** What one copy did: entities written, entities deleted (gone from MongoDB), documents rejected. */
+/**
+ * What one copy did: entities written, entities deleted (gone from MongoDB), documents rejected.
+ *
+ * @example
+ * import type { ObjectId } from 'bson';
+ * declare const stores: RuntimeStores;
+ * declare const id: ObjectId;
+ * const { upserted, deleted, rejected }: CopyOutcome = await copyEntitiesToPostgres(stores, 'orders', [id]);
+ */
 export interface CopyOutcome {
   readonly upserted: number;
   readonly deleted: number;
@@ -66,6 +84,13 @@ const BATCH_SIZE = 200;
  * failed, naming how many). Idempotent: copying twice writes the same rows.
  *
  * @example
+ * import type { ObjectId } from 'bson';
+ * import type { MongoClient } from 'mongodb';
+ * import type pg from 'pg';
+ * declare const client: MongoClient;
+ * declare const pool: pg.Pool;
+ * declare const plan: Plan;
+ * declare const orderId: ObjectId;
  * const stores = { mongo: client.db('shop'), pg: pool, plan, schema: 'public' };
  * const outcome = await copyEntitiesToPostgres(stores, 'orders', [orderId]);
  * // { upserted: 1, deleted: 0, rejected: 0 }
@@ -111,6 +136,17 @@ export interface BatchFailure {
 /**
  * Some entities could not be copied (a delete that a foreign key from another collection
  * refuses, say); the others were. `failures` names them, `outcome` counts what was done.
+ *
+ * @example
+ * import type { ObjectId } from 'bson';
+ * declare const stores: RuntimeStores;
+ * declare const ids: ObjectId[];
+ * try {
+ *   await copyEntitiesToPostgres(stores, 'orders', ids);
+ * } catch (error) {
+ *   if (!(error instanceof EntityCopyError)) throw error;
+ *   console.log(error.outcome.upserted, 'copied;', error.failures.length, 'failed, first:', error.failures[0]?.id);
+ * }
  */
 export class EntityCopyError extends FerryError {
   constructor(
@@ -137,6 +173,9 @@ export class EntityCopyError extends FerryError {
  * Everything that copies entities (the write path, reconcile, sync) locks with this key.
  *
  * @example
+ * import type { ObjectId } from 'bson';
+ * declare const tx: TargetTransaction;
+ * declare const id: ObjectId;
  * await tx.query('select pg_advisory_xact_lock($1::bigint)', [entityLockKey('orders', id)]);
  */
 export function entityLockKey(collection: string, id: unknown): string {

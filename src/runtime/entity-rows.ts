@@ -41,6 +41,7 @@ const cache = new WeakMap<Plan, Map<string, EntityTables>>();
  * The tables of `collection` in `schema`, from the plan (the one mapping), cached per plan.
  *
  * @example
+ * declare const plan: Plan;
  * entityTables(plan, 'orders', 'public').children.map((t) => t.name)   // ['orders_items']
  */
 export function entityTables(plan: Plan, collection: string, schema: string): EntityTables {
@@ -96,6 +97,9 @@ export interface SqlPiece {
  * statement: foreign keys are checked at its end, when the parent rows are there).
  *
  * @example
+ * declare const tx: TargetTransaction;
+ * declare const plan: Plan;
+ * declare const entities: readonly Entity[];
  * const deleted = await writeEntityRows(tx, entityTables(plan, 'orders', 'public'), entities);
  */
 export async function writeEntityRows(

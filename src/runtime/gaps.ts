@@ -21,7 +21,13 @@ import { targetOf } from './stores.js';
  *   would strand them on the host (or the ephemeral container) that wrote them.
  */
 
-/** The MongoDB collection that holds gaps while PostgreSQL is unreachable. */
+/**
+ * The MongoDB collection that holds gaps while PostgreSQL is unreachable.
+ *
+ * @example
+ * declare const stores: RuntimeStores;
+ * const parked = await stores.mongo.collection(GAP_COLLECTION).countDocuments({ schema: stores.schema });
+ */
 export const GAP_COLLECTION = 'ferry_gaps';
 
 /** An entity to record as a gap. */
@@ -45,6 +51,7 @@ export interface GapError {
  * so only its code name is kept; anything else keeps its class name.
  *
  * @example
+ * import { MongoServerError } from 'mongodb';
  * gapError(new MongoServerError({ code: 11000, codeName: 'DuplicateKey', errmsg: '… dup key: { email: "a@b" }' }))
  * // { code: '11000', message: 'MongoServerError: DuplicateKey' }
  */
@@ -82,6 +89,10 @@ interface GapRow {
  * neither store took them.
  *
  * @example
+ * import type { ObjectId } from 'bson';
+ * declare const stores: RuntimeStores;
+ * declare const id: ObjectId;
+ * declare const error: unknown;
  * await recordGaps(stores, [{ collection: 'orders', id, operation: 'updateOne', error }]);   // 'postgres'
  */
 export async function recordGaps(
@@ -144,6 +155,7 @@ async function insertGapRows(db: Queryable, schema: string, rows: readonly GapRo
  * one-open-gap-per-entity index folds into one). Returns how many moved.
  *
  * @example
+ * declare const stores: RuntimeStores;
  * const moved = await moveMongoGaps(stores);
  */
 export async function moveMongoGaps(stores: RuntimeStores, batchSize = 1000): Promise<number> {
@@ -169,7 +181,14 @@ export async function moveMongoGaps(stores: RuntimeStores, batchSize = 1000): Pr
   }
 }
 
-/** An open gap. */
+/**
+ * An open gap.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * const [gap]: readonly OpenGap[] = await openGaps(db, 'public', { collection: 'orders', limit: 1 });
+ * gap?.entityId   // ObjectId('…'), the _id to copy again
+ */
 export interface OpenGap {
   readonly id: number;
   readonly collection: string;
@@ -189,6 +208,7 @@ export interface OpenGap {
  * Open gaps of a schema in id order, after `afterId`.
  *
  * @example
+ * declare const db: TargetDatabase;
  * for (const gap of await openGaps(db, 'public')) console.log(gap.collection, gap.docId, gap.errorCode);
  */
 export async function openGaps(
@@ -249,7 +269,14 @@ export async function bumpGaps(db: Queryable, gaps: readonly OpenGap[], error: u
   );
 }
 
-/** Open gaps of one collection: how many and the oldest one's age. */
+/**
+ * Open gaps of one collection: how many and the oldest one's age.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * for (const g of await gapSummary(db, 'public'))
+ *   console.log(`${g.collection}: ${g.open} open, oldest ${g.oldestAgeSeconds ?? 0} s`);
+ */
 export interface GapSummary {
   readonly collection: string;
   readonly open: number;
@@ -262,6 +289,7 @@ export interface GapSummary {
  * Open gaps per collection of a schema.
  *
  * @example
+ * declare const db: TargetDatabase;
  * await gapSummary(db, 'public')   // [{ collection: 'orders', open: 3, oldest: '2026-…Z', oldestAgeSeconds: 42 }]
  */
 export async function gapSummary(db: Queryable, schema: string): Promise<readonly GapSummary[]> {

@@ -16,10 +16,25 @@ import { targetOf } from './stores.js';
  * mirror never throws at the caller (DESIGN.md runtime rule 4).
  */
 
-/** `inline`: the write returns after the copy; `async`: the write returns first. */
+/**
+ * `inline`: the write returns after the copy; `async`: the write returns first.
+ *
+ * @example
+ * declare const runtime: Runtime;
+ * const mode: MirrorMode = 'async';
+ * const events = runtime.collection('events', { mirror: mode });
+ * await runtime.flush();   // waits for the async copies queued so far
+ */
 export type MirrorMode = 'inline' | 'async';
 
-/** What the mirror has done since it started. */
+/**
+ * What the mirror has done since it started.
+ *
+ * @example
+ * declare const runtime: Runtime;
+ * const { copied, gaps, pendingGaps, postgresDown }: MirrorStats = runtime.stats;
+ * if (postgresDown) console.warn(`PostgreSQL down: ${gaps} gaps so far, ${pendingGaps} not yet recorded`);
+ */
 export interface MirrorStats {
   /** Entities copied (upserted or deleted) or rejected into `ferry.rejects`. */
   readonly copied: number;
@@ -87,6 +102,9 @@ export class Mirror {
    * Copy `ids` of `collection` to PostgreSQL after `operation`, as `mode` says. Never throws.
    *
    * @example
+   * import type { ObjectId } from 'bson';
+   * declare const mirror: Mirror;
+   * declare const id: ObjectId;
    * await mirror.entities('orders', [id], 'updateOne', 'inline');
    */
   async entities(

@@ -39,8 +39,14 @@ type Mirror = (collection: string, ids: readonly unknown[], operation: string) =
  *
  * @example
  * import mongoose from 'mongoose';
- * import { createRuntime, ferryMongoosePlugin } from 'ferry';
- * const runtime = await createRuntime({ mongo: mongoose.connection.db, pg: pool, config });
+ * import type pg from 'pg';
+ * import { createRuntime, ferryMongoosePlugin, loadConfig } from 'ferry';
+ * declare const pool: pg.Pool;
+ * declare const userSchema: mongoose.Schema;
+ * const config = await loadConfig();
+ * const db = mongoose.connection.db;   // set once mongoose.connect(…) resolved
+ * if (db === undefined) throw new Error('connect mongoose first');
+ * const runtime = await createRuntime({ mongo: db, pg: pool, config });
  * mongoose.plugin(ferryMongoosePlugin(runtime));               // or: userSchema.plugin(…)
  * const User = mongoose.model('User', userSchema);
  * await User.updateMany({ plan: 'trial' }, { plan: 'free' });  // every matched user copied to PostgreSQL

@@ -11,7 +11,14 @@ import { targetOf } from './stores.js';
  * next pass). Gaps that MongoDB kept while PostgreSQL was down are moved in first.
  */
 
-/** What one pass did. */
+/**
+ * What one pass did.
+ *
+ * @example
+ * declare const stores: RuntimeStores;
+ * const { moved, seen, closed, open }: ReconcileSummary = await reconcileGaps(stores);
+ * console.log(`${moved} moved from MongoDB; ${closed} of ${seen} closed, ${open} still open`);
+ */
 export interface ReconcileSummary {
   /** Gaps moved from MongoDB's `ferry_gaps` into `ferry.gaps`. */
   readonly moved: number;
@@ -26,6 +33,14 @@ export interface ReconcileSummary {
   readonly rejected: number;
 }
 
+/**
+ * Options of a reconcile pass (`reconcileGaps`, `watchGaps`).
+ *
+ * @example
+ * declare const stores: RuntimeStores;
+ * const options: ReconcileOptions = { batchSize: 50, signal: AbortSignal.timeout(60_000) };
+ * await reconcileGaps(stores, options);
+ */
 export interface ReconcileOptions {
   readonly signal?: AbortSignal;
   /** Gaps per copy (one transaction per batch of entities). Default 200. */
@@ -36,6 +51,11 @@ export interface ReconcileOptions {
  * One pass over every open gap of the stores' schema.
  *
  * @example
+ * import type { MongoClient } from 'mongodb';
+ * import type pg from 'pg';
+ * declare const client: MongoClient;
+ * declare const pool: pg.Pool;
+ * declare const plan: Plan;
  * const summary = await reconcileGaps({ mongo: client.db('shop'), pg: pool, plan, schema: 'public' });
  * console.log(`${summary.closed} closed, ${summary.open} still open`);
  */
@@ -110,6 +130,8 @@ export async function reconcileGaps(
  * the next interval; the worker keeps running.
  *
  * @example
+ * declare const stores: RuntimeStores;
+ * declare const log: { info(pass: unknown): void };
  * const stop = new AbortController();
  * process.on('SIGTERM', () => stop.abort());
  * await watchGaps(stores, { intervalMs: 5000, signal: stop.signal, onPass: (r) => log.info(r) });

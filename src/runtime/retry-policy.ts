@@ -33,6 +33,7 @@ const RETRYABLE_MONGO_CODES = new Set([
  * Whether a MongoDB error is worth trying again.
  *
  * @example
+ * import { MongoNetworkError } from 'mongodb';
  * isTransientMongoError(new MongoNetworkError('connection reset'))   // true
  */
 export function isTransientMongoError(error: unknown): boolean {
@@ -58,7 +59,15 @@ export function isTransientError(error: unknown): boolean {
   return isRetryablePostgres(error) || isTransientMongoError(error);
 }
 
-/** How hard the runtime tries before it gives up (and records a gap). */
+/**
+ * How hard the runtime tries before it gives up (and records a gap).
+ *
+ * @example
+ * import type { Collection } from 'mongodb';
+ * declare const collection: Collection;
+ * const options: RuntimeRetryOptions = { maxAttempts: 6, baseMs: 100, maxMs: 5000 };
+ * const n = await withTransientRetry(() => collection.countDocuments(), options);
+ */
 export interface RuntimeRetryOptions {
   /** Tries in all, the first included. Default 4: a mirror gives up quickly and leaves a gap. */
   readonly maxAttempts?: number;
@@ -80,6 +89,10 @@ export interface RuntimeRetryOptions {
  * a whole PostgreSQL transaction, or an idempotent MongoDB read.
  *
  * @example
+ * import type { ObjectId } from 'bson';
+ * import type { Collection } from 'mongodb';
+ * declare const collection: Collection;
+ * declare const ids: ObjectId[];
  * const docs = await withTransientRetry(() => collection.find({ _id: { $in: ids } }).toArray());
  */
 export async function withTransientRetry<T>(

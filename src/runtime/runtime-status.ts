@@ -38,6 +38,8 @@ export interface RuntimeStatus {
  * Domains the config declares but no runtime has registered yet show as `mongo`.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const config: ResolvedConfig;
  * const status = await readRuntimeStatus(db, 'public', config.domains ?? {});
  * for (const d of status.domains) console.log(d.name, d.phase, d.openGaps);
  */

@@ -19,7 +19,18 @@ import type { RuntimeStores } from './entity-copy.js';
 import { Mirror, type MirrorMode, type MirrorStats } from './mirror.js';
 import { targetOf } from './stores.js';
 
-/** What `createRuntime` needs: the application's own clients and Ferry's config. */
+/**
+ * What `createRuntime` needs: the application's own clients and Ferry's config.
+ *
+ * @example
+ * import type { MongoClient } from 'mongodb';
+ * import type pg from 'pg';
+ * import { createRuntime, loadConfig } from 'ferry';
+ * declare const client: MongoClient;
+ * declare const pool: pg.Pool;
+ * const options: RuntimeOptions = { mongo: client.db('shop'), pg: pool, config: await loadConfig(), mirror: 'async' };
+ * const runtime = await createRuntime(options);
+ */
 export interface RuntimeOptions {
   /** The application's MongoDB database (the primary in phases `mongo` … `pg_read`). */
   readonly mongo: Db;
@@ -39,6 +50,14 @@ export interface RuntimeOptions {
  * The runtime inside the application (DESIGN.md "The runtime"). It follows each domain's
  * phase, mirrors writes in the mirrored phases, records gaps, and reads documents back from
  * PostgreSQL. Create one per process; `close()` it on shutdown.
+ *
+ * @example
+ * import type { ObjectId } from 'bson';
+ * declare const runtime: Runtime;
+ * declare const id: ObjectId;
+ * if (runtime.phase('orders') === 'pg_read') console.log(await runtime.readDocument('orders', id));
+ * await runtime.mirror('orders', [id], 'bulkWrite');   // a write made outside the wrapper
+ * console.log(runtime.domainOf('orders'), runtime.stats.copied);
  */
 export interface Runtime {
   readonly stores: RuntimeStores;
@@ -82,7 +101,13 @@ export interface Runtime {
  * should a notification be lost with a connection, a poll every `pollIntervalMs`.
  *
  * @example
+ * import type { ObjectId } from 'bson';
+ * import type { MongoClient } from 'mongodb';
+ * import type pg from 'pg';
  * import { createRuntime, loadConfig } from 'ferry';
+ * declare const client: MongoClient;
+ * declare const pool: pg.Pool;
+ * declare const id: ObjectId;
  * const runtime = await createRuntime({ mongo: client.db('shop'), pg: pool, config: await loadConfig() });
  * const orders = runtime.collection('orders');
  * await orders.updateOne({ _id: id }, { $inc: { qty: 1 } });   // mirrored to PostgreSQL in dual_write

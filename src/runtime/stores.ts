@@ -12,6 +12,8 @@ const targets = new WeakMap<pg.Pool, TargetDatabase>();
  * the application's.
  *
  * @example
+ * import type pg from 'pg';
+ * declare const pool: pg.Pool;
  * await targetOf(pool).transaction((tx) => tx.query('select 1'));
  */
 export function targetOf(pool: pg.Pool): TargetDatabase {
@@ -31,6 +33,10 @@ export function targetOf(pool: pg.Pool): TargetDatabase {
  * throws; errors are `TargetError`s without row values, as from any Ferry query.
  *
  * @example
+ * import type { ObjectId } from 'bson';
+ * import type pg from 'pg';
+ * declare const pool: pg.Pool;
+ * declare const id: ObjectId;
  * await lockedTransaction(pool, [entityLockKey('orders', id)], (tx) => tx.query('select 1'));
  */
 export async function lockedTransaction<T>(

@@ -58,6 +58,8 @@ async function utcSession(client: pg.ClientBase): Promise<void> {
  * the pool: the runtime never calls it on a pool it was given.
  *
  * @example
+ * import type pg from 'pg';
+ * declare const appPool: pg.Pool;
  * const db = postgresTargetOnPool(appPool);
  * await db.transaction((tx) => tx.query('select 1'));
  */

@@ -65,6 +65,9 @@ export type BucketDifference =
  * bucket of its id hash (buckets.ts). Sides that agree end here with nothing per document kept.
  *
  * @example
+ * declare const source: Source;
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * const pass = await hashPass({ source, db, plan, collection: 'orders', schema: 'public' });
  * pass.mismatched   // [] when the collection is identical on both sides
  */
@@ -131,6 +134,8 @@ export async function hashPass(input: BucketScanInput): Promise<HashPassResult> 
  * sides. Yields the differences of each source batch as it goes, then the extras in batches.
  *
  * @example
+ * declare const input: BucketScanInput;
+ * declare const pass: HashPassResult;
  * for (const group of pass.groups)
  *   for await (const found of narrowBuckets(input, pass, group))
  *     for (const d of found) console.log(d.kind, d.id);
@@ -192,6 +197,10 @@ export async function* narrowBuckets(
  * must not match anything: it hashes a marker with its id instead.
  *
  * @example
+ * import type { Document, ObjectId } from 'bson';
+ * declare const id: ObjectId;
+ * declare const doc: Document;
+ * declare const sourceDoc: Document;
  * targetHash({ id, doc }) === canonicalHash(sourceDoc)   // the same document on both sides
  */
 export function targetHash(d: { id: unknown; doc?: Document }): bigint {

@@ -119,6 +119,9 @@ export async function fetchTargetDocuments(
  * found, are simply absent.
  *
  * @example
+ * import { ObjectId } from 'bson';
+ * declare const db: TargetDatabase;
+ * declare const where: TargetLocation;
  * const [doc] = await fetchTargetDocumentsById(db, where, [new ObjectId('5bd761dcae323e45a93ccfe8')]);
  */
 export async function fetchTargetDocumentsById(

@@ -173,6 +173,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
  * a name the plan does not have is a usage error listing the ones it has.
  *
  * @example
+ * declare const plan: Plan;
  * selectCollections(plan, ['orders'])   // ['orders']
  */
 export function selectCollections(plan: Plan, only: readonly string[] | undefined): string[] {

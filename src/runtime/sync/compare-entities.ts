@@ -24,6 +24,10 @@ export interface EntityComparison {
  * MongoDB, and one query per table in PostgreSQL for the whole list.
  *
  * @example
+ * import type { ObjectId } from 'bson';
+ * declare const stores: RuntimeStores;
+ * declare const db: TargetDatabase;
+ * declare const id: ObjectId;
  * const { differing } = await compareEntities(stores, db, 'orders', [id]);
  * differing.length   // 0 once the copy took
  */

@@ -9,10 +9,22 @@ import { loadRejectedIds } from '../../verify/rejected-ids.js';
  * - `missing`: in MongoDB, not in PostgreSQL;
  * - `extra`: in PostgreSQL, not in MongoDB;
  * - `changed`: in both, different under the canonical comparison.
+ *
+ * @example
+ * declare const drift: EntityDrift;
+ * const kind: DriftKind = drift.kind;   // 'missing' | 'extra' | 'changed'
  */
 export type DriftKind = 'missing' | 'extra' | 'changed';
 
-/** One entity that differs, by its `_id` (as MongoDB holds it; decoded from its row for `extra`). */
+/**
+ * One entity that differs, by its `_id` (as MongoDB holds it; decoded from its row for `extra`).
+ *
+ * @example
+ * declare const stores: RuntimeStores;
+ * declare const source: Source;
+ * const found: EntityDrift[] = [];
+ * await syncStores({ stores, source, dryRun: true, onDrift: (_collection, d) => found.push(d) });
+ */
 export interface EntityDrift {
   readonly kind: DriftKind;
   readonly id: unknown;
@@ -71,6 +83,9 @@ export interface FindDriftInput {
  * path is about to copy it; copying it again is harmless (a copy is idempotent).
  *
  * @example
+ * declare const source: Source;
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
  * for await (const event of findDrift({ source, db, plan, collection: 'orders', schema: 'public' }))
  *   if (event.type === 'drift') for (const d of event.entities) console.log(d.kind, d.id);
  */

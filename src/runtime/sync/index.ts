@@ -3,6 +3,8 @@
  * MongoDB and PostgreSQL with the deep-verify buckets, and copy the primary's state of them.
  *
  * @example
+ * declare const stores: RuntimeStores;
+ * declare const uri: string;
  * const result = await syncStores({ stores, source: await openMongoSource(uri), dryRun: true });
  * result.collections   // [{ collection: 'orders', checked: 100000, missing: 3, extra: 1, changed: 8, … }]
  */

@@ -39,6 +39,7 @@ export interface SyncRun {
  * Start a run, or with `resume` continue the latest unfinished run of the schema.
  *
  * @example
+ * declare const db: TargetDatabase;
  * const run = await startSyncRun(db, { schema: 'public', resume: true });
  * run.collections.orders?.position   // where the scan of orders stopped
  */
@@ -65,6 +66,9 @@ export async function startSyncRun(
  * Store one collection's progress, committed on its own so a crash later keeps it.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const run: SyncRun;
+ * declare const progress: SyncProgress;
  * await recordSyncProgress(db, run.id, 'orders', { ...progress, repaired: progress.repaired + 10 });
  */
 export async function recordSyncProgress(
@@ -84,6 +88,8 @@ export async function recordSyncProgress(
  * Mark a run finished with its verdict: whether the stores ended equal for its collections.
  *
  * @example
+ * declare const db: TargetDatabase;
+ * declare const run: SyncRun;
  * await finishSyncRun(db, run.id, true);
  */
 export async function finishSyncRun(db: Queryable, runId: number, ok: boolean): Promise<void> {
@@ -98,6 +104,7 @@ export async function finishSyncRun(db: Queryable, runId: number, ok: boolean): 
  * is none or no state yet.
  *
  * @example
+ * declare const db: TargetDatabase;
  * const last = await lastSyncRun(db);
  * last?.finishedAt   // '2026-12-05 17:02:11.5+00'
  */

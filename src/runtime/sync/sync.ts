@@ -9,7 +9,15 @@ import { compareEntities } from './compare-entities.js';
 import { type EntityDrift, findDrift } from './find-drift.js';
 import { finishSyncRun, recordSyncProgress, type SyncProgress, startSyncRun } from './sync-runs.js';
 
-/** What `syncStores` needs: the two stores (as the runtime holds them) and a reader of the primary. */
+/**
+ * What `syncStores` needs: the two stores (as the runtime holds them) and a reader of the primary.
+ *
+ * @example
+ * declare const stores: RuntimeStores;
+ * declare const uri: string;
+ * const options: SyncOptions = { stores, source: await openMongoSource(uri), only: ['orders'], resume: true };
+ * const result = await syncStores(options);
+ */
 export interface SyncOptions {
   readonly stores: RuntimeStores;
   /** The primary's documents in `_id` order, e.g. `openMongoSource(uri)` on the same database. */
@@ -30,7 +38,14 @@ export interface SyncOptions {
   readonly onProgress?: (update: { collection: string; phase: string; documents: number }) => void;
 }
 
-/** One collection's outcome. */
+/**
+ * One collection's outcome.
+ *
+ * @example
+ * declare const result: SyncResult;
+ * for (const c of result.collections as readonly CollectionSyncResult[])
+ *   console.log(c.collection, c.ok ? 'in step' : `${c.skipped} left: ${c.unresolved.join(', ')}`);
+ */
 export interface CollectionSyncResult extends Omit<SyncProgress, 'position' | 'finished'> {
   readonly collection: string;
   /**
@@ -43,6 +58,14 @@ export interface CollectionSyncResult extends Omit<SyncProgress, 'position' | 'f
   readonly seconds: number;
 }
 
+/**
+ * What `syncStores` did: each collection's outcome, and whether the stores ended equal.
+ *
+ * @example
+ * declare const options: SyncOptions;
+ * const { ok, runId, collections, seconds }: SyncResult = await syncStores(options);
+ * console.log(`run ${runId ?? '(dry)'}: ${collections.length} collections in ${seconds} s, ${ok ? 'equal' : 'not equal'}`);
+ */
 export interface SyncResult {
   /** The `ferry.sync_runs` id (absent for a dry run, which records nothing). */
   readonly runId?: number;
@@ -73,6 +96,8 @@ const UNRESOLVED_LISTED = 100;
  * every step is committed to `ferry.sync_runs` with the scan's position.
  *
  * @example
+ * declare const stores: RuntimeStores;
+ * declare const uri: string;
  * const result = await syncStores({ stores, source: await openMongoSource(uri) });
  * result.collections   // [{ collection: 'orders', checked: 100000, repaired: 12, deleted: 3, skipped: 0, … }]
  * if (!result.ok) process.exitCode = 1;
