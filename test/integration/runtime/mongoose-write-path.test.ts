@@ -69,7 +69,13 @@ describe.skipIf(!servicesReady)('the Mongoose plugin mirrors every write operati
     await User.findByIdAndUpdate(userIds[3], { $set: { 'settings.twoFactor': true } });
     await User.replaceOne({ _id: userIds[4] }, { ...fields, email: 'replaced-by-goose@example.com' });
     await User.updateOne({ email: 'goose-upsert@example.com' }, { $setOnInsert: fields }, { upsert: true });
-    await Chat.findOneAndReplace({ _id: chatIds[2] }, { participants: [], messages: [] });
+    // A replacement the mapping can hold (its required fields kept; a document without them
+    // would be a reject, accounted in ferry.rejects, not a mirror), with its arrays emptied.
+    const chat = (await world.mongo
+      .collection('chats')
+      .findOne({ _id: chatIds[2] }, { promoteValues: false }))!;
+    const { _id: _chatId, ...chatFields } = chat;
+    await Chat.findOneAndReplace({ _id: chatIds[2] }, { ...chatFields, participants: [], messages: [] });
     await Chat.findByIdAndDelete(chatIds[3]);
     await Chat.findOneAndDelete({ _id: chatIds[5] });
     await Notification.deleteOne({ kind: 'system' });
