@@ -1,7 +1,7 @@
 import { cpus, loadavg } from 'node:os';
 import { freshDatabase } from './backfill-db.js';
 import { marketplaceInput, readPlan } from './backfill-inputs.js';
-import { type BenchReport, type CaseResult, machine, runCase, toRow } from './harness.js';
+import { type BenchReport, type CaseResult, machine, runCase, thousands, toRow } from './harness.js';
 
 /**
  * Export against loading, on the same input in the same run (the issue's target: export
@@ -55,8 +55,4 @@ export async function benchExport(docs: number): Promise<BenchReport> {
       'The export reads one collection at a time on one connection, with the next page fetched while the current one is rebuilt; the backfill loads two collections at a time on a worker thread. PostgreSQL runs on the same 2 cores, and the machine is shared, so absolute figures vary between runs; the ratios are from one run.',
     ],
   };
-}
-
-function thousands(n: number): string {
-  return n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`;
 }

@@ -1,7 +1,8 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { FerryError } from '../core/errors.js';
+import { readTextIfExists } from '../core/file-exists.js';
 import { BucketSums } from '../verify/buckets.js';
 import { exportIdentityFields } from './export-format.js';
 
@@ -60,13 +61,8 @@ export function journalPath(to: string): string {
  */
 export async function readJournal(to: string): Promise<ExportJournal | undefined> {
   const file = journalPath(to);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   const parsed = journalSchema.safeParse(safeJson(text));
   if (!parsed.success)
     throw new FerryError(`${file} is not an export journal Ferry can resume from`, {

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { FerryError } from '../core/errors.js';
+import { readTextIfExists } from '../core/file-exists.js';
 import { exportIdentityFields } from './export-format.js';
 
 const manifestSchema = z
@@ -50,13 +50,8 @@ export function manifestPath(to: string): string {
  */
 export async function readExportManifest(to: string): Promise<ExportManifest | undefined> {
   const file = manifestPath(to.replace(/[/\\]+$/, ''));
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FerryError } from '../core/errors.js';
+import { readTextIfExists } from '../core/file-exists.js';
 import { diffSchemas, type SchemaDiff } from './diff.js';
 import { ddlPhases } from './phases.js';
 import type { SchemaModel } from './schema-model.js';
@@ -213,13 +214,8 @@ export function destructiveChange(destructive: readonly string[]): FerryError {
  */
 export async function readSnapshot(dir: string): Promise<SchemaModel | undefined> {
   const file = path.join(dir, SNAPSHOT_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   return parseSnapshot(text, file);
 }
 
