@@ -65,6 +65,13 @@ export async function lockedTransaction<T>(
     }
   };
   let broken: Error | undefined;
+  // Between two statements a lost connection is reported as an 'error' event, which the pool
+  // listens for only on idle clients: unheard, it would crash the application's process
+  // while PostgreSQL is down, where the mirror must only record a gap.
+  const markBroken = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', markBroken);
   try {
     await run(
       `begin; select pg_advisory_xact_lock(k) from unnest('{${lockKeys.join(',')}}'::bigint[]) with ordinality as l(k, n) order by n`,
@@ -87,6 +94,7 @@ export async function lockedTransaction<T>(
     broken ??= error instanceof Error && /terminated|ECONN/i.test(error.message) ? error : undefined;
     throw error;
   } finally {
+    client.off('error', markBroken);
     client.release(broken);
   }
 }
