@@ -142,11 +142,23 @@ export const errorResponseSchema = z
 export type Liveness = z.infer<typeof livenessSchema>;
 /** @see readinessSchema */
 export type Readiness = z.infer<typeof readinessSchema>;
-/** @see databasesHealthSchema */
+/**
+ * The body of `GET /health/databases` (see `databasesHealthSchema`).
+ *
+ * @example
+ * declare const body: DatabasesHealth;
+ * if (!body.postgres.connected) console.error(body.postgres.location, body.postgres.error?.code);
+ */
 export type DatabasesHealth = z.infer<typeof databasesHealthSchema>;
 /** One store in `/health/databases`. */
 export type StoreHealth = z.infer<typeof storeSchema>;
-/** @see syncHealthSchema */
+/**
+ * The body of `GET /health/sync` (see `syncHealthSchema`).
+ *
+ * @example
+ * declare const body: SyncHealth;
+ * for (const domain of body.domains) console.log(domain.name, domain.status, domain.figures.lagSeconds);
+ */
 export type SyncHealth = z.infer<typeof syncHealthSchema>;
 /** One alert of `/health/sync`. */
 export type SyncAlert = z.infer<typeof alertSchema>;

@@ -38,7 +38,16 @@ export interface FerryServeContext {
   snapshot(): Promise<StatusSnapshot>;
 }
 
-/** What a context is made from: the pool and database the caller owns (Ferry closes neither). */
+/**
+ * What a context is made from: the pool and database the caller owns (Ferry closes neither).
+ *
+ * @example
+ * import type { Db } from 'mongodb';
+ * import type pg from 'pg';
+ * declare const pool: pg.Pool;
+ * declare const db: Db;
+ * const options: ServeContextOptions = { pg: pool, mongo: db, schema: 'public', showValues: false };
+ */
 export interface ServeContextOptions {
   readonly pg: pg.Pool;
   /** Where PostgreSQL is, for `/health/databases` (shown redacted); default: host, port and database of the pool. */
