@@ -67,10 +67,11 @@ export interface ServeOptions {
  * await app.close();
  */
 export async function buildServer(options: ServeOptions): Promise<FastifyInstance> {
+  // The source first: a bad one throws before there is a pool to close.
+  const mongo = options.source === undefined ? undefined : mongoClient(options.source);
   const pool = new pg.Pool({ connectionString: options.target, max: 4, connectionTimeoutMillis: 3000 });
   // Idle clients die with the server; unhandled, that error would end the process.
   pool.on('error', () => {});
-  const mongo = options.source === undefined ? undefined : mongoClient(options.source);
   const context = createServeContext({
     pg: pool,
     postgresLocation: options.target,

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ObjectId } from 'bson';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import {
   buildServer,
   databasesHealthSchema,
   errorResponseSchema,
+  ferryHealthPlugin,
   livenessSchema,
   readinessSchema,
   resolveThresholds,
@@ -208,6 +209,43 @@ describe.skipIf(!available)('ferry serve endpoints', () => {
       ]);
     } finally {
       await strict.close();
+    }
+  });
+
+  it('mounts in an application’s own fastify server under a prefix, over the application’s pool and database', async () => {
+    const own = Fastify();
+    const pool = new pg.Pool({ connectionString: target.url, max: 2 });
+    const client = new MongoClient(mongoUrl()!, { serverSelectionTimeoutMS: 5000 });
+    try {
+      await own.register(ferryHealthPlugin, {
+        pg: pool,
+        mongo: client.db(mongoDatabase),
+        domains,
+        prefix: '/ops',
+      });
+      const sync = await own.inject({ url: '/ops/health/sync' });
+      responses.push(sync.body);
+      expect(syncHealthSchema.parse(sync.json()).domains.find((d) => d.name === 'shop')!.status).toBe(
+        'degraded',
+      );
+      const databases = await own.inject({ url: '/ops/health/databases' });
+      responses.push(databases.body);
+      const stores = databasesHealthSchema.parse(databases.json());
+      expect(stores.postgres.connected).toBe(true);
+      expect(stores.mongodb).toMatchObject({
+        connected: true,
+        location: expect.stringContaining(mongoDatabase),
+      });
+      const metrics = await own.inject({ url: '/ops/metrics' });
+      responses.push(metrics.body);
+      expect(
+        sampleValue(parsePrometheusText(metrics.body), 'ferry_gaps_open', { collection: 'orders' }),
+      ).toBe(1);
+      expect((await own.inject({ url: '/health' })).statusCode).toBe(404);
+    } finally {
+      await own.close();
+      await pool.end();
+      await client.close();
     }
   });
 
