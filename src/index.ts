@@ -122,6 +122,7 @@ export {
   type ShadowFigures,
   type StatusSnapshot,
   type TtlFigures,
+  type VerifiedCollection,
 } from './runtime/status-snapshot.js';
 // `ferry sync` as a library: drift found with the deep-verify buckets, repaired by the copier.
 export {

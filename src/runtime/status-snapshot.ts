@@ -24,6 +24,32 @@ export interface LoadState {
 }
 
 /**
+ * The latest verification of one collection, from whichever run verified it last (a run with
+ * `--only` verifies some collections; the others keep their earlier result). Each collection's
+ * result is stored as it finishes, so an interrupted run's finished collections count.
+ *
+ * @example
+ * declare const snapshot: StatusSnapshot;
+ * const failing = snapshot.verified.filter((v) => !v.ok).map((v) => `${v.collection}: ${v.missing} missing`);
+ */
+export interface VerifiedCollection {
+  readonly schema: string;
+  readonly collection: string;
+  readonly runId: number;
+  readonly level: string;
+  readonly ok: boolean;
+  readonly sourceCount: number;
+  readonly targetCount: number;
+  readonly compared: number;
+  readonly matched: number;
+  readonly missing: number;
+  readonly extra: number;
+  /** Documents whose content differs. */
+  readonly content: number;
+  readonly rejected: number;
+}
+
+/**
  * The outbox of one collection (a domain in `pg_primary` feeds MongoDB through it).
  *
  * @example
@@ -107,6 +133,8 @@ export interface StatusSnapshot {
     readonly finishedAt: string | null;
   };
   readonly lastVerify?: VerifyRun;
+  /** The latest verify result of every collection ever verified. */
+  readonly verified: readonly VerifiedCollection[];
   readonly runtime: RuntimeStatus;
   /** Open gaps per collection of the runtime's schema. */
   readonly gaps: readonly GapSummary[];
@@ -136,6 +164,7 @@ export async function readStatusSnapshot(
     has_rejects: boolean;
     has_runs: boolean;
     has_gaps: boolean;
+    has_verify: boolean;
   }>(
     `select to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as taken_at,
             current_setting('server_version') as version,
@@ -143,7 +172,8 @@ export async function readStatusSnapshot(
             to_regclass('ferry.checkpoints') is not null as has_checkpoints,
             to_regclass('ferry.rejects') is not null as has_rejects,
             to_regclass('ferry.runs') is not null as has_runs,
-            to_regclass('ferry.gaps') is not null as has_gaps`,
+            to_regclass('ferry.gaps') is not null as has_gaps,
+            to_regclass('ferry.verify_runs') is not null as has_verify`,
   );
   const info = rows[0]!;
   const collections = info.has_checkpoints ? await loadStates(db, info.has_rejects) : [];
@@ -156,6 +186,7 @@ export async function readStatusSnapshot(
     collections,
     ...(lastBackfill !== undefined && { lastBackfill }),
     ...(lastVerify !== undefined && { lastVerify }),
+    verified: info.has_verify ? await verifiedCollections(db) : [],
     runtime: await readRuntimeStatus(db, options.schema, options.domains),
     gaps: info.has_gaps ? await gapSummary(db, options.schema) : [],
     // The outbox, shadow and TTL figures join here, each read only when its table exists.
@@ -204,4 +235,33 @@ async function lastBackfillRun(db: Queryable): Promise<StatusSnapshot['lastBackf
         startedAt: run.started_at,
         finishedAt: run.finished_at,
       };
+}
+
+async function verifiedCollections(db: Queryable): Promise<VerifiedCollection[]> {
+  // Only the figures: a result's listed differences can be long, and a scrape needs none.
+  const { rows } = await db.query<Record<string, string | boolean>>(
+    `select distinct on (v.schema, r.key) v.schema, r.key as collection, v.id::text as run_id,
+            r.value->>'level' as level, (r.value->>'ok')::boolean as ok,
+            r.value->>'sourceCount' as source_count, r.value->>'targetCount' as target_count,
+            r.value->>'compared' as compared, r.value->>'matched' as matched,
+            r.value->>'missing' as missing, r.value->>'extra' as extra,
+            r.value->>'content' as content, r.value->>'rejected' as rejected
+       from ferry.verify_runs v, jsonb_each(v.results) r
+      order by v.schema, r.key, v.id desc`,
+  );
+  return rows.map((r) => ({
+    schema: String(r.schema),
+    collection: String(r.collection),
+    runId: Number(r.run_id),
+    level: String(r.level),
+    ok: r.ok === true,
+    sourceCount: Number(r.source_count ?? 0),
+    targetCount: Number(r.target_count ?? 0),
+    compared: Number(r.compared ?? 0),
+    matched: Number(r.matched ?? 0),
+    missing: Number(r.missing ?? 0),
+    extra: Number(r.extra ?? 0),
+    content: Number(r.content ?? 0),
+    rejected: Number(r.rejected ?? 0),
+  }));
 }

@@ -53,12 +53,12 @@ export function createFerryMetrics(): FerryMetrics {
   );
   const verifyOk = gauge(
     'ferry_verify_ok',
-    '1 when the last finished verify run found the collection complete, 0 when not',
+    '1 when the latest verification of the collection found it complete, 0 when not',
     ['schema', 'collection', 'level'],
   );
   const verifyDocuments = gauge(
     'ferry_verify_documents',
-    'Documents of the last finished verify run per collection: compared, matched, missing, extra, content (differing), rejected',
+    'Documents of the latest verification per collection: compared, matched, missing, extra, content (differing), rejected',
     ['schema', 'collection', 'outcome'],
   );
   const verifyRun = gauge('ferry_verify_last_run_id', 'The id of the last finished verify run', [
@@ -129,14 +129,12 @@ export function createFerryMetrics(): FerryMetrics {
         backfillComplete.set(labels, c.complete ? 1 : 0);
       }
       const run = snapshot.lastVerify;
-      if (run !== undefined) {
-        verifyRun.set({ schema: run.schema, level: run.level }, run.id);
-        for (const result of Object.values(run.collections)) {
-          const labels = { schema: run.schema, collection: result.collection };
-          verifyOk.set({ ...labels, level: result.level }, result.ok ? 1 : 0);
-          for (const outcome of ['compared', 'matched', 'missing', 'extra', 'content', 'rejected'] as const)
-            verifyDocuments.set({ ...labels, outcome }, result[outcome]);
-        }
+      if (run !== undefined) verifyRun.set({ schema: run.schema, level: run.level }, run.id);
+      for (const result of snapshot.verified) {
+        const labels = { schema: result.schema, collection: result.collection };
+        verifyOk.set({ ...labels, level: result.level }, result.ok ? 1 : 0);
+        for (const outcome of ['compared', 'matched', 'missing', 'extra', 'content', 'rejected'] as const)
+          verifyDocuments.set({ ...labels, outcome }, result[outcome]);
       }
       for (const domain of snapshot.runtime.domains)
         for (const phase of PHASES)

@@ -23,6 +23,7 @@ function snapshotWith(overrides: Partial<StatusSnapshot> = {}): StatusSnapshot {
     serverVersion: '15.8',
     ferryState: true,
     collections: [],
+    verified: [],
     runtime: {
       domains: [
         {
