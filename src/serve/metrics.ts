@@ -51,6 +51,11 @@ export function createFerryMetrics(): FerryMetrics {
     '1 when the backfill of a collection reached the end of its source',
     ['schema', 'collection'],
   );
+  const lastRun = gauge(
+    'ferry_backfill_last_run_id',
+    'The id of the latest load run in ferry.runs, labelled with its command and status (running, succeeded, failed, aborted)',
+    ['command', 'status'],
+  );
   const verifyOk = gauge(
     'ferry_verify_ok',
     '1 when the latest verification of the collection found it complete, 0 when not',
@@ -128,6 +133,8 @@ export function createFerryMetrics(): FerryMetrics {
         backfillRejectsOpen.set(labels, c.openRejects);
         backfillComplete.set(labels, c.complete ? 1 : 0);
       }
+      const load = snapshot.lastBackfill;
+      if (load !== undefined) lastRun.set({ command: load.command, status: load.status }, load.id);
       const run = snapshot.lastVerify;
       if (run !== undefined) verifyRun.set({ schema: run.schema, level: run.level }, run.id);
       for (const result of snapshot.verified) {

@@ -56,7 +56,8 @@ export interface ServeOptions {
 
 /**
  * The server of `ferry serve`, built but not listening: the health endpoints and `/metrics`
- * (`ferryHealthPlugin`), the bearer-token check, and any `plugins`. It opens its own pool to
+ * (`ferryHealthPlugin`), the token check (a bearer header, or for a browser a cookie that
+ * `?token=` sets), and any `plugins`. It opens its own pool to
  * PostgreSQL and client to MongoDB, lazily, so it starts while a store is down (and reports
  * it); `app.close()` closes both. Errors answer `{ error: { code, message } }`, redacted.
  *
@@ -114,18 +115,42 @@ function mongoClient(uri: string): { client: MongoClient; db: ReturnType<MongoCl
   return { client, db: client.db(database) };
 }
 
+/** The cookie that carries the token for a browser, which cannot send a header on navigation. */
+const TOKEN_COOKIE = 'ferry_serve_token';
+
 /**
  * Every route but `/health` (liveness, which a load balancer asks without credentials) needs
- * the token. Both sides are hashed before the constant-time comparison, so neither the
- * token's content nor its length leaks through timing.
+ * the token: as `Authorization: Bearer <token>`, or, for a browser (the dashboard, whose page
+ * loads and event streams cannot set headers), as an HttpOnly, SameSite=Strict cookie. A GET
+ * with `?token=<token>` sets that cookie and redirects to the same address without the token,
+ * so the token leaves the address bar and the history at once. Both sides are hashed before
+ * the constant-time comparison, so neither the token's content nor its length leaks through
+ * timing.
  */
 function requireBearer(app: FastifyInstance, token: string): void {
   const expected = createHash('sha256').update(token).digest();
+  const matches = (given: string | undefined) =>
+    given !== undefined && timingSafeEqual(createHash('sha256').update(given).digest(), expected);
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.split('?')[0] === '/health') return;
+    const url = new URL(request.url, 'http://ferry.invalid');
+    if (url.pathname === '/health') return;
     const header = request.headers.authorization;
-    const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
-    if (given !== undefined && timingSafeEqual(createHash('sha256').update(given).digest(), expected)) return;
+    const bearer = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    if (matches(bearer) || matches(cookie(request.headers.cookie, TOKEN_COOKIE))) return;
+    const query = url.searchParams.get('token') ?? undefined;
+    if (request.method === 'GET' && matches(query)) {
+      url.searchParams.delete('token');
+      await reply
+        .code(303)
+        .header(
+          'set-cookie',
+          `${TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`,
+        )
+        .header('location', `${url.pathname}${url.search}`)
+        .send();
+      return reply;
+    }
+    const given = bearer ?? query;
     await reply
       .code(401)
       .header('www-authenticate', 'Bearer realm="ferry"')
@@ -140,6 +165,21 @@ function requireBearer(app: FastifyInstance, token: string): void {
       });
     return reply;
   });
+}
+
+/** One cookie's value from a Cookie header. */
+function cookie(header: string | undefined, name: string): string | undefined {
+  for (const pair of header?.split(';') ?? []) {
+    const equals = pair.indexOf('=');
+    if (equals > 0 && pair.slice(0, equals).trim() === name) {
+      try {
+        return decodeURIComponent(pair.slice(equals + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Hosts that only this machine can reach. */

@@ -75,9 +75,12 @@ describe.skipIf(!available)('ferry serve endpoints', () => {
     // Exit 1: the run is not a success while a document is rejected.
     expect(migrated.code, migrated.stderr).toBe(1);
     // A later verify of one collection: the other keeps its earlier result in the figures.
-    const verified = await runFerry(['verify', 'data', '--only', 'orders', '--target', target.url, '--json'], {
-      cwd,
-    });
+    const verified = await runFerry(
+      ['verify', 'data', '--only', 'orders', '--target', target.url, '--json'],
+      {
+        cwd,
+      },
+    );
     expect(verified.code, verified.stderr).toBe(0);
 
     const pool = new pg.Pool({ connectionString: target.url, max: 2 });
@@ -168,6 +171,7 @@ describe.skipIf(!available)('ferry serve endpoints', () => {
     expect(sampleValue(families, 'ferry_backfill_documents', { ...users, outcome: 'rejected' })).toBe(1);
     expect(sampleValue(families, 'ferry_backfill_rejects_open', users)).toBe(1);
     expect(sampleValue(families, 'ferry_backfill_complete', { collection: 'orders' })).toBe(1);
+    expect(sampleValue(families, 'ferry_backfill_last_run_id', { command: 'migrate' })).toBe(1);
     expect(sampleValue(families, 'ferry_verify_ok', { collection: 'orders' })).toBe(1);
     expect(
       sampleValue(families, 'ferry_verify_documents', { collection: 'orders', outcome: 'matched' }),
@@ -195,6 +199,24 @@ describe.skipIf(!available)('ferry serve endpoints', () => {
         expect(errorResponseSchema.parse(response.json()).error.code).toBe('SERVE_UNAUTHORIZED');
       }
     }
+  });
+
+  it('lets a browser in with ?token= once: an HttpOnly cookie, and a redirect to the address without the token', async () => {
+    const wrong = await app.inject({ url: '/health/sync?token=wrong-token' });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+    const login = await app.inject({ url: `/health/sync?token=${TOKEN}&x=1` });
+    expect(login.statusCode).toBe(303);
+    expect(login.headers.location).toBe('/health/sync?x=1');
+    const setCookie = String(login.headers['set-cookie']);
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    const cookie = setCookie.split(';')[0]!;
+    const followed = await app.inject({ url: '/health/sync?x=1', headers: { cookie } });
+    expect(followed.statusCode).toBe(200);
+    syncHealthSchema.parse(followed.json());
+    const forged = await app.inject({ url: '/health/sync', headers: { cookie: 'ferry_serve_token=nope' } });
+    expect(forged.statusCode).toBe(401);
   });
 
   it('turns /health/sync critical (503) when the configured thresholds say so', async () => {
