@@ -3,7 +3,7 @@ import { gapError } from '../runtime/gaps.js';
 import { createFerryMetrics } from './metrics.js';
 import type { DatabasesHealth, Liveness, Readiness } from './schemas.js';
 import { createServeContext, type FerryServeContext, type ServeContextOptions } from './serve-context.js';
-import { probeMongo, probePostgres } from './store-probes.js';
+import { probeMongo, probePostgres, withProbeTimeout } from './store-probes.js';
 import { syncHealth } from './sync-health.js';
 
 /**
@@ -117,8 +117,10 @@ async function ferryStatePresent(
   context: FerryServeContext,
 ): Promise<{ connected: boolean; ferryState: boolean }> {
   try {
-    const { rows } = await context.pg.query<{ present: boolean }>(
-      `select exists (select 1 from pg_namespace where nspname = 'ferry') as present`,
+    const { rows } = await withProbeTimeout(
+      context.pg.query<{ present: boolean }>(
+        `select exists (select 1 from pg_namespace where nspname = 'ferry') as present`,
+      ),
     );
     return { connected: true, ferryState: rows[0]?.present === true };
   } catch {

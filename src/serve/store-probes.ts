@@ -82,21 +82,36 @@ async function roundTrip(
   query: () => Promise<unknown>,
 ): Promise<Pick<StoreHealth, 'connected' | 'latencyMs' | 'error'>> {
   const started = performance.now();
+  try {
+    await withProbeTimeout(query());
+    return { connected: true, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+  } catch (error) {
+    // The code and the error's class only: a driver's message can quote a URL or a value.
+    return { connected: false, latencyMs: null, error: gapError(error) };
+  }
+}
+
+/**
+ * A probe's answer, or a TIMEOUT error after a few seconds: a health endpoint must say
+ * "unreachable" while a load balancer still waits, whatever the pool's own timeouts are.
+ *
+ * @example
+ * import type pg from 'pg';
+ * declare const pool: pg.Pool;
+ * const { rows } = await withProbeTimeout(pool.query('select 1 as one'));
+ */
+export async function withProbeTimeout<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      query(),
-      new Promise((_, reject) => {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(Object.assign(new Error('timed out'), { code: 'TIMEOUT' })),
           PROBE_TIMEOUT_MS,
         );
       }),
     ]);
-    return { connected: true, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
-  } catch (error) {
-    // The code and the error's class only: a driver's message can quote a URL or a value.
-    return { connected: false, latencyMs: null, error: gapError(error) };
   } finally {
     clearTimeout(timer);
   }
