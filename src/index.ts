@@ -115,6 +115,15 @@ export {
 } from './runtime/reconcile.js';
 export { isTransientError, type RuntimeRetryOptions, withTransientRetry } from './runtime/retry-policy.js';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
+export {
+  type LoadState,
+  type OutboxFigures,
+  readStatusSnapshot,
+  type ShadowFigures,
+  type StatusSnapshot,
+  type TtlFigures,
+  type VerifiedCollection,
+} from './runtime/status-snapshot.js';
 // `ferry sync` as a library: drift found with the deep-verify buckets, repaired by the copier.
 export {
   type CollectionSyncResult,
@@ -141,6 +150,30 @@ export {
   type TtlRule,
   writeMigrations,
 } from './schema/index.js';
+// `ferry serve`: the health endpoints and /metrics, as a server or a plugin for the app's own,
+// and the zod schemas of their JSON.
+export {
+  buildServer,
+  checkBinding,
+  createServeContext,
+  type DatabasesHealth,
+  DEFAULT_THRESHOLDS,
+  databasesHealthSchema,
+  errorResponseSchema,
+  type FerryHealthOptions,
+  type FerryServeContext,
+  type FerryServePlugin,
+  ferryHealthPlugin,
+  livenessSchema,
+  readinessSchema,
+  resolveThresholds,
+  type ServeContextOptions,
+  type ServeOptions,
+  type SyncHealth,
+  type SyncThresholds,
+  syncHealth,
+  syncHealthSchema,
+} from './serve/index.js';
 // Sources: documents out of MongoDB, dumps, exports and JSON files.
 export { type InspectedCollection, type InspectProgress, inspectSource } from './sources/inspect.js';
 export { type MongoSource, type MongoSourceOptions, openMongoSource } from './sources/mongodb/index.js';

@@ -11,6 +11,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerRejects } from './commands/rejects.js';
 import { registerSchema } from './commands/schema.js';
+import { registerServe } from './commands/serve.js';
 import { registerSql } from './commands/sql.js';
 import { registerStatus } from './commands/status.js';
 import { registerSync } from './commands/sync.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerReconcile(program);
   registerRejects(program);
   registerSchema(program);
+  registerServe(program);
   registerSql(program);
   registerStatus(program);
   registerSync(program);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { planSchema } from '../mapping/model.js';
+import { thresholdsConfigSchema } from '../serve/thresholds.js';
 import { verifyConfigSchema } from '../verify/reconcile-config.js';
 
 /**
@@ -59,6 +60,11 @@ export const configSchema = z
         }
       })
       .optional(),
+    /**
+     * `ferry serve`: the alert thresholds of `/health/sync` (lag in seconds, queue size, failed
+     * events, open gaps; each `{ warning, critical }`, a figure over the level raises it).
+     */
+    serve: z.object({ thresholds: thresholdsConfigSchema.optional() }).strict().optional(),
   })
   .strict();
 

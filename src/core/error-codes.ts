@@ -125,6 +125,10 @@ export const ERROR_CODES = {
   RUNTIME_UNKNOWN_COLLECTION: { category: 'usage', meaning: 'the runtime was asked about a collection the mapping does not have', remedy: 'use a collection the message lists' },
   RUNTIME_UNKNOWN_DOMAIN: { category: 'usage', meaning: 'a phase change names a domain that is not declared', remedy: 'declare it under `domains` in ferry.config.ts; the runtime registers it when it starts' },
   RUNTIME_UNKNOWN_PHASE: { category: 'usage', meaning: 'a phase change names a phase that does not exist', remedy: 'use one of the phases the message lists' },
+  // ferry serve
+  SERVE_LISTEN_FAILED: { category: 'environment', meaning: 'ferry serve could not listen on the host and port (in use, or not an address of this machine)', remedy: 'pick another --port, or free the port' },
+  SERVE_TOKEN_REQUIRED: { category: 'usage', meaning: 'ferry serve was asked to listen beyond loopback without a bearer token', remedy: 'set FERRY_SERVE_TOKEN (or --token), or listen on 127.0.0.1' },
+  SERVE_UNAUTHORIZED: { category: 'usage', meaning: 'a request to ferry serve lacked the right bearer token (HTTP 401; not raised by a command)', remedy: 'send Authorization: Bearer <the FERRY_SERVE_TOKEN of the server>' },
   // Querying the target
   SQL_QUERY_FAILED: { category: 'input', meaning: 'the statement given to `ferry sql` failed in PostgreSQL; the message has its error', remedy: 'fix the statement' },
   // Export

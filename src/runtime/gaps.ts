@@ -283,6 +283,8 @@ export interface GapSummary {
   /** When the oldest open gap was first seen (ISO 8601), null when none is open. */
   readonly oldest: string | null;
   readonly oldestAgeSeconds: number | null;
+  /** Open gaps whose copy failed more than once (a reconcile tried them and failed again). */
+  readonly failedAgain: number;
 }
 
 /**
@@ -298,8 +300,9 @@ export async function gapSummary(db: Queryable, schema: string): Promise<readonl
     open: string;
     oldest: string | null;
     age: string | null;
+    failed_again: string;
   }>(
-    `select collection, count(*) as open,
+    `select collection, count(*) as open, count(*) filter (where attempts > 1) as failed_again,
             to_char(min(first_seen) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as oldest,
             extract(epoch from now() - min(first_seen))::float8 as age
        from ferry.gaps where schema = $1 and closed_at is null group by collection order by collection`,
@@ -310,5 +313,6 @@ export async function gapSummary(db: Queryable, schema: string): Promise<readonl
     open: Number(r.open),
     oldest: r.oldest,
     oldestAgeSeconds: r.age === null ? null : Math.floor(Number(r.age)),
+    failedAgain: Number(r.failed_again),
   }));
 }

@@ -44,12 +44,17 @@ export function runFerry(
 
 /**
  * Start the real `ferry` CLI in a child process and return it at once, for tests that kill
- * it part-way (`kill -9`) and so cannot wait for its output.
+ * it part-way (`kill -9`) and so cannot wait for its output, or that talk to a server it
+ * runs (`pipe: true` keeps its stdout and stderr readable).
  */
-export function spawnFerry(args: readonly string[], cwd: string): ChildProcess {
+export function spawnFerry(
+  args: readonly string[],
+  cwd: string,
+  options: { env?: NodeJS.ProcessEnv; pipe?: boolean } = {},
+): ChildProcess {
   return spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'src/cli/main.ts'), ...args], {
     cwd,
-    env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0' },
-    stdio: 'ignore',
+    env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0', ...options.env },
+    stdio: options.pipe === true ? ['ignore', 'pipe', 'pipe'] : 'ignore',
   });
 }

@@ -3,24 +3,16 @@ import { renderTable } from '../../core/render-table.js';
 import { type ColumnMisfit, countMisfits, misfitText } from '../../load/misfits.js';
 import type { Plan } from '../../mapping/model.js';
 import { parsePlan } from '../../mapping/validate-plan.js';
-import { type RuntimeStatus, readRuntimeStatus } from '../../runtime/runtime-status.js';
+import type { DomainDefinitions } from '../../runtime/domains.js';
+import type { RuntimeStatus } from '../../runtime/runtime-status.js';
+import { type LoadState, readStatusSnapshot } from '../../runtime/status-snapshot.js';
 import { DEFAULT_EMBEDDED_DIR, embeddedTargetExists } from '../../target/embedded-dir.js';
 import { openTarget } from '../../target/open-target.js';
 import type { Queryable } from '../../target/target-database.js';
 import { verdictText } from '../../verify/verdict.js';
-import { lastVerifyRun, type VerifyRun } from '../../verify/verify-runs.js';
+import type { VerifyRun } from '../../verify/verify-runs.js';
 import { commandContext, timed } from '../context.js';
 import { emit } from '../output.js';
-
-interface LoadState {
-  readonly schema: string;
-  readonly collection: string;
-  readonly read: number;
-  readonly migrated: number;
-  readonly rejected: number;
-  readonly complete: boolean;
-  readonly updatedAt: string;
-}
 
 /**
  * The load as a whole: `complete` when every collection is loaded with no open reject,
@@ -50,6 +42,7 @@ interface Status {
 /**
  * `ferry status`: what Ferry knows about the target — server, the load state of every
  * collection (from the checkpoints) and the last verification. Reads only; never sets up.
+ * The figures come from the status snapshot that `ferry serve` also shows.
  */
 export function registerStatus(program: Command): void {
   program
@@ -92,38 +85,10 @@ async function readStatus(
   db: Queryable,
   target: string,
   plan: Plan | undefined,
-  runtime: { schema: string; domains: NonNullable<Parameters<typeof readRuntimeStatus>[2]> },
+  runtime: { schema: string; domains: DomainDefinitions },
 ): Promise<Status> {
-  const { rows } = await db.query<{ version: string; has_state: boolean; has_checkpoints: boolean }>(
-    `select current_setting('server_version') as version,
-            exists (select 1 from pg_namespace where nspname = 'ferry') as has_state,
-            to_regclass('ferry.checkpoints') is not null as has_checkpoints`,
-  );
-  const info = rows[0]!;
-  const collections = info.has_checkpoints
-    ? (
-        await db.query<{
-          schema: string;
-          collection: string;
-          read: string;
-          migrated: string;
-          rejected: string;
-          complete: boolean;
-          updated_at: string;
-        }>(
-          'select schema, collection, read::text, migrated::text, rejected::text, complete, updated_at::text from ferry.checkpoints order by schema, collection',
-        )
-      ).rows.map((r) => ({
-        schema: r.schema,
-        collection: r.collection,
-        read: Number(r.read),
-        migrated: Number(r.migrated),
-        rejected: Number(r.rejected),
-        complete: r.complete,
-        updatedAt: r.updated_at,
-      }))
-    : [];
-  const lastVerify = info.has_state ? await lastVerifyRun(db) : undefined;
+  const snapshot = await readStatusSnapshot(db, runtime);
+  const collections = snapshot.collections;
   const misfits: ColumnMisfit[] = [];
   if (plan !== undefined)
     for (const schema of new Set(collections.map((c) => c.schema)))
@@ -137,13 +102,13 @@ async function readStatus(
       );
   return {
     target,
-    serverVersion: info.version,
-    ferryState: info.has_state,
+    serverVersion: snapshot.serverVersion,
+    ferryState: snapshot.ferryState,
     collections,
     ...(collections.length > 0 && { load: loadVerdict(collections) }),
     misfits,
-    ...(lastVerify ? { lastVerify } : {}),
-    runtime: await readRuntimeStatus(db, runtime.schema, runtime.domains),
+    ...(snapshot.lastVerify ? { lastVerify: snapshot.lastVerify } : {}),
+    runtime: snapshot.runtime,
   };
 }
 
