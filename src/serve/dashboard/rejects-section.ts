@@ -1,6 +1,7 @@
 import { redactSecrets } from '../../core/redact.js';
 import { listRejects, type RejectEntry, showReject } from '../../load/rejects.js';
 import type { Queryable } from '../../target/target-database.js';
+import { displayId } from './runtime-section.js';
 
 /**
  * Rejected documents (`ferry.rejects`): reason, code, stage and `_id` always; the raw document
@@ -73,7 +74,14 @@ export async function readRejectView(
   return showValues ? { ...cleanEntry(entry), raw: redactSecrets(raw), rawEncoding } : cleanEntry(entry);
 }
 
-/** Reasons come from drivers and servers too: no credential leaves through them. */
+/**
+ * The `_id` as people type it (it is stored as canonical Extended JSON), and the reason
+ * redacted: reasons come from drivers and servers too, and no credential leaves through them.
+ */
 function cleanEntry(entry: RejectEntry): RejectEntry {
-  return { ...entry, reason: redactSecrets(entry.reason) };
+  return {
+    ...entry,
+    docId: entry.docId === null ? null : displayId(entry.docId),
+    reason: redactSecrets(entry.reason),
+  };
 }

@@ -54,10 +54,14 @@ export async function openBrowser(): Promise<Browser> {
   };
 }
 
-/** Save a screenshot of the viewport under test-output/ (git-ignored); returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** Save a screenshot of the viewport (or the whole page) under test-output/ (git-ignored); returns its path. */
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean } = {},
+): Promise<string> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
-  await writeFile(file, await page.screenshot({ type: 'png' }));
+  await writeFile(file, await page.screenshot({ type: 'png', fullPage: options.fullPage === true }));
   return file;
 }

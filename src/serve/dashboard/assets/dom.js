@@ -9,7 +9,7 @@ export function h(tag, attributes = {}, ...children) {
     if (name === 'onclick') element.addEventListener('click', value);
     else element.setAttribute(name, value === true ? '' : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Number.POSITIVE_INFINITY)) {
     if (child === undefined || child === null || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }

@@ -167,13 +167,18 @@ function runCard(run) {
         'div',
         { class: 'diffs scroll' },
         table(
-          ['collection', 'difference', '_id', 'field', 'how'],
+          ['collection', '_id', 'field', 'difference'],
           run.differences.map((d) => [
             d.collection,
-            d.kind.replaceAll('_', ' '),
             h('code', { 'data-field': 'id' }, d.id),
             h('code', { 'data-field': 'path' }, d.path || '(whole document)'),
-            d.fieldKind || '–',
+            h(
+              'span',
+              { 'data-field': 'kind' },
+              d.kind === 'content'
+                ? `content: ${d.fieldKind.replaceAll('_', ' ')}`
+                : d.kind.replaceAll('_', ' '),
+            ),
           ]),
           (i) => ({ 'data-difference': `${run.differences[i].id} ${run.differences[i].path}` }),
         ),
@@ -197,20 +202,24 @@ function runCard(run) {
       ),
       h('a', { href: run.reportUrl, target: '_blank', rel: 'noopener' }, 'HTML report ↗'),
     ),
-    table(
-      ['collection', '#source', '#target', '#matched', '#missing', '#extra', '#differ', '#rejected'],
-      run.collections.map((c) => [
-        h('span', {}, c.ok ? '' : '⚠ ', c.collection),
-        count(c.sourceCount),
-        count(c.targetCount),
-        count(c.matched),
-        count(c.missing),
-        count(c.extra),
-        count(c.content),
-        count(c.rejected),
-      ]),
+    h(
+      'div',
+      { class: diffs ? 'run-body' : '' },
+      table(
+        ['collection', '#source', '#target', '#matched', '#missing', '#extra', '#differ', '#rejected'],
+        run.collections.map((c) => [
+          h('span', {}, c.ok ? '' : '⚠ ', c.collection),
+          count(c.sourceCount),
+          count(c.targetCount),
+          count(c.matched),
+          count(c.missing),
+          count(c.extra),
+          count(c.content),
+          count(c.rejected),
+        ]),
+      ),
+      diffs,
     ),
-    diffs,
   );
 }
 
@@ -314,7 +323,13 @@ export function renderGaps(s) {
           g.collection,
           h('code', {}, g.docId),
           g.operation,
-          h('span', { class: 'wrap' }, h('b', {}, g.errorCode ?? ''), ' ', g.errorMessage ?? ''),
+          h(
+            'span',
+            { class: 'wrap' },
+            h('code', { class: 'error-code' }, g.errorCode ?? '–'),
+            h('br'),
+            h('span', { class: 'muted' }, g.errorMessage ?? ''),
+          ),
           count(g.attempts),
           time(g.firstSeen),
         ]),
