@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +175,8 @@ describe.skipIf(!postgresUrl() || !mongoUrl())('a backfill from a live MongoDB',
     const target = await createTestDatabase('dash_estimates');
     const database = `ferry_dash_estimates_${process.pid}`;
     const client = new MongoClient(mongoUrl()!, { serverSelectionTimeoutMS: 5000 });
+    // migrate writes its config and migrations into the working folder: a throwaway one.
+    const cwd = await mkdtemp(path.join(tmpdir(), 'ferry-dash-estimates-'));
     try {
       await client
         .db(database)
@@ -179,7 +184,7 @@ describe.skipIf(!postgresUrl() || !mongoUrl())('a backfill from a live MongoDB',
         .insertMany(Array.from({ length: 25 }, (_, i) => ({ n: i })));
       const source = new URL(mongoUrl()!);
       source.pathname = `/${database}`;
-      const result = await runFerry(['migrate', source.toString(), '--target', target.url, '--yes']);
+      const result = await runFerry(['migrate', source.toString(), '--target', target.url, '--yes'], { cwd });
       expect(result.code, result.stderr).toBe(0);
       const [run] = await sql<{ estimates: unknown }>(
         target.url,
@@ -193,6 +198,7 @@ describe.skipIf(!postgresUrl() || !mongoUrl())('a backfill from a live MongoDB',
         .catch(() => {});
       await client.close();
       await target.drop();
+      await rm(cwd, { recursive: true, force: true });
     }
   }, 300_000);
 });
