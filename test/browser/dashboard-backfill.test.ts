@@ -2,12 +2,10 @@ import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget } from '../../src/target/open-target.js';
-import type { TargetDatabase } from '../../src/target/target-database.js';
 import { spawnFerry } from '../support/cli.js';
 import { createTestDatabase, postgresUrl } from '../support/services.js';
-import { type Browser, chromiumAvailable, openBrowser, screenshot } from './support/browser.js';
-import { type RunningDashboard, startDashboard } from './support/dashboard-server.js';
+import { type Browser, chromiumAvailable, screenshot } from './support/browser.js';
+import { openDashboardSession, type RunningDashboard } from './support/dashboard-server.js';
 import { writeGeneratedOrders } from './support/generated-orders.js';
 
 /**
@@ -26,23 +24,19 @@ interface Reading {
 
 describe.skipIf(!ready)('the dashboard during a backfill in another process', () => {
   let target: { url: string; drop: () => Promise<void> };
-  let db: TargetDatabase;
   let dashboard: RunningDashboard;
   let browser: Browser;
+  let closeSession: (() => Promise<void>) | undefined;
   let sourceDir: string;
 
   beforeAll(async () => {
     target = await createTestDatabase('dash_backfill');
     sourceDir = await writeGeneratedOrders(DOCS);
-    db = await openTarget(target.url);
-    dashboard = await startDashboard({ target: db });
-    browser = await openBrowser();
+    ({ dashboard, browser, close: closeSession } = await openDashboardSession(target.url));
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await dashboard?.close();
-    await db?.close();
+    await closeSession?.();
     await target?.drop();
     if (sourceDir) await rm(sourceDir, { recursive: true, force: true });
   });

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPhase } from '../../src/runtime/domains.js';
 import type { Runtime } from '../../src/runtime/runtime.js';
 import { openSource } from '../../src/sources/open.js';
-import { openTarget } from '../../src/target/open-target.js';
 import type { TargetDatabase } from '../../src/target/target-database.js';
 import { verify } from '../../src/verify/verify.js';
 import {
@@ -20,8 +19,8 @@ import {
 } from '../integration/runtime/support.js';
 import { runFerry } from '../support/cli.js';
 import { repoRoot } from '../support/services.js';
-import { type Browser, chromiumAvailable, openBrowser, screenshot } from './support/browser.js';
-import { type RunningDashboard, startDashboard } from './support/dashboard-server.js';
+import { type Browser, chromiumAvailable, screenshot } from './support/browser.js';
+import { openDashboardSession, type RunningDashboard } from './support/dashboard-server.js';
 
 /**
  * Issue 16: a domain in dual_write loses its secondary (the app reaches PostgreSQL through a
@@ -46,6 +45,7 @@ describe.skipIf(!ready)('the dashboard with a domain in dual_write and open gaps
   let db: TargetDatabase;
   let dashboard: RunningDashboard;
   let browser: Browser;
+  let closeSession: (() => Promise<void>) | undefined;
   let configDir: string;
 
   beforeAll(async () => {
@@ -66,15 +66,11 @@ describe.skipIf(!ready)('the dashboard with a domain in dual_write and open gaps
       path.join(configDir, 'ferry.config.ts'),
       `export default ${JSON.stringify({ source: world.sourceUri, mapping: world.plan })};\n`,
     );
-    db = await openTarget(world.targetUrl);
-    dashboard = await startDashboard({ target: db });
-    browser = await openBrowser();
+    ({ db, dashboard, browser, close: closeSession } = await openDashboardSession(world.targetUrl));
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await dashboard?.close();
-    await db?.close();
+    await closeSession?.();
     await runtime?.close();
     await appPool?.end().catch(() => {});
     await proxy?.stop();

@@ -2,13 +2,12 @@ import { appendFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { EJSON, Int32 } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget } from '../../src/target/open-target.js';
 import type { TargetDatabase } from '../../src/target/target-database.js';
 import { oid, sql } from '../integration/load/support.js';
 import { runFerry } from '../support/cli.js';
 import { createTestDatabase, postgresUrl } from '../support/services.js';
-import { type Browser, chromiumAvailable, openBrowser, screenshot } from './support/browser.js';
-import { type RunningDashboard, startDashboard } from './support/dashboard-server.js';
+import { type Browser, chromiumAvailable, screenshot } from './support/browser.js';
+import { openDashboardSession, type RunningDashboard, startDashboard } from './support/dashboard-server.js';
 import { writeGeneratedOrders } from './support/generated-orders.js';
 
 /**
@@ -29,6 +28,7 @@ describe.skipIf(!ready)('the dashboard after a verify that found a corruption', 
   let db: TargetDatabase;
   let dashboard: RunningDashboard;
   let browser: Browser;
+  let closeSession: (() => Promise<void>) | undefined;
   let dir: string;
   let password: string;
 
@@ -49,15 +49,11 @@ describe.skipIf(!ready)('the dashboard after a verify that found a corruption', 
     );
     const check = await runFerry(['verify', '--target', target.url], { cwd: dir });
     expect(check.code, check.stderr).toBe(1);
-    db = await openTarget(target.url);
-    dashboard = await startDashboard({ target: db });
-    browser = await openBrowser();
+    ({ db, dashboard, browser, close: closeSession } = await openDashboardSession(target.url));
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await dashboard?.close();
-    await db?.close();
+    await closeSession?.();
     await target?.drop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
