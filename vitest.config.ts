@@ -18,6 +18,16 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
       { extends: true, test: { name: 'datasets', include: ['test/datasets/**/*.test.ts'] } },
+      // The dashboard in a real browser (headless chromium) over state from real runs: one file at
+      // a time, since each runs a load in another process and checks timing against it.
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
       // Tests that stop or restart the shared PostgreSQL: alone, one file at a time, after the rest.
       {
         extends: true,

@@ -98,6 +98,13 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     maxRejects: options.maxRejects ?? null,
     force: options.force === true,
     source: options.source.location,
+    // The source's own counts where it gives them (a live server), so a dashboard can show an ETA.
+    estimates: Object.fromEntries(
+      collections.flatMap((c) => {
+        const estimate = estimates.get(c.name);
+        return estimate === undefined ? [] : [[c.name, estimate]];
+      }),
+    ),
   });
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;

@@ -1,0 +1,55 @@
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { type DashboardOptions, dashboardPlugin } from '../../../src/serve/dashboard/plugin.js';
+import { openTarget } from '../../../src/target/open-target.js';
+import type { TargetDatabase } from '../../../src/target/target-database.js';
+import { type Browser, openBrowser } from './browser.js';
+
+export interface RunningDashboard {
+  /** `http://127.0.0.1:<port>/`, the page. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A fastify server with only the dashboard registered, on an ephemeral loopback port: the
+ * dashboard's tests need no more of `ferry serve` than that. (Once `buildServer` is merged,
+ * this helper can build the whole server instead.)
+ */
+export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
+  const app = Fastify({ logger: false });
+  await app.register(dashboardPlugin, options);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    async close() {
+      await app.close();
+    },
+  };
+}
+
+/** What a browser test looks at: the target opened as `ferry status` opens it, the dashboard on it, and a browser. */
+export interface DashboardSession {
+  readonly db: TargetDatabase;
+  readonly dashboard: RunningDashboard;
+  readonly browser: Browser;
+  close(): Promise<void>;
+}
+
+/** Open the target, serve the dashboard on it and open a browser; `close()` undoes all three. */
+export async function openDashboardSession(targetUrl: string): Promise<DashboardSession> {
+  const db = await openTarget(targetUrl);
+  const dashboard = await startDashboard({ target: db });
+  const browser = await openBrowser();
+  return {
+    db,
+    dashboard,
+    browser,
+    async close() {
+      await browser.close();
+      await dashboard.close();
+      await db.close();
+    },
+  };
+}
