@@ -150,14 +150,17 @@ export {
   type TtlRule,
   writeMigrations,
 } from './schema/index.js';
-// `ferry serve`: the health endpoints and /metrics, as a server or a plugin for the app's own,
-// and the zod schemas of their JSON.
+// `ferry serve`: the health endpoints, /metrics and the dashboard, as a server or plugins for
+// the app's own, and the zod schemas of their JSON.
 export {
   buildServer,
   checkBinding,
   createServeContext,
+  type DashboardOptions,
   type DatabasesHealth,
   DEFAULT_THRESHOLDS,
+  dashboardPlugin,
+  dashboardServePlugin,
   databasesHealthSchema,
   errorResponseSchema,
   type FerryHealthOptions,

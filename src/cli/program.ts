@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { asFerryError, ExitCode, FerryError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
+import { dashboardServePlugin } from '../serve/dashboard/serve-plugin.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
@@ -40,7 +41,7 @@ export function buildProgram(): Command {
   registerReconcile(program);
   registerRejects(program);
   registerSchema(program);
-  registerServe(program);
+  registerServe(program, [dashboardServePlugin]);
   registerSql(program);
   registerStatus(program);
   registerSync(program);

@@ -2,6 +2,8 @@
  * `ferry serve`: health endpoints, Prometheus metrics and the plugins (the dashboard) over
  * HTTP, all derived from the status snapshot (src/runtime/status-snapshot.ts).
  */
+export { type DashboardOptions, dashboardPlugin } from './dashboard/plugin.js';
+export { dashboardServePlugin } from './dashboard/serve-plugin.js';
 export { type FerryHealthOptions, ferryHealthPlugin } from './health-plugin.js';
 export { createFerryMetrics, type FerryMetrics } from './metrics.js';
 export {

@@ -112,7 +112,7 @@ describe.skipIf(!ready)('the dashboard after a verify that found a corruption', 
   }, 300_000);
 
   it('shows the rejected document with showValues', async () => {
-    const revealing = await startDashboard({ target: db, showValues: true });
+    const revealing = await startDashboard({ targetUrl: target.url, showValues: true });
     try {
       const { page } = browser;
       await page.goto(revealing.url);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import Fastify from 'fastify';
-import { type DashboardOptions, dashboardPlugin } from '../../../src/serve/dashboard/plugin.js';
+import { dashboardServePlugin } from '../../../src/serve/dashboard/serve-plugin.js';
+import { buildServer } from '../../../src/serve/server.js';
 import { openTarget } from '../../../src/target/open-target.js';
 import type { TargetDatabase } from '../../../src/target/target-database.js';
 import { type Browser, openBrowser } from './browser.js';
@@ -12,13 +12,18 @@ export interface RunningDashboard {
 }
 
 /**
- * A fastify server with only the dashboard registered, on an ephemeral loopback port: the
- * dashboard's tests need no more of `ferry serve` than that. (Once `buildServer` is merged,
- * this helper can build the whole server instead.)
+ * The server `ferry serve` runs (`buildServer` with the dashboard mounted as the CLI mounts
+ * it), on an ephemeral loopback port.
  */
-export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
-  const app = Fastify({ logger: false });
-  await app.register(dashboardPlugin, options);
+export async function startDashboard(options: {
+  readonly targetUrl: string;
+  readonly showValues?: boolean;
+}): Promise<RunningDashboard> {
+  const app = await buildServer({
+    target: options.targetUrl,
+    showValues: options.showValues === true,
+    plugins: [dashboardServePlugin],
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
@@ -40,7 +45,7 @@ export interface DashboardSession {
 /** Open the target, serve the dashboard on it and open a browser; `close()` undoes all three. */
 export async function openDashboardSession(targetUrl: string): Promise<DashboardSession> {
   const db = await openTarget(targetUrl);
-  const dashboard = await startDashboard({ target: db });
+  const dashboard = await startDashboard({ targetUrl });
   const browser = await openBrowser();
   return {
     db,

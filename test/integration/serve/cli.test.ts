@@ -57,7 +57,7 @@ describe.skipIf(!available)('ferry serve as a process', () => {
     if (cwd) await rm(cwd, { recursive: true, force: true });
   });
 
-  it('listens on loopback with the token from FERRY_SERVE_TOKEN, guards every endpoint but /health, and stops cleanly on SIGTERM', async () => {
+  it('listens on loopback with the token from FERRY_SERVE_TOKEN, guards every endpoint but /health (the dashboard too), and stops cleanly on SIGTERM', async () => {
     const serve = await startServe(['--target', target.url], cwd, { FERRY_SERVE_TOKEN: TOKEN });
     try {
       expect(new URL(serve.url).hostname).toBe('127.0.0.1');
@@ -82,6 +82,14 @@ describe.skipIf(!available)('ferry serve as a process', () => {
       expect(body).not.toContain(new URL(target.url).password);
       // A database without schema ferry is not ready.
       expect((await fetch(`${serve.url}/health/ready`, { headers: authorization })).status).toBe(503);
+      // The dashboard is mounted, behind the same token.
+      expect((await fetch(`${serve.url}/`)).status).toBe(401);
+      const page = await fetch(`${serve.url}/`, { headers: authorization });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>Ferry dashboard</title>');
+      const snapshot = await fetch(`${serve.url}/api/dashboard/snapshot`, { headers: authorization });
+      expect(snapshot.status).toBe(200);
+      expect(await snapshot.text()).not.toContain(new URL(target.url).password);
     } finally {
       serve.child.kill('SIGTERM');
     }
