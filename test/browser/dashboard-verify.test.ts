@@ -2,7 +2,6 @@ import { appendFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { EJSON, Int32 } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TargetDatabase } from '../../src/target/target-database.js';
 import { oid, sql } from '../integration/load/support.js';
 import { runFerry } from '../support/cli.js';
 import { createTestDatabase, postgresUrl } from '../support/services.js';
@@ -25,7 +24,6 @@ const REJECTED = oid(ORDERS + 1, 2).toHexString();
 
 describe.skipIf(!ready)('the dashboard after a verify that found a corruption', () => {
   let target: { url: string; drop: () => Promise<void> };
-  let db: TargetDatabase;
   let dashboard: RunningDashboard;
   let browser: Browser;
   let closeSession: (() => Promise<void>) | undefined;
@@ -49,7 +47,7 @@ describe.skipIf(!ready)('the dashboard after a verify that found a corruption', 
     );
     const check = await runFerry(['verify', '--target', target.url], { cwd: dir });
     expect(check.code, check.stderr).toBe(1);
-    ({ db, dashboard, browser, close: closeSession } = await openDashboardSession(target.url));
+    ({ dashboard, browser, close: closeSession } = await openDashboardSession(target.url));
   }, 600_000);
 
   afterAll(async () => {
