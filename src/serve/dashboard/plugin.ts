@@ -100,7 +100,13 @@ export const dashboardPlugin: FastifyPluginAsync<DashboardOptions> = async (app,
     streams.clear();
   });
 
-  app.get('/', async (_request, reply) => sendFile(reply, path.join(ASSETS_DIR, 'index.html')));
+  app.get('/', async (request, reply) => {
+    // Under a prefix, `/dash` must become `/dash/`: the page's relative URLs resolve from it.
+    const [pathname, query] = request.url.split('?', 2);
+    if (!pathname!.endsWith('/'))
+      return reply.redirect(`${pathname}/${query === undefined ? '' : `?${query}`}`);
+    return sendFile(reply, path.join(ASSETS_DIR, 'index.html'));
+  });
   app.get<{ Params: { file: string } }>('/assets/:file', async (request, reply) => {
     // Only the files that ship in the folder: no path from the request reaches the file system.
     if (!assets.has(request.params.file)) return reply.code(404).send({ error: 'no such asset' });

@@ -41,10 +41,12 @@ export interface GapView {
   readonly lastSeen: string;
 }
 
-/** A sample of the outbox: pending rows and the age of the oldest one. */
+/** A sample of the outbox: events waiting, the age of the oldest, and those retrying or dead. */
 export interface OutboxSample {
   readonly depth: number;
   readonly lagSeconds: number | null;
+  readonly retrying: number | null;
+  readonly dead: number | null;
 }
 
 export interface RuntimeSection {
@@ -178,28 +180,43 @@ export function displayId(stored: string): string {
 }
 
 /**
- * The outbox's depth (rows not delivered yet) and lag (age of the oldest of them). The table
- * comes from a later state migration; its columns are looked up, not assumed, so the figures
- * stay honest: without a `delivered_at` column every row counts, without `created_at` the lag
- * is unknown.
+ * The outbox's depth (events waiting), lag (age of the oldest waiting one), and the retrying
+ * and dead ones. The table comes with a later state migration (15, the outbox branch: `status`
+ * pending|delivered|dead, `enqueued_at`, `attempts`); its columns are looked up, not assumed,
+ * so the figures stay honest on any version: a figure whose column is missing is null.
  */
 async function sampleOutbox(db: Queryable): Promise<OutboxSample> {
   const { rows: columns } = await db.query<{ name: string }>(
     `select attname as name from pg_attribute
       where attrelid = 'ferry.outbox'::regclass and attnum > 0 and not attisdropped`,
   );
-  const names = new Set(columns.map((c) => c.name));
-  const pending = names.has('delivered_at') ? 'where delivered_at is null' : '';
-  const lag = names.has('created_at')
-    ? 'extract(epoch from now() - min(created_at))::float8'
-    : 'null::float8';
-  const { rows } = await db.query<{ depth: string; lag: number | null }>(
-    `select count(*) as depth, ${lag} as lag from ferry.outbox ${pending}`,
+  const has = new Set(columns.map((c) => c.name));
+  const pending = has.has('status')
+    ? `status = 'pending'`
+    : has.has('delivered_at')
+      ? 'delivered_at is null'
+      : 'true';
+  const since = ['enqueued_at', 'created_at'].find((c) => has.has(c));
+  const { rows } = await db.query<{
+    depth: string;
+    lag: number | null;
+    retrying: string | null;
+    dead: string | null;
+  }>(
+    `select count(*) filter (where ${pending}) as depth,
+            ${since === undefined ? 'null::float8' : `extract(epoch from now() - min(${since}) filter (where ${pending}))::float8`} as lag,
+            ${has.has('attempts') ? `count(*) filter (where ${pending} and attempts > 0)` : 'null::bigint'} as retrying,
+            ${has.has('status') ? `count(*) filter (where status = 'dead')` : 'null::bigint'} as dead
+       from ferry.outbox`,
   );
-  const lagValue = rows[0]?.lag;
+  const row = rows[0];
+  const number = (value: string | number | null | undefined) =>
+    value === null || value === undefined ? null : Number(value);
   return {
-    depth: Number(rows[0]?.depth ?? 0),
-    lagSeconds: lagValue === null || lagValue === undefined ? null : Number(lagValue),
+    depth: Number(row?.depth ?? 0),
+    lagSeconds: number(row?.lag),
+    retrying: number(row?.retrying),
+    dead: number(row?.dead),
   };
 }
 

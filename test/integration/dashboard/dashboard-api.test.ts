@@ -101,6 +101,21 @@ describe.skipIf(!postgresUrl())('the dashboard’s HTTP routes', () => {
     expect((await app.inject('/vendor/uplot.js')).body).toContain('uPlot');
   });
 
+  it('works under a prefix: the page’s address gets its trailing slash, so its relative URLs resolve', async () => {
+    const prefixed = Fastify();
+    await prefixed.register(dashboardPlugin, { target: db, prefix: '/dash' });
+    try {
+      const bare = await prefixed.inject('/dash');
+      expect(bare.statusCode).toBe(302);
+      expect(bare.headers.location).toBe('/dash/');
+      expect((await prefixed.inject('/dash/')).headers['content-type']).toContain('text/html');
+      expect((await prefixed.inject('/dash/assets/app.js')).statusCode).toBe(200);
+      expect((await prefixed.inject('/dash/api/dashboard/snapshot')).statusCode).toBe(200);
+    } finally {
+      await prefixed.close();
+    }
+  });
+
   it('serves no file outside the assets it ships, however the path is spelled', async () => {
     for (const url of [
       '/assets/plugin.ts',

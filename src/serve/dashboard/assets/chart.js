@@ -55,10 +55,10 @@ export function renderOutbox(s) {
     );
     return;
   }
-  fill(
-    'outbox-sub',
-    `depth ${outbox.depth}, lag ${outbox.lagSeconds === null ? '–' : `${outbox.lagSeconds.toFixed(1)} s`}`,
-  );
+  const lag = outbox.lagSeconds === null ? '–' : `${outbox.lagSeconds.toFixed(1)} s`;
+  const retrying = outbox.retrying === null ? '' : `, ${outbox.retrying} retrying`;
+  const dead = outbox.dead === null ? '' : `, ${outbox.dead} dead`;
+  fill('outbox-sub', `depth ${outbox.depth}, lag ${lag}${retrying}${dead}`);
   fill('outbox-body');
   const history = s.outboxHistory;
   const data = [
