@@ -79,6 +79,13 @@ export function registerServe(program: Command, plugins: readonly FerryServePlug
         showValues: flags.showValues === true,
         plugins,
       });
+      // Booted before listening, so a plugin that fails to load is not reported as a port problem.
+      try {
+        await app.ready();
+      } catch (error) {
+        await app.close().catch(() => {});
+        throw error;
+      }
       let address: string;
       try {
         address = await app.listen({ host: flags.host, port });
