@@ -98,7 +98,7 @@ export async function buildServer(options: ServeOptions): Promise<FastifyInstanc
   });
   await app.register(ferryHealthPlugin, { context });
   for (const plugin of options.plugins ?? []) await app.register(plugin, { ferry: context });
-  await app.ready();
+  // Not booted (no ready()): a caller can still register more, e.g. `app.register(plugin, { ferry: app.ferry })`.
   return app;
 }
 

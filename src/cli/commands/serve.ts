@@ -6,6 +6,7 @@ import { buildServer, checkBinding, type FerryServePlugin } from '../../serve/se
 import { resolveThresholds } from '../../serve/thresholds.js';
 import { countFlag } from '../confirm.js';
 import { commandContext } from '../context.js';
+import { sharedFlag } from '../shared-flags.js';
 
 interface ServeFlags {
   readonly port: string;
@@ -40,10 +41,8 @@ export function registerServe(program: Command, plugins: readonly FerryServePlug
       '--schema <name>',
       'target schema of the runtime (default: the config’s first schema, else public)',
     )
-    .option(
-      '--show-values',
-      'let pages show document values (rejects, differences); default: ids and paths only',
-    )
+    // What verify --show-values prints, the pages may show (the dashboard's differences).
+    .addOption(sharedFlag('showValues'))
     .action(async (flags: ServeFlags & { source?: string }, command: Command) => {
       const { out, log, config } = await commandContext(
         command,
@@ -80,6 +79,13 @@ export function registerServe(program: Command, plugins: readonly FerryServePlug
         showValues: flags.showValues === true,
         plugins,
       });
+      // Booted before listening, so a plugin that fails to load is not reported as a port problem.
+      try {
+        await app.ready();
+      } catch (error) {
+        await app.close().catch(() => {});
+        throw error;
+      }
       let address: string;
       try {
         address = await app.listen({ host: flags.host, port });

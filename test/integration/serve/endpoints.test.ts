@@ -13,6 +13,7 @@ import {
   buildServer,
   databasesHealthSchema,
   errorResponseSchema,
+  type FerryServePlugin,
   ferryHealthPlugin,
   livenessSchema,
   readinessSchema,
@@ -217,6 +218,31 @@ describe.skipIf(!available)('ferry serve endpoints', () => {
     syncHealthSchema.parse(followed.json());
     const forged = await app.inject({ url: '/health/sync', headers: { cookie: 'ferry_serve_token=nope' } });
     expect(forged.statusCode).toBe(401);
+  });
+
+  it('registers plugins (the dashboard) with the context, behind the same token, at build time or after', async () => {
+    const seen: string[] = [];
+    const counts: FerryServePlugin = async (plugin, { ferry }) => {
+      plugin.get('/counts', async () => ({ collections: (await ferry.snapshot()).collections.length }));
+    };
+    const later: FerryServePlugin = async (plugin, { ferry }) => {
+      seen.push(ferry.schema);
+      plugin.get('/later', async () => ({ showValues: ferry.showValues }));
+    };
+    const withPlugins = await buildServer({ target: target.url, token: TOKEN, plugins: [counts] });
+    try {
+      await withPlugins.register(later, { ferry: withPlugins.ferry });
+      expect((await withPlugins.inject({ url: '/counts' })).statusCode).toBe(401);
+      const authorization = { authorization: `Bearer ${TOKEN}` };
+      const response = await withPlugins.inject({ url: '/counts', headers: authorization });
+      expect(response.json()).toEqual({ collections: 2 });
+      expect((await withPlugins.inject({ url: '/later', headers: authorization })).json()).toEqual({
+        showValues: false,
+      });
+      expect(seen).toEqual(['public']);
+    } finally {
+      await withPlugins.close();
+    }
   });
 
   it('turns /health/sync critical (503) when the configured thresholds say so', async () => {

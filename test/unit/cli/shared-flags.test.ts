@@ -20,7 +20,7 @@ const OTHER_MEANINGS: Readonly<Record<string, readonly string[]>> = {
   // the generator's seed, not the verification sample's
   '--seed': ['demo'],
   // one schema to qualify, check or filter by, not the schemas to load
-  '--schema': ['plan', 'verify', 'export', 'reconcile', 'sync', 'rejects list', 'rejects retry'],
+  '--schema': ['plan', 'verify', 'export', 'reconcile', 'sync', 'serve', 'rejects list', 'rejects retry'],
   // list the drifted ids without repairing, not read-and-transform without writing
   '--dry-run': ['sync'],
 };
