@@ -1,0 +1,154 @@
+import { execFile } from 'node:child_process';
+import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { repoRoot } from './services.js';
+
+/**
+ * The ORM tools a team runs on an exported schema, run here as they would run them: the
+ * real binaries of the repo's pinned dev dependencies, in the app folder, without a terminal.
+ */
+export interface ToolResult {
+  readonly code: number;
+  readonly output: string;
+}
+
+function run(
+  bin: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [path.join(repoRoot, 'node_modules', bin), ...args],
+      {
+        cwd,
+        env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0', ...env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, output: `${stdout}${stderr}` });
+      },
+    );
+    child.stdin?.end();
+  });
+}
+
+/**
+ * Make `cwd` resolve packages from the repo's node_modules, as an app folder with
+ * drizzle-orm installed would.
+ */
+export async function linkNodeModules(cwd: string): Promise<void> {
+  await symlink(path.join(repoRoot, 'node_modules'), path.join(cwd, 'node_modules'), 'dir');
+}
+
+/** `tsc --strict --noEmit` on one file, with the settings of a strict ESM app. */
+export async function typecheck(cwd: string, file: string): Promise<ToolResult> {
+  const config = {
+    compilerOptions: {
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      noEmit: true,
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      // The check is about the exported file, not about the libraries' own declarations.
+      skipLibCheck: true,
+    },
+    files: [file],
+  };
+  await writeFile(path.join(cwd, 'tsconfig.orm.json'), JSON.stringify(config));
+  return run('typescript/bin/tsc', ['-p', 'tsconfig.orm.json'], cwd);
+}
+
+/**
+ * `drizzle-kit push --strict` of a Drizzle schema file against a live database, as a dry run.
+ * drizzle-kit introspects the database, diffs it against the file and prints "No changes
+ * detected" when they agree; otherwise it prints the statements it would run and, in strict
+ * mode without a terminal, refuses to ask for approval, so nothing is applied.
+ */
+export function drizzlePush(cwd: string, file: string, url: string, schema: string): Promise<ToolResult> {
+  return run(
+    'drizzle-kit/bin.cjs',
+    [
+      'push',
+      '--dialect',
+      'postgresql',
+      '--schema',
+      file,
+      '--url',
+      url,
+      '--schemaFilters',
+      schema,
+      '--strict',
+      '--verbose',
+    ],
+    cwd,
+  );
+}
+
+/**
+ * `prisma validate` on a schema file. Prisma 7's validate runs its bundled WebAssembly
+ * validator; only its start-up check for the native schema engine would download one, and
+ * PRISMA_SCHEMA_ENGINE_BINARY (never executed by validate) satisfies that check offline.
+ */
+export function prismaValidate(cwd: string, file: string): Promise<ToolResult> {
+  return run('prisma/build/index.js', ['validate', '--schema', file], cwd, {
+    PRISMA_SCHEMA_ENGINE_BINARY: '/bin/false',
+    PRISMA_HIDE_UPDATE_MESSAGE: '1',
+    CHECKPOINT_DISABLE: '1',
+  });
+}
+
+/** `drizzle-kit generate` of a schema file into an empty folder: the SQL that builds what the file describes. */
+export async function drizzleGenerate(cwd: string, file: string, out: string): Promise<ToolResult> {
+  return run(
+    'drizzle-kit/bin.cjs',
+    ['generate', '--dialect', 'postgresql', '--schema', file, '--out', out],
+    cwd,
+  );
+}
+
+/** The statements of the migration files `drizzle-kit generate` wrote into `out`, in order. */
+export async function generatedStatements(out: string): Promise<string[]> {
+  const files = (await readdir(out)).filter((f) => f.endsWith('.sql')).sort();
+  const texts = await Promise.all(files.map((f) => readFile(path.join(out, f), 'utf8')));
+  return texts
+    .flatMap((t) => t.split('--> statement-breakpoint'))
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/**
+ * One schema of a database as PostgreSQL itself spells it: every column with its type and
+ * nullability, every constraint (`pg_get_constraintdef`) and every index (`pg_get_indexdef`),
+ * one sorted line each. Two databases built differently hold the same schema exactly when
+ * their lines are equal, whatever text their DDL was written in.
+ */
+export async function catalogLines(url: string, schema: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ line: string }>(
+      `select format('column %s.%s %s%s', c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+                     case when a.attnotnull then ' not null' else '' end) as line
+         from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1 and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+       union all
+       select format('constraint %s.%s %s', c.relname, k.conname, pg_get_constraintdef(k.oid))
+         from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1
+       union all
+       select format('index %s', pg_get_indexdef(i.indexrelid))
+         from pg_index i join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1`,
+      [schema],
+    );
+    return rows.map((r) => r.line).sort();
+  } finally {
+    await client.end();
+  }
+}
