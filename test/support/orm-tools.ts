@@ -1,8 +1,12 @@
 import { execFile } from 'node:child_process';
-import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { repoRoot } from './services.js';
+import { expect } from 'vitest';
+import type { PlanInput } from '../../src/mapping/model.js';
+import { runFerry } from './cli.js';
+import { createTestDatabase, repoRoot } from './services.js';
 
 /**
  * The ORM tools a team runs on an exported schema, run here as they would run them: the
@@ -150,5 +154,96 @@ export async function catalogLines(url: string, schema: string): Promise<string[
     return rows.map((r) => r.line).sort();
   } finally {
     await client.end();
+  }
+}
+
+/** What drizzle-kit push prints when the file and the database agree. */
+export const NO_CHANGES = 'No changes detected';
+
+/** A temporary app folder with the repo's node_modules and, if given, a config holding `mapping`. */
+export async function appWith(mapping: PlanInput | undefined): Promise<string> {
+  const cwd = await mkdtemp(path.join(tmpdir(), 'ferry-orm-'));
+  if (mapping !== undefined)
+    await writeFile(path.join(cwd, 'ferry.config.ts'), `export default ${JSON.stringify({ mapping })};\n`);
+  await linkNodeModules(cwd);
+  return cwd;
+}
+
+/** Apply the mapping with Ferry's own migrations, export both files, and check them with the ORM tools. */
+export async function roundTrip(
+  cwd: string,
+  url: string,
+  schema: string,
+): Promise<{ drizzle: string; prisma: string }> {
+  const schemaArgs = schema === 'public' ? [] : ['--schema', schema];
+  const applied = await runFerry(['schema', 'apply', '--target', url, ...schemaArgs], { cwd });
+  expect(applied.code, applied.stderr).toBe(0);
+  const exported = await runFerry(
+    ['schema', 'export', '--drizzle', 'schema.ts', '--prisma', 'schema.prisma', ...schemaArgs, '--json'],
+    { cwd },
+  );
+  expect(exported.code, exported.stderr).toBe(0);
+  expect(JSON.parse(exported.stdout)).toMatchObject({
+    schema,
+    written: [
+      { format: 'drizzle', file: 'schema.ts' },
+      { format: 'prisma', file: 'schema.prisma' },
+    ],
+  });
+
+  const compiled = await typecheck(cwd, 'schema.ts');
+  expect(compiled.output).toBe('');
+  expect(compiled.code).toBe(0);
+
+  const pushed = await drizzlePush(cwd, './schema.ts', url, schema);
+  expect(pushed.output).not.toContain('You are about to execute');
+  expect(pushed.output).toContain(NO_CHANGES);
+
+  const drizzle = await readFile(path.join(cwd, 'schema.ts'), 'utf8');
+  await expectSameCatalogWhenRebuilt(cwd, url, schema, drizzle);
+
+  const validated = await prismaValidate(cwd, 'schema.prisma');
+  expect(validated.output).toContain('is valid');
+  expect(validated.code).toBe(0);
+
+  return { drizzle, prisma: await readFile(path.join(cwd, 'schema.prisma'), 'utf8') };
+}
+
+/**
+ * drizzle-kit push compares tables, columns, keys and the columns of indexes, but not the
+ * text of CHECKs, index predicates or index expressions (and in a schema other than public,
+ * not indexes and CHECKs at all). So the file is also built on its own: `drizzle-kit generate`
+ * writes its SQL, which runs in a second, empty database, and both databases must then read
+ * the same in PostgreSQL's own spelling of every column, constraint and index.
+ */
+async function expectSameCatalogWhenRebuilt(cwd: string, url: string, schema: string, drizzle: string) {
+  const ferry = await catalogLines(url, schema);
+  expect(ferry.length).toBeGreaterThan(0);
+  // Drizzle cannot say NULLS NOT DISTINCT on an index; the file says it in a comment instead.
+  for (const line of ferry.filter((l) => l.endsWith(' NULLS NOT DISTINCT'))) {
+    const name = /^index CREATE UNIQUE INDEX (\S+) /.exec(line)?.[1];
+    expect(drizzle).toContain(`Unique index "${name}" is NULLS NOT DISTINCT`);
+  }
+  const rebuilt = await rebuiltCatalog(cwd, './schema.ts', schema);
+  expect(rebuilt).toEqual(ferry.map((l) => l.replace(/ NULLS NOT DISTINCT$/, '')));
+}
+
+/** The catalog of a fresh database built only from the SQL `drizzle-kit generate` writes for `file`. */
+export async function rebuiltCatalog(cwd: string, file: string, schema: string): Promise<string[]> {
+  const out = `drizzle-out-${path.basename(file, '.ts')}`;
+  const generated = await drizzleGenerate(cwd, file, out);
+  expect(generated.code, generated.output).toBe(0);
+  const rebuilt = await createTestDatabase('orm_rebuilt');
+  try {
+    const client = new pg.Client({ connectionString: rebuilt.url });
+    await client.connect();
+    try {
+      for (const statement of await generatedStatements(path.join(cwd, out))) await client.query(statement);
+    } finally {
+      await client.end();
+    }
+    return await catalogLines(rebuilt.url, schema);
+  } finally {
+    await rebuilt.drop();
   }
 }

@@ -1,23 +1,20 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { describe, expect } from 'vitest';
 import { writeMarketplaceArchive } from '../../../src/generate/index.js';
 import type { PlanInput } from '../../../src/mapping/model.js';
 import { runFerry } from '../../support/cli.js';
 import { test } from '../../support/fixtures.js';
 import {
+  appWith,
   catalogLines,
-  drizzleGenerate,
   drizzlePush,
-  generatedStatements,
-  linkNodeModules,
-  prismaValidate,
-  typecheck,
+  NO_CHANGES,
+  rebuiltCatalog,
+  roundTrip,
 } from '../../support/orm-tools.js';
 import { child, col, collection, objectIdColumn, planOf, table } from '../../support/plans.js';
-import { createTestDatabase, postgresUrl } from '../../support/services.js';
+import { postgresUrl } from '../../support/services.js';
 
 /**
  * `ferry schema export` end to end: the real CLI writes the files from the config's mapping,
@@ -25,8 +22,6 @@ import { createTestDatabase, postgresUrl } from '../../support/services.js';
  * the tables `ferry schema apply` made and must find nothing to change, and `prisma validate`
  * accepts the Prisma schema.
  */
-
-const NO_CHANGES = 'No changes detected';
 
 /** Every column type, a nested child, a map child, a self reference, a cycle, a CHECK and every index kind. */
 const everything: PlanInput = planOf(
@@ -115,93 +110,6 @@ const everything: PlanInput = planOf(
     ]),
   ]),
 );
-
-async function appWith(mapping: PlanInput | undefined): Promise<string> {
-  const cwd = await mkdtemp(path.join(tmpdir(), 'ferry-orm-'));
-  if (mapping !== undefined)
-    await writeFile(path.join(cwd, 'ferry.config.ts'), `export default ${JSON.stringify({ mapping })};\n`);
-  await linkNodeModules(cwd);
-  return cwd;
-}
-
-/** Apply the mapping with Ferry's own migrations, export both files, and check them with the ORM tools. */
-async function roundTrip(
-  cwd: string,
-  url: string,
-  schema: string,
-): Promise<{ drizzle: string; prisma: string }> {
-  const schemaArgs = schema === 'public' ? [] : ['--schema', schema];
-  const applied = await runFerry(['schema', 'apply', '--target', url, ...schemaArgs], { cwd });
-  expect(applied.code, applied.stderr).toBe(0);
-  const exported = await runFerry(
-    ['schema', 'export', '--drizzle', 'schema.ts', '--prisma', 'schema.prisma', ...schemaArgs, '--json'],
-    { cwd },
-  );
-  expect(exported.code, exported.stderr).toBe(0);
-  expect(JSON.parse(exported.stdout)).toMatchObject({
-    schema,
-    written: [
-      { format: 'drizzle', file: 'schema.ts' },
-      { format: 'prisma', file: 'schema.prisma' },
-    ],
-  });
-
-  const compiled = await typecheck(cwd, 'schema.ts');
-  expect(compiled.output).toBe('');
-  expect(compiled.code).toBe(0);
-
-  const pushed = await drizzlePush(cwd, './schema.ts', url, schema);
-  expect(pushed.output).not.toContain('You are about to execute');
-  expect(pushed.output).toContain(NO_CHANGES);
-
-  const drizzle = await readFile(path.join(cwd, 'schema.ts'), 'utf8');
-  await expectSameCatalogWhenRebuilt(cwd, url, schema, drizzle);
-
-  const validated = await prismaValidate(cwd, 'schema.prisma');
-  expect(validated.output).toContain('is valid');
-  expect(validated.code).toBe(0);
-
-  return { drizzle, prisma: await readFile(path.join(cwd, 'schema.prisma'), 'utf8') };
-}
-
-/**
- * drizzle-kit push compares tables, columns, keys and the columns of indexes, but not the
- * text of CHECKs, index predicates or index expressions (and in a schema other than public,
- * not indexes and CHECKs at all). So the file is also built on its own: `drizzle-kit generate`
- * writes its SQL, which runs in a second, empty database, and both databases must then read
- * the same in PostgreSQL's own spelling of every column, constraint and index.
- */
-async function expectSameCatalogWhenRebuilt(cwd: string, url: string, schema: string, drizzle: string) {
-  const ferry = await catalogLines(url, schema);
-  expect(ferry.length).toBeGreaterThan(0);
-  // Drizzle cannot say NULLS NOT DISTINCT on an index; the file says it in a comment instead.
-  for (const line of ferry.filter((l) => l.endsWith(' NULLS NOT DISTINCT'))) {
-    const name = /^index CREATE UNIQUE INDEX (\S+) /.exec(line)?.[1];
-    expect(drizzle).toContain(`Unique index "${name}" is NULLS NOT DISTINCT`);
-  }
-  const rebuilt = await rebuiltCatalog(cwd, './schema.ts', schema);
-  expect(rebuilt).toEqual(ferry.map((l) => l.replace(/ NULLS NOT DISTINCT$/, '')));
-}
-
-/** The catalog of a fresh database built only from the SQL `drizzle-kit generate` writes for `file`. */
-async function rebuiltCatalog(cwd: string, file: string, schema: string): Promise<string[]> {
-  const out = `drizzle-out-${path.basename(file, '.ts')}`;
-  const generated = await drizzleGenerate(cwd, file, out);
-  expect(generated.code, generated.output).toBe(0);
-  const rebuilt = await createTestDatabase('orm_rebuilt');
-  try {
-    const client = new pg.Client({ connectionString: rebuilt.url });
-    await client.connect();
-    try {
-      for (const statement of await generatedStatements(path.join(cwd, out))) await client.query(statement);
-    } finally {
-      await client.end();
-    }
-    return await catalogLines(rebuilt.url, schema);
-  } finally {
-    await rebuilt.drop();
-  }
-}
 
 describe.skipIf(!postgresUrl())('ferry schema export', () => {
   test('a plan with every column type, nested and map children, a cycle, a CHECK and every index kind exports a Drizzle file that drizzle-kit finds identical to the applied schema', async ({
