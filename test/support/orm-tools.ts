@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { expect } from 'vitest';
 import type { PlanInput } from '../../src/mapping/model.js';
@@ -201,6 +203,9 @@ export async function roundTrip(
 
   const drizzle = await readFile(path.join(cwd, 'schema.ts'), 'utf8');
   await expectSameCatalogWhenRebuilt(cwd, url, schema, drizzle);
+  const foreignKeys = (drizzle.match(/foreignKey\(\{/g) ?? []).length;
+  // Both sides of every foreign key: one() on the table holding it, many() on the other.
+  expect(await queryEveryRelation(path.join(cwd, 'schema.ts'), url)).toBe(2 * foreignKeys);
 
   const validated = await prismaValidate(cwd, 'schema.prisma');
   expect(validated.output).toContain('is valid');
@@ -245,5 +250,32 @@ export async function rebuiltCatalog(cwd: string, file: string, schema: string):
     return await catalogLines(rebuilt.url, schema);
   } finally {
     await rebuilt.drop();
+  }
+}
+
+/**
+ * Load an exported Drizzle module into Drizzle's relational query builder and, for every
+ * table, query one row together with every relation it declares. Drizzle resolves
+ * `relations()` only here (a relation without its other side, or two unnamed relations between
+ * the same tables, compiles but throws), so this proves the relations as an app would use them.
+ * Returns how many relations were queried.
+ */
+export async function queryEveryRelation(file: string, url: string): Promise<number> {
+  const schema = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    const db = drizzle(pool, { schema });
+    const tables: Record<string, { relations: Record<string, unknown> }> = db._.schema ?? {};
+    let relations = 0;
+    for (const [name, table] of Object.entries(tables)) {
+      const withEvery = Object.fromEntries(Object.keys(table.relations).map((r) => [r, true as const]));
+      relations += Object.keys(withEvery).length;
+      const query = (db.query as Record<string, { findFirst: (config: object) => Promise<unknown> }>)[name];
+      if (query === undefined) throw new Error(`no relational query for ${name}`);
+      await query.findFirst({ with: withEvery });
+    }
+    return relations;
+  } finally {
+    await pool.end();
   }
 }

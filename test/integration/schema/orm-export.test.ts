@@ -56,6 +56,7 @@ const everything: PlanInput = planOf(
       { name: 'referredBy_1', key: { referredBy: 1 }, sparse: true },
       { name: 'createdAt_-1_name_1', key: { createdAt: -1, name: 1 } },
       { name: 'createdAt_1', key: { createdAt: 1 }, expireAfterSeconds: 3600 },
+      { name: 'tags_1', key: { tags: 1 } },
     ],
   ),
   collection(
@@ -143,6 +144,8 @@ describe.skipIf(!postgresUrl())('ferry schema export', () => {
     expect(drizzle).toMatch(
       /userId: text\('user_id'\),\n {4}userId2: text\('userId'\),\n {4}class_: integer\('class'\),\n {4}extra: text\('extra'\),\n {4}extra2: jsonb\('_extra'\),/,
     );
+    expect(drizzle).toContain(`index('users_tags_1').using('gin', t.tags.asc()),`);
+    expect(prisma).toContain('@@index([tags], type: Gin, map: "users_tags_1")');
     expect(prisma).toContain('@@schema("app")');
     expect(prisma).toContain('balance Decimal? @db.Decimal(38, 18)');
     expect(prisma).toContain('/// CHECK orders_target_kind_check (Prisma has no CHECK constraints');
