@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { expect } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import type { PlanInput } from '../../src/mapping/model.js';
 import { runFerry } from './cli.js';
 import { createTestDatabase, repoRoot } from './services.js';
@@ -162,9 +162,11 @@ export async function catalogLines(url: string, schema: string): Promise<string[
 /** What drizzle-kit push prints when the file and the database agree. */
 export const NO_CHANGES = 'No changes detected';
 
-/** A temporary app folder with the repo's node_modules and, if given, a config holding `mapping`. */
+/** A temporary app folder (removed after the test) with the repo's node_modules and, if given, a config holding `mapping`. */
 export async function appWith(mapping: PlanInput | undefined): Promise<string> {
   const cwd = await mkdtemp(path.join(tmpdir(), 'ferry-orm-'));
+  // rm removes the node_modules symlink, never what it points at.
+  onTestFinished(() => rm(cwd, { recursive: true, force: true }));
   if (mapping !== undefined)
     await writeFile(path.join(cwd, 'ferry.config.ts'), `export default ${JSON.stringify({ mapping })};\n`);
   await linkNodeModules(cwd);
