@@ -135,6 +135,8 @@ export {
   type SyncResult,
   syncStores,
 } from './runtime/sync/index.js';
+// Schema as ORM code: Drizzle and Prisma schemas of the plan's tables.
+export { exportDrizzle, exportPrisma, type OrmExportOptions } from './schema/export/index.js';
 // Schema: DDL as data, migrations and drift.
 export {
   appliedMigrations,

@@ -78,6 +78,9 @@ export const ERROR_CODES = {
   // Schema and migrations
   SCHEMA_DESTRUCTIVE_CHANGE: { category: 'usage', meaning: 'the mapping changed in a way that can lose data (a dropped column, a narrowed type)', remedy: 'review the list; rerun with --force (and --yes off a terminal) to write it' },
   SCHEMA_DUPLICATE_VERSION: { category: 'input', meaning: 'two migration files have the same version number', remedy: 'renumber one of them' },
+  SCHEMA_EXPORT_NO_FORMAT: { category: 'usage', meaning: '`ferry schema export` was given no file to write', remedy: 'pass --drizzle <file.ts>, --prisma <file.prisma>, or both' },
+  SCHEMA_EXPORT_ONE_SCHEMA: { category: 'usage', meaning: '`ferry schema export` writes the tables of one PostgreSQL schema, and several were configured', remedy: 'name the one to export with --schema <name>' },
+  SCHEMA_EXPORT_WRITE_FAILED: { category: 'usage', meaning: 'an exported ORM schema file could not be written', remedy: 'check that the folder exists and is writable; the message names the file' },
   SCHEMA_MIGRATION_FAILED: { category: 'problem', meaning: 'PostgreSQL refused a migration file', remedy: 'the message names the file and schema; fix the database or the file, then apply again' },
   SCHEMA_MIGRATION_TAMPERED: { category: 'problem', meaning: 'an applied migration file changed since it was applied (checksum differs)', remedy: 'restore the file from version control; add a new migration instead of editing one' },
   SCHEMA_NAME_INVALID: { category: 'usage', meaning: 'a --schema name is not a plain identifier, or is named twice', remedy: 'use plain identifiers separated by commas: --schema app,app_test' },

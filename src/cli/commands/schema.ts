@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ResolvedConfig } from '../../config/load.js';
 import { ExitCode, FerryError } from '../../core/errors.js';
@@ -6,6 +7,7 @@ import type { Plan } from '../../mapping/model.js';
 import { buildSchema } from '../../schema/build-schema.js';
 import { checkDrift } from '../../schema/drift.js';
 import { type EvolutionPlan, evolveSchema } from '../../schema/evolve-schema.js';
+import { exportDrizzle, exportPrisma } from '../../schema/export/index.js';
 import { readMigrationFiles, readSnapshot } from '../../schema/migration-files.js';
 import { mappingFromConfig, schemaFromConfig, targetSchemas } from '../../schema/schema-plan.js';
 import { openTarget } from '../../target/open-target.js';
@@ -123,6 +125,69 @@ export function registerSchema(program: Command): void {
         await db.close();
       }
     });
+  schema
+    .command('export')
+    .description("write the mapping's tables as ORM code: a Drizzle pg-core module and/or a Prisma schema")
+    .option('--drizzle <file>', 'write a Drizzle schema (TypeScript) to this file')
+    .option('--prisma <file>', 'write a Prisma schema to this file')
+    .option(
+      '--schema <name>',
+      'the PostgreSQL schema the tables live in (default: config schemas, else public)',
+    )
+    .action(async (options: { drizzle?: string; prisma?: string; schema?: string }, command: Command) => {
+      const { out, config } = await commandContext(command);
+      const targets = [
+        ...(options.drizzle === undefined
+          ? []
+          : [{ format: 'drizzle', file: options.drizzle, write: exportDrizzle }]),
+        ...(options.prisma === undefined
+          ? []
+          : [{ format: 'prisma', file: options.prisma, write: exportPrisma }]),
+      ];
+      if (targets.length === 0)
+        throw new FerryError('nothing to export: no --drizzle or --prisma file given', {
+          code: 'SCHEMA_EXPORT_NO_FORMAT',
+          category: 'usage',
+          hint: 'ferry schema export --drizzle src/db/schema.ts --prisma prisma/schema.prisma',
+        });
+      const schemas = targetSchemas(options.schema, config.schemas);
+      if (schemas.length !== 1)
+        throw new FerryError(
+          `the config names ${schemas.length} schemas (${schemas.join(', ')}); an export describes one`,
+          {
+            code: 'SCHEMA_EXPORT_ONE_SCHEMA',
+            category: 'usage',
+            hint: `pass --schema ${schemas[0] ?? 'public'}`,
+          },
+        );
+      const model = schemaFromConfig(config);
+      const written: { format: string; file: string }[] = [];
+      for (const target of targets) {
+        await writeExport(target.file, target.write(model, { schema: schemas[0] as string }));
+        written.push({ format: target.format, file: target.file });
+      }
+      emit(out, { schema: schemas[0], tables: model.tables.length, written }, () =>
+        written
+          .map(
+            (w) =>
+              `wrote the ${w.format} schema of ${model.tables.length} table(s) in ${schemas[0]} to ${w.file}`,
+          )
+          .join('\n'),
+      );
+    });
+}
+
+async function writeExport(file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text, 'utf8');
+  } catch (error) {
+    throw new FerryError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      code: 'SCHEMA_EXPORT_WRITE_FAILED',
+      category: 'usage',
+      hint: 'check that the folder exists and is writable',
+      cause: error,
+    });
+  }
 }
 
 /**
