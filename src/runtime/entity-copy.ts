@@ -79,6 +79,10 @@ const BATCH_SIZE = 200;
  * A document the mapping rejects, or whose rows PostgreSQL refuses (a CHECK, a unique index),
  * goes to `ferry.rejects` and counts as rejected; its stale rows are removed, and an older
  * open reject of the same entity is resolved, so `ferry.rejects` holds only current verdicts.
+ * `written`: the primary's write, which may still be running: the locks are taken at once,
+ * and the read waits for it (resolving false: the write never reached the server, and
+ * nothing is copied). The write path uses it to take the locks while MongoDB writes.
+ *
  * Transient failures (a deadlock, a lost connection, a MongoDB network error) are retried;
  * whatever still fails is thrown (an `ENTITY_COPY_FAILED` FerryError when only some entities
  * failed, naming how many). Idempotent: copying twice writes the same rows.
@@ -99,7 +103,7 @@ export async function copyEntitiesToPostgres(
   stores: RuntimeStores,
   collection: string,
   ids: readonly unknown[],
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; written?: PromiseLike<boolean> } = {},
 ): Promise<CopyOutcome> {
   const compiled = compiledCollection(stores.plan, collection);
   const unique = uniqueIds(collection, ids);
@@ -111,7 +115,7 @@ export async function copyEntitiesToPostgres(
     const batch = unique.slice(i, i + BATCH_SIZE);
     const retry = { ...(options.signal && { signal: options.signal }) };
     const run = (isolate: boolean) =>
-      withTransientRetry(() => copyBatch(stores, compiled, batch, isolate, options.signal), retry);
+      withTransientRetry(() => copyBatch(stores, compiled, batch, isolate, options), retry);
     // The whole batch in one go first; only when a row fails is it redone entity by entity
     // under savepoints, so the usual case pays no savepoint round trips.
     const outcome = await run(false).catch((error: unknown) => {
@@ -225,7 +229,7 @@ async function copyBatch(
   compiled: CompiledCollection,
   batch: readonly BatchId[],
   isolate: boolean,
-  signal: AbortSignal | undefined,
+  options: { signal?: AbortSignal; written?: PromiseLike<boolean> },
 ): Promise<BatchOutcome> {
   const tables = entityTables(stores.plan, compiled.name, stores.schema);
   // Locks first, in key order; then the read, so what is copied is at least as new as
@@ -234,7 +238,11 @@ async function copyBatch(
     stores.pg,
     batch.map((b) => b.lock),
     async (tx) => {
-      const docs = await readPrimary(stores.mongo, compiled.name, batch, signal);
+      // The primary's write may still be running (the mirror took the locks meanwhile): the
+      // read must come after it. A write that never reached the server copies nothing.
+      if (options.written !== undefined && !(await options.written))
+        return { upserted: 0, deleted: 0, rejected: 0, failed: [] };
+      const docs = await readPrimary(stores.mongo, compiled.name, batch, options.signal);
       const entities = batch.map((b) => decide(stores.plan, compiled, b, docs.get(b.lock)));
       const rejects: RejectRecord[] = [];
       const failed: BatchFailure[] = [];
