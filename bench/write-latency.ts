@@ -1,3 +1,4 @@
+import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { registerDomains, setPhase } from '../src/runtime/domains.js';
 import { targetOf } from '../src/runtime/stores.js';
@@ -99,6 +100,7 @@ function report(docs: number, writes: number, run: CaseResult): BenchReport {
       `${line('(b) inline', inline)} (target p95 ≤ 2.5).`,
       `${line('(c) async', async)} (target p95 ≤ 1.2); its queued copies finished ${run.extra?.flushSeconds ?? '?'} s after the last write.`,
       `Peak RSS of the process running all three modes: ${run.maxRssMb} MB (the Node process only).`,
+      `Load average when the run ended: ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (above 2 means other work shared the cores).`,
       "FerretDB (which stores documents in PostgreSQL) and the target PostgreSQL share the machine's 2 cores with the benchmark and with other work, so a mirrored write competes with the primary for the same CPU; absolute latencies here are far above an idle machine's, and the ratios are from one run.",
     ],
   };

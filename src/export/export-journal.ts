@@ -20,6 +20,8 @@ const collectionProgressSchema = z
   .object({
     name: z.string(),
     file: z.string(),
+    /** Root rows when the export started: the bucket bits and the progress total. */
+    rows: z.number().int().nonnegative().optional(),
     /** Durable bytes of `file` (for an archive, of the one archive file). */
     offset: z.number().int().nonnegative(),
     documents: z.number().int().nonnegative(),

@@ -210,7 +210,8 @@ async function startJournal(
     schema: options.schema,
     collections: await Promise.all(
       collections.map(async (c) => {
-        const bits = bucketBits(await rootRowCount(options, c));
+        const rows = await rootRowCount(options, c);
+        const bits = bucketBits(rows);
         const file =
           options.format === 'archive'
             ? options.to
@@ -218,6 +219,7 @@ async function startJournal(
         return {
           name: c.name,
           file,
+          rows,
           offset: 0,
           documents: 0,
           done: false,
@@ -322,7 +324,10 @@ async function exportPages(
   journal: ExportJournal,
   writePage: (docs: readonly Document[]) => void,
 ): Promise<void> {
-  const total = await rootRowCount(options, options.plan.collections.find((c) => c.name === progress.name)!);
+  // Counted once, when the journal was started (an older journal has no count: count now).
+  const total =
+    progress.rows ??
+    (await rootRowCount(options, options.plan.collections.find((c) => c.name === progress.name)!));
   const sums = bucketsFromJson(progress.bucketBits, progress);
   const root = rootTable(options.plan, progress.name);
   const pages = readTargetDocuments(

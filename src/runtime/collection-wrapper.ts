@@ -66,8 +66,11 @@ export function wrapCollection<T extends Document>(
 ): Collection<T> {
   const coll = collection as unknown as Collection<Document>;
   const name = collection.collectionName;
-  const mirror = (ids: readonly unknown[], operation: string) =>
-    runtime.mirror(name, ids, operation, { mirror: options.mirror ?? runtime.mirrorMode });
+  const mirror: Mirror = (ids, operation, written) =>
+    runtime.mirror(name, ids, operation, {
+      mirror: options.mirror ?? runtime.mirrorMode,
+      ...(written !== undefined && { written }),
+    });
   const writes: Record<string, (args: unknown[]) => Promise<unknown>> = {
     insertOne: ([doc, opts]) => {
       const id = ensureId(doc as Document, opts);
@@ -167,7 +170,7 @@ export function wrapCollection<T extends Document>(
   });
 }
 
-type Mirror = (ids: readonly unknown[], operation: string) => Promise<void>;
+type Mirror = (ids: readonly unknown[], operation: string, written?: Promise<boolean>) => Promise<void>;
 
 /** How `updateOne` and `replaceOne` say whether they matched, and which id they upserted. */
 const UPDATE_RESULT = {
@@ -193,6 +196,10 @@ function ensureId(doc: Document, opts: unknown): unknown {
  * Run the write, then mirror `ids` plus what the result adds. A failure is rethrown after
  * mirroring the candidates (a partial write is copied as it is), unless the write never left
  * this process.
+ *
+ * The copy of `ids` starts together with the write (`written`): an inline mirror takes the
+ * entities' locks while MongoDB writes, and reads them only once the write is done; ids that
+ * only the result names (upserted, inserted by the server) are copied after.
  */
 async function mirrored<R>(
   mirror: Mirror,
@@ -201,14 +208,28 @@ async function mirrored<R>(
   run: () => Promise<R>,
   more: (result: R) => readonly unknown[] = () => [],
 ): Promise<R> {
+  let settle: (sent: boolean) => void = () => {};
+  const written = new Promise<boolean>((resolve) => {
+    settle = resolve;
+  });
+  const early = ids.length > 0 ? mirror(ids, operation, written) : undefined;
+  const rest = async (extra: readonly unknown[]) => {
+    await early;
+    const after = extra.filter((id) => !ids.includes(id));
+    if (after.length > 0 || early === undefined) await mirror(after, operation);
+  };
   let result: R;
   try {
     result = await run();
   } catch (error) {
-    if (!neverSent(error)) await mirror([...ids, ...idsOfFailedBulk(error)], operation);
+    const sent = !neverSent(error);
+    settle(sent);
+    if (sent) await rest(idsOfFailedBulk(error));
+    else await early;
     throw error;
   }
-  await mirror([...ids, ...more(result)], operation);
+  settle(true);
+  await rest(more(result));
   return result;
 }
 

@@ -16,7 +16,7 @@ import { toRows } from '../mapping/to-rows.js';
 import { DESERIALIZE_OPTIONS } from '../sources/bson/decode-frame.js';
 import { errorCode } from '../target/retry.js';
 import type { Queryable } from '../target/target-database.js';
-import { entityTables, type SqlPiece, writeEntityRows } from './entity-rows.js';
+import { entityTables, type SqlPiece, writeEntityRows, writeEntityRowsAndCommit } from './entity-rows.js';
 import { withTransientRetry } from './retry-policy.js';
 import { lockedTransaction } from './stores.js';
 
@@ -79,6 +79,10 @@ const BATCH_SIZE = 200;
  * A document the mapping rejects, or whose rows PostgreSQL refuses (a CHECK, a unique index),
  * goes to `ferry.rejects` and counts as rejected; its stale rows are removed, and an older
  * open reject of the same entity is resolved, so `ferry.rejects` holds only current verdicts.
+ * `written`: the primary's write, which may still be running: the locks are taken at once,
+ * and the read waits for it (resolving false: the write never reached the server, and
+ * nothing is copied). The write path uses it to take the locks while MongoDB writes.
+ *
  * Transient failures (a deadlock, a lost connection, a MongoDB network error) are retried;
  * whatever still fails is thrown (an `ENTITY_COPY_FAILED` FerryError when only some entities
  * failed, naming how many). Idempotent: copying twice writes the same rows.
@@ -99,7 +103,7 @@ export async function copyEntitiesToPostgres(
   stores: RuntimeStores,
   collection: string,
   ids: readonly unknown[],
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; written?: PromiseLike<boolean> } = {},
 ): Promise<CopyOutcome> {
   const compiled = compiledCollection(stores.plan, collection);
   const unique = uniqueIds(collection, ids);
@@ -111,7 +115,7 @@ export async function copyEntitiesToPostgres(
     const batch = unique.slice(i, i + BATCH_SIZE);
     const retry = { ...(options.signal && { signal: options.signal }) };
     const run = (isolate: boolean) =>
-      withTransientRetry(() => copyBatch(stores, compiled, batch, isolate, options.signal), retry);
+      withTransientRetry(() => copyBatch(stores, compiled, batch, isolate, options), retry);
     // The whole batch in one go first; only when a row fails is it redone entity by entity
     // under savepoints, so the usual case pays no savepoint round trips.
     const outcome = await run(false).catch((error: unknown) => {
@@ -225,7 +229,7 @@ async function copyBatch(
   compiled: CompiledCollection,
   batch: readonly BatchId[],
   isolate: boolean,
-  signal: AbortSignal | undefined,
+  options: { signal?: AbortSignal; written?: PromiseLike<boolean> },
 ): Promise<BatchOutcome> {
   const tables = entityTables(stores.plan, compiled.name, stores.schema);
   // Locks first, in key order; then the read, so what is copied is at least as new as
@@ -234,16 +238,32 @@ async function copyBatch(
     stores.pg,
     batch.map((b) => b.lock),
     async (tx) => {
-      const docs = await readPrimary(stores.mongo, compiled.name, batch, signal);
+      // The primary's write may still be running (the mirror took the locks meanwhile): the
+      // read must come after it. A write that never reached the server copies nothing.
+      if (options.written !== undefined && !(await options.written))
+        return { upserted: 0, deleted: 0, rejected: 0, failed: [] };
+      const docs = await readPrimary(stores.mongo, compiled.name, batch, options.signal);
       const entities = batch.map((b) => decide(stores.plan, compiled, b, docs.get(b.lock)));
       const rejects: RejectRecord[] = [];
       const failed: BatchFailure[] = [];
       let deleted = 0;
       const resolve = resolveRejects(stores.schema, compiled.name, batch);
+      for (const entity of entities) if (entity.kind === 'reject') rejects.push(entity.reject);
+      if (!isolate && rejects.length === 0) {
+        // The usual copy: its rows and the COMMIT in one round trip (two fewer than before,
+        // on every mirrored write); the locks above are held until that COMMIT, so the read
+        // stays under them (rule 1). Undefined when a value cannot go as a literal.
+        const finished = await writeEntityRowsAndCommit(tx, tables, entities, [resolve]);
+        const written = entities.filter((e) => e.kind === 'write').length;
+        if (finished !== undefined) return { upserted: written, deleted: finished, rejected: 0, failed };
+      }
       if (!isolate) {
         deleted = await writeEntityRows(tx, tables, entities, [resolve]);
       } else {
-        await tx.query(resolve.render(0), resolve.params);
+        await tx.query(
+          resolve.render((i) => `$${i + 1}`),
+          resolve.params,
+        );
         for (const entity of entities) {
           const failure = await underSavepoint(tx, () => writeEntityRows(tx, tables, [entity]));
           if (typeof failure === 'number') {
@@ -271,7 +291,6 @@ async function copyBatch(
           if (typeof removal !== 'number') failed.push({ id: entity.id, error: removal.error });
         }
       }
-      for (const entity of entities) if (entity.kind === 'reject') rejects.push(entity.reject);
       await insertRejects(tx, undefined, stores.schema, compiled.name, rejects);
       const written = entities.filter((e) => e.kind === 'write').length;
       const loadRejects = rejects.filter((r) => r.stage === 'load').length;
@@ -347,8 +366,8 @@ function resolveRejects(schema: string, collection: string, batch: readonly Batc
   const docIds = batch.map((b) => idText(b.id)).filter((text) => text !== null);
   return {
     params: [schema, collection, docIds],
-    render: (o) => `update ferry.rejects set resolved_at = now()
-      where schema = $${o + 1} and collection = $${o + 2} and doc_id = any($${o + 3}::text[]) and resolved_at is null`,
+    render: (ref) => `update ferry.rejects set resolved_at = now()
+      where schema = ${ref(0)} and collection = ${ref(1)} and doc_id = any(${ref(2)}::text[]) and resolved_at is null`,
   };
 }
 

@@ -1,8 +1,11 @@
+import { escapeLiteral } from 'pg';
+import { arrayLiteral } from '../copy/copy-text.js';
 import { compiledCollection } from '../mapping/compile.js';
 import { type Plan, physicalColumns, primaryKey, quoteIdent } from '../mapping/model.js';
 import type { RowValue, RowValues } from '../mapping/row-values.js';
 import type { Queryable } from '../target/target-database.js';
 import type { Entity } from './entity-copy.js';
+import type { LockedTransaction } from './stores.js';
 
 /**
  * The SQL side of the entity copier: a few entities' rows replaced in place. Plain
@@ -76,12 +79,69 @@ export function entityTables(plan: Plan, collection: string, schema: string): En
 }
 
 /**
- * One data-modifying statement whose parameters are numbered from `offset + 1`, so several can
- * be packed into one round trip as the CTEs of a single statement.
+ * One data-modifying statement whose parameters are referred to through `ref(i)`: as `$n`
+ * numbered after the statements before it, so several can be packed into one round trip as
+ * the CTEs of a single statement, or as quoted literals (`sqlLiteral`), so the statements
+ * can go in one simple-protocol message with the COMMIT.
  */
 export interface SqlPiece {
   readonly params: readonly unknown[];
-  render(offset: number): string;
+  render(ref: (index: number) => string): string;
+}
+
+/** What `entityStatements` plans: in this order, and the one whose returned keys are the deletions. */
+interface EntityStatements {
+  /** The written entities' child rows (nested children cascade). */
+  readonly childDeletes: readonly SqlPiece[];
+  /** The root rows of gone and rejected entities, `returning` their keys as `key`. */
+  readonly removal: SqlPiece | undefined;
+  /** The root upserts, the child inserts (parents first), then `also`. */
+  readonly inserts: readonly SqlPiece[];
+  /** Keys of the `gone` entities, as text, to count which removals deleted something. */
+  readonly gone: ReadonlySet<string>;
+}
+
+function entityStatements(
+  tables: EntityTables,
+  entities: readonly Entity[],
+  also: readonly SqlPiece[],
+): EntityStatements {
+  const writes = entities.filter((e) => e.kind === 'write');
+  const removals = entities.filter((e) => e.kind !== 'write' && e.key !== undefined);
+  const idArray = `${tables.rootIdType}[]`;
+  const keys = writes.map((e) => e.key);
+  const childDeletes =
+    writes.length === 0
+      ? []
+      : tables.children
+          .filter((child) => child.underRoot)
+          .map((child) => ({
+            params: [keys],
+            render: (ref: (i: number) => string) =>
+              `delete from ${child.qualified} where ${quoteIdent(child.rootColumn!)} = any(${ref(0)}::${idArray})`,
+          }));
+  const rootKey = quoteIdent(tables.root.key[0]!);
+  const removal =
+    removals.length === 0
+      ? undefined
+      : {
+          params: [removals.map((e) => e.key)],
+          render: (ref: (i: number) => string) =>
+            `delete from ${tables.root.qualified} where ${rootKey} = any(${ref(0)}::${idArray}) returning ${rootKey} as key`,
+        };
+  const rowsOf = (table: EntityTable) => writes.flatMap((e) => e.rows.get(table.name) ?? []);
+  const inserts = [
+    ...insertPieces(tables.root, rowsOf(tables.root), true),
+    ...tables.children.flatMap((child) => insertPieces(child, rowsOf(child), false)),
+    ...also,
+  ];
+  const gone = new Set(removals.filter((e) => e.kind === 'gone').map((e) => String(e.key)));
+  return { childDeletes, removal, inserts, gone };
+}
+
+/** How many of the removed root rows belonged to `gone` entities. */
+function countGone(rows: readonly Record<string, unknown>[], gone: ReadonlySet<string>): number {
+  return rows.filter((r) => gone.has(String(r.key as RowValue))).length;
 }
 
 /**
@@ -108,39 +168,72 @@ export async function writeEntityRows(
   entities: readonly Entity[],
   also: readonly SqlPiece[] = [],
 ): Promise<number> {
-  const writes = entities.filter((e) => e.kind === 'write');
-  const removals = entities.filter((e) => e.kind !== 'write' && e.key !== undefined);
-  const idArray = `${tables.rootIdType}[]`;
-  if (writes.length > 0) {
-    const keys = writes.map((e) => e.key);
-    await runPacked(
-      tx,
-      tables.children
-        .filter((child) => child.underRoot)
-        .map((child) => ({
-          params: [keys],
-          render: (o: number) =>
-            `delete from ${child.qualified} where ${quoteIdent(child.rootColumn!)} = any($${o + 1}::${idArray})`,
-        })),
-    );
-  }
+  const planned = entityStatements(tables, entities, also);
+  await runPacked(tx, planned.childDeletes);
   let deleted = 0;
-  if (removals.length > 0) {
-    const rootKey = quoteIdent(tables.root.key[0]!);
-    const { rows } = await tx.query<{ key: RowValue }>(
-      `delete from ${tables.root.qualified} where ${rootKey} = any($1::${idArray}) returning ${rootKey} as key`,
-      [removals.map((e) => e.key)],
+  if (planned.removal !== undefined) {
+    const { removal } = planned;
+    const { rows } = await tx.query(
+      removal.render((i) => `$${i + 1}`),
+      removal.params,
     );
-    const gone = new Set(removals.filter((e) => e.kind === 'gone').map((e) => String(e.key)));
-    deleted = rows.filter((r) => gone.has(String(r.key))).length;
+    deleted = countGone(rows, planned.gone);
   }
-  const rowsOf = (table: EntityTable) => writes.flatMap((e) => e.rows.get(table.name) ?? []);
-  await runPacked(tx, [
-    ...insertPieces(tables.root, rowsOf(tables.root), true),
-    ...tables.children.flatMap((child) => insertPieces(child, rowsOf(child), false)),
-    ...also,
-  ]);
+  await runPacked(tx, planned.inserts);
   return deleted;
+}
+
+/**
+ * `writeEntityRows` and the COMMIT in one round trip (`tx.finish`), the usual end of a
+ * mirrored write: two round trips fewer than the parameterised statements and a separate
+ * COMMIT. The values go into the text as literals (`sqlLiteral`: each is quoted by the pg
+ * driver's own `escapeLiteral` and cast to its column's type, as the parameters were); when
+ * one cannot be a literal (a string with a NUL, which PostgreSQL text cannot hold, so the
+ * parameterised path must report it as it always did), nothing is sent and `undefined` is
+ * returned: the caller then uses `writeEntityRows` and commits as usual.
+ *
+ * @example
+ * declare const tx: LockedTransaction;
+ * declare const tables: EntityTables;
+ * declare const entities: readonly Entity[];
+ * const deleted = (await writeEntityRowsAndCommit(tx, tables, entities)) ?? (await writeEntityRows(tx, tables, entities));
+ */
+export async function writeEntityRowsAndCommit(
+  tx: LockedTransaction,
+  tables: EntityTables,
+  entities: readonly Entity[],
+  also: readonly SqlPiece[] = [],
+): Promise<number | undefined> {
+  const planned = entityStatements(tables, entities, also);
+  const texts: string[] = [];
+  const inline = (piece: SqlPiece): boolean => {
+    const literals = piece.params.map(sqlLiteral);
+    if (literals.some((l) => l === undefined)) return false;
+    texts.push(piece.render((i) => literals[i]!));
+    return true;
+  };
+  if (!planned.childDeletes.every(inline)) return undefined;
+  const removalAt = texts.length;
+  if (planned.removal !== undefined && !inline(planned.removal)) return undefined;
+  if (!planned.inserts.every(inline)) return undefined;
+  const results = await tx.finish(texts);
+  return planned.removal === undefined ? 0 : countGone(results[removalAt]!.rows, planned.gone);
+}
+
+/**
+ * A row value (or an array of them) as a quoted SQL literal, in the text form the pg driver
+ * sends for it as a parameter; `undefined` for what a literal cannot carry (a NUL character)
+ * or what is not a row value.
+ */
+function sqlLiteral(value: unknown): string | undefined {
+  if (value === null) return 'NULL';
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+  else if (Buffer.isBuffer(value)) text = `\\x${value.toString('hex')}`;
+  else if (Array.isArray(value)) text = arrayLiteral(value as RowValue[]);
+  else return undefined;
+  return text.includes('\u0000') ? undefined : escapeLiteral(text);
 }
 
 /** Run pieces in order, as few statements as the parameter limit allows. */
@@ -156,9 +249,9 @@ async function runPacked(tx: Queryable, pieces: readonly SqlPiece[]): Promise<vo
     const batch = pieces.slice(start, end);
     const params: unknown[] = [];
     const texts = batch.map((piece) => {
-      const text = piece.render(params.length);
+      const offset = params.length;
       params.push(...piece.params);
-      return text;
+      return piece.render((i) => `$${offset + i + 1}`);
     });
     const sql =
       texts.length === 1 ? texts[0]! : `with ${texts.map((t, i) => `p${i} as (${t})`).join(', ')} select 1`;
@@ -168,7 +261,7 @@ async function runPacked(tx: Queryable, pieces: readonly SqlPiece[]): Promise<vo
 }
 
 /**
- * Multi-row `insert … values` pieces, each parameter cast to its column's type (so array and
+ * Multi-row `insert … values` pieces, each value cast to its column's type (so array and
  * numeric text arrive as what the column holds); `upsert` overwrites a row with the same key.
  */
 function insertPieces(table: EntityTable, rows: readonly RowValues[], upsert: boolean): SqlPiece[] {
@@ -187,9 +280,9 @@ function insertPieces(table: EntityTable, rows: readonly RowValues[], upsert: bo
     const params = slice.flatMap((row) => table.columns.map((column) => row[column] ?? null));
     pieces.push({
       params,
-      render: (offset) => {
-        let n = offset;
-        const tuples = slice.map(() => `(${table.types.map((type) => `$${++n}::${type}`).join(', ')})`);
+      render: (ref) => {
+        let n = 0;
+        const tuples = slice.map(() => `(${table.types.map((type) => `${ref(n++)}::${type}`).join(', ')})`);
         return `insert into ${table.qualified} (${columns}) values ${tuples.join(', ')}${conflict}`;
       },
     });

@@ -101,6 +101,13 @@ export class Mirror {
   /**
    * Copy `ids` of `collection` to PostgreSQL after `operation`, as `mode` says. Never throws.
    *
+   * `written` lets the caller start the copy while the primary's write is still running. An
+   * inline copy then takes the entities' locks meanwhile, so that round trip is off the
+   * write's critical path; the copier waits for `written` while holding the locks, and only
+   * then reads the primary (DESIGN.md runtime rule 1 holds: the read is still made under the
+   * lock, and after the write). An async copy is queued once the write is done. `written`
+   * resolves false when the write never reached the server: nothing is copied, no gap.
+   *
    * @example
    * import type { ObjectId } from 'bson';
    * declare const mirror: Mirror;
@@ -112,12 +119,15 @@ export class Mirror {
     ids: readonly unknown[],
     operation: string,
     mode: MirrorMode,
+    written?: PromiseLike<boolean>,
   ): Promise<void> {
     if (ids.length === 0) return;
     if (mode === 'inline') {
-      await this.#copy(collection, ids, operation);
+      await this.#copy(collection, ids, operation, written);
       return;
     }
+    // Async: the copy follows the write's response, so it never needs to start before it.
+    if (written !== undefined && !(await written)) return;
     const pending = this.#queue.get(collection) ?? { ids: [], operations: new Set<string>() };
     pending.ids.push(...ids);
     pending.operations.add(operation);
@@ -176,15 +186,26 @@ export class Mirror {
     }
   }
 
-  async #copy(collection: string, ids: readonly unknown[], operation: string): Promise<void> {
+  async #copy(
+    collection: string,
+    ids: readonly unknown[],
+    operation: string,
+    written?: PromiseLike<boolean>,
+  ): Promise<void> {
+    // A write that never reached the primary changed nothing: no copy, and no gap.
+    const happened = async () => written === undefined || (await written);
     if (this.#postgresDown) {
+      if (!(await happened())) return;
       await this.#record(ids.map((id) => ({ collection, id, operation, error: POSTGRES_DOWN })));
       return;
     }
     try {
-      const outcome: CopyOutcome = await copyEntitiesToPostgres(this.stores, collection, ids);
+      const outcome: CopyOutcome = await copyEntitiesToPostgres(this.stores, collection, ids, {
+        ...(written !== undefined && { written }),
+      });
       this.#copied += outcome.upserted + outcome.deleted + outcome.rejected;
     } catch (error) {
+      if (!(await happened())) return;
       const failures =
         error instanceof EntityCopyError
           ? error.failures.map((f) => ({ collection, id: f.id, operation, error: f.error }))

@@ -69,13 +69,14 @@ export interface Runtime {
   collection<T extends Document = Document>(name: string, options?: { mirror?: MirrorMode }): Collection<T>;
   /**
    * Copy entities to PostgreSQL after a write made outside the wrapper and the plugin, if the
-   * collection's phase mirrors writes. Never throws; a failure is a gap.
+   * collection's phase mirrors writes. Never throws; a failure is a gap. With `written`, the
+   * call may come while the write still runs: see `Mirror.entities`.
    */
   mirror(
     collection: string,
     ids: readonly unknown[],
     operation: string,
-    options?: { mirror?: MirrorMode },
+    options?: { mirror?: MirrorMode; written?: PromiseLike<boolean> },
   ): Promise<void>;
   /** Whether writes to `collection` are mirrored right now. */
   mirrors(collection: string): boolean;
@@ -148,7 +149,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       wrapCollection(runtime, options.mongo.collection<T>(name), opts),
     mirror: async (collection, ids, operation, opts = {}) => {
       if (!runtime.mirrors(collection)) return;
-      await mirror.entities(collection, ids, operation, opts.mirror ?? mirrorMode);
+      await mirror.entities(collection, ids, operation, opts.mirror ?? mirrorMode, opts.written);
     },
     readDocument: async (collection, id) => (await readDocuments(stores, collection, [id]))[0],
     readDocuments: (collection, ids) => readDocuments(stores, collection, ids),

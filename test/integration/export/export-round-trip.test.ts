@@ -130,7 +130,7 @@ describe.skipIf(!url)('ferry export round trips', () => {
     },
   );
 
-  it('writes dump metadata that carries the mapped indexes back, TTL included', async () => {
+  it('writes dump metadata that carries the mapped indexes back, TTL included, counting each collection once', async () => {
     const archive = path.join(dir, 'indexes.archive');
     await writeMarketplaceArchive(archive, { seed: 3, scale: 300 });
     const { url: target, drop } = await createTestDatabase('export_indexes');
@@ -147,6 +147,26 @@ describe.skipIf(!url)('ferry export round trips', () => {
       const exported = await withSource(to, (source) => source.listCollections());
       const notifications = exported.find((c) => c.name === 'notifications');
       expect(notifications?.indexes.find((i) => i.name === 'expiresAt_1')?.expireAfterSeconds).toBe(0);
+
+      // Each collection's root rows are counted once, when the export starts (the bucket bits
+      // and the progress total both come from that count).
+      const statements: string[] = [];
+      const counted = {
+        query: <R>(sql: string, params?: readonly unknown[]) => {
+          statements.push(sql);
+          return db.query<R>(sql, params);
+        },
+      };
+      await exportDocuments({
+        db: counted,
+        plan,
+        schema: 'src',
+        to: path.join(dir, 'indexes-ejson'),
+        format: 'ejson',
+      });
+      expect(statements.filter((sql) => /^select count\(\*\)/.test(sql))).toHaveLength(
+        plan.collections.length,
+      );
     } finally {
       await db.close();
       await drop();

@@ -1,11 +1,18 @@
 import { type Document, Long, ObjectId } from 'bson';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectIdToUuid } from '../../../src/mapping/identity.js';
+import { toRows } from '../../../src/mapping/to-rows.js';
 import {
   copyEntitiesToPostgres,
+  type Entity,
   EntityCopyError,
+  entityLockKey,
   type RuntimeStores,
 } from '../../../src/runtime/entity-copy.js';
+import { entityTables, writeEntityRows, writeEntityRowsAndCommit } from '../../../src/runtime/entity-rows.js';
+import { lockedTransaction } from '../../../src/runtime/stores.js';
+import { errorCode } from '../../../src/target/retry.js';
 import { createRuntimeWorld, differences, type RuntimeWorld, servicesReady, verifyWorld } from './support.js';
 
 describe.skipIf(!servicesReady)('the entity copier brings PostgreSQL to MongoDB’s current state', () => {
@@ -173,5 +180,88 @@ describe.skipIf(!servicesReady)('the entity copier brings PostgreSQL to MongoDB�
       `select count(*)::int as n from ferry.rejects where collection = 'chats' and resolved_at is null`,
     );
     expect(after.rows[0].n).toBe(0);
+  }, 300_000);
+
+  it('a copy takes two round trips to PostgreSQL: BEGIN with the lock, then its rows with the COMMIT', async () => {
+    const pool = new pg.Pool({ connectionString: world.targetUrl, max: 1 });
+    const sent: string[] = [];
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+        const first = args[0] as string | { text: string };
+        sent.push(typeof first === 'string' ? first : first.text);
+        return query(...args);
+      };
+    });
+    try {
+      const [r1] = world.ids.get('purchaseRequests')! as ObjectId[];
+      await world.mongo.collection('purchaseRequests').updateOne({ _id: r1 }, { $inc: { __v: 1 } });
+      const counted = { ...stores, pg: pool };
+      expect(await copyEntitiesToPostgres(counted, 'purchaseRequests', [r1])).toEqual({
+        upserted: 1,
+        deleted: 0,
+        rejected: 0,
+      });
+      expect(sent).toHaveLength(2);
+      expect(sent[0]).toMatch(/^begin; select pg_advisory_xact_lock/);
+      expect(sent[1]).toMatch(/;\ncommit$/);
+      expect(differences(await verifyWorld(world, ['purchaseRequests']))).toEqual([]);
+    } finally {
+      await pool.end();
+    }
+  }, 300_000);
+
+  it('values written into the statement as literals (quotes, backslashes, array syntax, SQL) copy exactly', async () => {
+    const requests = world.mongo.collection<Document>('purchaseRequests');
+    const [, , , r4] = world.ids.get('purchaseRequests')! as ObjectId[];
+    const tricky = `it's a \\ "quoted" {brace}, 'x' \\x00 E'\\n' ; commit; drop table users; -- é 😀`;
+    const request = await requests.findOne({ _id: r4 }, { promoteValues: false });
+    const items = (request!.items as Document[] | undefined) ?? [];
+    await requests.updateOne(
+      { _id: r4 },
+      {
+        $set: {
+          title: tricky,
+          items: items.map((item) => ({
+            ...item,
+            title: tricky,
+            tags: [tricky, 'NULL', '', 'a,b', '{}', '"'],
+          })),
+        },
+      },
+    );
+    expect(await copyEntitiesToPostgres(stores, 'purchaseRequests', [r4])).toEqual({
+      upserted: 1,
+      deleted: 0,
+      rejected: 0,
+    });
+    const { rows } = await world.pool.query('select title from public.purchase_requests where id = $1', [
+      objectIdToUuid(r4!),
+    ]);
+    expect(rows[0].title).toBe(tricky);
+    expect(differences(await verifyWorld(world, ['purchaseRequests']))).toEqual([]);
+  }, 300_000);
+
+  it('a row value no literal can carry (a NUL, which the mapping itself rejects) is left to the parameterised statements', async () => {
+    const [r6] = (world.ids.get('purchaseRequests')! as ObjectId[]).slice(5);
+    const doc = await world.mongo
+      .collection('purchaseRequests')
+      .findOne({ _id: r6 }, { promoteValues: false });
+    const mapped = toRows(world.plan, 'purchaseRequests', doc!);
+    if (!mapped.ok) throw new Error('the mapping refused the document');
+    const tables = entityTables(world.plan, 'purchaseRequests', world.schema);
+    // Only a row built by hand can hold a NUL: toRows rejects such a string (STRING_CONTAINS_NUL).
+    const root = { ...mapped.rows.get(tables.root.name)![0]!, title: 'nul \u0000 inside' };
+    const rows = new Map(mapped.rows).set(tables.root.name, [root]);
+    const entity: Entity = { kind: 'write', id: r6, key: objectIdToUuid(r6!), doc: doc!, rows };
+    const failure = await lockedTransaction(
+      world.pool,
+      [entityLockKey('purchaseRequests', r6)],
+      async (tx) => {
+        expect(await writeEntityRowsAndCommit(tx, tables, [entity])).toBeUndefined();
+        return writeEntityRows(tx, tables, [entity]);
+      },
+    ).catch((e: unknown) => e);
+    expect(errorCode(failure)).toBe('22021');
   }, 300_000);
 });

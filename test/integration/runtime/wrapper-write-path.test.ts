@@ -1,6 +1,8 @@
 import { type Document, ObjectId } from 'bson';
+import { type Collection, MongoNotConnectedError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEqual } from '../../../src/mapping/canonical/index.js';
+import { wrapCollection } from '../../../src/runtime/collection-wrapper.js';
 import { domainEvents, setPhase } from '../../../src/runtime/domains.js';
 import { createRuntime, type Runtime } from '../../../src/runtime/runtime.js';
 import {
@@ -190,5 +192,53 @@ describe.skipIf(!servicesReady)('the driver wrapper mirrors every write operatio
       expect(canonicalEqual(fromPg[index + 2], doc)).toBe(true);
     }
     expect(canonicalEqual(fromPg[0], fromPg[5])).toBe(true);
+  }, 120_000);
+
+  it('an inline write takes its entity’s lock while MongoDB writes, and a write that never reaches MongoDB copies nothing and records no gap', async () => {
+    if (runtime.phase('users') !== 'dual_write') {
+      await setPhase(world.pool, 'market', 'dual_write', { reason: 'test' });
+      await runtime.refresh();
+    }
+    const [, , , id] = world.ids.get('users')! as ObjectId[];
+    const advisoryLocks = async () =>
+      (
+        await world.pool.query(
+          `select count(*)::int as n from pg_locks
+            where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
+        )
+      ).rows[0].n as number;
+    let heldDuringWrite = false;
+    const real = world.mongo.collection('users');
+    // The driver's collection, observed: before updateOne reaches MongoDB, is the lock held?
+    // deleteOne fails as a write that never left the process does.
+    const observed = new Proxy(real, {
+      get(target, property) {
+        if (property === 'updateOne')
+          return async (...args: Parameters<Collection['updateOne']>) => {
+            heldDuringWrite = await waitFor(async () => (await advisoryLocks()) > 0, 5000).then(
+              () => true,
+              () => false,
+            );
+            return target.updateOne(...args);
+          };
+        if (property === 'deleteOne')
+          return async () => {
+            throw new MongoNotConnectedError('not connected (test)');
+          };
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const users = wrapCollection(runtime, observed, { mirror: 'inline' });
+    await users.updateOne({ _id: id }, { $set: { name: 'Locked While Written' } });
+    expect(heldDuringWrite).toBe(true);
+    expect((await runtime.readDocument('users', id))?.name).toBe('Locked While Written');
+
+    const before = runtime.stats;
+    await expect(users.deleteOne({ _id: id })).rejects.toBeInstanceOf(MongoNotConnectedError);
+    expect(runtime.stats.gaps).toBe(before.gaps);
+    expect(runtime.stats.copied).toBe(before.copied);
+    expect(await advisoryLocks()).toBe(0);
+    expect(await runtime.readDocument('users', id)).toBeDefined();
   }, 120_000);
 });
