@@ -11,3 +11,4 @@ export {
 export { Random } from './random.js';
 export { seedFromEnv } from './seed.js';
 export { NASTY_KEYS, PG_TIMESTAMPTZ_MIN_MS } from './values.js';
+export * from './escrow/index.js';
