@@ -81,6 +81,7 @@ export function mergeModels(
     };
     const claimed = mergeRefPaths(context);
     for (const field of model.fields) if (!claimed.has(formatPath(field.path))) mergeField(context, field);
+    noteNestedObjects(context);
     const indexes = mergeIndexes(collection, model.indexes);
     reports.push({
       ...report,
@@ -219,6 +220,18 @@ function mergeRefPaths(context: MergeContext): Set<string> {
     claimed.add(kindName);
   }
   return claimed;
+}
+
+/** A flattened object whose keys the model declares (`address: { city, country }`): both decided. */
+function noteNestedObjects(context: MergeContext): void {
+  const declared = context.model.fields.map((f) => formatPath(f.path));
+  context.decisions = context.decisions.map((d) =>
+    (d.rule === 'flatten' || d.rule === 'geojson') &&
+    d.decidedBy === 'data' &&
+    declared.some((p) => p.startsWith(`${d.path}.`))
+      ? { ...d, decidedBy: 'both', model: 'a nested object' }
+      : d,
+  );
 }
 
 function kindOrdinal(names: readonly string[], name: string): string {
