@@ -60,6 +60,7 @@ const EPOCH = Date.UTC(2026, 0, 1);
  * Generate the escrow dataset: the same seed and options give the same documents, ids included.
  *
  * @example
+ * declare const db: import('mongodb').Db;
  * const data = generateEscrow(20260101, { users: 40 });
  * for (const name of ESCROW_COLLECTIONS) await db.collection(name).insertMany([...data[name]]);
  */

@@ -13,7 +13,14 @@ import type { ModelSchemas } from './model-schema.js';
 /** Distinct values kept per watched path; beyond it the path only counts how many it saw. */
 const MAX_DISTINCT = 256;
 
-/** What was seen at one watched path. */
+/**
+ * What was seen at one watched path.
+ *
+ * @example
+ * declare const observer: ModelObserver;
+ * const seen: ObservedValues | undefined = observer.values('users', ['status']);
+ * seen?.distinct.get('s:active'); // how many users are active
+ */
 export interface ObservedValues {
   /** Distinct string and number values, as text (at most 256). */
   readonly distinct: ReadonlyMap<string, number>;
@@ -122,6 +129,7 @@ function record(value: unknown, seen: MutableValues): void {
  * BSON-wrapped), so the string '1' and the number 1 stay apart as they do in MongoDB.
  *
  * @example
+ * import { Int32 } from 'bson';
  * valueKey('open'); // 's:open'
  * valueKey(new Int32(2)); // 'n:2'
  */

@@ -6,7 +6,12 @@ import { FerryError } from '../../core/errors.js';
 import { fileExists } from '../../core/file-exists.js';
 import type { ModelReaderReply, ModelSchemas } from './model-schema.js';
 
-/** How `readModels` runs the child process. */
+/**
+ * How `readModels` runs the child process.
+ *
+ * @example
+ * await readModels('src/models', { timeoutMs: 10_000 });
+ */
 export interface ReadModelsOptions {
   /** Give up on modules that take longer than this to import (default 60 s). */
   readonly timeoutMs?: number;
