@@ -82,13 +82,14 @@ describe.runIf(pg && mongo)('ferry infer --models against a source that disagree
     expect(absent[0]!.message).toMatch(/which the source does not have/);
   });
 
-  it('keeps the data type where the model says Number and the data holds strings: a named warning, and zero rejects', async () => {
+  it('keeps the data type where the model says Number and the data holds strings, and NOT NULL and CHECK where the data disagrees: named warnings, and zero rejects', async () => {
     const invoices = Array.from({ length: 40 }, (_, i) => ({
       _id: new ObjectId(`66a0000000000000000000${i.toString(16).padStart(2, '0')}`),
       number: `INV-${String(i).padStart(4, '0')}`,
       // One status the model's enum does not allow: no CHECK may reject it.
       status: i === 7 ? 'void' : i % 2 === 0 ? 'sent' : 'paid',
-      amountMinor: new Int32(100 * i),
+      // One invoice without the amount the model requires: NOT NULL would reject it.
+      ...(i === 3 ? {} : { amountMinor: new Int32(100 * i) }),
     }));
     const source = await seedFerret(mongo!, 'models_conflict', { invoices });
     drops.push(source.drop);
@@ -107,11 +108,19 @@ describe.runIf(pg && mongo)('ferry infer --models against a source that disagree
     expect(warnings).toContainEqual(
       expect.objectContaining({ code: 'MODEL_ENUM_NOT_IN_DATA', collection: 'invoices', path: 'status' }),
     );
+    expect(warnings).toContainEqual(
+      expect.objectContaining({
+        code: 'MODEL_REQUIRED_NOT_IN_DATA',
+        path: 'amountMinor',
+        message: expect.stringMatching(/1 of 40 lack it and 0 hold null: the column stays nullable/),
+      }),
+    );
     // No value of the data is printed, only counts.
     expect(JSON.stringify(result.report.warnings)).not.toContain('void');
     const columns = result.plan.collections[0]!.tables[0]!.columns;
     expect(columns.find((c) => c.name === 'number')).toMatchObject({ pgType: 'text', sourceType: 'string' });
     expect(columns.find((c) => c.name === 'status')!.allowed).toBeUndefined();
+    expect(columns.find((c) => c.name === 'amount_minor')!.nullable).toBe(true);
     const decision = result.report.collections[0]!.decisions.find((d) => d.path === 'number')!;
     expect(decision.decidedBy).toBe('data');
 
