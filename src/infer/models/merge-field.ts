@@ -148,22 +148,25 @@ function mergeRef(context: MergeContext, field: ModelField, column: ColumnPlan, 
 }
 
 /**
- * The share of dangling ids (percent) when the data proves some exist: every document and
- * every target id was read, so the overlap is exact. A sample's low overlap proves nothing,
- * and then the model's foreign key stands.
+ * The share of dangling ids (percent, or a bound) when the data proves some exist: every
+ * document and every target id was read, so the overlap is exact. A sample's low overlap
+ * proves nothing, and then the model's foreign key stands.
  */
-function provenDangling(context: MergeContext, field: ModelField, collection: string): number | undefined {
+function provenDangling(context: MergeContext, field: ModelField, collection: string): string | undefined {
+  const target = context.inference.collections.find((c) => c.name === collection);
+  const ids = dataField(context, field.path)?.ids?.objectId;
+  if (!context.snapshot.complete || !target?.complete || !target.idsComplete || !ids) return undefined;
   const finding = context.inference.references.find(
     (r) => r.collection === context.snapshot.name && r.name === formatPath(field.path),
   );
-  const target =
-    finding?.kinds.length === 1
-      ? finding.kinds[0]?.targets.find((t) => t.collection === collection)
-      : undefined;
-  if (!finding || !target) return undefined;
-  if (!context.snapshot.complete || !target.exact || !target.targetComplete || target.overlap >= 1)
-    return undefined;
-  return Math.round((1 - target.overlap) * 1000) / 10;
+  const match = finding?.kinds
+    .find((k) => k.kind === 'objectId')
+    ?.targets.find((t) => t.collection === collection);
+  // Below the detector's listing threshold there is no finding at all: nearly every id dangles.
+  if (!match) return ids.exact && ids.distinct > 0 ? 'more than 95' : undefined;
+  // An estimate (sketches over many ids) proves dangling ids only when clearly below 1.
+  if (match.overlap >= 1 || (!match.exact && match.overlap >= 0.95)) return undefined;
+  return String(Math.round((1 - match.overlap) * 1000) / 10);
 }
 
 function mergeEnum(

@@ -81,11 +81,22 @@ export class ModelObserver {
     });
   }
 
+  /**
+   * Look at documents of a collection (what `watch` does with every batch).
+   *
+   * @example
+   * const observer = new ModelObserver();
+   * observer.add('users', ['status']);
+   * observer.observe('users', [{ _id: 1, status: 'active' }]);
+   */
+  observe(collection: string, docs: readonly Document[]): void {
+    const paths = this.#watched.get(collection);
+    if (paths) for (const doc of docs) for (const { path, seen } of paths.values()) visit(doc, path, 0, seen);
+  }
+
   async *#tap(batches: AsyncIterable<SourceBatch>): AsyncIterable<SourceBatch> {
     for await (const batch of batches) {
-      const paths = this.#watched.get(batch.collection);
-      if (paths)
-        for (const doc of batch.docs) for (const { path, seen } of paths.values()) visit(doc, path, 0, seen);
+      this.observe(batch.collection, batch.docs);
       yield batch;
     }
   }
