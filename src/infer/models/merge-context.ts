@@ -1,5 +1,5 @@
 import type { ColumnPlan, DiscriminatorPlan, ParentLink, SourceIndexPlan } from '../../mapping/model.js';
-import type { SourceType } from '../../mapping/pg-types.js';
+import { SOURCE_TYPES, type SourceType } from '../../mapping/pg-types.js';
 import { ANY_KEY, ELEMENT, formatPath } from '../field-path.js';
 import type { Decision, ReportWarning } from '../report.js';
 import type { CollectionSnapshot, FieldSnapshot, InferenceSnapshot } from '../snapshot.js';
@@ -63,22 +63,8 @@ export const MODEL_TYPES: Readonly<Record<string, ModelTypeRule>> = {
   ObjectId: { pgType: 'uuid', sourceType: 'objectId', agrees: ['objectId'] },
   Buffer: { pgType: 'bytea', sourceType: 'binData', agrees: ['binData'] },
   UUID: { pgType: 'jsonb', sourceType: 'any', agrees: ['binData', 'any'] },
-  Mixed: {
-    pgType: 'jsonb',
-    sourceType: 'any',
-    agrees: [
-      'objectId',
-      'string',
-      ...NUMBERS,
-      'decimal',
-      'bool',
-      'date',
-      'binData',
-      'object',
-      'array',
-      'any',
-    ],
-  },
+  // Mixed takes whatever the data holds.
+  Mixed: { pgType: 'jsonb', sourceType: 'any', agrees: SOURCE_TYPES },
 };
 
 export function typeRule(type: string): ModelTypeRule {

@@ -173,6 +173,10 @@ describe.runIf(pg && mongo)('ferry infer --models on the escrow example app', ()
       });
       expect(planned.code, planned.stderr).toBe(0);
       expect(planned.stdout).toMatch(/notifications.*expires_at/);
+      const drift = await runFerry(['schema', 'check', '--config', 'models.config.ts', '--target', url], {
+        cwd: folder.dir,
+      });
+      expect(drift.code, drift.stdout + drift.stderr).toBe(0);
       // A value outside the enum is refused by PostgreSQL itself now.
       await expect(sql(url, `update public.users set status = 'deleted'`)).rejects.toThrow(
         /users_status_check/,
