@@ -1,5 +1,6 @@
 /** Seeded test data: documents that stress a mapping, reproducible from one seed. */
 
+export * from './escrow/index.js';
 export * from './marketplace/index.js';
 export {
   type GeneratedDocument,
@@ -11,4 +12,3 @@ export {
 export { Random } from './random.js';
 export { seedFromEnv } from './seed.js';
 export { NASTY_KEYS, PG_TIMESTAMPTZ_MIN_MS } from './values.js';
-export * from './escrow/index.js';
