@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FerryError } from '../../core/errors.js';
 import { fileExists } from '../../core/file-exists.js';
+import { redactSecrets } from '../../core/redact.js';
 import type { ModelReaderReply, ModelSchemas } from './model-schema.js';
 
 /**
@@ -43,21 +44,25 @@ export async function readModels(target: string, options: ReadModelsOptions = {}
   if (reply.ok) return reply.schemas;
   switch (reply.problem) {
     case 'import-failed':
-      throw new FerryError(`cannot import model module ${reply.file}: ${reply.message}`, {
+      // The module's own message, but never a credential in it (a connection string, say).
+      throw new FerryError(`cannot import model module ${reply.file}: ${redactSecrets(reply.message)}`, {
         code: 'INFER_MODELS_IMPORT_FAILED',
         category: 'usage',
         where: { file: reply.file! },
         hint: 'fix the module so that importing it on its own succeeds (it runs in a child process, with your environment)',
       });
     case 'no-mongoose':
-      throw new FerryError(`the models in ${target} cannot resolve mongoose: ${reply.message}`, {
-        code: 'INFER_MODELS_NO_MONGOOSE',
-        category: 'usage',
-        hint: 'install mongoose in your application, where the models are',
-      });
+      throw new FerryError(
+        `the models in ${target} cannot resolve mongoose: ${redactSecrets(reply.message)}`,
+        {
+          code: 'INFER_MODELS_NO_MONGOOSE',
+          category: 'usage',
+          hint: 'install mongoose in your application, where the models are',
+        },
+      );
     case 'no-models':
     case 'no-files':
-      throw new FerryError(`${target} registers no Mongoose model: ${reply.message}`, {
+      throw new FerryError(`${target} registers no Mongoose model: ${redactSecrets(reply.message)}`, {
         code: 'INFER_MODELS_NONE',
         category: 'usage',
         hint: 'pass the folder whose modules call mongoose.model(…), or the module that imports them',
@@ -115,7 +120,7 @@ function runChild(target: string, timeoutMs: number): Promise<ModelReaderReply> 
       if (reply) return resolve(reply);
       reject(
         new FerryError(
-          `the process importing the models in ${target} ended without an answer (${signal ?? `exit ${code}`})${output.trim() ? `: ${lastLine(output)}` : ''}`,
+          `the process importing the models in ${target} ended without an answer (${signal ?? `exit ${code}`})${output.trim() ? `: ${redactSecrets(lastLine(output))}` : ''}`,
           {
             code: 'INFER_MODELS_IMPORT_FAILED',
             category: 'usage',

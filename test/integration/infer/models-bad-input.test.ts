@@ -34,13 +34,15 @@ describe('ferry infer --models with models it cannot use as they are', () => {
     await folder?.remove();
   });
 
-  it('names the model file that throws on import, with exit 2', async () => {
+  it('names the model file that throws on import, without the credentials in its message, with exit 2', async () => {
     const result = await runFerry(['infer', 'users.json', '--models', fixtureModels('throwing')], {
       cwd: folder.dir,
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(path.join(fixtureModels('throwing'), 'wallet.ts'));
     expect(result.stderr).toContain('FERRY_FIXTURE_WALLET_CURRENCY is not set');
+    expect(result.stderr).toContain('mongodb://app:***@db.example/shop');
+    expect(result.stderr).not.toContain('s3cret');
     const json = await runFerry(['--json', 'infer', 'users.json', '--models', fixtureModels('throwing')], {
       cwd: folder.dir,
     });
