@@ -21,7 +21,7 @@ describe('generateEscrow', () => {
     expect(canonicalEqual(generateEscrow(12, { users: 25 }).users[0]!, data.users[0]!)).toBe(false);
   });
 
-  it('writes documents every escrow model validates', () => {
+  it('writes documents every escrow model validates', async () => {
     const models = {
       users: User,
       wallets: Wallet,
@@ -31,14 +31,9 @@ describe('generateEscrow', () => {
     } as const;
     for (const name of ESCROW_COLLECTIONS) {
       expect(data[name].length, name).toBeGreaterThan(0);
-      for (const doc of data[name]) {
-        const error = new (
-          models[name] as unknown as new (
-            d: Document,
-          ) => { validateSync(): Error | undefined }
-        )(doc).validateSync();
-        expect(error?.message, `${name} ${String(doc._id)}`).toBeUndefined();
-      }
+      const Model = models[name] as unknown as new (d: Document) => { validate(): Promise<void> };
+      for (const doc of data[name])
+        await expect(new Model(doc).validate(), `${name} ${String(doc._id)}`).resolves.toBeUndefined();
     }
   });
 
