@@ -43,10 +43,13 @@ export function mergeField(context: MergeContext, field: ModelField): void {
   const column = place.table.columns.find((c) => samePath(c.path, place.rel));
   const index = column ? decisionOf(context, place.table.name, column.name) : -1;
   if (!column) {
-    const spilled = context.decisions.findIndex(
+    // No column, but the data placed the field (in _extra, or as an id-typed discriminator).
+    const placed = context.decisions.findIndex(
       (d) => d.table === place.table.name && d.path === formatPath(field.path),
     );
-    if (spilled >= 0) note(context, spilled, 'data', [`declared ${describeType(field)}; kept in _extra`]);
+    const where =
+      context.decisions[placed]?.rule === 'extra' ? 'kept in _extra' : "the data's placement is kept";
+    if (placed >= 0) note(context, placed, 'data', [`declared ${describeType(field)}; ${where}`]);
     else addModelColumn(context, field, place.table, place.rel);
     return;
   }
