@@ -32,6 +32,12 @@ export { type ExportManifest, readExportManifest } from './export/export-manifes
 export type { UnrebuildableRow } from './export/orphan-rows.js';
 // Inference: a proposed mapping from the data.
 export { type InferMappingOptions, type InferredMapping, inferMapping } from './infer/infer-mapping.js';
+// `ferry infer --models`: what the application's Mongoose models declare, merged with the data.
+export { mergeModels } from './infer/models/merge-models.js';
+export { ModelObserver, type ObservedValues } from './infer/models/model-observations.js';
+export type { ModelField, ModelIndex, ModelSchema, ModelSchemas } from './infer/models/model-schema.js';
+export { type ReadModelsOptions, readModels } from './infer/models/read-models.js';
+export type { IndexDecision } from './infer/report.js';
 // Backfill: COPY, checkpoints and rejects (DESIGN.md invariants 2 and 3).
 export {
   type BackfillOptions,

@@ -73,6 +73,11 @@ export const ERROR_CODES = {
   // Inference
   INFER_BAD_SAMPLE: { category: 'usage', meaning: '--sample is not a positive whole number, or is given with --full', remedy: 'pass --sample N or --full, not both' },
   INFER_CONFIG_EXISTS: { category: 'usage', meaning: 'the config file to write already exists', remedy: 'pass --force to replace it, or --check to check its mapping against the data' },
+  INFER_MODELS_IMPORT_FAILED: { category: 'usage', meaning: 'a Mongoose model module given to --models threw (or ended the process) when imported', remedy: 'fix the module named in the message so that importing it on its own succeeds' },
+  INFER_MODELS_NO_MONGOOSE: { category: 'usage', meaning: 'the folder given to --models cannot resolve the mongoose package', remedy: 'install mongoose in the application the models belong to' },
+  INFER_MODELS_NONE: { category: 'usage', meaning: 'the modules given to --models registered no Mongoose model', remedy: 'pass the folder whose modules call mongoose.model(), or the module that imports them all' },
+  INFER_MODELS_NOT_FOUND: { category: 'usage', meaning: 'the path given to --models does not exist', remedy: 'pass the folder of the Mongoose models, or the module that imports them' },
+  INFER_MODELS_TIMEOUT: { category: 'usage', meaning: 'importing the --models modules did not finish in time', remedy: 'make the model modules importable without side effects (no connection or prompt at import)' },
   INFER_NO_MAPPING: { category: 'usage', meaning: '--check was asked for but the config has no mapping', remedy: 'run `ferry infer <source>` first to propose one' },
   INFER_PROPOSAL_INVALID: { category: 'internal', meaning: 'the proposed mapping failed its own validation (a bug in Ferry)', remedy: 'report it with the inference report; write the mapping by hand meanwhile' },
   // Schema and migrations

@@ -1,5 +1,6 @@
 /** Seeded test data: documents that stress a mapping, reproducible from one seed. */
 
+export * from './escrow/index.js';
 export * from './marketplace/index.js';
 export {
   type GeneratedDocument,

@@ -1,5 +1,8 @@
 import type { IndexSpec, Source } from '../sources/types.js';
 import { type CollectProgress, collectStats } from './collect-stats.js';
+import { mergeModels } from './models/merge-models.js';
+import { ModelObserver } from './models/model-observations.js';
+import type { ModelSchemas } from './models/model-schema.js';
 import { type Proposal, proposeMapping } from './propose.js';
 import type { InferenceSnapshot } from './snapshot.js';
 
@@ -15,6 +18,11 @@ export interface InferMappingOptions {
   readonly sample?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: CollectProgress) => void;
+  /**
+   * The application's Mongoose models (from `readModels`): what they declare is merged with
+   * the data's evidence (see `mergeModels`), in the same one read of the source.
+   */
+  readonly models?: ModelSchemas;
 }
 
 /**
@@ -45,11 +53,14 @@ export async function inferMapping(
   const indexes: Record<string, readonly IndexSpec[]> = Object.fromEntries(
     infos.map((c) => [c.name, c.indexes]),
   );
-  const stats = await collectStats(source, {
+  const observer = options.models ? ModelObserver.forModels(options.models) : undefined;
+  const stats = await collectStats(observer ? observer.watch(source) : source, {
     ...(options.sample === undefined ? {} : { sample: options.sample }),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const snapshot = stats.snapshot();
-  return { ...proposeMapping(snapshot, { indexes }), snapshot };
+  const proposal = proposeMapping(snapshot, { indexes });
+  if (!options.models || !observer) return { ...proposal, snapshot };
+  return { ...mergeModels(proposal, snapshot, options.models, observer), snapshot };
 }

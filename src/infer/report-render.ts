@@ -1,4 +1,4 @@
-import type { Decision, InferenceReport } from './report.js';
+import type { Decision, IndexDecision, InferenceReport } from './report.js';
 
 /**
  * The inference report for a terminal: per collection, its tables, and under each table one
@@ -17,8 +17,9 @@ export function renderReport(report: InferenceReport): string {
   const out: string[] = [];
   for (const collection of report.collections) {
     const sample = collection.complete ? '' : ' (a sample)';
+    const model = collection.model === undefined ? '' : `, model ${collection.model}`;
     out.push(
-      `${collection.name}: ${collection.documents} document(s)${sample} → ${collection.tables.length} table(s)`,
+      `${collection.name}: ${collection.documents} document(s)${sample} → ${collection.tables.length} table(s)${model}`,
     );
     for (const table of collection.tables) {
       const origin = collection.decisions.find(
@@ -32,6 +33,7 @@ export function renderReport(report: InferenceReport): string {
       const typeWidth = Math.max(6, ...mine.map((d) => (d.pgType ?? '').length));
       for (const d of mine) out.push(...decisionLines(d, width, typeWidth));
     }
+    for (const index of collection.indexes ?? []) out.push(indexLine(index));
     out.push('');
   }
   if (report.collections.some((c) => c.decisions.some((d) => d.pgType === 'uuid'))) {
@@ -53,8 +55,22 @@ const OBJECT_ID_NOTE = [
   "  ferry.oid_to_uuid('<24 hex digits>') the uuid, e.g. where id = ferry.oid_to_uuid('64b7f1c2a9e3d40012345678')",
 ];
 
+function indexLine(index: IndexDecision): string {
+  const key = Object.entries(index.key)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
+  const flags = [
+    index.unique ? 'unique' : '',
+    index.sparse ? 'sparse' : '',
+    index.ttlSeconds === undefined ? '' : `TTL ${index.ttlSeconds}s`,
+  ].filter((f) => f !== '');
+  return `  index ${index.name} { ${key} }${flags.length > 0 ? ` ${flags.join(' ')}` : ''}  [${index.decidedBy}]`;
+}
+
 function decisionLines(d: Decision, width: number, typeWidth: number): string[] {
-  const detail = `      ${''.padEnd(width)}  ${d.evidence}. ${d.reason}`;
+  const by =
+    d.decidedBy === undefined ? '' : `  [${d.decidedBy}${d.model === undefined ? '' : `: ${d.model}`}]`;
+  const detail = `      ${''.padEnd(width)}  ${d.evidence}. ${d.reason}${by}`;
   if (d.rule === 'flatten' || d.rule === 'geojson')
     return [`    ${d.path}: ${d.rule === 'geojson' ? 'GeoJSON point, flattened' : 'flattened'}`, detail];
   if (d.rule === 'extra')

@@ -36,6 +36,10 @@ export interface Decision {
   readonly evidence: string;
   /** Why this choice. */
   readonly reason: string;
+  /** With `--models`: whether the model, the data or both decided (see `model` for what the model said). */
+  readonly decidedBy?: 'data' | 'model' | 'both';
+  /** With `--models`: what the model declares for this field and what it changed. */
+  readonly model?: string;
 }
 
 /** Things a reviewer should look at. Codes are stable; messages are for people. */
@@ -52,7 +56,14 @@ export type WarningCode =
   | 'STRINGS_WITH_NUL'
   | 'DOCUMENTS_ARE_MAPS'
   | 'SAMPLED'
-  | 'SOURCE_REJECTS';
+  | 'SOURCE_REJECTS'
+  | 'MODEL_TYPE_CONFLICT'
+  | 'MODEL_REQUIRED_NOT_IN_DATA'
+  | 'MODEL_ENUM_NOT_IN_DATA'
+  | 'MODEL_REFERENCE_DANGLING'
+  | 'MODEL_REFERENCE_UNKNOWN'
+  | 'MODEL_COLLECTION_ABSENT'
+  | 'MODEL_FIELD_NOT_MAPPED';
 
 export interface ReportWarning {
   readonly code: WarningCode;
@@ -78,6 +89,26 @@ export interface CollectionReport {
   readonly complete: boolean;
   readonly tables: readonly TableSummary[];
   readonly decisions: readonly Decision[];
+  /** With `--models`: the Mongoose model stored in this collection. */
+  readonly model?: string;
+  /** With `--models`: the indexes (and TTL rules) of the plan, each with who declared it. */
+  readonly indexes?: readonly IndexDecision[];
+}
+
+/**
+ * An index of the plan with its origin: the source's own indexes (`data`), the model's
+ * (`model`: `index`, `unique`, `sparse`, `expires`, `schema.index()`), or both.
+ *
+ * @example
+ * const ttl: IndexDecision = { name: 'expiresAt_1', key: { expiresAt: 1 }, ttlSeconds: 0, decidedBy: 'model' };
+ */
+export interface IndexDecision {
+  readonly name: string;
+  readonly key: Readonly<Record<string, number | string>>;
+  readonly unique?: boolean;
+  readonly sparse?: boolean;
+  readonly ttlSeconds?: number;
+  readonly decidedBy: 'data' | 'model' | 'both';
 }
 
 /**
@@ -94,4 +125,6 @@ export interface InferenceReport {
   readonly maxColumns: number;
   readonly collections: readonly CollectionReport[];
   readonly warnings: readonly ReportWarning[];
+  /** With `--models`: the models read, by name, with their collections. */
+  readonly models?: readonly { readonly name: string; readonly collection: string }[];
 }

@@ -133,7 +133,7 @@ function groupsOf(mine: readonly Decision[], decision: Decision, explained: Set<
 
 function columnLiteral(column: ColumnPlan): string {
   // Fixed key order, matching the model, so diffs between two proposals stay small.
-  const { name, path, pgType, sourceType, nullable, references, transform } = column;
+  const { name, path, pgType, sourceType, nullable, references, transform, allowed } = column;
   return literal({
     name,
     path,
@@ -142,6 +142,7 @@ function columnLiteral(column: ColumnPlan): string {
     nullable,
     ...(references ? { references } : {}),
     ...(transform !== undefined ? { transform } : {}),
+    ...(allowed !== undefined ? { allowed } : {}),
   });
 }
 

@@ -56,6 +56,15 @@ export const columnSchema = z
      * and adding another.
      */
     renamedFrom: identifier.optional(),
+    /**
+     * The only values the column may hold (a Mongoose `enum`), as a CHECK; of each element for
+     * an array column. Proposed only where every value in the data is one of them.
+     */
+    allowed: z
+      .array(z.union([z.string(), z.number()]))
+      .min(1)
+      .readonly()
+      .optional(),
   })
   .strict();
 
@@ -273,6 +282,22 @@ export function discriminatorCheck(d: DiscriminatorPlan): string {
     arms.push(`(${kind} = ${quoteLiteral(k.name)} and ${set} is not null and ${unset} is null)`);
   }
   return arms.join(' or ');
+}
+
+/**
+ * The CHECK of a column with `allowed` values: `"status" in ('open', 'paid')` (NULL passes, as
+ * in every CHECK), or `"roles" <@ array['buyer', 'seller']::text[]` for an array column.
+ *
+ * @example
+ * allowedCheck({ name: 'status', path: ['status'], pgType: 'text', sourceType: 'string', nullable: false, allowed: ['open', 'paid'] });
+ * // `"status" in ('open', 'paid')`
+ */
+export function allowedCheck(column: ColumnPlan): string | undefined {
+  if (column.allowed === undefined) return undefined;
+  const literals = column.allowed.map((v) => (typeof v === 'number' ? String(v) : quoteLiteral(v)));
+  const name = quoteIdent(column.name);
+  if (column.pgType.endsWith('[]')) return `${name} <@ array[${literals.join(', ')}]::${column.pgType}`;
+  return `${name} in (${literals.join(', ')})`;
 }
 
 /** A PostgreSQL quoted identifier. */

@@ -1,5 +1,6 @@
 import { FerryError } from '../core/errors.js';
 import {
+  allowedCheck,
   discriminatorCheck,
   type Plan,
   physicalColumns,
@@ -86,6 +87,11 @@ export function buildSchema(plan: Plan): SchemaModel {
           onDelete: 'no action',
           kind: 'reference',
         });
+      }
+      for (const column of table.columns) {
+        const expression = allowedCheck(column);
+        if (expression === undefined) continue;
+        checks.push({ name: allocate(`${table.name}_${column.name}_check`), table: table.name, expression });
       }
       for (const d of table.discriminators ?? []) {
         const expression = discriminatorCheck(d);

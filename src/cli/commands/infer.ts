@@ -6,6 +6,7 @@ import { configSourcePath } from '../../config/source-path.js';
 import { ExitCode, FerryError } from '../../core/errors.js';
 import { fileExists } from '../../core/file-exists.js';
 import { type InferredMapping, inferMapping } from '../../infer/infer-mapping.js';
+import { readModels } from '../../infer/models/read-models.js';
 import { checkPlanAgainstStats } from '../../infer/propose-check.js';
 import { renderReport } from '../../infer/report-render.js';
 import { renderConfig } from '../../infer/write-config.js';
@@ -27,11 +28,14 @@ interface InferOptions extends SourceFlags {
   readonly full?: boolean;
   readonly force?: boolean;
   readonly check?: boolean;
+  readonly models?: string;
 }
 
 /**
- * `ferry infer <source> [-o ferry.config.ts] [--sample N | --full] [--force] [--check]`
+ * `ferry infer <source> [-o ferry.config.ts] [--sample N | --full] [--force] [--check] [--models <path>]`
  *
+ * With `--models`: the application's Mongoose models are imported in a child process and what
+ * they declare is merged with the data's evidence (see `mergeModels`).
  * Without `--check`: read the source, propose a mapping, print the report and write the
  * config. An existing config is never overwritten without `--force`, and that refusal
  * happens before the source is read. With `--check`: write nothing; check the mapping of the
@@ -53,6 +57,10 @@ export function registerInfer(program: Command): void {
     .option('--full', 'analyse every document (the default)')
     .option('--force', 'overwrite an existing config file')
     .option('--check', "check the existing config's mapping against the data; write nothing")
+    .option(
+      '--models <path>',
+      'your Mongoose models (a folder, or the module importing them): merge what they declare with the data',
+    )
     .action(async (positional: string | undefined, options: InferOptions, command: Command) => {
       const given = sourceLocation(positional, options);
       const { out, config } = await commandContext(command, given === undefined ? {} : { source: given });
@@ -76,12 +84,15 @@ export function registerInfer(program: Command): void {
         });
       }
 
+      // Read before the source is opened: a model module that throws is reported at once.
+      const models = options.models === undefined ? undefined : await readModels(options.models);
       const opened = await openConfiguredSource(config, options);
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
       let inferred: InferredMapping;
       try {
         inferred = await inferMapping(opened, {
           ...(sample === undefined ? {} : { sample }),
+          ...(models ? { models } : {}),
           onProgress: (p) => progress.update({ collection: p.collection, phase: 'infer', done: p.read }),
         });
       } finally {
