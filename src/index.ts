@@ -126,8 +126,20 @@ export {
   type SyncResult,
   syncStores,
 } from './runtime/sync/index.js';
+// TTL jobs: the plan's translated expireAfterSeconds indexes, run in small batches.
+export {
+  DEFAULT_TTL_BATCH_SIZE,
+  lastTtlRun,
+  runTtlRules,
+  type TtlOptions,
+  type TtlRuleOutcome,
+  type TtlRun,
+  watchTtlRules,
+} from './runtime/ttl/index.js';
 // Schema: DDL as data, migrations and drift.
 export {
+  APPEND_ONLY_SQLSTATE,
+  type AppendOnlyGuard,
   appliedMigrations,
   applyMigrations,
   buildSchema,

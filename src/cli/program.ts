@@ -14,6 +14,7 @@ import { registerSchema } from './commands/schema.js';
 import { registerSql } from './commands/sql.js';
 import { registerStatus } from './commands/status.js';
 import { registerSync } from './commands/sync.js';
+import { registerTtl } from './commands/ttl.js';
 import { registerVerify } from './commands/verify.js';
 
 const VERSION = '0.1.0';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerSql(program);
   registerStatus(program);
   registerSync(program);
+  registerTtl(program);
   registerVerify(program);
   return program;
 }

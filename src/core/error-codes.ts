@@ -127,6 +127,7 @@ export const ERROR_CODES = {
   RUNTIME_UNKNOWN_COLLECTION: { category: 'usage', meaning: 'the runtime was asked about a collection the mapping does not have', remedy: 'use a collection the message lists' },
   RUNTIME_UNKNOWN_DOMAIN: { category: 'usage', meaning: 'a phase change names a domain that is not declared', remedy: 'declare it under `domains` in ferry.config.ts; the runtime registers it when it starts' },
   RUNTIME_UNKNOWN_PHASE: { category: 'usage', meaning: 'a phase change names a phase that does not exist', remedy: 'use one of the phases the message lists' },
+  TTL_DELETE_FAILED: { category: 'problem', meaning: 'a TTL rule could not delete expired rows (PostgreSQL refused the delete, e.g. a foreign key from another table still points at an expired row)', remedy: 'the message names the table and the cause; rows removed before it are recorded in ferry.ttl_runs; fix the cause and run `ferry ttl run` again' },
   // Querying the target
   SQL_QUERY_FAILED: { category: 'input', meaning: 'the statement given to `ferry sql` failed in PostgreSQL; the message has its error', remedy: 'fix the statement' },
   // Export

@@ -50,12 +50,25 @@ export type DdlStatement =
   | { readonly kind: 'create_append_only_guard'; readonly guard: AppendOnlyGuard }
   | { readonly kind: 'drop_append_only_guard'; readonly guard: AppendOnlyGuard };
 
-/** The trigger every append-only table gets; trigger names are per table, so one name serves all. */
+/**
+ * The trigger every append-only table gets; trigger names are per table, so one name serves all.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * await db.query('select tgrelid::regclass from pg_trigger where tgname = $1', [APPEND_ONLY_TRIGGER]);
+ */
 export const APPEND_ONLY_TRIGGER = 'ferry_append_only';
 
 /**
  * The SQLSTATE an append-only table answers UPDATE and DELETE with. Class `FE` is no class
  * PostgreSQL uses, so a client can tell this refusal from any other error.
+ *
+ * @example
+ * import type pg from 'pg';
+ * declare const client: pg.Client;
+ * await client.query('update ledger set amount = 0').catch((error: { code?: string }) => {
+ *   if (error.code === APPEND_ONLY_SQLSTATE) console.log('the ledger is append-only; insert a correction');
+ * });
  */
 export const APPEND_ONLY_SQLSTATE = 'FERAO';
 
