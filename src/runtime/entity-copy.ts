@@ -16,6 +16,7 @@ import { toRows } from '../mapping/to-rows.js';
 import { DESERIALIZE_OPTIONS } from '../sources/bson/decode-frame.js';
 import { errorCode } from '../target/retry.js';
 import type { Queryable } from '../target/target-database.js';
+import { guardEntities } from './entity-guards.js';
 import { entityTables, type SqlPiece, writeEntityRows } from './entity-rows.js';
 import { withTransientRetry } from './retry-policy.js';
 import { lockedTransaction } from './stores.js';
@@ -235,9 +236,13 @@ async function copyBatch(
     batch.map((b) => b.lock),
     async (tx) => {
       const docs = await readPrimary(stores.mongo, compiled.name, batch, signal);
-      const entities = batch.map((b) => decide(stores.plan, compiled, b, docs.get(b.lock)));
+      const decided = batch.map((b) => decide(stores.plan, compiled, b, docs.get(b.lock)));
+      // The mapping's version and appendOnly promises: refused entities are not written.
+      const collectionPlan = stores.plan.collections.find((c) => c.name === compiled.name)!;
+      const guarded = await guardEntities(tx, stores, collectionPlan, tables, decided);
+      const entities = guarded.allowed;
       const rejects: RejectRecord[] = [];
-      const failed: BatchFailure[] = [];
+      const failed: BatchFailure[] = [...guarded.refused];
       let deleted = 0;
       const resolve = resolveRejects(stores.schema, compiled.name, batch);
       if (!isolate) {
@@ -275,7 +280,12 @@ async function copyBatch(
       await insertRejects(tx, undefined, stores.schema, compiled.name, rejects);
       const written = entities.filter((e) => e.kind === 'write').length;
       const loadRejects = rejects.filter((r) => r.stage === 'load').length;
-      return { upserted: written - loadRejects, deleted, rejected: rejects.length, failed };
+      return {
+        upserted: written - loadRejects + guarded.unchanged,
+        deleted,
+        rejected: rejects.length,
+        failed,
+      };
     },
   );
 }
