@@ -52,7 +52,8 @@ export type WarningCode =
   | 'STRINGS_WITH_NUL'
   | 'DOCUMENTS_ARE_MAPS'
   | 'SAMPLED'
-  | 'SOURCE_REJECTS';
+  | 'SOURCE_REJECTS'
+  | 'APPEND_ONLY';
 
 export interface ReportWarning {
   readonly code: WarningCode;
@@ -78,6 +79,11 @@ export interface CollectionReport {
   readonly complete: boolean;
   readonly tables: readonly TableSummary[];
   readonly decisions: readonly Decision[];
+  /**
+   * Present when the mapping proposes `appendOnly` (a ledger: see propose-append-only.ts),
+   * with what was seen; UPDATE and DELETE on its tables are then refused.
+   */
+  readonly appendOnly?: { readonly evidence: string; readonly reason: string };
 }
 
 /**
