@@ -8,6 +8,7 @@ import { countFlag } from '../confirm.js';
 import { commandContext, timed } from '../context.js';
 import { emit } from '../output.js';
 import { sharedFlag } from '../shared-flags.js';
+import { untilStopped } from '../stop-signal.js';
 
 interface TtlFlags {
   readonly schema?: string;
@@ -56,25 +57,18 @@ export function registerTtl(program: Command): void {
           );
           return;
         }
-        const stop = new AbortController();
-        const onSignal = () => stop.abort();
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        try {
-          await watchTtlRules(db, model, {
+        await untilStopped((signal) =>
+          watchTtlRules(db, model, {
             schemas,
-            signal: stop.signal,
+            signal,
             ...(batchSize !== undefined && { batchSize }),
             ...(interval !== undefined && { intervalMs: interval * 1000 }),
             onRun: ({ run, error }) => {
               if (run !== undefined) out.write(out.json ? JSON.stringify(run) : runText(run));
               else log.warn({ err: error }, 'TTL run failed; trying again at the next interval');
             },
-          });
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
+          }),
+        );
       } finally {
         await db.close();
       }

@@ -2,19 +2,11 @@ import { type Document, Int32, ObjectId } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { generateMarketplace } from '../../../src/generate/marketplace/generate-marketplace.js';
 import { MARKETPLACE_INDEXES } from '../../../src/generate/marketplace/indexes.js';
-import { type InferenceSnapshot, InferenceStats } from '../../../src/infer/index.js';
+import type { InferenceSnapshot } from '../../../src/infer/index.js';
 import { proposeMapping } from '../../../src/infer/propose.js';
 import { renderReport } from '../../../src/infer/report-render.js';
 import { renderConfig } from '../../../src/infer/write-config.js';
-
-function snapshotOf(collections: Record<string, readonly Document[]>): InferenceSnapshot {
-  const stats = new InferenceStats();
-  for (const [name, docs] of Object.entries(collections)) {
-    stats.addCollection(name);
-    for (const doc of docs) stats.add(name, doc);
-  }
-  return stats.snapshot();
-}
+import { snapshotOf } from './helpers.js';
 
 const entries = (n: number, extra: (i: number) => Document = () => ({})) =>
   Array.from({ length: n }, (_, i) => ({
