@@ -194,4 +194,45 @@ describe.skipIf(!postgresUrl())('ferry ttl run', () => {
       [{ n: 0 }],
     );
   });
+
+  test('stops with exit 1 and TTL_DELETE_FAILED when a key from another collection still points at an expired row, and records the failed run', async ({
+    ownPgUrl: url,
+  }) => {
+    const customers = [0, 1].map((i) => ({ _id: oid(i, 5), lastSeen: new Date(now - 2 * HOUR) }));
+    const orders = [{ _id: oid(0, 6), customer: oid(0, 5) }];
+    const dir = await writeSource({ customers, orders });
+    const withReference = planOf(
+      collection(
+        'customers',
+        [table('customers', [objectIdColumn, col('last_seen', ['lastSeen'], 'timestamptz', 'date')])],
+        [{ name: 'lastSeen_1', key: { lastSeen: 1 }, expireAfterSeconds: 60 }],
+      ),
+      collection('orders', [
+        table('orders', [
+          objectIdColumn,
+          col('customer', ['customer'], 'uuid', 'objectId', {
+            references: { table: 'customers', column: 'id' },
+          }),
+        ]),
+      ]),
+    );
+    await writeFile(
+      path.join(dir, 'ferry.config.ts'),
+      `export default ${JSON.stringify({ mapping: withReference })};\n`,
+    );
+    const load = await runFerry(['backfill', '--target', url, '--source', dir], { cwd: dir });
+    expect(load.code, load.stderr).toBe(0);
+
+    const run = await runFerry(['ttl', 'run', '--target', url, '--json'], { cwd: dir });
+    expect(run.code).toBe(1);
+    const { error } = JSON.parse(run.stdout) as {
+      error: { code: string; message: string };
+    };
+    expect(error.code).toBe('TTL_DELETE_FAILED');
+    expect(error.message).toContain('could not delete expired rows of public.customers');
+    expect(await sql(url, 'select ok, error is not null as has_error from ferry.ttl_runs')).toEqual([
+      { ok: false, has_error: true },
+    ]);
+    expect(await sql(url, 'select count(*)::int as n from public.customers')).toEqual([{ n: 2 }]);
+  });
 });
