@@ -130,9 +130,9 @@ export function diffSchemas(snapshot: SchemaModel, to: SchemaModel): SchemaDiff 
   for (const guard of from.appendOnly)
     if (!gone(guard.table) && !newGuards.has(guardKey(guard)))
       before.push({ kind: 'drop_append_only_guard', guard });
-  for (const guard of to.appendOnly)
-    if (fresh(guard.table) || !oldGuards.has(guardKey(guard)))
-      before.push({ kind: 'create_append_only_guard', guard });
+  const guardsToCreate = to.appendOnly.filter((g) => fresh(g.table) || !oldGuards.has(guardKey(g)));
+  if (guardsToCreate.length > 0) before.push({ kind: 'create_append_only_function' });
+  for (const guard of guardsToCreate) before.push({ kind: 'create_append_only_guard', guard });
 
   const destructive = [...before, ...after].filter(isDestructive).map(describeStatement);
   return {
@@ -300,6 +300,8 @@ export function describeStatement(statement: DdlStatement): string {
       return `drop or replace constraint ${statement.name} on ${statement.table}`;
     case 'drop_index':
       return `drop or replace index ${statement.name}`;
+    case 'create_append_only_function':
+      return 'create the function behind append-only tables';
     case 'create_append_only_guard':
       return `make ${statement.guard.table} append-only (UPDATE and DELETE refused)`;
     case 'drop_append_only_guard':

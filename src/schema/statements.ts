@@ -47,6 +47,7 @@ export type DdlStatement =
     }
   | { readonly kind: 'drop_constraint'; readonly table: string; readonly name: string }
   | { readonly kind: 'drop_index'; readonly name: string }
+  | { readonly kind: 'create_append_only_function' }
   | { readonly kind: 'create_append_only_guard'; readonly guard: AppendOnlyGuard }
   | { readonly kind: 'drop_append_only_guard'; readonly guard: AppendOnlyGuard };
 
@@ -150,22 +151,20 @@ export function compileStatement(statement: DdlStatement, target: SchemaTarget):
       return `alter table ${t(statement.table)} drop constraint ${quoteIdent(statement.name)}`;
     case 'drop_index':
       return `drop index ${qualified(target, statement.name)}`;
-    case 'create_append_only_guard': {
-      const { guard } = statement;
-      // Dropped and created rather than `create or replace trigger`, which PostgreSQL 13 lacks.
-      return [
-        `create or replace function ${qualified(target, APPEND_ONLY_FUNCTION)}() returns trigger language plpgsql as $ferry$
+    case 'create_append_only_function':
+      // One statement each (PGlite runs a statement through the extended protocol, which
+      // takes one command), and idempotent, like every creating statement.
+      return `create or replace function ${qualified(target, APPEND_ONLY_FUNCTION)}() returns trigger language plpgsql as $ferry$
 begin
   raise exception using
     errcode = '${APPEND_ONLY_SQLSTATE}',
     message = format('table %I.%I is append-only: %s is refused', tg_table_schema, tg_table_name, tg_op),
     hint = 'its collection is mapped with appendOnly: true; insert a correcting entry instead of changing one';
 end
-$ferry$`,
-        `drop trigger if exists ${quoteIdent(guard.name)} on ${t(guard.table)}`,
-        `create trigger ${quoteIdent(guard.name)} before update or delete on ${t(guard.table)} for each row execute function ${qualified(target, APPEND_ONLY_FUNCTION)}()`,
-      ].join(';\n');
-    }
+$ferry$`;
+    case 'create_append_only_guard':
+      // `create or replace trigger` needs PostgreSQL 14; it keeps the statement single and re-runnable.
+      return `create or replace trigger ${quoteIdent(statement.guard.name)} before update or delete on ${t(statement.guard.table)} for each row execute function ${qualified(target, APPEND_ONLY_FUNCTION)}()`;
     case 'drop_append_only_guard':
       return `drop trigger if exists ${quoteIdent(statement.guard.name)} on ${t(statement.guard.table)}`;
     default:

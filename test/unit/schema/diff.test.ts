@@ -40,9 +40,10 @@ describe('schema diff', () => {
     const tablesOfOrders = ledgerLike.tables.filter((t) => t.collection === 'orders').map((t) => t.name);
     expect(tablesOfOrders).toEqual(['orders']);
     const on = diffSchemas(base(), ledgerLike);
-    expect(on.beforeLoad.map((s) => [s.kind, 'guard' in s ? s.guard.table : ''])).toEqual(
-      tablesOfOrders.map((t) => ['create_append_only_guard', t]),
-    );
+    expect(on.beforeLoad.map((s) => [s.kind, 'guard' in s ? s.guard.table : ''])).toEqual([
+      ['create_append_only_function', ''],
+      ...tablesOfOrders.map((t) => ['create_append_only_guard', t]),
+    ]);
     expect(on.destructive).toEqual([]);
     const off = diffSchemas(ledgerLike, base());
     expect(off.beforeLoad.map((s) => s.kind)).toEqual(tablesOfOrders.map(() => 'drop_append_only_guard'));
