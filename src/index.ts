@@ -141,10 +141,22 @@ export {
   type SyncResult,
   syncStores,
 } from './runtime/sync/index.js';
+// TTL jobs: the plan's translated expireAfterSeconds indexes, run in small batches.
+export {
+  DEFAULT_TTL_BATCH_SIZE,
+  lastTtlRun,
+  runTtlRules,
+  type TtlOptions,
+  type TtlRuleOutcome,
+  type TtlRun,
+  watchTtlRules,
+} from './runtime/ttl/index.js';
 // Schema as ORM code: Drizzle and Prisma schemas of the plan's tables.
 export { exportDrizzle, exportPrisma, type OrmExportOptions } from './schema/export/index.js';
 // Schema: DDL as data, migrations and drift.
 export {
+  APPEND_ONLY_SQLSTATE,
+  type AppendOnlyGuard,
   appliedMigrations,
   applyMigrations,
   buildSchema,

@@ -16,6 +16,7 @@ import { registerServe } from './commands/serve.js';
 import { registerSql } from './commands/sql.js';
 import { registerStatus } from './commands/status.js';
 import { registerSync } from './commands/sync.js';
+import { registerTtl } from './commands/ttl.js';
 import { registerVerify } from './commands/verify.js';
 
 const VERSION = '0.1.0';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerSql(program);
   registerStatus(program);
   registerSync(program);
+  registerTtl(program);
   registerVerify(program);
   return program;
 }

@@ -124,7 +124,9 @@ export const ERROR_CODES = {
   VERIFY_NO_MAPPING: { category: 'usage', meaning: 'the config has no mapping to verify against', remedy: 'run `ferry infer <source>` (or `ferry migrate`) first' },
   VERIFY_UNKNOWN_COLLECTION: { category: 'usage', meaning: '--only names a collection the mapping does not have', remedy: 'the message lists the collections the mapping has' },
   // The runtime: domains, the mirrored write path, reconcile and sync
+  ENTITY_APPEND_ONLY: { category: 'problem', meaning: 'a copy would change or delete a stored entity of an append-only collection (mapping `appendOnly`); PostgreSQL holds a different state of it', remedy: 'an append-only entity never changes: find out why MongoDB and PostgreSQL disagree (`ferry verify`), and correct it with a new entry, not an edit' },
   ENTITY_COPY_FAILED: { category: 'problem', meaning: "an entity's current MongoDB state could not be copied to PostgreSQL (the mapping refused it, or PostgreSQL did)", remedy: 'the gap stays open; see its error with `ferry status`, fix the cause, then `ferry reconcile`' },
+  ENTITY_VERSION_CONFLICT: { category: 'problem', meaning: "a copy carries an older version of an entity (the mapping's `version` field) than PostgreSQL holds, so it is refused", remedy: 'PostgreSQL has a newer state of the entity than the primary; find the writer that bypassed the primary, then copy the newer state back with `ferry sync` or fix it by hand' },
   RUNTIME_DOCUMENT_DAMAGED: { category: 'problem', meaning: "a document's rows in PostgreSQL cannot be rebuilt into a document", remedy: 'run `ferry verify` for the collection; `ferry sync` copies the MongoDB state again' },
   RUNTIME_NO_MAPPING: { category: 'usage', meaning: 'the config has no mapping, and the runtime copies entities through it', remedy: 'run `ferry infer` and review the mapping it writes into ferry.config.ts' },
   RUNTIME_PHASE_REASON_MISSING: { category: 'usage', meaning: 'a phase change was asked for without a reason', remedy: 'say why (it is kept in ferry.domain_events)' },
@@ -137,6 +139,7 @@ export const ERROR_CODES = {
   SERVE_LISTEN_FAILED: { category: 'environment', meaning: 'ferry serve could not listen on the host and port (in use, or not an address of this machine)', remedy: 'pick another --port, or free the port' },
   SERVE_TOKEN_REQUIRED: { category: 'usage', meaning: 'ferry serve was asked to listen beyond loopback without a bearer token', remedy: 'set FERRY_SERVE_TOKEN (or --token), or listen on 127.0.0.1' },
   SERVE_UNAUTHORIZED: { category: 'usage', meaning: 'a request to ferry serve lacked the right bearer token (HTTP 401; not raised by a command)', remedy: 'send Authorization: Bearer <the FERRY_SERVE_TOKEN of the server>' },
+  TTL_DELETE_FAILED: { category: 'problem', meaning: 'a TTL rule could not delete expired rows (PostgreSQL refused the delete, e.g. a foreign key from another table still points at an expired row)', remedy: 'the message names the table and the cause; rows removed before it are recorded in ferry.ttl_runs; fix the cause and run `ferry ttl run` again' },
   // Querying the target
   SQL_QUERY_FAILED: { category: 'input', meaning: 'the statement given to `ferry sql` failed in PostgreSQL; the message has its error', remedy: 'fix the statement' },
   // Export

@@ -12,6 +12,7 @@ import { pgIdentifier, snakeCase, uniqueName } from '../mapping/names.js';
 import { checkPlan } from '../mapping/validate-plan.js';
 import type { IndexSpec } from '../sources/types.js';
 import { comparePaths } from './field-path.js';
+import { appendOnlyVerdict } from './propose-append-only.js';
 import {
   addColumn,
   type DraftTable,
@@ -80,11 +81,23 @@ export function proposeMapping(snapshot: InferenceSnapshot, options: ProposeOpti
     const context = contextFor(snapshot, collection, ids, tableNames, warnings);
     proposeCollection(context, root);
     for (const table of context.tables) spill(context, table, maxColumns);
+    const ledger = appendOnlyVerdict(collection);
+    const collectionIndexes = indexesOf(options.indexes?.[collection.name]);
+    // A TTL index deletes rows, which an append-only table refuses: the index wins.
+    const expires = collectionIndexes.indexes?.some((i) => i.expireAfterSeconds !== undefined) === true;
+    const appendOnly = ledger.appendOnly && !expires;
     const plan: CollectionPlan = {
       name: collection.name,
       tables: context.tables.map(toTablePlan),
-      ...indexesOf(options.indexes?.[collection.name]),
+      ...collectionIndexes,
+      ...(appendOnly && { appendOnly: true }),
     };
+    if (appendOnly)
+      warnings.push({
+        code: 'APPEND_ONLY',
+        collection: collection.name,
+        message: `proposed as append-only (${ledger.evidence}): PostgreSQL will refuse UPDATE and DELETE on its tables; remove \`appendOnly\` if the application edits or deletes these documents`,
+      });
     collections.push(plan);
     reports.push({
       name: collection.name,
@@ -97,6 +110,13 @@ export function proposeMapping(snapshot: InferenceSnapshot, options: ProposeOpti
         columns: physicalColumns(plan, t).length,
       })),
       decisions: context.decisions,
+      ...(appendOnly && {
+        appendOnly: {
+          evidence: ledger.evidence,
+          reason:
+            'documents look like ledger entries: written once, never updated, so UPDATE and DELETE are refused',
+        },
+      }),
     });
   }
   const checked = checkPlan({ version: PLAN_VERSION, collections });

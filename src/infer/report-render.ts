@@ -21,6 +21,8 @@ export function renderReport(report: InferenceReport): string {
     out.push(
       `${collection.name}: ${collection.documents} document(s)${sample} → ${collection.tables.length} table(s)${model}`,
     );
+    if (collection.appendOnly)
+      out.push(`  append-only: ${collection.appendOnly.evidence}. ${collection.appendOnly.reason}`);
     for (const table of collection.tables) {
       const origin = collection.decisions.find(
         (d) => d.column === table.name && (d.rule === 'array-child' || d.rule === 'map-child'),

@@ -63,7 +63,8 @@ export type WarningCode =
   | 'MODEL_REFERENCE_DANGLING'
   | 'MODEL_REFERENCE_UNKNOWN'
   | 'MODEL_COLLECTION_ABSENT'
-  | 'MODEL_FIELD_NOT_MAPPED';
+  | 'MODEL_FIELD_NOT_MAPPED'
+  | 'APPEND_ONLY';
 
 export interface ReportWarning {
   readonly code: WarningCode;
@@ -93,6 +94,11 @@ export interface CollectionReport {
   readonly model?: string;
   /** With `--models`: the indexes (and TTL rules) of the plan, each with who declared it. */
   readonly indexes?: readonly IndexDecision[];
+  /**
+   * Present when the mapping proposes `appendOnly` (a ledger: see propose-append-only.ts),
+   * with what was seen; UPDATE and DELETE on its tables are then refused.
+   */
+  readonly appendOnly?: { readonly evidence: string; readonly reason: string };
 }
 
 /**

@@ -69,6 +69,12 @@ function renderCollection(out: string[], collection: CollectionPlan, report: Inf
     for (const index of collection.indexes) out.push(`${ind}    ${literal(index)},`);
     out.push(`${ind}  ],`);
   }
+  if (collection.appendOnly === true) {
+    if (info?.appendOnly)
+      out.push(`${ind}  // ${clean(`${info.appendOnly.evidence}. ${info.appendOnly.reason}`)}`);
+    out.push(`${ind}  appendOnly: true,`);
+  }
+  if (collection.version !== undefined) out.push(`${ind}  version: ${literal(collection.version)},`);
   out.push(`${ind}},`);
 }
 

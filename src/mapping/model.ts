@@ -138,6 +138,18 @@ export const collectionPlanSchema = z
     tables: z.array(tableSchema).min(1).readonly(),
     /** The source's indexes, translated by the schema compiler (unique, partial, TTL, text, …). */
     indexes: z.array(sourceIndexSchema).readonly().optional(),
+    /**
+     * The collection is a ledger: rows are only ever inserted. `ferry schema apply` installs
+     * triggers on every table of the collection that refuse UPDATE and DELETE (SQLSTATE
+     * `FERAO`), whoever sends them; Ferry's own copier refuses to change a stored entity.
+     */
+    appendOnly: z.boolean().optional(),
+    /**
+     * Optimistic locking: the field (a dotted path of a root column, e.g. `__v`) holding the
+     * entity's version. Ferry's writes refuse to replace a stored entity with an older version
+     * (`ENTITY_VERSION_CONFLICT`).
+     */
+    version: z.string().min(1).optional(),
   })
   .strict();
 

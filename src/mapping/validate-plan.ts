@@ -1,6 +1,7 @@
 import { FerryError } from '../core/errors.js';
 import {
   type CollectionPlan,
+  type ColumnPlan,
   EXTRA_COLUMN,
   type Plan,
   type PlanInput,
@@ -102,6 +103,7 @@ function semanticProblems(plan: Plan, options: CheckPlanOptions): PlanProblem[] 
       tableOwner.set(table.name, tPath);
       checkTable(collection, table, ti, tPath, options, report);
     });
+    checkCollectionOptions(collection, cPath, report);
   });
   // References are checked last: they may point at a table of any collection.
   plan.collections.forEach((collection, ci) => {
@@ -215,6 +217,57 @@ function checkTable(
   });
 
   checkPaths(collection, table, tPath, report);
+}
+
+/** Types whose order is a version order: numbers, and dates (an `updatedAt` used as a version). */
+const VERSION_TYPES =
+  /^(integer|bigint|smallint|numeric(\(\d+(,\d+)?\))?|double precision|real|timestamptz)$/;
+
+/**
+ * `version` names a root column that can be ordered; `appendOnly` cannot go with a TTL
+ * index, whose cleanup deletes the rows the triggers protect.
+ */
+function checkCollectionOptions(
+  collection: CollectionPlan,
+  cPath: string,
+  report: (path: string, reason: string) => void,
+): void {
+  if (collection.version !== undefined) {
+    const column = versionColumn(collection);
+    if (column === undefined)
+      report(
+        `${cPath}.version`,
+        `no column of the root table maps field "${collection.version}"; the version field needs one`,
+      );
+    else if (!VERSION_TYPES.test(column.pgType))
+      report(
+        `${cPath}.version`,
+        `column "${column.name}" has type ${column.pgType}; a version needs a number or timestamptz column`,
+      );
+  }
+  if (collection.appendOnly === true) {
+    const ttl = (collection.indexes ?? []).find((i) => i.expireAfterSeconds !== undefined);
+    if (ttl !== undefined)
+      report(
+        `${cPath}.appendOnly`,
+        `collection "${collection.name}" is append-only but has the TTL index ${ttl.name}, whose cleanup deletes rows; drop one of the two`,
+      );
+  }
+}
+
+/**
+ * The root column holding a collection's `version` field, if the plan maps it.
+ *
+ * @example
+ * declare const orders: CollectionPlan; // { …, version: '__v' }
+ * versionColumn(orders)?.name   // '__v'
+ */
+export function versionColumn(collection: CollectionPlan): ColumnPlan | undefined {
+  if (collection.version === undefined) return undefined;
+  const path = collection.version.split('.');
+  return collection.tables[0]?.columns.find(
+    (c) => c.path.length === path.length && c.path.every((key, i) => key === path[i]),
+  );
 }
 
 /**

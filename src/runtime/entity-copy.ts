@@ -16,6 +16,7 @@ import { toRows } from '../mapping/to-rows.js';
 import { DESERIALIZE_OPTIONS } from '../sources/bson/decode-frame.js';
 import { errorCode } from '../target/retry.js';
 import type { Queryable } from '../target/target-database.js';
+import { guardEntities } from './entity-guards.js';
 import { entityTables, type SqlPiece, writeEntityRows, writeEntityRowsAndCommit } from './entity-rows.js';
 import { withTransientRetry } from './retry-policy.js';
 import { lockedTransaction } from './stores.js';
@@ -243,9 +244,13 @@ async function copyBatch(
       if (options.written !== undefined && !(await options.written))
         return { upserted: 0, deleted: 0, rejected: 0, failed: [] };
       const docs = await readPrimary(stores.mongo, compiled.name, batch, options.signal);
-      const entities = batch.map((b) => decide(stores.plan, compiled, b, docs.get(b.lock)));
+      const decided = batch.map((b) => decide(stores.plan, compiled, b, docs.get(b.lock)));
+      // The mapping's version and appendOnly promises: refused entities are not written.
+      const collectionPlan = stores.plan.collections.find((c) => c.name === compiled.name)!;
+      const guarded = await guardEntities(tx, stores, collectionPlan, tables, decided);
+      const entities = guarded.allowed;
       const rejects: RejectRecord[] = [];
-      const failed: BatchFailure[] = [];
+      const failed: BatchFailure[] = [...guarded.refused];
       let deleted = 0;
       const resolve = resolveRejects(stores.schema, compiled.name, batch);
       for (const entity of entities) if (entity.kind === 'reject') rejects.push(entity.reject);
@@ -255,7 +260,8 @@ async function copyBatch(
         // stays under them (rule 1). Undefined when a value cannot go as a literal.
         const finished = await writeEntityRowsAndCommit(tx, tables, entities, [resolve]);
         const written = entities.filter((e) => e.kind === 'write').length;
-        if (finished !== undefined) return { upserted: written, deleted: finished, rejected: 0, failed };
+        if (finished !== undefined)
+          return { upserted: written + guarded.unchanged, deleted: finished, rejected: 0, failed };
       }
       if (!isolate) {
         deleted = await writeEntityRows(tx, tables, entities, [resolve]);
@@ -294,7 +300,12 @@ async function copyBatch(
       await insertRejects(tx, undefined, stores.schema, compiled.name, rejects);
       const written = entities.filter((e) => e.kind === 'write').length;
       const loadRejects = rejects.filter((r) => r.stage === 'load').length;
-      return { upserted: written - loadRejects, deleted, rejected: rejects.length, failed };
+      return {
+        upserted: written - loadRejects + guarded.unchanged,
+        deleted,
+        rejected: rejects.length,
+        failed,
+      };
     },
   );
 }

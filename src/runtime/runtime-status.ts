@@ -3,6 +3,7 @@ import type { DomainDefinitions, Phase } from './domains.js';
 import { readDomains } from './domains.js';
 import { gapSummary } from './gaps.js';
 import { lastSyncRun } from './sync/sync-runs.js';
+import { lastTtlRun } from './ttl/ttl-runs.js';
 
 /** One domain as `ferry status` shows it. */
 export interface DomainStatus {
@@ -30,10 +31,25 @@ export interface RuntimeStatus {
     readonly finishedAt: string | null;
     readonly ok: boolean | null;
   } | null;
+  /** The last `ferry ttl run` of the schema (finished or under way), null when TTL never ran. */
+  readonly lastTtl: {
+    readonly id: number;
+    readonly startedAt: string;
+    readonly finishedAt: string | null;
+    readonly ok: boolean | null;
+    readonly removed: number;
+    readonly batches: number;
+    /** Rows removed per rule. */
+    readonly rules: readonly {
+      readonly collection: string;
+      readonly source: string;
+      readonly removed: number;
+    }[];
+  } | null;
 }
 
 /**
- * Each domain's phase, its open gaps and the oldest one's age, and the last sync, from the
+ * Each domain's phase, its open gaps and the oldest one's age, the last sync and the last TTL run, from the
  * state in schema `ferry` (nothing is created; a database without it reports no domains).
  * Domains the config declares but no runtime has registered yet show as `mongo`.
  *
@@ -71,11 +87,24 @@ export async function readRuntimeStatus(
     };
   });
   const last = await lastSyncRun(db, schema);
+  const ttl = await lastTtlRun(db, schema);
   return {
     domains,
     openGaps: gaps.reduce((n, g) => n + g.open, 0),
     oldestGapAgeSeconds: oldest(gaps.map((g) => g.oldestAgeSeconds)),
     lastSync: last === undefined ? null : { id: last.id, finishedAt: last.finishedAt, ok: last.ok },
+    lastTtl:
+      ttl === undefined
+        ? null
+        : {
+            id: ttl.id,
+            startedAt: ttl.startedAt,
+            finishedAt: ttl.finishedAt,
+            ok: ttl.ok,
+            removed: ttl.removed,
+            batches: ttl.batches,
+            rules: ttl.rules.map(({ collection, source, removed }) => ({ collection, source, removed })),
+          },
   };
 }
 

@@ -95,6 +95,7 @@ export interface ShadowFigures {
  * const figures: TtlFigures = { collection: 'sessions', rowsRemoved: 1200, lastRunAt: '2026-12-05T18:00:00.000Z' };
  */
 export interface TtlFigures {
+  // The last `ferry ttl run`'s figures: rows it removed from this collection, and when it ended.
   readonly collection: string;
   readonly rowsRemoved: number;
   readonly lastRunAt: string | null;
@@ -179,6 +180,7 @@ export async function readStatusSnapshot(
   const collections = info.has_checkpoints ? await loadStates(db, info.has_rejects) : [];
   const lastBackfill = info.has_runs ? await lastBackfillRun(db) : undefined;
   const lastVerify = info.has_state ? await lastVerifyRun(db) : undefined;
+  const runtime = await readRuntimeStatus(db, options.schema, options.domains);
   return {
     takenAt: info.taken_at,
     serverVersion: info.version,
@@ -187,10 +189,20 @@ export async function readStatusSnapshot(
     ...(lastBackfill !== undefined && { lastBackfill }),
     ...(lastVerify !== undefined && { lastVerify }),
     verified: info.has_verify ? await verifiedCollections(db) : [],
-    runtime: await readRuntimeStatus(db, options.schema, options.domains),
+    runtime,
     gaps: info.has_gaps ? await gapSummary(db, options.schema) : [],
-    // The outbox, shadow and TTL figures join here, each read only when its table exists.
+    // The outbox and shadow figures join here, each read only when its table exists.
+    ...(runtime.lastTtl !== null && { ttl: ttlFigures(runtime.lastTtl) }),
   };
+}
+
+/** The last TTL run's rows removed per collection (a collection may have several rules). */
+function ttlFigures(run: NonNullable<RuntimeStatus['lastTtl']>): TtlFigures[] {
+  const removed = new Map<string, number>();
+  for (const rule of run.rules)
+    removed.set(rule.collection, (removed.get(rule.collection) ?? 0) + rule.removed);
+  const lastRunAt = run.finishedAt ?? run.startedAt;
+  return [...removed].map(([collection, rowsRemoved]) => ({ collection, rowsRemoved, lastRunAt }));
 }
 
 async function loadStates(db: Queryable, hasRejects: boolean): Promise<LoadState[]> {

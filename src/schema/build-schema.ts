@@ -11,6 +11,7 @@ import { pgIdentifier, uniqueName } from '../mapping/names.js';
 import { translateIndexes } from './index-translation.js';
 import { type DependencyEdge, loadOrder } from './load-order.js';
 import type {
+  AppendOnlyGuard,
   CheckDef,
   ForeignKeyDef,
   IndexDef,
@@ -20,6 +21,7 @@ import type {
   TtlRule,
 } from './schema-model.js';
 import { SCHEMA_PLACEHOLDER } from './sql-text.js';
+import { APPEND_ONLY_TRIGGER } from './statements.js';
 
 /**
  * Build the target schema a validated plan asks for: tables with their primary keys, parent
@@ -123,6 +125,16 @@ export function buildSchema(plan: Plan): SchemaModel {
     warnings.push(...translated.warnings);
   }
 
+  const appendOnly: AppendOnlyGuard[] = plan.collections.flatMap((collection) =>
+    collection.appendOnly === true
+      ? collection.tables.map((t) => ({
+          name: APPEND_ONLY_TRIGGER,
+          table: t.name,
+          collection: collection.name,
+        }))
+      : [],
+  );
+
   const edges: DependencyEdge[] = foreignKeys.map((fk) => ({
     from: fk.table,
     to: fk.refTable,
@@ -135,6 +147,7 @@ export function buildSchema(plan: Plan): SchemaModel {
     checks,
     indexes,
     ttl,
+    appendOnly,
     loadOrder: order,
     warnings,
   };

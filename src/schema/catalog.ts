@@ -5,6 +5,8 @@ export interface CatalogSchema {
   readonly tables: ReadonlyMap<string, CatalogTable>;
   readonly constraints: readonly CatalogConstraint[];
   readonly indexes: readonly CatalogIndex[];
+  /** User-defined triggers (not the ones PostgreSQL makes for foreign keys). */
+  readonly triggers: readonly { readonly name: string; readonly table: string }[];
 }
 
 export interface CatalogTable {
@@ -92,5 +94,14 @@ export async function readCatalog(db: Queryable, schema: string): Promise<Catalo
       order by i.relname`,
     [schema],
   );
-  return { tables, constraints: constraints.rows, indexes: indexes.rows };
+  const triggers = await db.query<{ name: string; table: string }>(
+    `select tg.tgname as name, c.relname as table
+       from pg_trigger tg
+       join pg_class c on c.oid = tg.tgrelid
+       join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = $1 and not tg.tgisinternal
+      order by c.relname, tg.tgname`,
+    [schema],
+  );
+  return { tables, constraints: constraints.rows, indexes: indexes.rows, triggers: triggers.rows };
 }

@@ -1,5 +1,5 @@
 import { quoteIdent } from '../mapping/model.js';
-import type { ColumnDef, ForeignKeyDef, SchemaModel, TableDef } from './schema-model.js';
+import type { AppendOnlyGuard, ColumnDef, ForeignKeyDef, SchemaModel, TableDef } from './schema-model.js';
 import { type DdlStatement, isDestructive } from './statements.js';
 import { isWidening } from './widening.js';
 
@@ -123,6 +123,16 @@ export function diffSchemas(snapshot: SchemaModel, to: SchemaModel): SchemaDiff 
     if (fresh(index.table) || oldIndexes.get(index.name) !== indexKey(index))
       after.push({ kind: 'create_index', index });
   }
+
+  const guardKey = (g: AppendOnlyGuard) => `${g.table}\u0000${g.name}`;
+  const oldGuards = new Set(from.appendOnly.map(guardKey));
+  const newGuards = new Set(to.appendOnly.map(guardKey));
+  for (const guard of from.appendOnly)
+    if (!gone(guard.table) && !newGuards.has(guardKey(guard)))
+      before.push({ kind: 'drop_append_only_guard', guard });
+  const guardsToCreate = to.appendOnly.filter((g) => fresh(g.table) || !oldGuards.has(guardKey(g)));
+  if (guardsToCreate.length > 0) before.push({ kind: 'create_append_only_function' });
+  for (const guard of guardsToCreate) before.push({ kind: 'create_append_only_guard', guard });
 
   const destructive = [...before, ...after].filter(isDestructive).map(describeStatement);
   return {
@@ -290,6 +300,12 @@ export function describeStatement(statement: DdlStatement): string {
       return `drop or replace constraint ${statement.name} on ${statement.table}`;
     case 'drop_index':
       return `drop or replace index ${statement.name}`;
+    case 'create_append_only_function':
+      return 'create the function behind append-only tables';
+    case 'create_append_only_guard':
+      return `make ${statement.guard.table} append-only (UPDATE and DELETE refused)`;
+    case 'drop_append_only_guard':
+      return `let ${statement.guard.table} be updated and deleted again (no longer append-only)`;
     default:
       return assertNever(statement);
   }

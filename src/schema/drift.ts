@@ -4,7 +4,7 @@ import { type CatalogSchema, readCatalog } from './catalog.js';
 import { diffSchemas } from './diff.js';
 import type { MigrationFile } from './migration-files.js';
 import type { SchemaModel } from './schema-model.js';
-import { compileStatement } from './statements.js';
+import { APPEND_ONLY_TRIGGER, compileStatement } from './statements.js';
 
 /**
  * One difference between the mapping, the migration files and a database schema.
@@ -32,7 +32,9 @@ export interface Drift {
     | 'constraint_missing'
     | 'constraint_changed'
     | 'index_missing'
-    | 'index_changed';
+    | 'index_changed'
+    | 'append_only_missing'
+    | 'append_only_extra';
   /** The database schema concerned; absent for plan-vs-files differences. */
   readonly schema?: string;
   readonly table?: string;
@@ -185,6 +187,34 @@ function catalogDrift(schema: string, model: SchemaModel, catalog: CatalogSchema
   }
   out.push(...constraintDrift(schema, model, catalog));
   out.push(...indexDrift(schema, model, catalog));
+  out.push(...appendOnlyDrift(schema, model, catalog));
+  return out;
+}
+
+/** Append-only guards the mapping asks for and the tables lack, or that a table has and the mapping dropped. */
+function appendOnlyDrift(schema: string, model: SchemaModel, catalog: CatalogSchema): Drift[] {
+  const out: Drift[] = [];
+  const has = new Set(catalog.triggers.map((t) => `${t.table}\u0000${t.name}`));
+  const wanted = new Set(model.appendOnly.map((g) => `${g.table}\u0000${g.name}`));
+  for (const guard of model.appendOnly) {
+    if (catalog.tables.has(guard.table) && !has.has(`${guard.table}\u0000${guard.name}`))
+      out.push({
+        kind: 'append_only_missing',
+        schema,
+        table: guard.table,
+        message: `table ${schema}.${guard.table} is append-only in the mapping but its trigger ${guard.name} is missing: UPDATE and DELETE are not refused`,
+      });
+  }
+  for (const trigger of catalog.triggers) {
+    const key = `${trigger.table}\u0000${trigger.name}`;
+    if (trigger.name === APPEND_ONLY_TRIGGER && !wanted.has(key))
+      out.push({
+        kind: 'append_only_extra',
+        schema,
+        table: trigger.table,
+        message: `table ${schema}.${trigger.table} refuses UPDATE and DELETE (trigger ${trigger.name}) but the mapping does not say appendOnly`,
+      });
+  }
   return out;
 }
 

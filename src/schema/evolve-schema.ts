@@ -92,7 +92,7 @@ export async function evolveSchema(options: EvolveOptions): Promise<EvolveResult
       ? [
           {
             kind: 'statement',
-            text: `create the schema (first migration): ${m.tables.length} table(s), ${m.foreignKeys.length} foreign key(s), ${m.checks.length} check(s), ${m.indexes.length} index(es)`,
+            text: `create the schema (first migration): ${m.tables.length} table(s), ${m.foreignKeys.length} foreign key(s), ${m.checks.length} check(s), ${m.indexes.length} index(es)${m.appendOnly.length > 0 ? `, ${m.appendOnly.length} append-only table(s) (UPDATE and DELETE refused)` : ''}`,
             destructive: false,
           },
         ]

@@ -175,6 +175,7 @@ export function translateIndexes(collection: CollectionPlan, nameIndex: NameInde
           table: root.name,
           column: column.name,
           seconds: index.expireAfterSeconds,
+          ...(where && { where }),
           source: index.name,
         });
       }

@@ -39,6 +39,7 @@ export {
 } from './migration-files.js';
 export { type DdlPhases, ddlPhases } from './phases.js';
 export type {
+  AppendOnlyGuard,
   CheckDef,
   ColumnDef,
   ForeignKeyDef,
@@ -51,5 +52,12 @@ export type {
 } from './schema-model.js';
 export { mappingFromConfig, type SchemaPlanReport, schemaPlanReport, targetSchemas } from './schema-plan.js';
 export { bindSchema, SCHEMA_PLACEHOLDER, type SchemaTarget } from './sql-text.js';
-export { compileStatement, type DdlStatement, isDestructive, renderSql } from './statements.js';
+export {
+  APPEND_ONLY_SQLSTATE,
+  APPEND_ONLY_TRIGGER,
+  compileStatement,
+  type DdlStatement,
+  isDestructive,
+  renderSql,
+} from './statements.js';
 export { isWidening } from './widening.js';

@@ -35,6 +35,10 @@ export function ddlPhases(model: SchemaModel): DdlPhases {
     if (foreignKey.kind === 'parent') beforeLoad.push({ kind: 'add_foreign_key', foreignKey });
   }
   for (const check of model.checks) beforeLoad.push({ kind: 'add_check', check });
+  // Before the load: the backfill only inserts, and a guard that exists from the first row
+  // on cannot miss a change made while the load runs.
+  if (model.appendOnly.length > 0) beforeLoad.push({ kind: 'create_append_only_function' });
+  for (const guard of model.appendOnly) beforeLoad.push({ kind: 'create_append_only_guard', guard });
 
   const afterLoad: DdlStatement[] = [];
   for (const foreignKey of model.foreignKeys) {

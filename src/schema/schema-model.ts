@@ -76,7 +76,25 @@ export interface TtlRule {
   readonly table: string;
   readonly column: string;
   readonly seconds: number;
+  /** The TTL index's partial filter as a predicate over quoted columns: only matching rows expire. */
+  readonly where?: string;
   readonly source: string;
+}
+
+/**
+ * A table of an append-only collection (the mapping's `appendOnly`): a row trigger refuses
+ * every UPDATE and DELETE on it with SQLSTATE `FERAO`. TRUNCATE stays allowed: it is an
+ * administrator's reload (`ferry backfill --force`), never an application's write.
+ *
+ * @example
+ * declare const plan: Plan;
+ * for (const guard of buildSchema(plan).appendOnly) console.log(`${guard.table} refuses UPDATE and DELETE`);
+ */
+export interface AppendOnlyGuard {
+  /** The trigger's name (unique per table). */
+  readonly name: string;
+  readonly table: string;
+  readonly collection: string;
 }
 
 /**
@@ -116,6 +134,8 @@ export interface SchemaModel {
   readonly checks: readonly CheckDef[];
   readonly indexes: readonly IndexDef[];
   readonly ttl: readonly TtlRule[];
+  /** Tables whose rows are never updated or deleted (append-only collections). */
+  readonly appendOnly: readonly AppendOnlyGuard[];
   /** Table names in an order that satisfies every foreign key that does not break a cycle. */
   readonly loadOrder: readonly string[];
   readonly warnings: readonly SchemaWarning[];

@@ -65,8 +65,11 @@ const ttlSchema = z.strictObject({
   column: name,
   // 0 is a valid TTL: MongoDB's expireAfterSeconds: 0 expires a document at the date it holds.
   seconds: z.number().nonnegative(),
+  where: z.string().optional(),
   source: z.string(),
 });
+
+const appendOnlySchema = z.strictObject({ name, table: name, collection: z.string() });
 
 const modelSchema = z
   .strictObject({
@@ -75,6 +78,8 @@ const modelSchema = z
     checks: z.array(checkSchema),
     indexes: z.array(indexSchema),
     ttl: z.array(ttlSchema),
+    // Absent in snapshots written before append-only tables existed, and when there are none.
+    appendOnly: z.array(appendOnlySchema).default([]),
     loadOrder: names,
   })
   .superRefine((model, context) => {
@@ -94,6 +99,7 @@ const modelSchema = z
       ['checks', model.checks],
       ['indexes', model.indexes],
       ['ttl', model.ttl],
+      ['appendOnly', model.appendOnly],
     ] as const)
       list.forEach((item, i) => {
         if (!tables.has(item.table)) problem([key, i, 'table'], `no table "${item.table}"`);
@@ -159,7 +165,9 @@ export function parseSnapshot(text: string, file: string): SchemaModel {
  */
 export function snapshotText(model: SchemaModel): string {
   // Warnings describe the plan, not the schema the files create; they would only add noise to diffs.
-  const { warnings: _warnings, ...schema } = model;
+  // No guards: no key, so the snapshots of schemas without append-only tables keep their bytes.
+  const { warnings: _warnings, appendOnly, ...rest } = model;
+  const schema = appendOnly.length === 0 ? rest : { ...rest, appendOnly };
   return `${JSON.stringify({ version: SNAPSHOT_VERSION, planVersion: PLAN_VERSION, model: schema }, null, 2)}\n`;
 }
 

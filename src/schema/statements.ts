@@ -1,5 +1,13 @@
 import { quoteIdent } from '../mapping/model.js';
-import type { CheckDef, ColumnDef, ForeignKeyDef, IndexDef, IndexKey, TableDef } from './schema-model.js';
+import type {
+  AppendOnlyGuard,
+  CheckDef,
+  ColumnDef,
+  ForeignKeyDef,
+  IndexDef,
+  IndexKey,
+  TableDef,
+} from './schema-model.js';
 import { qualified, quoteLiteral, type SchemaTarget, schemaRef } from './sql-text.js';
 import { isWidening } from './widening.js';
 
@@ -38,7 +46,35 @@ export type DdlStatement =
       readonly nullable: boolean;
     }
   | { readonly kind: 'drop_constraint'; readonly table: string; readonly name: string }
-  | { readonly kind: 'drop_index'; readonly name: string };
+  | { readonly kind: 'drop_index'; readonly name: string }
+  | { readonly kind: 'create_append_only_function' }
+  | { readonly kind: 'create_append_only_guard'; readonly guard: AppendOnlyGuard }
+  | { readonly kind: 'drop_append_only_guard'; readonly guard: AppendOnlyGuard };
+
+/**
+ * The trigger every append-only table gets; trigger names are per table, so one name serves all.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * await db.query('select tgrelid::regclass from pg_trigger where tgname = $1', [APPEND_ONLY_TRIGGER]);
+ */
+export const APPEND_ONLY_TRIGGER = 'ferry_append_only';
+
+/**
+ * The SQLSTATE an append-only table answers UPDATE and DELETE with. Class `FE` is no class
+ * PostgreSQL uses, so a client can tell this refusal from any other error.
+ *
+ * @example
+ * import type pg from 'pg';
+ * declare const client: pg.Client;
+ * await client.query('update ledger set amount = 0').catch((error: { code?: string }) => {
+ *   if (error.code === APPEND_ONLY_SQLSTATE) console.log('the ledger is append-only; insert a correction');
+ * });
+ */
+export const APPEND_ONLY_SQLSTATE = 'FERAO';
+
+/** The function behind the trigger, one per target schema. */
+const APPEND_ONLY_FUNCTION = 'ferry_refuse_append_only_change';
 
 /**
  * Every creating statement is idempotent and converges on the plan: the backfill creates
@@ -115,6 +151,22 @@ export function compileStatement(statement: DdlStatement, target: SchemaTarget):
       return `alter table ${t(statement.table)} drop constraint ${quoteIdent(statement.name)}`;
     case 'drop_index':
       return `drop index ${qualified(target, statement.name)}`;
+    case 'create_append_only_function':
+      // One statement each (PGlite runs a statement through the extended protocol, which
+      // takes one command), and idempotent, like every creating statement.
+      return `create or replace function ${qualified(target, APPEND_ONLY_FUNCTION)}() returns trigger language plpgsql as $ferry$
+begin
+  raise exception using
+    errcode = '${APPEND_ONLY_SQLSTATE}',
+    message = format('table %I.%I is append-only: %s is refused', tg_table_schema, tg_table_name, tg_op),
+    hint = 'its collection is mapped with appendOnly: true; insert a correcting entry instead of changing one';
+end
+$ferry$`;
+    case 'create_append_only_guard':
+      // `create or replace trigger` needs PostgreSQL 14; it keeps the statement single and re-runnable.
+      return `create or replace trigger ${quoteIdent(statement.guard.name)} before update or delete on ${t(statement.guard.table)} for each row execute function ${qualified(target, APPEND_ONLY_FUNCTION)}()`;
+    case 'drop_append_only_guard':
+      return `drop trigger if exists ${quoteIdent(statement.guard.name)} on ${t(statement.guard.table)}`;
     default:
       return assertNever(statement);
   }

@@ -221,6 +221,23 @@ $$`,
     name: 'one open gap per entity',
     sql: 'create unique index gaps_open on ferry.gaps (schema, collection, doc_id) where closed_at is null',
   },
+  // 15 is the outbox's (another branch); steps apply by version, each once, in any gap order.
+  {
+    version: 16,
+    name: 'ttl runs',
+    sql: `create table ferry.ttl_runs (
+  id bigint generated always as identity primary key,
+  schema text not null,
+  started_at timestamptz not null default now(),
+  finished_at timestamptz,
+  cutoff timestamptz not null,
+  removed bigint not null default 0,
+  batches integer not null default 0,
+  rules jsonb not null default '[]',
+  ok boolean,
+  error text
+)`,
+  },
 ]);
 
 /**

@@ -43,13 +43,12 @@ function renderPlan(report: SchemaPlanReport): string {
       );
   }
   if (report.ttl.length > 0) {
-    // No Ferry command runs these yet; saying so keeps users from waiting for a cleanup that never comes.
-    lines.push(
-      '-- TTL cleanup rules (Ferry does not run them yet: schedule these deletes, e.g. with pg_cron):',
-    );
+    // Nothing deletes these rows by itself; saying which command does keeps users from
+    // waiting for a cleanup that never comes.
+    lines.push('-- TTL cleanup rules (run them with `ferry ttl run`, or keep it running with --watch):');
     for (const rule of report.ttl)
       lines.push(
-        `--   delete from ${rule.table} where ${rule.column} < now() - ${rule.seconds} seconds (from ${rule.source})`,
+        `--   delete from ${rule.table} where ${rule.column} < now() - ${rule.seconds} seconds${rule.where ? ` and ${rule.where}` : ''} (from ${rule.source})`,
       );
   }
   if (report.warnings.length > 0) {

@@ -6,6 +6,7 @@ import { ensureFerryState } from '../../target/ferry-state.js';
 import { commandContext } from '../context.js';
 import { emit } from '../output.js';
 import { openRuntimeStores } from '../runtime-stores.js';
+import { untilStopped } from '../stop-signal.js';
 
 interface ReconcileFlags {
   readonly source?: string;
@@ -44,13 +45,9 @@ export function registerReconcile(program: Command): void {
           if (summary.open > 0) process.exitCode = ExitCode.problem;
           return;
         }
-        const stop = new AbortController();
-        const onSignal = () => stop.abort();
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        try {
-          await watchGaps(opened.stores, {
-            signal: stop.signal,
+        await untilStopped((signal) =>
+          watchGaps(opened.stores, {
+            signal,
             intervalMs: Math.max(0.1, Number(flags.interval ?? 5)) * 1000,
             onPass: ({ summary, error }) => {
               if (summary !== undefined) {
@@ -58,11 +55,8 @@ export function registerReconcile(program: Command): void {
                 else if (summary.seen > 0 || summary.moved > 0) out.write(renderSummary(summary));
               } else log.warn({ err: error }, 'reconcile pass failed; trying again at the next interval');
             },
-          });
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
+          }),
+        );
       } finally {
         await opened.close();
       }

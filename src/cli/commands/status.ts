@@ -57,7 +57,7 @@ export function registerStatus(program: Command): void {
           ferryState: false,
           collections: [],
           misfits: [],
-          runtime: { domains: [], openGaps: 0, oldestGapAgeSeconds: null, lastSync: null },
+          runtime: { domains: [], openGaps: 0, oldestGapAgeSeconds: null, lastSync: null, lastTtl: null },
         };
         emit(out, empty, () =>
           [
@@ -202,5 +202,13 @@ function renderRuntime(runtime: RuntimeStatus): string[] {
       ? 'last sync:       never'
       : `last sync:       run ${sync.id}, ${sync.ok === true ? 'stores equal' : 'NOT equal'} (${sync.finishedAt ?? 'unfinished'})`,
   );
+  lines.push(ttlLine(runtime.lastTtl));
   return lines;
+}
+
+function ttlLine(ttl: RuntimeStatus['lastTtl']): string {
+  if (ttl === null) return 'last TTL run:    never';
+  const state = ttl.ok === null ? 'under way' : ttl.ok ? 'finished' : 'FAILED';
+  const perRule = ttl.rules.map((r) => `${r.collection} ${r.removed}`).join(', ');
+  return `last TTL run:    run ${ttl.id}, ${state}, ${ttl.removed} row(s) removed${perRule === '' ? '' : ` (${perRule})`} (${ttl.finishedAt ?? ttl.startedAt})`;
 }

@@ -49,6 +49,7 @@ describe.skipIf(!servicesReady)('ferry status shows the runtime', () => {
       openGaps: 0,
       oldestGapAgeSeconds: null,
       lastSync: null,
+      lastTtl: null,
     });
   }, 120_000);
 

@@ -23,6 +23,8 @@ const OTHER_MEANINGS: Readonly<Record<string, readonly string[]>> = {
   '--schema': ['plan', 'verify', 'export', 'reconcile', 'sync', 'serve', 'rejects list', 'rejects retry'],
   // list the drifted ids without repairing, not read-and-transform without writing
   '--dry-run': ['sync'],
+  // root rows per TTL delete statement, not documents per load chunk
+  '--batch-size': ['ttl run'],
 };
 
 interface Declared {

@@ -1,4 +1,20 @@
-import type { CollectionSnapshot, FieldSnapshot, InferenceSnapshot } from '../../../src/infer/index.js';
+import type { Document } from 'bson';
+import {
+  type CollectionSnapshot,
+  type FieldSnapshot,
+  type InferenceSnapshot,
+  InferenceStats,
+} from '../../../src/infer/index.js';
+
+/** The inference statistics of documents given per collection, as `ferry infer` would collect them. */
+export function snapshotOf(collections: Record<string, readonly Document[]>): InferenceSnapshot {
+  const stats = new InferenceStats();
+  for (const [name, docs] of Object.entries(collections)) {
+    stats.addCollection(name);
+    for (const doc of docs) stats.add(name, doc);
+  }
+  return stats.snapshot();
+}
 
 /** The snapshot of one collection, failing loudly when it is missing. */
 export function collectionOf(snapshot: InferenceSnapshot, name: string): CollectionSnapshot {

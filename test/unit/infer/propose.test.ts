@@ -1,21 +1,12 @@
 import { Decimal128, type Document, Double, Int32, Long, ObjectId } from 'bson';
 import { describe, expect, it } from 'vitest';
-import { type InferenceSnapshot, InferenceStats } from '../../../src/infer/index.js';
 import { type Proposal, proposeMapping } from '../../../src/infer/propose.js';
 import { checkPlanAgainstStats } from '../../../src/infer/propose-check.js';
 import { canonicalEqual } from '../../../src/mapping/canonical/index.js';
 import type { PlanInput } from '../../../src/mapping/model.js';
 import { toDoc } from '../../../src/mapping/to-doc.js';
 import { toRows } from '../../../src/mapping/to-rows.js';
-
-function snapshotOf(collections: Record<string, readonly Document[]>): InferenceSnapshot {
-  const stats = new InferenceStats();
-  for (const [name, docs] of Object.entries(collections)) {
-    stats.addCollection(name);
-    for (const doc of docs) stats.add(name, doc);
-  }
-  return stats.snapshot();
-}
+import { snapshotOf } from './helpers.js';
 
 /** Propose, and prove the proposal round-trips every document it was inferred from. */
 function propose(collections: Record<string, readonly Document[]>, maxColumns?: number): Proposal {

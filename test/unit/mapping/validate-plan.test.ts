@@ -149,6 +149,43 @@ describe('plan validation', () => {
     ).toContain('must be non-nullable');
   });
 
+  it('refuses a version field no root column maps or that cannot be ordered, and appendOnly with a TTL index', () => {
+    const accounts = (version: string, pgType = 'integer') => ({
+      ...collection('accounts', [
+        table('accounts', [
+          objectIdColumn,
+          col('v', ['__v'], pgType, pgType === 'integer' ? 'int' : 'string'),
+        ]),
+      ]),
+      version,
+    });
+    expect(problems(planOf(accounts('__v')))).toEqual([]);
+    expect(problems(planOf(accounts('meta.rev')))).toEqual([
+      {
+        path: 'collections[0].version',
+        reason: 'no column of the root table maps field "meta.rev"; the version field needs one',
+      },
+    ]);
+    expect(problems(planOf(accounts('__v', 'text')))[0]?.reason).toContain(
+      'a version needs a number or timestamptz column',
+    );
+    const ledger = {
+      ...collection(
+        'ledger',
+        [table('ledger', [objectIdColumn, col('at', ['at'], 'timestamptz', 'date')])],
+        [{ name: 'at_1', key: { at: 1 }, expireAfterSeconds: 60 }],
+      ),
+      appendOnly: true,
+    };
+    expect(problems(planOf(ledger))).toEqual([
+      {
+        path: 'collections[0].appendOnly',
+        reason:
+          'collection "ledger" is append-only but has the TTL index at_1, whose cleanup deletes rows; drop one of the two',
+      },
+    ]);
+  });
+
   it('refuses references to unknown tables or of another type', () => {
     const found = problems(
       planOf(

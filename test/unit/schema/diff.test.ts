@@ -29,6 +29,27 @@ describe('schema diff', () => {
     expect(diff.destructive).toEqual(['drop or replace index users_email_1']);
   });
 
+  it('installs and removes append-only guards as the flag changes, none destructive', () => {
+    const plan = shopPlan([{ name: 'email_1', key: { email: 1 } }]);
+    const ledgerLike = buildSchema(
+      parsePlan({
+        ...plan,
+        collections: plan.collections.map((c) => ({ ...c, appendOnly: c.name === 'orders' })),
+      }),
+    );
+    const tablesOfOrders = ledgerLike.tables.filter((t) => t.collection === 'orders').map((t) => t.name);
+    expect(tablesOfOrders).toEqual(['orders']);
+    const on = diffSchemas(base(), ledgerLike);
+    expect(on.beforeLoad.map((s) => [s.kind, 'guard' in s ? s.guard.table : ''])).toEqual([
+      ['create_append_only_function', ''],
+      ...tablesOfOrders.map((t) => ['create_append_only_guard', t]),
+    ]);
+    expect(on.destructive).toEqual([]);
+    const off = diffSchemas(ledgerLike, base());
+    expect(off.beforeLoad.map((s) => s.kind)).toEqual(tablesOfOrders.map(() => 'drop_append_only_guard'));
+    expect(diffSchemas(ledgerLike, ledgerLike).beforeLoad).toEqual([]);
+  });
+
   it('creates a whole new collection with its tables and keys, and nothing destructive', () => {
     const plan = shopPlan([{ name: 'email_1', key: { email: 1 } }]);
     const smaller = { ...plan, collections: plan.collections.filter((c) => c.name !== 'categories') };

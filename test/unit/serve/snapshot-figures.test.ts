@@ -48,6 +48,7 @@ function snapshotWith(overrides: Partial<StatusSnapshot> = {}): StatusSnapshot {
       openGaps: 0,
       oldestGapAgeSeconds: null,
       lastSync: null,
+      lastTtl: null,
     },
     gaps: [],
     ...overrides,
