@@ -60,9 +60,9 @@ export interface VerifyOptions {
   readonly resume?: boolean;
   readonly batchSize?: number;
   /**
-   * The target's connection string, unredacted. With it, levels deep and sample read and
-   * rebuild the target's documents on a worker thread with its own connection (a PostgreSQL
-   * server only), beside the source's hashing; without it, on the calling thread.
+   * The PostgreSQL URL `db` was opened from, unredacted (none for the embedded target). With
+   * it, levels deep and sample read and rebuild the target's documents on worker threads with
+   * their own connections, beside the source's hashing; without it, on the calling thread.
    */
   readonly targetUrl?: string;
   /** With `targetUrl`: collections checked at once, each with its own target thread (default 2). */
@@ -127,7 +127,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
   const sourceHashers = level === 'count' ? undefined : new SourceHashWorkers(options.hashThreads);
   const targetThreads =
-    level !== 'count' && options.targetUrl !== undefined && options.db.kind === 'postgres'
+    level !== 'count' && options.targetUrl !== undefined && options.targetUrl.trim() !== ''
       ? Array.from(
           { length: Math.max(1, options.parallel ?? DEFAULT_PARALLEL) },
           () => new TargetHashThread(options.plan, options.targetUrl!),
