@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { PendingReplies } from '../core/pending-replies.js';
 import { startWorker } from '../core/start-worker.js';
 import type { Plan } from '../mapping/model.js';
 import type { DecodeContext } from '../sources/bson/decode-frame.js';
@@ -65,7 +66,7 @@ export class EncodeWorkers {
   #next = 0;
   #failed = false;
   #requests = 0;
-  readonly #pending = new Map<number, (reply: EncodeReply | undefined) => void>();
+  readonly #pending = new PendingReplies<EncodeReply>();
 
   constructor(plan: Plan, options: EncodeWorkersOptions = {}) {
     this.#plan = plan;
@@ -88,10 +89,7 @@ export class EncodeWorkers {
     const worker = workers[this.#next++ % workers.length]!;
     const id = this.#requests++;
     const { request, transfer } = pack(id, raw, binary);
-    const reply = await new Promise<EncodeReply | undefined>((resolve) => {
-      this.#pending.set(id, resolve);
-      worker.postMessage(request, transfer);
-    });
+    const reply = await this.#pending.send(id, () => worker.postMessage(request, transfer));
     if (reply === undefined || !reply.ok) return undefined;
     if (reply.unreadable > 0) raw.noteRejects(reply.unreadable);
     this.#onThreadBatch?.();
@@ -118,7 +116,7 @@ export class EncodeWorkers {
   #start(): Worker[] {
     return Array.from({ length: this.#threads }, () => {
       const worker = startWorker(import.meta.url, 'encode-worker', { plan: this.#plan });
-      worker.on('message', (reply: EncodeReply) => this.#settle(reply.id, reply));
+      worker.on('message', (reply: EncodeReply) => this.#pending.settle(reply.id, reply));
       worker.on('error', () => this.#fail());
       worker.on('exit', () => this.#fail());
       return worker;
@@ -129,13 +127,7 @@ export class EncodeWorkers {
   #fail(): void {
     if (this.#workers === undefined) return; // closed on purpose
     this.#failed = true;
-    for (const id of [...this.#pending.keys()]) this.#settle(id, undefined);
-  }
-
-  #settle(id: number, reply: EncodeReply | undefined): void {
-    const resolve = this.#pending.get(id);
-    this.#pending.delete(id);
-    resolve?.(reply);
+    this.#pending.settleAll();
   }
 }
 

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { PendingReplies } from '../core/pending-replies.js';
 import { startWorker } from '../core/start-worker.js';
 import type { DecodeContext } from '../sources/bson/decode-frame.js';
 import { type PackedFrames, packedTransfer, packFrames } from '../sources/bson/packed-frames.js';
@@ -45,7 +46,7 @@ export class SourceHashWorkers {
   #failed = false;
   #next = 0;
   #requests = 0;
-  readonly #pending = new Map<number, (reply: HashReply | undefined) => void>();
+  readonly #pending = new PendingReplies<HashReply>();
 
   constructor(options: SourceHashWorkersOptions = {}) {
     this.#threads = options.threads ?? Math.max(1, availableParallelism() - 1);
@@ -73,7 +74,7 @@ export class SourceHashWorkers {
     }
     this.#workers ??= Array.from({ length: this.#threads }, () => {
       const worker = startWorker(import.meta.url, 'source-hash-worker', undefined);
-      worker.on('message', (reply: HashReply) => this.#settle(reply.id, reply));
+      worker.on('message', (reply: HashReply) => this.#pending.settle(reply.id, reply));
       worker.on('error', () => this.#fail());
       worker.on('exit', () => this.#fail());
       return worker;
@@ -81,13 +82,12 @@ export class SourceHashWorkers {
     const worker = this.#workers[this.#next++ % this.#workers.length]!;
     const id = this.#requests++;
     const packed = packFrames(raw.frames);
-    const reply = await new Promise<HashReply | undefined>((resolve) => {
-      this.#pending.set(id, resolve);
+    const reply = await this.#pending.send(id, () =>
       worker.postMessage(
         { id, context: raw.context, ...packed } satisfies HashRequest,
         packedTransfer(packed),
-      );
-    });
+      ),
+    );
     return reply?.ok === true ? reply : undefined;
   }
 
@@ -95,12 +95,6 @@ export class SourceHashWorkers {
   #fail(): void {
     if (this.#workers === undefined) return; // closed on purpose
     this.#failed = true;
-    for (const id of [...this.#pending.keys()]) this.#settle(id, undefined);
-  }
-
-  #settle(id: number, reply: HashReply | undefined): void {
-    const resolve = this.#pending.get(id);
-    this.#pending.delete(id);
-    resolve?.(reply);
+    this.#pending.settleAll();
   }
 }
