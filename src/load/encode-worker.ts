@@ -1,7 +1,7 @@
 import { parentPort, type TransferListItem, workerData } from 'node:worker_threads';
 import type { Plan } from '../mapping/model.js';
 import { parsePlan } from '../mapping/validate-plan.js';
-import type { BsonFrame } from '../sources/bson/read-frame.js';
+import { unpackFrames } from '../sources/bson/packed-frames.js';
 import { ChunkEncoder } from './chunk-encoder.js';
 import type { EncodeReply, EncodeRequest } from './encode-workers.js';
 
@@ -30,13 +30,7 @@ function encode(request: EncodeRequest): [EncodeReply, TransferListItem[]] {
     encoder = new ChunkEncoder(plan, collection, undefined, request.binary);
     encoders.set(key, encoder);
   }
-  const bytes = Buffer.from(request.buffer);
-  const frames: BsonFrame[] = [];
-  for (let i = 0; i + 1 < request.starts.length; i++)
-    frames.push({
-      offset: request.fileOffsets[i]!,
-      bytes: bytes.subarray(request.starts[i]!, request.starts[i + 1]!),
-    });
+  const frames = unpackFrames(request);
   let unreadable = 0;
   const raw = {
     frames,

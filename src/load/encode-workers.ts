@@ -1,25 +1,21 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { PendingReplies } from '../core/pending-replies.js';
+import { startWorker } from '../core/start-worker.js';
 import type { Plan } from '../mapping/model.js';
 import type { DecodeContext } from '../sources/bson/decode-frame.js';
+import { type PackedFrames, packedTransfer, packFrames } from '../sources/bson/packed-frames.js';
 import type { RawDocuments } from '../sources/types.js';
 import type { EncodedParts } from './chunk-encoder.js';
 import { EncodedDocuments } from './encoded-documents.js';
 import type { RejectRecord } from './reject-record.js';
 
 /** A batch of frames for the encoding thread: their bytes packed into one movable buffer. */
-export interface EncodeRequest {
+export interface EncodeRequest extends PackedFrames {
   readonly id: number;
   readonly context: DecodeContext;
   /** Write binary COPY rows where the table allows (see `ChunkEncoder`). */
   readonly binary: boolean;
-  readonly buffer: ArrayBuffer;
-  /** Where frame i starts in `buffer`; one more entry marks the end of the last. */
-  readonly starts: Int32Array;
-  /** Each frame's offset in its file, for the messages of rejects. */
-  readonly fileOffsets: Float64Array;
 }
 
 export type EncodeReply =
@@ -70,7 +66,7 @@ export class EncodeWorkers {
   #next = 0;
   #failed = false;
   #requests = 0;
-  readonly #pending = new Map<number, (reply: EncodeReply | undefined) => void>();
+  readonly #pending = new PendingReplies<EncodeReply>();
 
   constructor(plan: Plan, options: EncodeWorkersOptions = {}) {
     this.#plan = plan;
@@ -93,10 +89,7 @@ export class EncodeWorkers {
     const worker = workers[this.#next++ % workers.length]!;
     const id = this.#requests++;
     const { request, transfer } = pack(id, raw, binary);
-    const reply = await new Promise<EncodeReply | undefined>((resolve) => {
-      this.#pending.set(id, resolve);
-      worker.postMessage(request, transfer);
-    });
+    const reply = await this.#pending.send(id, () => worker.postMessage(request, transfer));
     if (reply === undefined || !reply.ok) return undefined;
     if (reply.unreadable > 0) raw.noteRejects(reply.unreadable);
     this.#onThreadBatch?.();
@@ -121,14 +114,9 @@ export class EncodeWorkers {
   }
 
   #start(): Worker[] {
-    const fromSource = import.meta.url.endsWith('.ts');
-    const entry = new URL(fromSource ? './encode-worker.ts' : './encode-worker.js', import.meta.url);
-    const options = { workerData: { plan: this.#plan } };
     return Array.from({ length: this.#threads }, () => {
-      const worker = fromSource
-        ? new Worker(sourceBootstrap(entry), { ...options, eval: true })
-        : new Worker(entry, options);
-      worker.on('message', (reply: EncodeReply) => this.#settle(reply.id, reply));
+      const worker = startWorker(import.meta.url, 'encode-worker', { plan: this.#plan });
+      worker.on('message', (reply: EncodeReply) => this.#pending.settle(reply.id, reply));
       worker.on('error', () => this.#fail());
       worker.on('exit', () => this.#fail());
       return worker;
@@ -139,24 +127,8 @@ export class EncodeWorkers {
   #fail(): void {
     if (this.#workers === undefined) return; // closed on purpose
     this.#failed = true;
-    for (const id of [...this.#pending.keys()]) this.#settle(id, undefined);
+    this.#pending.settleAll();
   }
-
-  #settle(id: number, reply: EncodeReply | undefined): void {
-    const resolve = this.#pending.get(id);
-    this.#pending.delete(id);
-    resolve?.(reply);
-  }
-}
-
-/**
- * The thread's script when Ferry runs from its TypeScript sources (tests, benchmarks). On
- * Node 20 neither `--import` in `execArgv` nor ESM loader hooks registered inside a worker
- * reach its imports, so the thread loads the sources through tsx's CommonJS hook instead.
- */
-function sourceBootstrap(entry: URL): string {
-  const hook = createRequire(import.meta.url).resolve('tsx/cjs');
-  return `require(${JSON.stringify(hook)}); require(${JSON.stringify(fileURLToPath(entry))});`;
 }
 
 function pack(
@@ -164,22 +136,6 @@ function pack(
   raw: RawDocuments,
   binary: boolean,
 ): { request: EncodeRequest; transfer: ArrayBuffer[] } {
-  const frames = raw.frames;
-  const starts = new Int32Array(frames.length + 1);
-  const fileOffsets = new Float64Array(frames.length);
-  let size = 0;
-  frames.forEach((frame, i) => {
-    starts[i] = size;
-    fileOffsets[i] = frame.offset;
-    size += frame.bytes.length;
-  });
-  starts[frames.length] = size;
-  const bytes = new Uint8Array(size);
-  frames.forEach((frame, i) => {
-    bytes.set(frame.bytes, starts[i]!);
-  });
-  return {
-    request: { id, context: raw.context, binary, buffer: bytes.buffer, starts, fileOffsets },
-    transfer: [bytes.buffer, starts.buffer, fileOffsets.buffer],
-  };
+  const packed = packFrames(raw.frames);
+  return { request: { id, context: raw.context, binary, ...packed }, transfer: packedTransfer(packed) };
 }

@@ -71,7 +71,10 @@ export interface MigrateOptions {
   /** How the result is proved (default `deep`); `none` skips it. */
   readonly verify?: VerifyLevel | 'none';
   /** How the verification compares: the sample (`fraction`, `seed`), and what it lists. */
-  readonly verifyOptions?: Pick<VerifyOptions, 'fraction' | 'seed' | 'showValues' | 'maxDifferences'>;
+  readonly verifyOptions?: Pick<
+    VerifyOptions,
+    'fraction' | 'seed' | 'showValues' | 'maxDifferences' | 'targetUrl'
+  >;
   /**
    * Let the verification accept rejected documents (`--accept-rejects`). Rejects within
    * `backfill.maxRejects` are accepted too: the user already tolerated them.

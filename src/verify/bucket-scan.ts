@@ -7,6 +7,8 @@ import type { Queryable } from '../target/target-database.js';
 import { BucketSums, bucketBits, bucketGroups, bucketOf } from './buckets.js';
 import { idHash } from './document-id.js';
 import { loadRejectedIds, type RejectedIds } from './rejected-ids.js';
+import type { SourceHashWorkers } from './source-hash-workers.js';
+import { type TargetHashThread, TargetThreadFailed } from './target-hash-thread.js';
 import { readTargetDocuments, type TargetLocation } from './target-reader.js';
 
 /**
@@ -31,6 +33,13 @@ export interface BucketScanInput {
   readonly batchSize?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (phase: 'hash' | 'narrow', documents: number) => void;
+  /**
+   * Hash the source's BSON without decoding it, on these threads, where the source hands BSON
+   * over (dumps, archives); other sources are decoded and hashed here as before.
+   */
+  readonly sourceHashers?: SourceHashWorkers;
+  /** Read, rebuild and hash the target's documents on this thread (its own connection). */
+  readonly targetThread?: TargetHashThread;
 }
 
 /** What the hash pass found: counts, and the buckets that disagree, grouped for narrowing. */
@@ -79,14 +88,27 @@ export async function hashPass(input: BucketScanInput): Promise<HashPassResult> 
   const inSample = input.sample ?? (() => true);
 
   const sourceSums = new BucketSums(bits);
-  const targetSums = new BucketSums(bits);
-  const [sourceSide] = await Promise.all([
+  const [sourceSide, targetSums] = await Promise.all([
     (async () => {
       let documents = 0;
       let unreadable = 0;
       let compared = 0;
-      for await (const batch of input.source.read(input.collection, readOptions(input))) {
+      const hashers = input.sourceHashers;
+      const options = { ...readOptions(input), raw: hashers !== undefined };
+      for await (const batch of input.source.read(input.collection, options)) {
         unreadable += batch.rejects.length;
+        if (batch.raw !== undefined && hashers !== undefined) {
+          const hashed = await hashers.hash(batch.raw);
+          documents += hashed.documents;
+          unreadable += hashed.unreadable;
+          const { hashes } = hashed;
+          for (let i = 0; i < hashed.documents; i++) {
+            const h = hashes[2 * i]!;
+            if (rejected.has(h) || !inSample(h)) continue;
+            compared++;
+            sourceSums.add(h, hashes[2 * i + 1]!);
+          }
+        }
         for (const doc of batch.docs) {
           documents++;
           const h = idHash(doc._id);
@@ -100,14 +122,7 @@ export async function hashPass(input: BucketScanInput): Promise<HashPassResult> 
       }
       return { documents, unreadable, compared };
     })(),
-    (async () => {
-      for await (const docs of readTargetDocuments(input.db, where, readOptions(input))) {
-        for (const d of docs) {
-          const h = idHash(d.id);
-          if (inSample(h)) targetSums.add(h, targetHash(d));
-        }
-      }
-    })(),
+    targetBucketSums(input, bits, inSample),
   ]);
 
   const mismatched = sourceSums.mismatching(targetSums);
@@ -123,6 +138,41 @@ export async function hashPass(input: BucketScanInput): Promise<HashPassResult> 
     mismatched,
     groups: bucketGroups(mismatched, sizes, input.maxTracked ?? 200_000),
   };
+}
+
+/**
+ * The target side of the hash pass: on the target thread when there is one, else here. A
+ * thread that fails starts the side over here, which reports any real error itself.
+ */
+async function targetBucketSums(
+  input: BucketScanInput,
+  bits: number,
+  inSample: (idHash: bigint) => boolean,
+): Promise<BucketSums> {
+  const where = location(input);
+  if (input.targetThread !== undefined) {
+    const sums = new BucketSums(bits);
+    try {
+      for await (const pairs of input.targetThread.hashes(where, input.batchSize ?? 1000)) {
+        input.signal?.throwIfAborted();
+        for (let i = 0; i < pairs.length; i += 2) {
+          const h = pairs[i]!;
+          if (inSample(h)) sums.add(h, pairs[i + 1]!);
+        }
+      }
+      return sums;
+    } catch (error) {
+      if (!(error instanceof TargetThreadFailed)) throw error;
+    }
+  }
+  const sums = new BucketSums(bits);
+  for await (const docs of readTargetDocuments(input.db, where, readOptions(input))) {
+    for (const d of docs) {
+      const h = idHash(d.id);
+      if (inSample(h)) sums.add(h, targetHash(d));
+    }
+  }
+  return sums;
 }
 
 /**

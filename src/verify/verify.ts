@@ -8,9 +8,14 @@ import { deepCheck } from './deep-check.js';
 import { checkIndexParity } from './index-parity.js';
 import { runReconcileChecks } from './reconcile.js';
 import type { ReconcileCheck } from './reconcile-config.js';
+import { SourceHashWorkers, type SourceHashWorkersOptions } from './source-hash-workers.js';
+import { TargetHashThread } from './target-hash-thread.js';
 import type { CollectionVerifyResult, VerifyLevel, VerifyResult } from './types.js';
 import { verifyVerdict } from './verdict.js';
 import { ensureVerifyState, finishVerifyRun, recordCollection, startVerifyRun } from './verify-runs.js';
+
+/** Collections a deep check verifies at once when the target side runs on threads (as the backfill loads two). */
+const DEFAULT_PARALLEL = 2;
 
 /** The share of documents the `sample` level compares unless told otherwise. */
 export const DEFAULT_SAMPLE_FRACTION = 0.1;
@@ -54,6 +59,16 @@ export interface VerifyOptions {
   /** Continue the latest unfinished run of this schema and level. */
   readonly resume?: boolean;
   readonly batchSize?: number;
+  /**
+   * The PostgreSQL URL `db` was opened from, unredacted (none for the embedded target). With
+   * it, levels deep and sample read and rebuild the target's documents on worker threads with
+   * their own connections, beside the source's hashing; without it, on the calling thread.
+   */
+  readonly targetUrl?: string;
+  /** With `targetUrl`: collections checked at once, each with its own target thread (default 2). */
+  readonly parallel?: number;
+  /** Threads that hash the source's BSON at levels deep and sample (default: one less than the cores). */
+  readonly hashThreads?: SourceHashWorkersOptions;
   readonly signal?: AbortSignal;
   readonly onProgress?: (update: { collection: string; phase: string; documents: number }) => void;
 }
@@ -110,38 +125,50 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       })
     : undefined;
 
-  const collections: CollectionVerifyResult[] = [];
-  for (const collection of names) {
-    const done = run?.collections[collection];
-    if (done !== undefined) {
-      collections.push(done);
-      continue;
+  const sourceHashers = level === 'count' ? undefined : new SourceHashWorkers(options.hashThreads);
+  const targetThreads =
+    level !== 'count' && options.targetUrl !== undefined && options.targetUrl.trim() !== ''
+      ? Array.from(
+          { length: Math.max(1, options.parallel ?? DEFAULT_PARALLEL) },
+          () => new TargetHashThread(options.plan, options.targetUrl!),
+        )
+      : [];
+  const sample = level === 'sample' ? samplePredicate(fraction, seed) : undefined;
+  // One failing collection stops the others, so nothing keeps reading after verify has failed.
+  const stop = new AbortController();
+  const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  const results = new Map<string, CollectionVerifyResult>();
+  const pending = names.filter((name) => {
+    const done = run?.collections[name];
+    if (done !== undefined) results.set(name, done);
+    return done === undefined;
+  });
+  // Collections are checked `parallel` at a time only when their target side runs on threads:
+  // on the calling thread, a second collection would only take turns with the first.
+  const lane = async (targetThread: TargetHashThread | undefined) => {
+    for (let collection = pending.shift(); collection !== undefined; collection = pending.shift()) {
+      const result = await checkCollection(
+        { ...options, signal },
+        { collection, schema, level, sample, sourceHashers, targetThread },
+      );
+      if (run !== undefined) await recordCollection(options.db, run.id, result);
+      results.set(collection, result);
     }
-    const common = {
-      source: options.source,
-      db: options.db,
-      plan: options.plan,
-      collection,
-      schema,
-      ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
-      ...(options.signal !== undefined && { signal: options.signal }),
-    };
-    const result =
-      level === 'count'
-        ? await countCheck({
-            ...common,
-            onProgress: (documents) => options.onProgress?.({ collection, phase: 'count', documents }),
-          })
-        : await deepCheck({
-            ...common,
-            ...(level === 'sample' && { sample: samplePredicate(fraction, seed) }),
-            ...(options.showValues !== undefined && { showValues: options.showValues }),
-            ...(options.maxDifferences !== undefined && { maxDifferences: options.maxDifferences }),
-            onProgress: (phase, documents) => options.onProgress?.({ collection, phase, documents }),
-          });
-    if (run !== undefined) await recordCollection(options.db, run.id, result);
-    collections.push(result);
+  };
+  try {
+    await Promise.all(
+      (targetThreads.length > 0 ? targetThreads : [undefined]).map((thread) =>
+        lane(thread).catch((error: unknown) => {
+          stop.abort(error);
+          throw error;
+        }),
+      ),
+    );
+  } finally {
+    await sourceHashers?.close();
+    await Promise.all(targetThreads.map((t) => t.close()));
   }
+  const collections = names.map((name) => results.get(name)!);
 
   const reconciliation = await runReconcileChecks(options.checks ?? [], options.sourceUri, options.db);
   const indexes = await checkIndexParity(options.plan, names, schema, options.source, options.db);
@@ -166,6 +193,44 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   };
   if (run !== undefined) await finishVerifyRun(options.db, run.id, result);
   return result;
+}
+
+/** One collection at the run's level: the count check, or the deep check (of a sample). */
+function checkCollection(
+  options: VerifyOptions,
+  at: {
+    readonly collection: string;
+    readonly schema: string;
+    readonly level: VerifyLevel;
+    readonly sample: ((idHash: bigint) => boolean) | undefined;
+    readonly sourceHashers: SourceHashWorkers | undefined;
+    readonly targetThread: TargetHashThread | undefined;
+  },
+): Promise<CollectionVerifyResult> {
+  const { collection } = at;
+  const common = {
+    source: options.source,
+    db: options.db,
+    plan: options.plan,
+    collection,
+    schema: at.schema,
+    ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
+    ...(options.signal !== undefined && { signal: options.signal }),
+  };
+  if (at.level === 'count')
+    return countCheck({
+      ...common,
+      onProgress: (documents) => options.onProgress?.({ collection, phase: 'count', documents }),
+    });
+  return deepCheck({
+    ...common,
+    ...(at.sample !== undefined && { sample: at.sample }),
+    ...(options.showValues !== undefined && { showValues: options.showValues }),
+    ...(options.maxDifferences !== undefined && { maxDifferences: options.maxDifferences }),
+    ...(at.sourceHashers !== undefined && { sourceHashers: at.sourceHashers }),
+    ...(at.targetThread !== undefined && { targetThread: at.targetThread }),
+    onProgress: (phase, documents) => options.onProgress?.({ collection, phase, documents }),
+  });
 }
 
 /**

@@ -83,7 +83,11 @@ export function registerMigrate(program: Command): void {
       const sample = countFlag('--sample', flags.sample);
       const verifyLevel = choiceFlag('--verify', flags.verify, VERIFY_LEVELS);
       const only = listFlag(flags.only);
-      const verifyOptions = verifyTuning(flags);
+      // The target's URL lets verify read the target on a thread of its own.
+      const verifyOptions = {
+        ...verifyTuning(flags),
+        ...(config.target !== undefined && { targetUrl: config.target }),
+      };
       refuseContradictions(flags, verifyLevel);
       if (flags.force === true) await confirmReload(out, schemas, flags.yes === true);
       const source = await timed(log, 'source opened', () => openConfiguredSource(config, flags));

@@ -82,6 +82,8 @@ export function registerVerify(program: Command): void {
             schema: flags.schema ?? config.schemas?.[0] ?? 'public',
             ...(flags.only !== undefined && { only: listFlag(flags.only) }),
             ...verifyTuning(flags),
+            // With the target's URL, verify reads the target on a thread of its own.
+            ...(config.target !== undefined && { targetUrl: config.target }),
             checks: config.verify?.checks ?? [],
             ...(config.source !== undefined && { sourceUri: config.source }),
             resume: flags.resume === true,

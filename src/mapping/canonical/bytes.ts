@@ -9,8 +9,10 @@ import { decimal128Key, doubleKey, numberKey } from './number.js';
  * (by UTF-16 units, which is a fixed order, so it is deterministic), and numbers of every BSON
  * type are written as their exact decimal key (`number.ts`). The format is internal: it may
  * change between Ferry versions, so never persist it; hashes are compared within one run.
+ * Exported for the encoder that writes the same form straight from BSON bytes
+ * (verify/raw-canonical.ts), which must use the very same tags.
  */
-const Tag = {
+export const Tag = {
   null: 0x01,
   false: 0x02,
   true: 0x03,
