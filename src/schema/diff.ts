@@ -1,5 +1,5 @@
 import { quoteIdent } from '../mapping/model.js';
-import type { ColumnDef, ForeignKeyDef, SchemaModel, TableDef } from './schema-model.js';
+import type { CaptureTriggerDef, ColumnDef, ForeignKeyDef, SchemaModel, TableDef } from './schema-model.js';
 import { type DdlStatement, isDestructive } from './statements.js';
 import { isWidening } from './widening.js';
 
@@ -122,6 +122,20 @@ export function diffSchemas(snapshot: SchemaModel, to: SchemaModel): SchemaDiff 
   for (const index of to.indexes) {
     if (fresh(index.table) || oldIndexes.get(index.name) !== indexKey(index))
       after.push({ kind: 'create_index', index });
+  }
+
+  // Capture triggers: new on fresh tables, replaced when their definition changed (a renamed
+  // key column), dropped from tables that stay when the model no longer has them.
+  const triggerKey = (t: CaptureTriggerDef) => `${t.table}\u0000${t.name}`;
+  const oldTriggers = new Map(from.captureTriggers.map((t) => [triggerKey(t), JSON.stringify(t)]));
+  const newTriggers = new Set(to.captureTriggers.map(triggerKey));
+  for (const trigger of from.captureTriggers) {
+    if (!gone(trigger.table) && !newTriggers.has(triggerKey(trigger)))
+      after.push({ kind: 'drop_trigger', table: trigger.table, name: trigger.name });
+  }
+  for (const trigger of to.captureTriggers) {
+    if (fresh(trigger.table) || oldTriggers.get(triggerKey(trigger)) !== JSON.stringify(trigger))
+      after.push({ kind: 'create_capture_trigger', trigger });
   }
 
   const destructive = [...before, ...after].filter(isDestructive).map(describeStatement);
@@ -290,6 +304,10 @@ export function describeStatement(statement: DdlStatement): string {
       return `drop or replace constraint ${statement.name} on ${statement.table}`;
     case 'drop_index':
       return `drop or replace index ${statement.name}`;
+    case 'create_capture_trigger':
+      return `capture ${statement.trigger.event}s on ${statement.trigger.table} into the outbox (collection ${statement.trigger.collection})`;
+    case 'drop_trigger':
+      return `drop trigger ${statement.name} on ${statement.table}`;
     default:
       return assertNever(statement);
   }

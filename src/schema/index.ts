@@ -39,6 +39,7 @@ export {
 } from './migration-files.js';
 export { type DdlPhases, ddlPhases } from './phases.js';
 export type {
+  CaptureTriggerDef,
   CheckDef,
   ColumnDef,
   ForeignKeyDef,

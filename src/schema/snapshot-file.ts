@@ -68,6 +68,14 @@ const ttlSchema = z.strictObject({
   source: z.string(),
 });
 
+const captureTriggerSchema = z.strictObject({
+  name,
+  table: name,
+  collection: z.string(),
+  keyColumn: name,
+  event: z.enum(['insert', 'update', 'delete']),
+});
+
 const modelSchema = z
   .strictObject({
     tables: z.array(tableSchema),
@@ -75,6 +83,8 @@ const modelSchema = z
     checks: z.array(checkSchema),
     indexes: z.array(indexSchema),
     ttl: z.array(ttlSchema),
+    // Snapshots written before the outbox have none: the next apply installs them.
+    captureTriggers: z.array(captureTriggerSchema).default([]),
     loadOrder: names,
   })
   .superRefine((model, context) => {
@@ -94,6 +104,7 @@ const modelSchema = z
       ['checks', model.checks],
       ['indexes', model.indexes],
       ['ttl', model.ttl],
+      ['captureTriggers', model.captureTriggers],
     ] as const)
       list.forEach((item, i) => {
         if (!tables.has(item.table)) problem([key, i, 'table'], `no table "${item.table}"`);

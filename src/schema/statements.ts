@@ -1,5 +1,13 @@
 import { quoteIdent } from '../mapping/model.js';
-import type { CheckDef, ColumnDef, ForeignKeyDef, IndexDef, IndexKey, TableDef } from './schema-model.js';
+import type {
+  CaptureTriggerDef,
+  CheckDef,
+  ColumnDef,
+  ForeignKeyDef,
+  IndexDef,
+  IndexKey,
+  TableDef,
+} from './schema-model.js';
 import { qualified, quoteLiteral, type SchemaTarget, schemaRef } from './sql-text.js';
 import { isWidening } from './widening.js';
 
@@ -38,7 +46,9 @@ export type DdlStatement =
       readonly nullable: boolean;
     }
   | { readonly kind: 'drop_constraint'; readonly table: string; readonly name: string }
-  | { readonly kind: 'drop_index'; readonly name: string };
+  | { readonly kind: 'drop_index'; readonly name: string }
+  | { readonly kind: 'create_capture_trigger'; readonly trigger: CaptureTriggerDef }
+  | { readonly kind: 'drop_trigger'; readonly table: string; readonly name: string };
 
 /**
  * Every creating statement is idempotent and converges on the plan: the backfill creates
@@ -115,6 +125,24 @@ export function compileStatement(statement: DdlStatement, target: SchemaTarget):
       return `alter table ${t(statement.table)} drop constraint ${quoteIdent(statement.name)}`;
     case 'drop_index':
       return `drop index ${qualified(target, statement.name)}`;
+    case 'create_capture_trigger': {
+      // Statement-level, over the transition table: PostgreSQL allows one event per trigger
+      // with transition tables, hence three triggers. `or replace` keeps a re-run idempotent.
+      const { trigger } = statement;
+      const rows =
+        trigger.event === 'insert'
+          ? 'new table as new_rows'
+          : trigger.event === 'delete'
+            ? 'old table as old_rows'
+            : 'old table as old_rows new table as new_rows';
+      return (
+        `create or replace trigger ${quoteIdent(trigger.name)} after ${trigger.event} on ${t(trigger.table)}` +
+        ` referencing ${rows} for each statement` +
+        ` execute function ferry.outbox_capture(${quoteLiteral(trigger.collection)}, ${quoteLiteral(trigger.keyColumn)})`
+      );
+    }
+    case 'drop_trigger':
+      return `drop trigger if exists ${quoteIdent(statement.name)} on ${t(statement.table)}`;
     default:
       return assertNever(statement);
   }
