@@ -80,6 +80,7 @@ export {
   type DomainEvent,
   type DomainState,
   domainEvents,
+  feedsMongo,
   mirrorsWrites,
   PHASE_CHANNEL,
   PHASES,
@@ -107,6 +108,23 @@ export {
 } from './runtime/gaps.js';
 export type { MirrorMode, MirrorStats } from './runtime/mirror.js';
 export { ferryMongoosePlugin } from './runtime/mongoose-plugin.js';
+// The outbox: PostgreSQL primary, MongoDB kept fed (phase pg_primary).
+export {
+  type DeliveryOutcome,
+  type DeliveryPolicy,
+  enqueueOutbox,
+  OUTBOX_CHANNEL,
+  type OutboxBatchReport,
+  type OutboxFigures,
+  type OutboxTarget,
+  type OutboxWorkerOptions,
+  type OutboxWorkSummary,
+  outbox,
+  outboxFigures,
+  type RedriveFilter,
+  redriveOutbox,
+  workOutbox,
+} from './runtime/outbox/index.js';
 export {
   type ReconcileOptions,
   type ReconcileSummary,
@@ -131,6 +149,7 @@ export {
   appliedMigrations,
   applyMigrations,
   buildSchema,
+  type CaptureTriggerDef,
   checkDrift,
   type DdlStatement,
   type Drift,

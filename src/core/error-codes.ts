@@ -117,6 +117,8 @@ export const ERROR_CODES = {
   VERIFY_UNKNOWN_COLLECTION: { category: 'usage', meaning: '--only names a collection the mapping does not have', remedy: 'the message lists the collections the mapping has' },
   // The runtime: domains, the mirrored write path, reconcile and sync
   ENTITY_COPY_FAILED: { category: 'problem', meaning: "an entity's current MongoDB state could not be copied to PostgreSQL (the mapping refused it, or PostgreSQL did)", remedy: 'the gap stays open; see its error with `ferry status`, fix the cause, then `ferry reconcile`' },
+  OUTBOX_BAD_ID: { category: 'usage', meaning: 'an _id given to outbox.enqueue cannot be the key of the collection (a string where the mapping keys on ObjectIds, say)', remedy: 'pass the documents’ _id values as the application holds them' },
+  OUTBOX_DEAD_LETTERS: { category: 'problem', meaning: '`ferry outbox work --drain` ended with dead events: entities MongoDB refused after every attempt', remedy: 'see their errors in ferry.outbox (status dead); fix the cause, then `ferry outbox redrive`' },
   RUNTIME_DOCUMENT_DAMAGED: { category: 'problem', meaning: "a document's rows in PostgreSQL cannot be rebuilt into a document", remedy: 'run `ferry verify` for the collection; `ferry sync` copies the MongoDB state again' },
   RUNTIME_NO_MAPPING: { category: 'usage', meaning: 'the config has no mapping, and the runtime copies entities through it', remedy: 'run `ferry infer` and review the mapping it writes into ferry.config.ts' },
   RUNTIME_PHASE_REASON_MISSING: { category: 'usage', meaning: 'a phase change was asked for without a reason', remedy: 'say why (it is kept in ferry.domain_events)' },
