@@ -82,12 +82,16 @@ export function registerOutbox(program: Command): void {
           onBatch: (report) => logBatch(out, log, report),
         });
         emit(out, summary, () => renderSummary(summary));
-        if (flags.drain === true && summary.deadInQueue > 0)
-          throw new FerryError(`${summary.deadInQueue} dead event(s) are left in the outbox`, {
+        if (flags.drain === true && summary.deadInQueue > 0) {
+          // Reported, not thrown: the summary above stays the one JSON document on stdout.
+          const problem = new FerryError(`${summary.deadInQueue} dead event(s) are left in the outbox`, {
             code: 'OUTBOX_DEAD_LETTERS',
             category: 'problem',
             hint: 'see their errors in ferry.outbox (status dead); fix the cause, then `ferry outbox redrive`',
           });
+          out.error(`ferry: ${problem.message}`);
+          process.exitCode = problem.exitCode;
+        }
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import { calculateObjectSize, type Document } from 'bson';
 import { type AnyBulkWriteOperation, MongoBulkWriteError } from 'mongodb';
 import { decodeColumn } from '../../mapping/column-codec.js';
 import { compiledCollection } from '../../mapping/compile.js';
@@ -235,10 +235,24 @@ async function readStates(
 async function writeToMongo(
   stores: RuntimeStores,
   collection: string,
-  entities: readonly Entity[],
+  given: readonly Entity[],
   states: ReadonlyMap<Entity, EntityState>,
 ): Promise<Map<Entity, string>> {
+  let entities = given;
   const failures = new Map<Entity, string>();
+  // A document over MongoDB's limit is refused by the driver while it encodes the batch
+  // (with an opaque buffer error): found here first, with a message that says what is wrong.
+  for (const entity of entities) {
+    const state = states.get(entity)!;
+    if (state.kind !== 'present') continue;
+    const bytes = calculateObjectSize(state.doc);
+    if (bytes > MAX_DOCUMENT_BYTES)
+      failures.set(
+        entity,
+        `the document is ${bytes} bytes once rebuilt, larger than the maximum MongoDB stores (${MAX_DOCUMENT_BYTES})`,
+      );
+  }
+  entities = entities.filter((e) => !failures.has(e));
   if (entities.length === 0) return failures;
   const target = stores.mongo.collection(collection);
   const operations = entities.map((e) => operationFor(states.get(e)!));
@@ -270,6 +284,9 @@ async function writeToMongo(
   }
   return failures;
 }
+
+/** MongoDB's BSON document limit (16 MiB), the same on every server version and FerretDB. */
+const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
 function operationFor(state: EntityState): AnyBulkWriteOperation<Document> {
   switch (state.kind) {
