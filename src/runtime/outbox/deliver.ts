@@ -127,7 +127,9 @@ export async function deliverEvents(
     const held = new Set(locks.filter((l) => l.locked).map((l) => l.lock));
     const mine = entities.filter((e) => held.has(e.lock));
     const released = entities.filter((e) => !held.has(e.lock)).flatMap((e) => e.events.map((v) => v.id));
-    const states = await readStates(tx, stores, collection, mine);
+    // Read on the pool, not `tx`: the locks are what order deliveries, and the reads only
+    // need to happen while they are held; on the pool the child tables are read in parallel.
+    const states = await readStates(targetOf(stores.pg), stores, collection, mine);
     const failures = new Map<Entity, string>();
     for (const [entity, state] of states) if (state.kind === 'damaged') failures.set(entity, state.reason);
     const writable = mine.filter((e) => !failures.has(e));
@@ -180,12 +182,12 @@ type EntityState =
   | { readonly kind: 'damaged'; readonly reason: string };
 
 /**
- * The entities' state in PostgreSQL now, read inside the locking transaction: one query per
+ * The entities' state in PostgreSQL now, read while their locks are held: one query per
  * table (verify's reader, so verify and the outbox rebuild documents alike). An entity without
  * a root row is gone; its `_id` comes from decoding the key with the mapping's id column.
  */
 async function readStates(
-  tx: Queryable,
+  db: Queryable,
   stores: RuntimeStores,
   collection: string,
   entities: readonly Entity[],
@@ -195,13 +197,13 @@ async function readStates(
   const where = { plan: stores.plan, collection, schema: stores.schema };
   const tables = entityTables(stores.plan, collection, stores.schema);
   // The keys as the root key column's type, in Ferry's row representation, by their text.
-  const { rows: typed } = await tx.query<{ text: string; key: RowValue }>(
+  const { rows: typed } = await db.query<{ text: string; key: RowValue }>(
     `select k as text, k::${tables.rootIdType} as key from unnest($1::text[]) k`,
     [entities.map((e) => e.docKey)],
   );
   const keyOf = new Map(typed.map((r) => [r.text, r.key]));
   const found = await fetchTargetDocuments(
-    tx,
+    db,
     where,
     entities.map((e) => keyOf.get(e.docKey)!),
   );
