@@ -202,17 +202,33 @@ async function readStates(
     [entities.map((e) => e.docKey)],
   );
   const keyOf = new Map(typed.map((r) => [r.text, r.key]));
-  const found = await fetchTargetDocuments(
-    db,
-    where,
-    entities.map((e) => keyOf.get(e.docKey)!),
-  );
-  const byKey = new Map(found.map((d) => [keyText(d.key), d]));
+  const keys = entities.map((e) => keyOf.get(e.docKey)!);
+  const byKey = new Map<string, Awaited<ReturnType<typeof fetchTargetDocuments>>[number]>();
+  const unreadable = new Map<string, string>();
+  try {
+    for (const d of await fetchTargetDocuments(db, where, keys)) byKey.set(keyText(d.key), d);
+  } catch (error) {
+    if (isTransientError(error)) throw error;
+    // Rows toDoc cannot take (a timestamptz with microseconds, which no BSON Date holds)
+    // fail the whole read: find the entities that cause it, one at a time, so one poison
+    // entity does not hold up the rest.
+    for (const key of keys) {
+      try {
+        for (const d of await fetchTargetDocuments(db, where, [key])) byKey.set(keyText(d.key), d);
+      } catch (single) {
+        if (isTransientError(single)) throw single;
+        unreadable.set(keyText(key), withoutValues(messageOf(single)));
+      }
+    }
+  }
   const idCodec = compiledCollection(stores.plan, collection).root.id!;
   for (const entity of entities) {
     const key = keyOf.get(entity.docKey)!;
     const document = byKey.get(keyText(key));
-    if (document === undefined) {
+    const failure = unreadable.get(keyText(key));
+    if (failure !== undefined) {
+      out.set(entity, { kind: 'damaged', reason: `its rows cannot be rebuilt into a document: ${failure}` });
+    } else if (document === undefined) {
       try {
         out.set(entity, { kind: 'gone', id: decodeColumn(idCodec, key) });
       } catch (error) {
@@ -308,6 +324,11 @@ function operationFor(state: EntityState): AnyBulkWriteOperation<Document> {
 function mongoReason(code: unknown, message: string | undefined): string {
   const text = (message ?? 'refused').replace(/\s*dup key:.*$/s, ' (dup key)').slice(0, 500);
   return code === undefined ? text : `MongoDB ${String(code)}: ${text}`;
+}
+
+/** A message with its quoted parts (where decoders quote the values they refuse) cut out. */
+function withoutValues(message: string): string {
+  return message.replace(/"[^"]*"/g, '"…"').slice(0, 500);
 }
 
 function messageOf(error: unknown): string {

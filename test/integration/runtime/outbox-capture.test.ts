@@ -154,6 +154,28 @@ describe.skipIf(!servicesReady)('the outbox captures every change in the writing
     expect(market.outbox.deliveredPerSecond).toBeGreaterThan(0);
   }, 300_000);
 
+  it('deletes delivered events once they are older than the retention, and keeps the pending ones', async () => {
+    await world.pool.query(
+      `update notifications set read_at = date_trunc('milliseconds', now()) where id = (select id from notifications order by id desc limit 1)`,
+    );
+    expect((await world.ferry(['outbox', 'work', '--drain'])).code).toBe(0);
+    const { rows: before } = await world.pool.query(
+      `select count(*)::int as n from ferry.outbox where status = 'delivered'`,
+    );
+    expect(before[0].n).toBeGreaterThan(0);
+    await world.pool.query(
+      `update notifications set read_at = null where id = (select id from notifications order by id limit 1)`,
+    );
+    // One worker run with a retention of 0 s: its first turn sweeps, then it delivers the new event.
+    const swept = await world.ferry(['outbox', 'work', '--drain', '--retention', '0', '--json']);
+    expect(swept.code, swept.stderr).toBe(0);
+    expect(JSON.parse(swept.stdout)).toMatchObject({ delivered: 1, pending: 0 });
+    const { rows } = await world.pool.query(
+      `select status, count(*)::int as n from ferry.outbox group by status`,
+    );
+    expect(rows).toEqual([{ status: 'delivered', n: 1 }]);
+  }, 300_000);
+
   it('ferry schema apply installs the capture triggers on every mapped table', async () => {
     const applied = await world.ferry([
       'schema',
@@ -171,5 +193,34 @@ describe.skipIf(!servicesReady)('the outbox captures every change in the writing
     );
     const tables = world.plan.collections.reduce((n, c) => n + c.tables.length, 0);
     expect(rows[0].n).toBe(tables * 3);
+  }, 300_000);
+
+  it('an entity whose rows toDoc cannot rebuild (a timestamp with microseconds) fails alone, without its value in the error', async () => {
+    const { rows } = await world.pool.query<{ id: string }>(
+      'select id::text from notifications order by id limit 2',
+    );
+    const [bad, good] = rows.map((r) => r.id);
+    await world.pool.query(
+      `update notifications set read_at = '2030-01-01 00:00:00.123456+00' where id = $1`,
+      [bad],
+    );
+    await world.pool.query(`update notifications set read_at = '2030-01-01 00:00:00.123+00' where id = $1`, [
+      good,
+    ]);
+    const worked = await world.ferry(['outbox', 'work', '--drain', '--max-attempts', '1', '--json']);
+    expect(worked.code, worked.stderr).toBe(1);
+    expect(JSON.parse(worked.stdout)).toMatchObject({ entities: 1, deadInQueue: 1 });
+    const { rows: dead } = await world.pool.query(
+      `select doc_key, last_error from ferry.outbox where status = 'dead'`,
+    );
+    expect(dead).toEqual([{ doc_key: bad, last_error: expect.stringContaining('cannot be rebuilt') }]);
+    expect(dead[0].last_error).not.toContain('123456');
+    await world.pool.query(`update notifications set read_at = '2030-01-01 00:00:00.123+00' where id = $1`, [
+      bad,
+    ]);
+    expect((await world.ferry(['outbox', 'redrive', '--id', bad!])).code).toBe(0);
+    expect((await world.ferry(['outbox', 'work', '--drain'])).code).toBe(0);
+    expect(await queueCounts(world)).toEqual({ pending: 0, dead: 0 });
+    expect(differences(await verifyWorld(world, ['notifications']))).toEqual([]);
   }, 300_000);
 });

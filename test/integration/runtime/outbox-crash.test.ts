@@ -135,6 +135,51 @@ describe.skipIf(!servicesReady)('the outbox worker under crashes and competition
     expect(differences(await verifyWorld(world))).toEqual([]);
   }, 600_000);
 
+  it('a worker told SIGTERM during a load of writes settles or gives back its claims and exits 0', async () => {
+    const stopWriters = startWriters(world, await chatsWithMessages(world, 12), 2);
+    let code: number | null = null;
+    try {
+      const { rows: before } = await world.pool.query(
+        `select count(*)::int as n from ferry.outbox where status = 'delivered'`,
+      );
+      const worker = spawnFerry(
+        [
+          'outbox',
+          'work',
+          '--source',
+          world.sourceUri,
+          '--target',
+          world.targetUrl,
+          '--batch',
+          '10',
+          '--poll',
+          '50',
+        ],
+        world.cwd,
+      );
+      const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+      await waitFor(async () => {
+        const { rows } = await world.pool.query(
+          `select count(*)::int as n from ferry.outbox where status = 'delivered'`,
+        );
+        return rows[0].n > before[0].n;
+      }, 60_000);
+      worker.kill('SIGTERM');
+      code = await exited;
+    } finally {
+      await stopWriters();
+    }
+    expect(code).toBe(0);
+    // The default lease is 30 s: a claim left behind would still be held now.
+    const { rows } = await world.pool.query(
+      `select count(*)::int as n from ferry.outbox where status = 'pending' and lease_owner is not null`,
+    );
+    expect(rows[0].n).toBe(0);
+    const drained = await world.ferry(['outbox', 'work', '--drain', '--json']);
+    expect(drained.code, drained.stderr).toBe(0);
+    expect(differences(await verifyWorld(world))).toEqual([]);
+  }, 600_000);
+
   it('four workers at once on a few hot entities leave MongoDB equal to PostgreSQL', async () => {
     const hot = await chatsWithMessages(world, 4);
     const stop = new AbortController();
