@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { ObjectId } from 'bson';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +68,39 @@ async function chatsWithMessages(world: OutboxWorld, limit: number): Promise<str
   return rows.map((r) => r.id);
 }
 
+/**
+ * Start `ferry outbox work` in its own process and return it once it has delivered something,
+ * with a promise of its exit code.
+ */
+async function deliveringWorker(
+  world: OutboxWorld,
+  extra: readonly string[],
+): Promise<{ worker: ChildProcess; exited: Promise<number | null> }> {
+  const delivered = async () =>
+    (await world.pool.query(`select count(*)::int as n from ferry.outbox where status = 'delivered'`)).rows[0]
+      .n as number;
+  const before = await delivered();
+  const worker = spawnFerry(
+    [
+      'outbox',
+      'work',
+      '--source',
+      world.sourceUri,
+      '--target',
+      world.targetUrl,
+      '--batch',
+      '10',
+      '--poll',
+      '50',
+      ...extra,
+    ],
+    world.cwd,
+  );
+  const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+  await waitFor(async () => (await delivered()) > before, 60_000);
+  return { worker, exited };
+}
+
 describe.skipIf(!servicesReady)('the outbox worker under crashes and competition', () => {
   let world: OutboxWorld;
 
@@ -83,34 +117,8 @@ describe.skipIf(!servicesReady)('the outbox worker under crashes and competition
     const leasedAtKill: number[] = [];
     try {
       for (let kill = 0; kill < 3; kill++) {
-        const { rows: before } = await world.pool.query(
-          `select count(*)::int as n from ferry.outbox where status = 'delivered'`,
-        );
-        const worker = spawnFerry(
-          [
-            'outbox',
-            'work',
-            '--source',
-            world.sourceUri,
-            '--target',
-            world.targetUrl,
-            '--batch',
-            '10',
-            '--poll',
-            '50',
-            '--lease',
-            '2',
-          ],
-          world.cwd,
-        );
-        const exited = new Promise((resolve) => worker.once('exit', resolve));
         // Killed once it is delivering, at a moment that has nothing to do with its batches.
-        await waitFor(async () => {
-          const { rows } = await world.pool.query(
-            `select count(*)::int as n from ferry.outbox where status = 'delivered'`,
-          );
-          return rows[0].n > before[0].n;
-        }, 60_000);
+        const { worker, exited } = await deliveringWorker(world, ['--lease', '2']);
         await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 600));
         worker.kill('SIGKILL');
         await exited;
@@ -139,31 +147,7 @@ describe.skipIf(!servicesReady)('the outbox worker under crashes and competition
     const stopWriters = startWriters(world, await chatsWithMessages(world, 12), 2);
     let code: number | null = null;
     try {
-      const { rows: before } = await world.pool.query(
-        `select count(*)::int as n from ferry.outbox where status = 'delivered'`,
-      );
-      const worker = spawnFerry(
-        [
-          'outbox',
-          'work',
-          '--source',
-          world.sourceUri,
-          '--target',
-          world.targetUrl,
-          '--batch',
-          '10',
-          '--poll',
-          '50',
-        ],
-        world.cwd,
-      );
-      const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
-      await waitFor(async () => {
-        const { rows } = await world.pool.query(
-          `select count(*)::int as n from ferry.outbox where status = 'delivered'`,
-        );
-        return rows[0].n > before[0].n;
-      }, 60_000);
+      const { worker, exited } = await deliveringWorker(world, []);
       worker.kill('SIGTERM');
       code = await exited;
     } finally {
