@@ -135,11 +135,14 @@ export function compileStatement(statement: DdlStatement, target: SchemaTarget):
           : trigger.event === 'delete'
             ? 'old table as old_rows'
             : 'old table as old_rows new table as new_rows';
-      return (
+      const create =
         `create or replace trigger ${quoteIdent(trigger.name)} after ${trigger.event} on ${t(trigger.table)}` +
         ` referencing ${rows} for each statement` +
-        ` execute function ferry.outbox_capture(${quoteLiteral(trigger.collection)}, ${quoteLiteral(trigger.keyColumn)})`
-      );
+        ` execute function ferry.outbox_capture(${quoteLiteral(trigger.collection)}, ${quoteLiteral(trigger.keyColumn)})`;
+      // The trigger calls Ferry's state (schema ferry, set up before every apply and load).
+      // The plan's SQL run by hand where Ferry never set it up has no outbox to feed: there
+      // the statement does nothing, instead of failing the script.
+      return `do $ferry_capture$ begin if to_regprocedure('ferry.outbox_capture()') is not null then ${create}; end if; end $ferry_capture$`;
     }
     case 'drop_trigger':
       return `drop trigger if exists ${quoteIdent(statement.name)} on ${t(statement.table)}`;
