@@ -86,6 +86,7 @@ export {
   type DomainEvent,
   type DomainState,
   domainEvents,
+  feedsMongo,
   mirrorsWrites,
   PHASE_CHANNEL,
   PHASES,
@@ -113,6 +114,23 @@ export {
 } from './runtime/gaps.js';
 export type { MirrorMode, MirrorStats } from './runtime/mirror.js';
 export { ferryMongoosePlugin } from './runtime/mongoose-plugin.js';
+// The outbox: PostgreSQL primary, MongoDB kept fed (phase pg_primary).
+export {
+  type DeliveryOutcome,
+  type DeliveryPolicy,
+  enqueueOutbox,
+  OUTBOX_CHANNEL,
+  type OutboxBatchReport,
+  type OutboxFigures,
+  type OutboxTarget,
+  type OutboxWorkerOptions,
+  type OutboxWorkSummary,
+  outbox,
+  outboxFigures,
+  type RedriveFilter,
+  redriveOutbox,
+  workOutbox,
+} from './runtime/outbox/index.js';
 export {
   type ReconcileOptions,
   type ReconcileSummary,
@@ -123,7 +141,6 @@ export { isTransientError, type RuntimeRetryOptions, withTransientRetry } from '
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
 export {
   type LoadState,
-  type OutboxFigures,
   readStatusSnapshot,
   type ShadowFigures,
   type StatusSnapshot,
@@ -160,6 +177,7 @@ export {
   appliedMigrations,
   applyMigrations,
   buildSchema,
+  type CaptureTriggerDef,
   checkDrift,
   type DdlStatement,
   type Drift,

@@ -8,6 +8,7 @@ import { registerExport } from './commands/export.js';
 import { registerInfer } from './commands/infer.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerOutbox } from './commands/outbox.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerRejects } from './commands/rejects.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerInfer(program);
   registerInspect(program);
   registerMigrate(program);
+  registerOutbox(program);
   registerPlan(program);
   registerReconcile(program);
   registerRejects(program);

@@ -65,9 +65,9 @@ export interface AfterLoadProblem {
 }
 
 /**
- * The after-load statements of the schema (reference foreign keys, secondary indexes,
- * `analyze`) that `ready` allows: a foreign key once both of its tables' collections are
- * completely loaded, an index once its table's collection is, `analyze` for tables that got
+ * The after-load statements of the schema (reference foreign keys, secondary indexes, the
+ * outbox's capture triggers, `analyze`) that `ready` allows: a foreign key once both of its
+ * tables' collections are completely loaded, an index or a trigger once its table's collection is, `analyze` for tables that got
  * rows in this run. Each statement runs on its own, so one failing key (a reference to a
  * rejected document) is reported without holding back the indexes.
  */
@@ -90,6 +90,10 @@ export async function finishSchema(
       if (!isReady(statement.foreignKey.table) || !isReady(statement.foreignKey.refTable)) continue;
     } else if (statement.kind === 'create_index') {
       if (!isReady(statement.index.table)) continue;
+    } else if (statement.kind === 'create_capture_trigger') {
+      // Like an index: only on a complete collection, so a resumed load's COPY does not
+      // fill the triggers' transition tables.
+      if (!isReady(statement.trigger.table)) continue;
     }
     if (statement.kind !== 'analyze' && (await exists(db, schema, statement))) continue;
     const sql = compileStatement(statement, { kind: 'schema', name: schema });

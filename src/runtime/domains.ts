@@ -13,15 +13,17 @@ import { targetOf } from './stores.js';
  */
 
 /**
- * The phases this version of Ferry runs, in cutover order. `pg_primary` and `pg_only` come
- * next (with the outbox); they are added here, to `mirrorsWrites` and to the CHECK of
- * `ferry.domains.phase` together, and every `switch` over `Phase` then fails to compile
- * until it handles them.
+ * The phases, in cutover order (DESIGN.md "The runtime"). In `mongo` … `pg_read` MongoDB is
+ * the primary and the mirror keeps PostgreSQL complete; in `pg_primary` PostgreSQL is the
+ * primary and the outbox (src/runtime/outbox) keeps MongoDB complete; in `pg_only` nothing
+ * is fed. A new phase is added here, to the CHECK of `ferry.domains.phase` (a state step)
+ * and to `mirrorsWrites` and `feedsMongo`, whose exhaustive `switch`es fail to compile until
+ * they handle it.
  *
  * @example
  * PHASES.indexOf('shadow_read') > PHASES.indexOf('dual_write')   // true: the phases in order
  */
-export const PHASES = ['mongo', 'dual_write', 'shadow_read', 'pg_read'] as const;
+export const PHASES = ['mongo', 'dual_write', 'shadow_read', 'pg_read', 'pg_primary', 'pg_only'] as const;
 
 /**
  * A phase of a domain: one of `PHASES`, in order.
@@ -60,6 +62,32 @@ export function mirrorsWrites(phase: Phase): boolean {
     case 'shadow_read':
     case 'pg_read':
       return true;
+    // PostgreSQL is the primary: the app writes there, and MongoDB is fed by the outbox.
+    case 'pg_primary':
+    case 'pg_only':
+      return false;
+  }
+}
+
+/**
+ * Whether PostgreSQL's changes are captured into `ferry.outbox` and fed to MongoDB in this
+ * phase. The capture triggers apply the same rule in SQL (`ferry.outbox_feeds`).
+ *
+ * @example
+ * feedsMongo('pg_primary')   // true: MongoDB stays complete, as the rollback path
+ * feedsMongo('pg_only')      // false: MongoDB is retired for this domain
+ * feedsMongo('dual_write')   // false: PostgreSQL is the secondary, written by the mirror
+ */
+export function feedsMongo(phase: Phase): boolean {
+  switch (phase) {
+    case 'pg_primary':
+      return true;
+    case 'mongo':
+    case 'dual_write':
+    case 'shadow_read':
+    case 'pg_read':
+    case 'pg_only':
+      return false;
   }
 }
 

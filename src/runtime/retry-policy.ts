@@ -29,6 +29,14 @@ const RETRYABLE_MONGO_CODES = new Set([
   13436, // NotPrimaryOrSecondary
 ]);
 
+/** Error labels under which the driver or the server says the operation may succeed if tried again. */
+const TRANSIENT_LABELS = [
+  'RetryableWriteError',
+  'TransientTransactionError',
+  'RetryableError',
+  'SystemOverloadedError',
+];
+
 /**
  * Whether a MongoDB error is worth trying again.
  *
@@ -40,7 +48,11 @@ export function isTransientMongoError(error: unknown): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 8; depth++) {
     if (e instanceof MongoNetworkError || e instanceof MongoServerSelectionError) return true;
     if (e instanceof MongoError) {
-      if (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('TransientTransactionError')) return true;
+      // The driver (7.x) also labels a connection it could not open while a server is away
+      // (a refused connect during checkout, reported through a MongoBulkWriteError) with
+      // `RetryableError` and `SystemOverloadedError`: the outage, not the write, failed.
+      const labelled = e;
+      if (TRANSIENT_LABELS.some((label) => labelled.hasErrorLabel(label))) return true;
       if (typeof e.code === 'number' && RETRYABLE_MONGO_CODES.has(e.code)) return true;
     }
     e = e.cause;

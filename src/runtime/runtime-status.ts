@@ -2,6 +2,7 @@ import type { Queryable } from '../target/target-database.js';
 import type { DomainDefinitions, Phase } from './domains.js';
 import { readDomains } from './domains.js';
 import { gapSummary } from './gaps.js';
+import { type OutboxFigures, outboxFigures } from './outbox/queue.js';
 import { lastSyncRun } from './sync/sync-runs.js';
 import { lastTtlRun } from './ttl/ttl-runs.js';
 
@@ -17,6 +18,27 @@ export interface DomainStatus {
   readonly openGaps: number;
   /** Age in seconds of the oldest open gap, null when none is open. */
   readonly oldestGapAgeSeconds: number | null;
+  /** The outbox of the domain's collections (it fills in phase `pg_primary`). */
+  readonly outbox: DomainOutboxStatus;
+}
+
+/**
+ * A domain's outbox in `ferry status`: its collections' figures summed (see `OutboxFigures`).
+ *
+ * @example
+ * declare const status: RuntimeStatus;
+ * for (const d of status.domains) console.log(d.name, d.outbox.depth, d.outbox.lagSeconds, d.outbox.dead);
+ */
+export interface DomainOutboxStatus {
+  /** Pending events. */
+  readonly depth: number;
+  /** Age in seconds of the oldest pending event (the lag), null when none is pending. */
+  readonly lagSeconds: number | null;
+  /** Events delivered per second over the last minute. */
+  readonly deliveredPerSecond: number;
+  readonly dead: number;
+  /** Pending events that failed at least once and wait for their next attempt. */
+  readonly retrying: number;
 }
 
 /** The runtime part of `ferry status`. */
@@ -49,7 +71,8 @@ export interface RuntimeStatus {
 }
 
 /**
- * Each domain's phase, its open gaps and the oldest one's age, the last sync and the last TTL run, from the
+ * Each domain's phase, its open gaps and the oldest one's age, its outbox (depth, lag,
+ * delivered/s, dead, retrying), the last sync and the last TTL run, from the
  * state in schema `ferry` (nothing is created; a database without it reports no domains).
  * Domains the config declares but no runtime has registered yet show as `mongo`.
  *
@@ -70,6 +93,7 @@ export async function readRuntimeStatus(
   const has = rows[0]!;
   const stored = has.domains ? await readDomains(db) : [];
   const gaps = has.gaps ? await gapSummary(db, schema) : [];
+  const outbox = await outboxFigures(db, schema);
   const byCollection = new Map(gaps.map((g) => [g.collection, g]));
   const names = [...new Set([...stored.map((d) => d.name), ...Object.keys(configured)])].sort();
   const domains = names.map((name): DomainStatus => {
@@ -84,6 +108,7 @@ export async function readRuntimeStatus(
       changedAt: row?.changedAt ?? null,
       openGaps: own.reduce((n, g) => n + g.open, 0),
       oldestGapAgeSeconds: oldest(own.map((g) => g.oldestAgeSeconds)),
+      outbox: domainOutbox(outbox.filter((f) => collections.includes(f.collection))),
     };
   });
   const last = await lastSyncRun(db, schema);
@@ -111,4 +136,15 @@ export async function readRuntimeStatus(
 function oldest(ages: readonly (number | null)[]): number | null {
   const known = ages.filter((a): a is number => a !== null);
   return known.length === 0 ? null : Math.max(...known);
+}
+
+function domainOutbox(figures: readonly OutboxFigures[]): DomainOutboxStatus {
+  const sum = (pick: (f: OutboxFigures) => number) => figures.reduce((n, f) => n + pick(f), 0);
+  return {
+    depth: sum((f) => f.depth),
+    lagSeconds: oldest(figures.map((f) => f.lagSeconds)),
+    deliveredPerSecond: Math.round(sum((f) => f.deliveredPerSecond) * 10) / 10,
+    dead: sum((f) => f.dead),
+    retrying: sum((f) => f.retrying),
+  };
 }

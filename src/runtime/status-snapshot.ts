@@ -2,6 +2,7 @@ import type { Queryable } from '../target/target-database.js';
 import { lastVerifyRun, type VerifyRun } from '../verify/verify-runs.js';
 import type { DomainDefinitions } from './domains.js';
 import { type GapSummary, gapSummary } from './gaps.js';
+import { type OutboxFigures, outboxFigures } from './outbox/queue.js';
 import { type RuntimeStatus, readRuntimeStatus } from './runtime-status.js';
 
 /**
@@ -47,23 +48,6 @@ export interface VerifiedCollection {
   /** Documents whose content differs. */
   readonly content: number;
   readonly rejected: number;
-}
-
-/**
- * The outbox of one collection (a domain in `pg_primary` feeds MongoDB through it).
- *
- * @example
- * const figures: OutboxFigures = { collection: 'orders', depth: 12, lagSeconds: 0.8, delivered: 5000, retrying: 1, dead: 0 };
- */
-export interface OutboxFigures {
-  readonly collection: string;
-  /** Events not delivered yet (retrying ones included, dead ones not). */
-  readonly depth: number;
-  /** Age in seconds of the oldest undelivered event; 0 when none waits. */
-  readonly lagSeconds: number;
-  readonly delivered: number;
-  readonly retrying: number;
-  readonly dead: number;
 }
 
 /**
@@ -166,6 +150,7 @@ export async function readStatusSnapshot(
     has_runs: boolean;
     has_gaps: boolean;
     has_verify: boolean;
+    has_outbox: boolean;
   }>(
     `select to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as taken_at,
             current_setting('server_version') as version,
@@ -174,7 +159,8 @@ export async function readStatusSnapshot(
             to_regclass('ferry.rejects') is not null as has_rejects,
             to_regclass('ferry.runs') is not null as has_runs,
             to_regclass('ferry.gaps') is not null as has_gaps,
-            to_regclass('ferry.verify_runs') is not null as has_verify`,
+            to_regclass('ferry.verify_runs') is not null as has_verify,
+            to_regclass('ferry.outbox') is not null as has_outbox`,
   );
   const info = rows[0]!;
   const collections = info.has_checkpoints ? await loadStates(db, info.has_rejects) : [];
@@ -191,7 +177,8 @@ export async function readStatusSnapshot(
     verified: info.has_verify ? await verifiedCollections(db) : [],
     runtime,
     gaps: info.has_gaps ? await gapSummary(db, options.schema) : [],
-    // The outbox and shadow figures join here, each read only when its table exists.
+    // Each set of figures is present only when its table exists (the shadow reads' not yet).
+    ...(info.has_outbox && { outbox: await outboxFigures(db, options.schema) }),
     ...(runtime.lastTtl !== null && { ttl: ttlFigures(runtime.lastTtl) }),
   };
 }

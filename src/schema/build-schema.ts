@@ -12,6 +12,7 @@ import { translateIndexes } from './index-translation.js';
 import { type DependencyEdge, loadOrder } from './load-order.js';
 import type {
   AppendOnlyGuard,
+  CaptureTriggerDef,
   CheckDef,
   ForeignKeyDef,
   IndexDef,
@@ -148,7 +149,29 @@ export function buildSchema(plan: Plan): SchemaModel {
     indexes,
     ttl,
     appendOnly,
+    captureTriggers: captureTriggers(plan),
     loadOrder: order,
     warnings,
   };
+}
+
+/**
+ * Three capture triggers per mapped table, in plan order. Every table of a collection gets
+ * them, whether or not the collection is in a domain today: the triggers ask
+ * `ferry.domains` at run time, so moving a collection into a `pg_primary` domain needs no
+ * schema change. A child table's first parent column holds the root's key at every depth.
+ */
+function captureTriggers(plan: Plan): CaptureTriggerDef[] {
+  return plan.collections.flatMap((collection) =>
+    collection.tables.flatMap((table) => {
+      const keyColumn = table.parent === undefined ? primaryKey(table)[0]! : table.parent.columns[0]!;
+      return (['insert', 'update', 'delete'] as const).map((event) => ({
+        name: `ferry_capture_${event}`,
+        table: table.name,
+        collection: collection.name,
+        keyColumn,
+        event,
+      }));
+    }),
+  );
 }

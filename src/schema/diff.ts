@@ -1,5 +1,12 @@
 import { quoteIdent } from '../mapping/model.js';
-import type { AppendOnlyGuard, ColumnDef, ForeignKeyDef, SchemaModel, TableDef } from './schema-model.js';
+import type {
+  AppendOnlyGuard,
+  CaptureTriggerDef,
+  ColumnDef,
+  ForeignKeyDef,
+  SchemaModel,
+  TableDef,
+} from './schema-model.js';
 import { type DdlStatement, isDestructive } from './statements.js';
 import { isWidening } from './widening.js';
 
@@ -133,6 +140,19 @@ export function diffSchemas(snapshot: SchemaModel, to: SchemaModel): SchemaDiff 
   const guardsToCreate = to.appendOnly.filter((g) => fresh(g.table) || !oldGuards.has(guardKey(g)));
   if (guardsToCreate.length > 0) before.push({ kind: 'create_append_only_function' });
   for (const guard of guardsToCreate) before.push({ kind: 'create_append_only_guard', guard });
+  // Capture triggers: new on fresh tables, replaced when their definition changed (a renamed
+  // key column), dropped from tables that stay when the model no longer has them.
+  const triggerKey = (t: CaptureTriggerDef) => `${t.table}\u0000${t.name}`;
+  const oldTriggers = new Map(from.captureTriggers.map((t) => [triggerKey(t), JSON.stringify(t)]));
+  const newTriggers = new Set(to.captureTriggers.map(triggerKey));
+  for (const trigger of from.captureTriggers) {
+    if (!gone(trigger.table) && !newTriggers.has(triggerKey(trigger)))
+      after.push({ kind: 'drop_trigger', table: trigger.table, name: trigger.name });
+  }
+  for (const trigger of to.captureTriggers) {
+    if (fresh(trigger.table) || oldTriggers.get(triggerKey(trigger)) !== JSON.stringify(trigger))
+      after.push({ kind: 'create_capture_trigger', trigger });
+  }
 
   const destructive = [...before, ...after].filter(isDestructive).map(describeStatement);
   return {
@@ -306,6 +326,10 @@ export function describeStatement(statement: DdlStatement): string {
       return `make ${statement.guard.table} append-only (UPDATE and DELETE refused)`;
     case 'drop_append_only_guard':
       return `let ${statement.guard.table} be updated and deleted again (no longer append-only)`;
+    case 'create_capture_trigger':
+      return `capture ${statement.trigger.event}s on ${statement.trigger.table} into the outbox (collection ${statement.trigger.collection})`;
+    case 'drop_trigger':
+      return `drop trigger ${statement.name} on ${statement.table}`;
     default:
       return assertNever(statement);
   }

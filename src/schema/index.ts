@@ -40,6 +40,7 @@ export {
 export { type DdlPhases, ddlPhases } from './phases.js';
 export type {
   AppendOnlyGuard,
+  CaptureTriggerDef,
   CheckDef,
   ColumnDef,
   ForeignKeyDef,

@@ -7,7 +7,9 @@ import type { DdlStatement } from './statements.js';
  *   keys (always satisfiable in load order) and discriminator checks (they catch a mapping
  *   bug on the first row instead of after the load);
  * - `afterLoad`: reference foreign keys (cycles included: only now can they all hold),
- *   secondary indexes (one sort at the end beats maintaining them row by row), `analyze`.
+ *   secondary indexes (one sort at the end beats maintaining them row by row), the outbox's
+ *   capture triggers (a backfill's COPY would otherwise fill their transition tables for
+ *   nothing), `analyze`.
  *
  * @example
  * declare const plan: Plan;
@@ -45,6 +47,7 @@ export function ddlPhases(model: SchemaModel): DdlPhases {
     if (foreignKey.kind === 'reference') afterLoad.push({ kind: 'add_foreign_key', foreignKey });
   }
   for (const index of model.indexes) afterLoad.push({ kind: 'create_index', index });
+  for (const trigger of model.captureTriggers) afterLoad.push({ kind: 'create_capture_trigger', trigger });
   for (const table of model.tables) afterLoad.push({ kind: 'analyze', table: table.name });
   return { beforeLoad, afterLoad };
 }

@@ -98,6 +98,27 @@ export interface AppendOnlyGuard {
 }
 
 /**
+ * A capture trigger (src/runtime/outbox): after each statement that inserts, updates or
+ * deletes rows of `table`, `ferry.outbox_capture` records the entities those rows belong to
+ * in `ferry.outbox`, in the writing transaction, when the collection's domain is in
+ * `pg_primary`. Every mapped table has one per event; `keyColumn` holds the root entity's key
+ * (the primary key in the root table, the first parent column in a child table).
+ *
+ * @example
+ * declare const plan: Plan;
+ * buildSchema(plan).captureTriggers.filter((t) => t.table === 'orders_items')
+ * // [{ name: 'ferry_capture_insert', table: 'orders_items', collection: 'orders', keyColumn: 'parent_id', event: 'insert' }, …]
+ */
+export interface CaptureTriggerDef {
+  /** Unique per table (PostgreSQL names triggers per table): `ferry_capture_<event>`. */
+  readonly name: string;
+  readonly table: string;
+  readonly collection: string;
+  readonly keyColumn: string;
+  readonly event: 'insert' | 'update' | 'delete';
+}
+
+/**
  * Something in the plan that has no faithful PostgreSQL equivalent; never dropped silently.
  *
  * @example
@@ -136,6 +157,8 @@ export interface SchemaModel {
   readonly ttl: readonly TtlRule[];
   /** Tables whose rows are never updated or deleted (append-only collections). */
   readonly appendOnly: readonly AppendOnlyGuard[];
+  /** The outbox's capture triggers, three per table (see `CaptureTriggerDef`). */
+  readonly captureTriggers: readonly CaptureTriggerDef[];
   /** Table names in an order that satisfies every foreign key that does not break a cycle. */
   readonly loadOrder: readonly string[];
   readonly warnings: readonly SchemaWarning[];

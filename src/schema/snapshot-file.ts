@@ -70,6 +70,13 @@ const ttlSchema = z.strictObject({
 });
 
 const appendOnlySchema = z.strictObject({ name, table: name, collection: z.string() });
+const captureTriggerSchema = z.strictObject({
+  name,
+  table: name,
+  collection: z.string(),
+  keyColumn: name,
+  event: z.enum(['insert', 'update', 'delete']),
+});
 
 const modelSchema = z
   .strictObject({
@@ -80,6 +87,8 @@ const modelSchema = z
     ttl: z.array(ttlSchema),
     // Absent in snapshots written before append-only tables existed, and when there are none.
     appendOnly: z.array(appendOnlySchema).default([]),
+    // Snapshots written before the outbox have none: the next apply installs them.
+    captureTriggers: z.array(captureTriggerSchema).default([]),
     loadOrder: names,
   })
   .superRefine((model, context) => {
@@ -100,6 +109,7 @@ const modelSchema = z
       ['indexes', model.indexes],
       ['ttl', model.ttl],
       ['appendOnly', model.appendOnly],
+      ['captureTriggers', model.captureTriggers],
     ] as const)
       list.forEach((item, i) => {
         if (!tables.has(item.table)) problem([key, i, 'table'], `no table "${item.table}"`);

@@ -1,6 +1,7 @@
 import { quoteIdent } from '../mapping/model.js';
 import type {
   AppendOnlyGuard,
+  CaptureTriggerDef,
   CheckDef,
   ColumnDef,
   ForeignKeyDef,
@@ -49,7 +50,9 @@ export type DdlStatement =
   | { readonly kind: 'drop_index'; readonly name: string }
   | { readonly kind: 'create_append_only_function' }
   | { readonly kind: 'create_append_only_guard'; readonly guard: AppendOnlyGuard }
-  | { readonly kind: 'drop_append_only_guard'; readonly guard: AppendOnlyGuard };
+  | { readonly kind: 'drop_append_only_guard'; readonly guard: AppendOnlyGuard }
+  | { readonly kind: 'create_capture_trigger'; readonly trigger: CaptureTriggerDef }
+  | { readonly kind: 'drop_trigger'; readonly table: string; readonly name: string };
 
 /**
  * The trigger every append-only table gets; trigger names are per table, so one name serves all.
@@ -167,6 +170,27 @@ $ferry$`;
       return `create or replace trigger ${quoteIdent(statement.guard.name)} before update or delete on ${t(statement.guard.table)} for each row execute function ${qualified(target, APPEND_ONLY_FUNCTION)}()`;
     case 'drop_append_only_guard':
       return `drop trigger if exists ${quoteIdent(statement.guard.name)} on ${t(statement.guard.table)}`;
+    case 'create_capture_trigger': {
+      // Statement-level, over the transition table: PostgreSQL allows one event per trigger
+      // with transition tables, hence three triggers. `or replace` keeps a re-run idempotent.
+      const { trigger } = statement;
+      const rows =
+        trigger.event === 'insert'
+          ? 'new table as new_rows'
+          : trigger.event === 'delete'
+            ? 'old table as old_rows'
+            : 'old table as old_rows new table as new_rows';
+      const create =
+        `create or replace trigger ${quoteIdent(trigger.name)} after ${trigger.event} on ${t(trigger.table)}` +
+        ` referencing ${rows} for each statement` +
+        ` execute function ferry.outbox_capture(${quoteLiteral(trigger.collection)}, ${quoteLiteral(trigger.keyColumn)})`;
+      // The trigger calls Ferry's state (schema ferry, set up before every apply and load).
+      // The plan's SQL run by hand where Ferry never set it up has no outbox to feed: there
+      // the statement does nothing, instead of failing the script.
+      return `do $ferry_capture$ begin if to_regprocedure('ferry.outbox_capture()') is not null then ${create}; end if; end $ferry_capture$`;
+    }
+    case 'drop_trigger':
+      return `drop trigger if exists ${quoteIdent(statement.name)} on ${t(statement.table)}`;
     default:
       return assertNever(statement);
   }

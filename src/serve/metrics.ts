@@ -100,7 +100,11 @@ export function createFerryMetrics(): FerryMetrics {
     lagSeconds: gauge('ferry_outbox_lag_seconds', 'Age of the oldest undelivered outbox event', [
       'collection',
     ]),
-    delivered: gauge('ferry_outbox_delivered', 'Outbox events delivered', ['collection']),
+    deliveredPerSecond: gauge(
+      'ferry_outbox_delivered_per_second',
+      'Outbox events delivered per second over the last minute',
+      ['collection'],
+    ),
     retrying: gauge('ferry_outbox_retrying', 'Outbox events waiting for another try', ['collection']),
     dead: gauge('ferry_outbox_dead', 'Outbox events given up on (dead letters)', ['collection']),
   };
@@ -155,8 +159,8 @@ export function createFerryMetrics(): FerryMetrics {
       for (const alert of [...sync.domains.flatMap((d) => d.alerts), ...sync.total.alerts])
         syncAlerts.inc({ domain: alert.domain ?? '', figure: alert.figure, level: alert.level });
       for (const o of snapshot.outbox ?? [])
-        for (const key of ['depth', 'lagSeconds', 'delivered', 'retrying', 'dead'] as const)
-          outbox[key].set({ collection: o.collection }, o[key]);
+        for (const key of ['depth', 'lagSeconds', 'deliveredPerSecond', 'retrying', 'dead'] as const)
+          outbox[key].set({ collection: o.collection }, o[key] ?? 0);
       for (const s of snapshot.shadow ?? [])
         for (const outcome of ['matched', 'mismatched', 'failed'] as const)
           shadowReads.set({ collection: s.collection, outcome }, s[outcome]);

@@ -61,7 +61,11 @@ function figuresOf(snapshot: StatusSnapshot, only: ReadonlySet<string> | undefin
   const outbox = (snapshot.outbox ?? []).filter((o) => counts(o.collection));
   const openGaps = sum(gaps.map((g) => g.open));
   return {
-    lagSeconds: Math.max(0, ...gaps.map((g) => g.oldestAgeSeconds ?? 0), ...outbox.map((o) => o.lagSeconds)),
+    lagSeconds: Math.max(
+      0,
+      ...gaps.map((g) => g.oldestAgeSeconds ?? 0),
+      ...outbox.map((o) => o.lagSeconds ?? 0),
+    ),
     queueSize: openGaps + sum(outbox.map((o) => o.depth)),
     failedEvents: sum(gaps.map((g) => g.failedAgain)) + sum(outbox.map((o) => o.dead)),
     openGaps,

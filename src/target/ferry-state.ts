@@ -221,7 +221,89 @@ $$`,
     name: 'one open gap per entity',
     sql: 'create unique index gaps_open on ferry.gaps (schema, collection, doc_id) where closed_at is null',
   },
-  // 15 is the outbox's (another branch); steps apply by version, each once, in any gap order.
+  // The transactional outbox (src/runtime/outbox): PostgreSQL is the primary in pg_primary,
+  // and every change to a mapped table records its entity here, in the writing transaction,
+  // through the capture trigger (`ferry schema apply` installs it on every mapped table).
+  // One step (a DO block: PGlite runs one statement per step) so the phases, the table and
+  // the functions the triggers call arrive together.
+  //
+  // Rows are events, not entities: the trigger only inserts (never updates), so writers of
+  // one entity never wait on each other here, and a worker holding an event never blocks a
+  // writer. The worker coalesces an entity's events when it claims them, and delivers the
+  // entity's state as it is when delivered (DESIGN.md runtime rule 1), under a per-entity lock.
+  // `doc_key` is the root row's key as text (`to_jsonb(key) #>> '{}'`: a uuid, a number, a text).
+  {
+    version: 15,
+    name: 'outbox',
+    sql: `do $step$
+begin
+  alter table ferry.domains drop constraint if exists domains_phase_check;
+  alter table ferry.domains add constraint domains_phase_check
+    check (phase in ('mongo', 'dual_write', 'shadow_read', 'pg_read', 'pg_primary', 'pg_only'));
+  create table ferry.outbox (
+    id bigint generated always as identity primary key,
+    schema text not null,
+    collection text not null,
+    doc_key text not null,
+    enqueued_at timestamptz not null default clock_timestamp(),
+    status text not null default 'pending' check (status in ('pending', 'delivered', 'dead')),
+    attempts integer not null default 0,
+    next_attempt_at timestamptz not null default now(),
+    lease_owner text,
+    lease_until timestamptz,
+    last_error text,
+    delivered_at timestamptz
+  );
+  create index outbox_ready on ferry.outbox (schema, next_attempt_at, id) where status = 'pending';
+  create index outbox_entity on ferry.outbox (schema, collection, doc_key) where status = 'pending';
+  create index outbox_dead on ferry.outbox (schema, collection) where status = 'dead';
+  create index outbox_delivered on ferry.outbox (delivered_at) where status = 'delivered';
+  -- Whether a collection's changes are fed to MongoDB now: its domain is in pg_primary. A
+  -- handful of rows, read once per writing statement; a phase change commits before the
+  -- writes that follow it, so no write in pg_primary escapes capture.
+  create or replace function ferry.outbox_feeds(collection text) returns boolean
+  language sql stable as $f$
+    select exists (select 1 from ferry.domains where phase = 'pg_primary' and collections @> array[collection])
+  $f$;
+  -- Record entities of a collection (root keys as text) when its domain is fed; wake workers.
+  create or replace function ferry.outbox_enqueue(target_schema text, collection text, keys text[])
+  returns integer language plpgsql as $f$
+  declare
+    n integer;
+  begin
+    if not ferry.outbox_feeds(collection) then return 0; end if;
+    insert into ferry.outbox (schema, collection, doc_key)
+      select distinct target_schema, collection, k from unnest(keys) k where k is not null;
+    get diagnostics n = row_count;
+    if n > 0 then perform pg_notify('ferry_outbox', target_schema); end if;
+    return n;
+  end
+  $f$;
+  -- The capture trigger: statement-level, over the transition table of the rows written, so
+  -- a statement that touches many rows of one entity records it once. tg_argv: the
+  -- collection, then the column that holds the root key (the key itself in the root table,
+  -- the first parent column in a child table). An UPDATE records the old and the new key.
+  create or replace function ferry.outbox_capture() returns trigger
+  language plpgsql as $f$
+  begin
+    if not ferry.outbox_feeds(tg_argv[0]) then return null; end if;
+    if tg_op = 'INSERT' then
+      perform ferry.outbox_enqueue(tg_table_schema, tg_argv[0],
+        array(select to_jsonb(n) ->> tg_argv[1] from new_rows n));
+    elsif tg_op = 'UPDATE' then
+      perform ferry.outbox_enqueue(tg_table_schema, tg_argv[0],
+        array(select to_jsonb(n) ->> tg_argv[1] from new_rows n
+              union select to_jsonb(o) ->> tg_argv[1] from old_rows o));
+    else
+      perform ferry.outbox_enqueue(tg_table_schema, tg_argv[0],
+        array(select to_jsonb(o) ->> tg_argv[1] from old_rows o));
+    end if;
+    return null;
+  end
+  $f$;
+end
+$step$`,
+  },
   {
     version: 16,
     name: 'ttl runs',

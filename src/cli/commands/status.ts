@@ -191,6 +191,24 @@ function renderRuntime(runtime: RuntimeStatus): string[] {
       ),
       '',
     );
+    const fed = runtime.domains.filter(
+      (d) => d.phase === 'pg_primary' || d.outbox.depth + d.outbox.dead + d.outbox.deliveredPerSecond > 0,
+    );
+    if (fed.length > 0)
+      lines.push(
+        renderTable(
+          ['domain', 'outbox depth', 'lag', 'delivered/s', 'retrying', 'dead'],
+          fed.map((d) => [
+            d.name,
+            d.outbox.depth,
+            d.outbox.lagSeconds === null ? '-' : `${d.outbox.lagSeconds} s`,
+            d.outbox.deliveredPerSecond,
+            d.outbox.retrying,
+            d.outbox.dead,
+          ]),
+        ),
+        '',
+      );
   } else {
     lines.push('domains:         none (declare `domains` in ferry.config.ts)');
   }

@@ -30,6 +30,12 @@ describe('the runtime retry policy', () => {
     ['no MongoDB server to select', new MongoServerSelectionError('none', { error: undefined } as never)],
     ['a primary stepping down', serverError(189, 'PrimarySteppedDown')],
     ['a shutdown in progress', serverError(91, 'ShutdownInProgress')],
+    [
+      'a connection the driver could not open, labelled retryable',
+      Object.assign(new MongoError('connect ECONNREFUSED 127.0.0.1:1'), {
+        errorLabelSet: new Set(['SystemOverloadedError', 'RetryableError']),
+      }),
+    ],
   ])('retries %s', (_name, error) => {
     expect(isTransientError(error)).toBe(true);
   });

@@ -55,7 +55,21 @@ describe('schema diff', () => {
     const smaller = { ...plan, collections: plan.collections.filter((c) => c.name !== 'categories') };
     const diff = diffSchemas(buildSchema(parsePlan(smaller)), base());
     expect(diff.beforeLoad.map((s) => s.kind)).toEqual(['create_table', 'comment_on_table']);
-    expect(diff.afterLoad.map((s) => s.kind)).toEqual(['add_foreign_key']);
+    expect(diff.afterLoad.map((s) => s.kind)).toEqual([
+      'add_foreign_key',
+      'create_capture_trigger',
+      'create_capture_trigger',
+      'create_capture_trigger',
+    ]);
+    expect(diff.destructive).toEqual([]);
+  });
+
+  it('installs the outbox capture triggers on every table of a schema whose snapshot predates them, destroying nothing', () => {
+    const before = { ...base(), captureTriggers: [] };
+    const diff = diffSchemas(before, base());
+    expect(diff.beforeLoad).toEqual([]);
+    expect(diff.afterLoad.every((s) => s.kind === 'create_capture_trigger')).toBe(true);
+    expect(diff.afterLoad.length).toBe(base().tables.length * 3);
     expect(diff.destructive).toEqual([]);
   });
 });

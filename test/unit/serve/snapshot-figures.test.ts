@@ -34,6 +34,7 @@ function snapshotWith(overrides: Partial<StatusSnapshot> = {}): StatusSnapshot {
           changedAt: '2026-12-05 18:00:00+00',
           openGaps: 0,
           oldestGapAgeSeconds: null,
+          outbox: { depth: 0, lagSeconds: null, deliveredPerSecond: 0, dead: 0, retrying: 0 },
         },
         {
           name: 'people',
@@ -43,6 +44,7 @@ function snapshotWith(overrides: Partial<StatusSnapshot> = {}): StatusSnapshot {
           changedAt: null,
           openGaps: 0,
           oldestGapAgeSeconds: null,
+          outbox: { depth: 0, lagSeconds: null, deliveredPerSecond: 0, dead: 0, retrying: 0 },
         },
       ],
       openGaps: 0,
@@ -62,7 +64,7 @@ const outbox = (
   collection,
   depth: 0,
   lagSeconds: 0,
-  delivered: 100,
+  deliveredPerSecond: 100,
   retrying: 0,
   dead: 0,
   ...figures,
@@ -175,7 +177,7 @@ describe('metrics from the status snapshot', () => {
     const families = parsePrometheusText(await metrics.registry.metrics());
     expect(sampleValue(families, 'ferry_outbox_depth', { collection: 'payments' })).toBe(7);
     expect(sampleValue(families, 'ferry_outbox_lag_seconds', { collection: 'payments' })).toBe(2.5);
-    expect(sampleValue(families, 'ferry_outbox_delivered', { collection: 'payments' })).toBe(100);
+    expect(sampleValue(families, 'ferry_outbox_delivered_per_second', { collection: 'payments' })).toBe(100);
     expect(sampleValue(families, 'ferry_outbox_dead', { collection: 'payments' })).toBe(1);
     expect(sampleValue(families, 'ferry_shadow_reads', { collection: 'users', outcome: 'mismatched' })).toBe(
       3,

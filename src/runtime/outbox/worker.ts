@@ -1,0 +1,356 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import type { RuntimeStores } from '../entity-copy.js';
+import { targetOf } from '../stores.js';
+import {
+  type DeliveryOutcome,
+  type DeliveryPolicy,
+  deliverEvents,
+  TransientDeliveryError,
+} from './deliver.js';
+import { claimEvents, deleteDeliveredEvents, releaseClaims, settleEvents } from './outbox-events.js';
+
+/**
+ * The channel the capture trigger notifies (payload: the target schema) when it records
+ * events; workers LISTEN on it (see state step 15).
+ *
+ * @example
+ * import type pg from 'pg';
+ * declare const client: pg.Client;
+ * await client.query(`listen ${OUTBOX_CHANNEL}`);
+ * client.on('notification', (n) => console.log('outbox events in schema', n.payload));
+ */
+export const OUTBOX_CHANNEL = 'ferry_outbox';
+
+/**
+ * How `workOutbox` runs. Every field has a default that suits a worker beside one app.
+ *
+ * @example
+ * const options: OutboxWorkerOptions = { batchSize: 500, pollMs: 1000, maxAttempts: 10, drain: true };
+ */
+export interface OutboxWorkerOptions extends Partial<DeliveryPolicy> {
+  /** Entities claimed per batch; default 500. */
+  readonly batchSize?: number;
+  /** How long a claim holds before another worker may take it over; default 30 s. */
+  readonly leaseMs?: number;
+  /** Poll interval while idle (a notification wakes the worker sooner); default 1000 ms. */
+  readonly pollMs?: number;
+  /** Delivered events are kept this long (for `ferry status`'s rate), then deleted; default 1 h. */
+  readonly retentionMs?: number;
+  /** Stop once no pending event is left (delivered or dead); default false: run until `signal`. */
+  readonly drain?: boolean;
+  /** Abort to stop: the batch in hand is finished and settled, then the worker returns. */
+  readonly signal?: AbortSignal;
+  /** After a stop is asked for, how long the batch in hand may take before its claims are given back anyway; default 10 s. */
+  readonly shutdownGraceMs?: number;
+  /** Told after every batch and every failure, for logs and tests. */
+  readonly onBatch?: (report: OutboxBatchReport) => void;
+  /** Names this worker in leases; default `host:pid:random`. */
+  readonly owner?: string;
+}
+
+/**
+ * One turn of the worker, as `onBatch` hears it.
+ *
+ * @example
+ * const onBatch = (r: OutboxBatchReport) => {
+ *   if (r.kind === 'delivered') console.log(r.outcome.delivered, 'events delivered');
+ *   else if (r.kind === 'backoff') console.warn('MongoDB unavailable, waiting', r.delayMs, 'ms');
+ * };
+ */
+export type OutboxBatchReport =
+  | { readonly kind: 'delivered'; readonly outcome: DeliveryOutcome }
+  | { readonly kind: 'backoff'; readonly delayMs: number; readonly error: unknown }
+  | { readonly kind: 'cleaned'; readonly deleted: number };
+
+/**
+ * What a worker did in all, when it returns.
+ *
+ * @example
+ * declare const stores: RuntimeStores;
+ * const summary: OutboxWorkSummary = await workOutbox(stores, { drain: true });
+ * if (summary.dead > 0) process.exitCode = 1;
+ */
+export interface OutboxWorkSummary {
+  readonly delivered: number;
+  readonly entities: number;
+  readonly failed: number;
+  /** Events that went dead during this run. */
+  readonly dead: number;
+  /** Dead events in the schema when the worker stopped (from any run). */
+  readonly deadInQueue: number;
+  /** Pending events left when the worker stopped. */
+  readonly pending: number;
+}
+
+const DEFAULTS = {
+  batchSize: 500,
+  leaseMs: 30_000,
+  pollMs: 1_000,
+  retentionMs: 3_600_000,
+  shutdownGraceMs: 10_000,
+  maxAttempts: 10,
+  backoffBaseMs: 500,
+  backoffMaxMs: 300_000,
+};
+
+/** Between two retention sweeps. */
+const CLEANUP_EVERY_MS = 60_000;
+
+/**
+ * `ferry outbox work`: deliver the outbox of `stores.schema` to MongoDB until `signal` aborts
+ * (or, with `drain`, until the queue is empty). The loop is a state machine:
+ *
+ * - **claiming**: claim the events of up to `batchSize` ready entities under a lease
+ *   (`claimEvents`). Events found → delivering; none → idle (or, draining, done once no
+ *   pending event is left at all).
+ * - **delivering**: per collection, `deliverEvents` (per-entity locks, one read per table,
+ *   one bulkWrite, settle in the same transaction). → claiming at once: a full queue is
+ *   worked without pauses.
+ * - **backing off**: MongoDB (or PostgreSQL) failed the batch as a whole. The claims go back
+ *   with no attempt counted, and the worker waits (exponential, full jitter, capped at 30 s)
+ *   before claiming again; the first batch that succeeds resets the wait.
+ * - **idle**: wait for a notification on `OUTBOX_CHANNEL` (the capture trigger's, for this
+ *   schema), the poll interval (notifications can be lost with a connection; backed-off
+ *   entities come due without one), or the stop.
+ * - **stopping**: the batch in hand is settled; if it takes longer than `shutdownGraceMs`,
+ *   the worker's claims are given back without waiting for it. Either way nothing the worker
+ *   claimed stays leased to it when it returns. A worker killed outright (`kill -9`) leaves
+ *   its claims to expire with their lease; MongoDB writes are idempotent states, so the next
+ *   worker delivering them again is harmless.
+ *
+ * Several workers may run at once, on one machine or many: claims skip each other's rows,
+ * and the per-entity lock orders the deliveries of one entity.
+ *
+ * @example
+ * declare const stores: RuntimeStores;
+ * const stop = new AbortController();
+ * process.once('SIGTERM', () => stop.abort());
+ * const summary = await workOutbox(stores, { signal: stop.signal, onBatch: (r) => console.log(r.kind) });
+ */
+export async function workOutbox(
+  stores: RuntimeStores,
+  options: OutboxWorkerOptions = {},
+): Promise<OutboxWorkSummary> {
+  const settings = { ...DEFAULTS, ...definedOnly(options) };
+  const owner = options.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const db = targetOf(stores.pg);
+  const policy: DeliveryPolicy = settings;
+  const wake = new Wakeup(stores.pg, stores.schema);
+  const totals = { delivered: 0, entities: 0, failed: 0, dead: 0 };
+  let failures = 0;
+  let lastCleanup = 0;
+  const stopped = () => options.signal?.aborted === true;
+  await wake.listen();
+  try {
+    while (!stopped()) {
+      if (Date.now() - lastCleanup > CLEANUP_EVERY_MS) {
+        lastCleanup = Date.now();
+        const deleted = await deleteDeliveredEvents(db, settings.retentionMs).catch(() => 0);
+        if (deleted > 0) options.onBatch?.({ kind: 'cleaned', deleted });
+      }
+      let claimedAny: boolean;
+      try {
+        claimedAny = await untilStopped(
+          oneBatch(stores, owner, settings, policy, (outcome) => {
+            totals.delivered += outcome.delivered;
+            totals.entities += outcome.entities;
+            totals.failed += outcome.failed;
+            totals.dead += outcome.dead;
+            options.onBatch?.({ kind: 'delivered', outcome });
+          }),
+          options.signal,
+          settings.shutdownGraceMs,
+        );
+        failures = 0;
+      } catch (error) {
+        if (error instanceof StopTimeout) break;
+        await releaseClaims(db, owner).catch(() => {});
+        failures++;
+        const delayMs = Math.floor(Math.random() * Math.min(30_000, 250 * 2 ** failures));
+        options.onBatch?.({ kind: 'backoff', delayMs, error });
+        await wake.wait(delayMs, options.signal, false);
+        continue;
+      }
+      if (claimedAny) continue;
+      if (settings.drain && (await pendingCount(db, stores.schema)) === 0) break;
+      await wake.wait(settings.pollMs, options.signal, true);
+    }
+  } finally {
+    await releaseClaims(db, owner).catch(() => {});
+    await wake.close();
+  }
+  const { rows } = await db.query<{ pending: number; dead: number }>(
+    `select count(*) filter (where status = 'pending')::int as pending, count(*) filter (where status = 'dead')::int as dead
+       from ferry.outbox where schema = $1 and status in ('pending', 'dead')`,
+    [stores.schema],
+  );
+  return { ...totals, pending: rows[0]?.pending ?? 0, deadInQueue: rows[0]?.dead ?? 0 };
+}
+
+/** Claim one batch and deliver it, collection by collection. Whether anything was claimed. */
+async function oneBatch(
+  stores: RuntimeStores,
+  owner: string,
+  settings: typeof DEFAULTS,
+  policy: DeliveryPolicy,
+  report: (outcome: DeliveryOutcome) => void,
+): Promise<boolean> {
+  const events = await claimEvents(targetOf(stores.pg), {
+    schema: stores.schema,
+    owner,
+    entities: settings.batchSize,
+    leaseMs: settings.leaseMs,
+  });
+  if (events.length === 0) return false;
+  const byCollection = new Map<string, typeof events>();
+  for (const event of events) {
+    const list = byCollection.get(event.collection);
+    if (list === undefined) byCollection.set(event.collection, [event]);
+    else list.push(event);
+  }
+  for (const [collection, list] of byCollection) {
+    if (!stores.plan.collections.some((c) => c.name === collection)) {
+      // Captured by a trigger of an older mapping: nothing can rebuild it. It fails like a
+      // poison entity (and goes dead), so it is visible rather than silently dropped.
+      report(await failUnmapped(stores, owner, collection, list, policy));
+      continue;
+    }
+    report(await deliverEvents(stores, collection, list, owner, policy));
+  }
+  return true;
+}
+
+async function failUnmapped(
+  stores: RuntimeStores,
+  owner: string,
+  collection: string,
+  events: readonly { id: string; docKey: string }[],
+  policy: DeliveryPolicy,
+): Promise<DeliveryOutcome> {
+  const error = `the mapping has no collection "${collection}"`;
+  const { dead } = await settleEvents(
+    targetOf(stores.pg),
+    owner,
+    {
+      delivered: [],
+      released: [],
+      failed: [{ ids: events.map((e) => e.id), error, delayMs: policy.backoffMaxMs }],
+    },
+    policy.maxAttempts,
+  );
+  return {
+    delivered: 0,
+    entities: 0,
+    failed: events.length,
+    dead,
+    released: 0,
+    lagsMs: [],
+    failures: events.map((e) => ({ collection, docKey: e.docKey, error })),
+  };
+}
+
+async function pendingCount(db: ReturnType<typeof targetOf>, schema: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `select count(*)::int as n from ferry.outbox where schema = $1 and status = 'pending'`,
+    [schema],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+class StopTimeout extends Error {}
+
+/**
+ * `work`, but once `signal` aborts it gets `graceMs` more to finish; after that the caller
+ * moves on (and gives the claims back) while `work` is abandoned.
+ */
+async function untilStopped<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  graceMs: number,
+): Promise<T> {
+  if (signal === undefined) return work;
+  const grace = new AbortController();
+  const timeout = new Promise<never>((_, reject) => {
+    const arm = () => {
+      sleep(graceMs, undefined, { signal: grace.signal }).then(
+        () => reject(new StopTimeout('the batch in hand outlived the shutdown grace')),
+        () => {},
+      );
+    };
+    if (signal.aborted) arm();
+    else signal.addEventListener('abort', arm, { once: true, signal: grace.signal });
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    grace.abort();
+    work.catch(() => {});
+  }
+}
+
+/**
+ * LISTEN on `OUTBOX_CHANNEL` on a connection of its own (outside the pool), and the waits of
+ * the idle and backing-off states. A lost listener is re-created at the next wait; meanwhile
+ * the poll interval bounds how late the worker notices new events.
+ */
+class Wakeup {
+  #client: pg.Client | undefined;
+  #wakers = new Set<() => void>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+  ) {}
+
+  async listen(): Promise<void> {
+    if (this.#client !== undefined) return;
+    const client = new pg.Client(this.pool.options);
+    client.on('error', () => {
+      if (this.#client === client) this.#client = undefined;
+      void client.end().catch(() => {});
+    });
+    client.on('notification', (n) => {
+      if (n.channel === OUTBOX_CHANNEL && n.payload === this.schema) for (const wake of this.#wakers) wake();
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${OUTBOX_CHANNEL}`);
+      this.#client = client;
+    } catch {
+      // PostgreSQL is unreachable: polling carries on, and the next wait tries again.
+      await client.end().catch(() => {});
+    }
+  }
+
+  /** Wait `ms`, or less when stopped or (if `onNotify`) when events arrive. */
+  async wait(ms: number, signal: AbortSignal | undefined, onNotify: boolean): Promise<void> {
+    if (signal?.aborted) return;
+    await this.listen();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wakers.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      if (onNotify) this.#wakers.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.end().catch(() => {});
+  }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export { TransientDeliveryError };
