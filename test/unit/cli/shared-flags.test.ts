@@ -20,7 +20,19 @@ const OTHER_MEANINGS: Readonly<Record<string, readonly string[]>> = {
   // the generator's seed, not the verification sample's
   '--seed': ['demo'],
   // one schema to qualify, check or filter by, not the schemas to load
-  '--schema': ['plan', 'verify', 'export', 'reconcile', 'sync', 'serve', 'rejects list', 'rejects retry'],
+  '--schema': [
+    'plan',
+    'verify',
+    'export',
+    'reconcile',
+    'sync',
+    'serve',
+    'rejects list',
+    'rejects retry',
+    'schema export',
+    'outbox work',
+    'outbox redrive',
+  ],
   // list the drifted ids without repairing, not read-and-transform without writing
   '--dry-run': ['sync'],
   // root rows per TTL delete statement, not documents per load chunk
