@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
  * sources through tsx's CommonJS hook instead.
  *
  * @example
+ * declare const plan: unknown;
  * const worker = startWorker(import.meta.url, 'encode-worker', { plan });
  * worker.on('message', (reply) => console.log(reply));
  */
