@@ -320,6 +320,41 @@ $step$`,
   error text
 )`,
   },
+  // Shadow reads (src/runtime/shadow): per domain, collection and minute, the outcome counts
+  // and the latency histograms of both sides (bucket bounds in src/runtime/latency-histogram.ts),
+  // which the cutover gates read over their window; and the mismatches themselves, capped per
+  // domain, with both values cleaned and the differing field paths.
+  {
+    version: 17,
+    name: 'shadow reads',
+    sql: `do $step$
+begin
+  create table ferry.shadow_reads (
+    domain text not null,
+    collection text not null,
+    minute timestamptz not null,
+    matched bigint not null default 0,
+    mismatched bigint not null default 0,
+    timed_out bigint not null default 0,
+    failed bigint not null default 0,
+    primary_ms bigint[] not null default '{}',
+    candidate_ms bigint[] not null default '{}',
+    primary key (domain, collection, minute)
+  );
+  create table ferry.shadow_mismatches (
+    id bigint generated always as identity primary key,
+    domain text not null,
+    collection text not null,
+    doc_id text,
+    paths text[] not null,
+    primary_value jsonb,
+    candidate_value jsonb,
+    at timestamptz not null default now()
+  );
+  create index shadow_mismatches_recent on ferry.shadow_mismatches (domain, at);
+end
+$step$`,
+  },
 ]);
 
 /**
