@@ -125,9 +125,15 @@ function fileDrift(
   return out;
 }
 
-/** The `format_type` spelling of a plan type; only `timestamptz` is spelled differently. */
+/**
+ * The `format_type` spelling of a plan type; only `timestamptz` is spelled differently, with
+ * its precision in the middle (`timestamptz(3)[]` is `timestamp(3) with time zone[]`).
+ */
 function catalogType(pgType: string): string {
-  return pgType.replace(/^timestamptz/, 'timestamp with time zone');
+  return pgType.replace(
+    /^timestamptz(\(\d+\))?/,
+    (_, precision = '') => `timestamp${precision} with time zone`,
+  );
 }
 
 function catalogDrift(schema: string, model: SchemaModel, catalog: CatalogSchema): Drift[] {
