@@ -99,6 +99,24 @@ export function ferryMongoosePlugin(
     });
   /** The copy a document's or query's pre hook started, for its post hooks. */
   const pending = new WeakMap<object, EarlyCopy>();
+  const take = (key: object): EarlyCopy | undefined => {
+    const copy = pending.get(key);
+    pending.delete(key);
+    return copy;
+  };
+  /**
+   * The error hook of a document write or a query: a failed write may still have written, so
+   * what it touched is copied as it is now (see the wrapper), unless it never left this process.
+   */
+  const afterFailure = async function (
+    this: object,
+    error: unknown,
+    _result: unknown,
+    next: (e?: unknown) => void,
+  ) {
+    await finishCopy(take(this), error);
+    next(error);
+  };
   /** A document's save or deleteOne: its copy starts before the write, by its `_id`. */
   const documentWrite = (schema: Schema, hook: 'save' | 'deleteOne') => {
     const where = { document: true, query: false } as const;
@@ -107,22 +125,8 @@ export function ferryMongoosePlugin(
       if (name !== undefined && runtime.mirrors(name))
         pending.set(this, startCopy(mirror, name, [this._id], hook));
     });
-    schema.post(hook, where, async (doc: MirroredDocument) => {
-      const copy = pending.get(doc);
-      pending.delete(doc);
-      await finishCopy(copy);
-    });
-    schema.post(hook, where, async function (
-      this: MirroredDocument,
-      error: unknown,
-      _doc: unknown,
-      next: (e?: unknown) => void,
-    ) {
-      const copy = pending.get(this);
-      pending.delete(this);
-      await finishCopy(copy, error);
-      next(error);
-    } as never);
+    schema.post(hook, where, async (doc: MirroredDocument) => finishCopy(take(doc)));
+    schema.post(hook, where, afterFailure as never);
   };
 
   return (schema: Schema) => {
@@ -146,27 +150,15 @@ export function ferryMongoosePlugin(
       pending.set(this, startCopy(mirror, name, ids, operation));
     });
     schema.post(QUERIES, { document: false, query: true }, async function (this: AnyQuery, result: unknown) {
-      const copy = pending.get(this);
+      const copy = take(this);
       if (copy === undefined) return;
-      pending.delete(this);
       await finishCopy(copy);
       // Ids only the result names (an upsert's, when the filter matched nothing) come after.
       const started = new Set(copy.ids.map(idKey));
       const more = resultIds(result).filter((id) => !started.has(idKey(id)));
       if (more.length > 0) await mirror(this.model.collection.collectionName, more, opOf(this));
     });
-    // A failed query: what it may have written is copied as it is now (see the wrapper).
-    schema.post(QUERIES, { document: false, query: true }, async function (
-      this: AnyQuery,
-      error: unknown,
-      _result: unknown,
-      next: (e?: unknown) => void,
-    ) {
-      const copy = pending.get(this);
-      pending.delete(this);
-      await finishCopy(copy, error);
-      next(error);
-    } as never);
+    schema.post(QUERIES, { document: false, query: true }, afterFailure as never);
   };
 }
 
