@@ -248,8 +248,13 @@ function decodeScalar(base: ScalarPgType, sourceType: SourceType, raw: RowValue)
     case 'boolean':
       return raw === true || raw === 't' || raw === 'true';
     case 'timestamptz': {
-      const ms = parseTimestamptz(String(raw));
-      if (ms === undefined) throw new TypeError(`timestamptz text "${String(raw)}" is not one Ferry writes`);
+      const text = String(raw);
+      // Sub-millisecond digits: another writer stored them in a column made before Ferry
+      // created dates as timestamptz(3), or in one declared with more digits. No BSON date
+      // holds them, so the date is truncated to its millisecond (never rounded up into the
+      // next one); refusing it would leave the entity unreadable for good.
+      const ms = parseTimestamptz(text) ?? parseTimestamptz(text.replace(/(\.\d{3})\d+/, '$1'));
+      if (ms === undefined) throw new TypeError(`timestamptz text "${text}" is not one Ferry writes`);
       return new Date(ms);
     }
     case 'bytea':

@@ -43,13 +43,23 @@ export const SOURCE_TYPES = [
 ] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
-/** A parsed `pgType`: `numeric(38,18)` is `{ base: 'numeric', precision: 38, scale: 18 }`. */
+/**
+ * A parsed `pgType`: `numeric(38,18)` is `{ base: 'numeric', precision: 38, scale: 18 }`;
+ * `timestamptz(3)` is `{ base: 'timestamptz', precision: 3 }` (fractional digits of a second).
+ */
 export interface PgTypeInfo {
   readonly base: ScalarPgType;
   readonly array: boolean;
   readonly precision?: number;
   readonly scale?: number;
 }
+
+/**
+ * The fractional-second digits of a mapped date column. A BSON date holds milliseconds, so
+ * Ferry creates `timestamptz` columns as `timestamptz(3)`: PostgreSQL rounds what any writer
+ * stores (an application's `now()` has microseconds) to what MongoDB can hold.
+ */
+export const DATE_PRECISION = 3;
 
 /** PostgreSQL's own limit for a declared numeric precision. */
 const MAX_NUMERIC_PRECISION = 1000;
@@ -59,6 +69,7 @@ const MAX_NUMERIC_PRECISION = 1000;
  *
  * @example
  * parsePgType('numeric(12,2)[]')  // { ok: true, type: { base: 'numeric', precision: 12, scale: 2, array: true } }
+ * parsePgType('timestamptz(3)')   // { ok: true, type: { base: 'timestamptz', precision: 3, array: false } }
  * parsePgType('int4')             // { ok: false, reason: 'unknown PostgreSQL type "int4"; …' }
  */
 export function parsePgType(
@@ -77,11 +88,22 @@ export function parsePgType(
       };
     return { ok: true, type: { base: 'numeric', precision, scale, array } };
   }
+  const timestamp = /^timestamptz\((\d+)\)$/.exec(body);
+  if (timestamp) {
+    const precision = Number(timestamp[1]);
+    // Fewer digits than milliseconds would round the dates themselves.
+    if (precision < DATE_PRECISION || precision > 6)
+      return {
+        ok: false,
+        reason: `timestamptz(${precision}) needs 3 <= precision <= 6: a date holds milliseconds, which fewer digits would round`,
+      };
+    return { ok: true, type: { base: 'timestamptz', precision, array } };
+  }
   const base = SCALAR_PG_TYPES.find((t) => t === body);
   if (base === undefined)
     return {
       ok: false,
-      reason: `unknown PostgreSQL type "${text}"; use one of ${SCALAR_PG_TYPES.join(', ')}, numeric(p,s), or an array of those ("text[]")`,
+      reason: `unknown PostgreSQL type "${text}"; use one of ${SCALAR_PG_TYPES.join(', ')}, numeric(p,s), timestamptz(p), or an array of those ("text[]")`,
     };
   if (array && base === 'jsonb')
     return { ok: false, reason: 'jsonb[] is not supported; a jsonb column already holds arrays' };

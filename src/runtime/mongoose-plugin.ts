@@ -31,7 +31,44 @@ const MANY_QUERIES = ['updateMany', 'deleteMany'] as const;
 const QUERIES = [...SINGLE_QUERIES, ...MANY_QUERIES];
 
 type AnyQuery = Query<unknown, unknown>;
-type Mirror = (collection: string, ids: readonly unknown[], operation: string) => Promise<void>;
+type Mirror = (
+  collection: string,
+  ids: readonly unknown[],
+  operation: string,
+  written?: PromiseLike<boolean>,
+) => Promise<void>;
+
+/**
+ * A copy started in a pre hook, before MongoDB writes: an inline copy takes the entities'
+ * locks while the write runs, as the driver wrapper's does (see `Mirror.entities`), and reads
+ * the primary only once `settle` says the write is done. The post hooks settle it: true after
+ * the write, false when it never left this process (nothing is copied then).
+ */
+interface EarlyCopy {
+  readonly ids: readonly unknown[];
+  readonly settle: (sent: boolean) => void;
+  readonly copied: Promise<void>;
+}
+
+function startCopy(
+  mirror: Mirror,
+  collection: string,
+  ids: readonly unknown[],
+  operation: string,
+): EarlyCopy {
+  let settle: (sent: boolean) => void = () => {};
+  const written = new Promise<boolean>((resolve) => {
+    settle = resolve;
+  });
+  return { ids, settle, copied: mirror(collection, ids, operation, written) };
+}
+
+/** Settle a started copy after the write (or its failure) and wait for it. */
+async function finishCopy(copy: EarlyCopy | undefined, error?: unknown): Promise<void> {
+  if (copy === undefined) return;
+  copy.settle(error === undefined || !neverSent(error));
+  await copy.copied;
+}
 
 /**
  * A Mongoose plugin that mirrors the model's writes through `runtime`. Register it globally
@@ -55,24 +92,46 @@ export function ferryMongoosePlugin(
   runtime: Runtime,
   options: { mirror?: MirrorMode } = {},
 ): (schema: Schema) => void {
-  const mirror: Mirror = (collection, ids, operation) =>
-    runtime.mirror(collection, ids, operation, { mirror: options.mirror ?? runtime.mirrorMode });
-  /** Ids a query will touch, found by its pre hook for its post hook. */
-  const pending = new WeakMap<object, unknown[]>();
+  const mirror: Mirror = (collection, ids, operation, written) =>
+    runtime.mirror(collection, ids, operation, {
+      mirror: options.mirror ?? runtime.mirrorMode,
+      ...(written !== undefined && { written }),
+    });
+  /** The copy a document's or query's pre hook started, for its post hooks. */
+  const pending = new WeakMap<object, EarlyCopy>();
+  const take = (key: object): EarlyCopy | undefined => {
+    const copy = pending.get(key);
+    pending.delete(key);
+    return copy;
+  };
+  /**
+   * The error hook of a document write or a query: a failed write may still have written, so
+   * what it touched is copied as it is now (see the wrapper), unless it never left this process.
+   */
+  const afterFailure = async function (
+    this: object,
+    error: unknown,
+    _result: unknown,
+    next: (e?: unknown) => void,
+  ) {
+    await finishCopy(take(this), error);
+    next(error);
+  };
+  /** A document's save or deleteOne: its copy starts before the write, by its `_id`. */
+  const documentWrite = (schema: Schema, hook: 'save' | 'deleteOne') => {
+    const where = { document: true, query: false } as const;
+    schema.pre(hook, where, function (this: MirroredDocument) {
+      const name = this.collection?.collectionName;
+      if (name !== undefined && runtime.mirrors(name))
+        pending.set(this, startCopy(mirror, name, [this._id], hook));
+    });
+    schema.post(hook, where, async (doc: MirroredDocument) => finishCopy(take(doc)));
+    schema.post(hook, where, afterFailure as never);
+  };
 
   return (schema: Schema) => {
-    schema.post('save', async (doc: { _id?: unknown; collection?: { collectionName: string } }) => {
-      const name = doc.collection?.collectionName;
-      if (name !== undefined && runtime.mirrors(name)) await mirror(name, [doc._id], 'save');
-    });
-    schema.post(
-      'deleteOne',
-      { document: true, query: false },
-      async (doc: { _id?: unknown; collection?: { collectionName: string } }) => {
-        const name = doc.collection?.collectionName;
-        if (name !== undefined && runtime.mirrors(name)) await mirror(name, [doc._id], 'deleteOne');
-      },
-    );
+    documentWrite(schema, 'save');
+    documentWrite(schema, 'deleteOne');
     schema.post('insertMany', async function (this: Model<unknown>, docs: { _id?: unknown }[]) {
       const name = this.collection.collectionName;
       if (runtime.mirrors(name))
@@ -87,28 +146,26 @@ export function ferryMongoosePlugin(
       const name = this.model.collection.collectionName;
       if (!runtime.mirrors(name)) return;
       const operation = opOf(this);
-      pending.set(this, await captureIds(this, (MANY_QUERIES as readonly string[]).includes(operation)));
+      const ids = await captureIds(this, (MANY_QUERIES as readonly string[]).includes(operation));
+      pending.set(this, startCopy(mirror, name, ids, operation));
     });
     schema.post(QUERIES, { document: false, query: true }, async function (this: AnyQuery, result: unknown) {
-      const ids = pending.get(this);
-      if (ids === undefined) return;
-      pending.delete(this);
-      await mirror(this.model.collection.collectionName, [...ids, ...resultIds(result)], opOf(this));
+      const copy = take(this);
+      if (copy === undefined) return;
+      await finishCopy(copy);
+      // Ids only the result names (an upsert's, when the filter matched nothing) come after.
+      const started = new Set(copy.ids.map(idKey));
+      const more = resultIds(result).filter((id) => !started.has(idKey(id)));
+      if (more.length > 0) await mirror(this.model.collection.collectionName, more, opOf(this));
     });
-    // A failed query: what it may have written is copied as it is now (see the wrapper).
-    schema.post(QUERIES, { document: false, query: true }, async function (
-      this: AnyQuery,
-      error: unknown,
-      _result: unknown,
-      next: (e?: unknown) => void,
-    ) {
-      const ids = pending.get(this);
-      pending.delete(this);
-      if (ids !== undefined && !neverSent(error))
-        await mirror(this.model.collection.collectionName, ids, opOf(this));
-      next(error);
-    } as never);
+    schema.post(QUERIES, { document: false, query: true }, afterFailure as never);
   };
+}
+
+/** What the document hooks read of a Mongoose document. */
+interface MirroredDocument {
+  readonly _id?: unknown;
+  readonly collection?: { readonly collectionName: string };
 }
 
 /**
@@ -169,6 +226,11 @@ function resultIds(result: unknown): unknown[] {
   return [r.upsertedId, r._id, r.value?._id, r.lastErrorObject?.upserted].filter(
     (id) => id !== undefined && id !== null,
   );
+}
+
+/** An id comparable across instances: the result's ObjectId is not the captured one. */
+function idKey(id: unknown): string {
+  return `${typeof id}:${String(id)}`;
 }
 
 /** The query's operation name (`updateMany`, …), which Mongoose keeps on `op`. */

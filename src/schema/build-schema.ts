@@ -8,6 +8,7 @@ import {
   type TablePlan,
 } from '../mapping/model.js';
 import { pgIdentifier, uniqueName } from '../mapping/names.js';
+import { DATE_PRECISION } from '../mapping/pg-types.js';
 import { translateIndexes } from './index-translation.js';
 import { type DependencyEdge, loadOrder } from './load-order.js';
 import type {
@@ -60,7 +61,7 @@ export function buildSchema(plan: Plan): SchemaModel {
           const renamedFrom = table.columns.find((p) => p.name === c.name)?.renamedFrom;
           return {
             name: c.name,
-            pgType: c.pgType,
+            pgType: columnType(c.pgType),
             nullable: c.nullable,
             ...(renamedFrom === undefined ? {} : { renamedFrom }),
           };
@@ -153,6 +154,14 @@ export function buildSchema(plan: Plan): SchemaModel {
     loadOrder: order,
     warnings,
   };
+}
+
+/**
+ * The type a plan column is created with: a plain `timestamptz` (or `timestamptz[]`) as
+ * `timestamptz(3)`, since it holds BSON dates, which have milliseconds (see `DATE_PRECISION`).
+ */
+function columnType(pgType: string): string {
+  return pgType.replace(/^timestamptz(?=$|\[\]$)/, `timestamptz(${DATE_PRECISION})`);
 }
 
 /**

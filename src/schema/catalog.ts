@@ -6,7 +6,14 @@ export interface CatalogSchema {
   readonly constraints: readonly CatalogConstraint[];
   readonly indexes: readonly CatalogIndex[];
   /** User-defined triggers (not the ones PostgreSQL makes for foreign keys). */
-  readonly triggers: readonly { readonly name: string; readonly table: string }[];
+  readonly triggers: readonly CatalogTrigger[];
+}
+
+export interface CatalogTrigger {
+  readonly name: string;
+  readonly table: string;
+  /** False after `alter table … disable trigger`: it exists but does not fire. */
+  readonly enabled: boolean;
 }
 
 export interface CatalogTable {
@@ -94,8 +101,8 @@ export async function readCatalog(db: Queryable, schema: string): Promise<Catalo
       order by i.relname`,
     [schema],
   );
-  const triggers = await db.query<{ name: string; table: string }>(
-    `select tg.tgname as name, c.relname as table
+  const triggers = await db.query<CatalogTrigger>(
+    `select tg.tgname as name, c.relname as table, tg.tgenabled <> 'D' as enabled
        from pg_trigger tg
        join pg_class c on c.oid = tg.tgrelid
        join pg_namespace n on n.oid = c.relnamespace

@@ -309,6 +309,8 @@ export function describeStatement(statement: DdlStatement): string {
     case 'rename_column':
       return `rename column ${statement.table}.${statement.from} to ${statement.to} (the data stays)`;
     case 'alter_column_type':
+      if (/^timestamptz\(\d\)/.test(statement.pgType) && isWidening(statement.from, statement.pgType))
+        return `round ${statement.table}.${statement.column} to the milliseconds a date holds (${statement.from} to ${statement.pgType}; every date Ferry wrote stays as it is)`;
       return isWidening(statement.from, statement.pgType)
         ? `widen ${statement.table}.${statement.column} from ${statement.from} to ${statement.pgType}`
         : `change the type of ${statement.table}.${statement.column} from ${statement.from} to ${statement.pgType}`;

@@ -34,7 +34,9 @@ export interface Drift {
     | 'index_missing'
     | 'index_changed'
     | 'append_only_missing'
-    | 'append_only_extra';
+    | 'append_only_extra'
+    | 'capture_trigger_missing'
+    | 'capture_trigger_disabled';
   /** The database schema concerned; absent for plan-vs-files differences. */
   readonly schema?: string;
   readonly table?: string;
@@ -123,9 +125,15 @@ function fileDrift(
   return out;
 }
 
-/** The `format_type` spelling of a plan type; only `timestamptz` is spelled differently. */
+/**
+ * The `format_type` spelling of a plan type; only `timestamptz` is spelled differently, with
+ * its precision in the middle (`timestamptz(3)[]` is `timestamp(3) with time zone[]`).
+ */
 function catalogType(pgType: string): string {
-  return pgType.replace(/^timestamptz/, 'timestamp with time zone');
+  return pgType.replace(
+    /^timestamptz(\(\d+\))?/,
+    (_, precision = '') => `timestamp${precision} with time zone`,
+  );
 }
 
 function catalogDrift(schema: string, model: SchemaModel, catalog: CatalogSchema): Drift[] {
@@ -188,6 +196,37 @@ function catalogDrift(schema: string, model: SchemaModel, catalog: CatalogSchema
   out.push(...constraintDrift(schema, model, catalog));
   out.push(...indexDrift(schema, model, catalog));
   out.push(...appendOnlyDrift(schema, model, catalog));
+  out.push(...captureTriggerDrift(schema, model, catalog));
+  return out;
+}
+
+/**
+ * Capture triggers the mapping installs that a table lacks (dropped by hand) or has disabled:
+ * either way that table's writes stop reaching `ferry.outbox`, so in phase `pg_primary` they
+ * would never reach MongoDB. Checked by name only; the body is Ferry's own to change.
+ */
+function captureTriggerDrift(schema: string, model: SchemaModel, catalog: CatalogSchema): Drift[] {
+  const out: Drift[] = [];
+  const found = new Map(catalog.triggers.map((t) => [`${t.table}\u0000${t.name}`, t]));
+  for (const trigger of model.captureTriggers) {
+    if (!catalog.tables.has(trigger.table)) continue;
+    const actual = found.get(`${trigger.table}\u0000${trigger.name}`);
+    const what = `${trigger.event.toUpperCase()}s on ${schema}.${trigger.table} are not recorded in ferry.outbox, so in phase pg_primary they would not reach MongoDB`;
+    if (actual === undefined)
+      out.push({
+        kind: 'capture_trigger_missing',
+        schema,
+        table: trigger.table,
+        message: `table ${schema}.${trigger.table} lacks its capture trigger ${trigger.name}: ${what}`,
+      });
+    else if (!actual.enabled)
+      out.push({
+        kind: 'capture_trigger_disabled',
+        schema,
+        table: trigger.table,
+        message: `table ${schema}.${trigger.table} has its capture trigger ${trigger.name} disabled: ${what}`,
+      });
+  }
   return out;
 }
 

@@ -164,7 +164,7 @@ export function translateIndexes(collection: CollectionPlan, nameIndex: NameInde
     if (index.expireAfterSeconds !== undefined) {
       const key = keys[0];
       const column = key?.kind === 'column' ? root.columns.find((c) => c.name === key.column) : undefined;
-      if (keys.length !== 1 || column?.pgType !== 'timestamptz') {
+      if (keys.length !== 1 || column === undefined || !/^timestamptz(\(\d\))?$/.test(column.pgType)) {
         warn(
           index,
           'INDEX_TTL_NOT_A_DATE',

@@ -98,7 +98,7 @@ function sqlLiteral(column: ColumnPlan, value: unknown): string | undefined {
   }
   if (typeof value === 'string' && type === 'text') return quoteLiteral(value);
   if (typeof value === 'boolean' && type === 'boolean') return String(value);
-  if (type === 'timestamptz') {
+  if (/^timestamptz(\(\d\))?$/.test(type)) {
     const iso = value instanceof Date ? value.toISOString() : isPlainObject(value) ? value.$date : undefined;
     if (typeof iso === 'string' && !Number.isNaN(Date.parse(iso)))
       return `${quoteLiteral(new Date(iso).toISOString())}::timestamptz`;

@@ -1,4 +1,7 @@
-import { type PgTypeInfo, parsePgType } from '../mapping/pg-types.js';
+import { DATE_PRECISION, type PgTypeInfo, parsePgType } from '../mapping/pg-types.js';
+
+/** PostgreSQL's precision of a `timestamptz` declared without one: microseconds. */
+const MAX_TIMESTAMP_PRECISION = 6;
 
 /**
  * Whether every value of column type `from` converts to `to` exactly, so that
@@ -6,11 +9,15 @@ import { type PgTypeInfo, parsePgType } from '../mapping/pg-types.js';
  * integer → double precision (every int32 is a double), numeric(p,s) → a numeric with as
  * many digits on both sides of the point (or unconstrained numeric), and the same for arrays
  * element by element. Such a change loses nothing, so `schema apply` runs it without asking.
+ * A date column's precision counts too: it holds BSON dates, which have milliseconds, so
+ * `timestamptz` → `timestamptz(3)` keeps every date Ferry can have written (it rounds only
+ * the sub-millisecond digits another writer stored, which MongoDB could never hold).
  *
  * @example
  * isWidening('integer', 'bigint')            // true
  * isWidening('numeric(12,2)', 'numeric')     // true
  * isWidening('bigint', 'double precision')   // false: 2^53 + 1 has no double
+ * isWidening('timestamptz', 'timestamptz(3)') // true
  */
 export function isWidening(from: string, to: string): boolean {
   if (from === to) return true;
@@ -36,6 +43,8 @@ function widens(from: PgTypeInfo, to: PgTypeInfo): boolean {
     const digits = INTEGER_DIGITS[from.base];
     return digits !== undefined && digits <= room;
   }
+  if (from.base === 'timestamptz')
+    return to.base === 'timestamptz' && (to.precision ?? MAX_TIMESTAMP_PRECISION) >= DATE_PRECISION;
   if (from.base === 'integer') return to.base === 'bigint' || to.base === 'double precision';
   return false;
 }

@@ -182,10 +182,13 @@ async function childRows(
   params: readonly unknown[],
 ): Promise<Map<string, Map<string, RowValues[]>>> {
   const out = new Map<string, Map<string, RowValues[]>>();
-  // All child tables at once: on a pool they run on separate connections.
-  const results = await Promise.all(
-    shape.children.map((child) => db.query<RowValues>(child.sql + condition, params)),
-  );
+  const query = (child: TableShape['children'][number]) => db.query<RowValues>(child.sql + condition, params);
+  // All child tables at once where the queries can run on separate connections (a pool);
+  // one at a time on a single connection (a transaction, a session), where a second query
+  // would only queue behind the first, and pg 9 refuses it outright.
+  const results = handsOutConnections(db)
+    ? await Promise.all(shape.children.map(query))
+    : await sequentially(shape.children, query);
   for (const [i, child] of shape.children.entries()) {
     const { rows } = results[i]!;
     const byRoot = new Map<string, RowValues[]>();
@@ -197,6 +200,20 @@ async function childRows(
     }
     out.set(child.name, byRoot);
   }
+  return out;
+}
+
+/**
+ * Whether `db` spreads queries over connections of its own (a `TargetDatabase`, which can
+ * `acquire` one), rather than being one connection (a `TargetTransaction` or `TargetSession`).
+ */
+function handsOutConnections(db: Queryable): boolean {
+  return 'acquire' in db;
+}
+
+async function sequentially<T, R>(items: readonly T[], run: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await run(item));
   return out;
 }
 

@@ -209,7 +209,7 @@ async function readStates(
     for (const d of await fetchTargetDocuments(db, where, keys)) byKey.set(keyText(d.key), d);
   } catch (error) {
     if (isTransientError(error)) throw error;
-    // Rows toDoc cannot take (a timestamptz with microseconds, which no BSON Date holds)
+    // Rows toDoc cannot take (array positions out of sequence, a number beyond its BSON type)
     // fail the whole read: find the entities that cause it, one at a time, so one poison
     // entity does not hold up the rest.
     for (const key of keys) {

@@ -1,4 +1,4 @@
-import { parsePgType } from '../../mapping/pg-types.js';
+import { DATE_PRECISION, parsePgType } from '../../mapping/pg-types.js';
 import type { ColumnDef, IndexDef, IndexKey, SchemaModel, TableDef } from '../schema-model.js';
 import { IdentifierPool } from './code-names.js';
 import { type OrmExportOptions, ormHeader, tableComment, untranslatedNotes } from './export-notes.js';
@@ -171,7 +171,8 @@ function columnBuilder(column: ColumnDef, use: (name: PgCoreName) => string): st
           : `${use('numeric')}(${name}, { precision: ${type.precision}, scale: ${type.scale ?? 0} })`;
       break;
     case 'timestamptz':
-      builder = `${use('timestamp')}(${name}, { withTimezone: true })`;
+      // The precision the column is created with (see DATE_PRECISION in pg-types.ts).
+      builder = `${use('timestamp')}(${name}, { withTimezone: true, precision: ${type.precision ?? DATE_PRECISION} })`;
       break;
     case 'bytea':
       builder = `bytea(${name})`;

@@ -1,4 +1,4 @@
-import { parsePgType } from '../../mapping/pg-types.js';
+import { DATE_PRECISION, parsePgType } from '../../mapping/pg-types.js';
 import type { ColumnDef, IndexDef, SchemaModel, TableDef } from '../schema-model.js';
 import { IdentifierPool, pascalCase } from './code-names.js';
 import { type OrmExportOptions, ormHeader, tableComment, untranslatedNotes } from './export-notes.js';
@@ -139,7 +139,8 @@ function scalarField(column: ColumnDef): { type: string; attributes: string; not
       case 'boolean':
         return ['Boolean', ''];
       case 'timestamptz':
-        return ['DateTime', ' @db.Timestamptz'];
+        // The precision the column is created with (see DATE_PRECISION in pg-types.ts).
+        return ['DateTime', ` @db.Timestamptz(${info.precision ?? DATE_PRECISION})`];
       case 'bytea':
         return ['Bytes', ''];
       case 'jsonb':

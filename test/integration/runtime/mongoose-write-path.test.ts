@@ -1,9 +1,11 @@
 import type { Document, ObjectId } from 'bson';
 import mongoose from 'mongoose';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { entityLockKey } from '../../../src/runtime/entity-copy.js';
 import { ferryMongoosePlugin } from '../../../src/runtime/mongoose-plugin.js';
 import type { Runtime } from '../../../src/runtime/runtime.js';
-import { mongoUrl } from '../../support/services.js';
+import { mongoUrl, postgresUrl } from '../../support/services.js';
 import {
   createRuntimeWorld,
   differences,
@@ -11,6 +13,7 @@ import {
   servicesReady,
   startRuntime,
   verifyWorld,
+  waitFor,
 } from './support.js';
 
 describe.skipIf(!servicesReady)('the Mongoose plugin mirrors every write operation', () => {
@@ -89,4 +92,68 @@ describe.skipIf(!servicesReady)('the Mongoose plugin mirrors every write operati
     expect(result.ok).toBe(true);
     expect(runtime.stats.gaps).toBe(0);
   }, 300_000);
+
+  it("takes each entity's PostgreSQL lock while MongoDB writes, so no other copier reads the entity between the write and its copy", async () => {
+    const users = await world.mongo
+      .collection('users')
+      .find({ email: { $type: 'string' } })
+      .sort({ _id: -1 })
+      .limit(3)
+      .toArray();
+    const [byId, byFilter, bySave] = users.map((u) => u._id as ObjectId) as [ObjectId, ObjectId, ObjectId];
+    const email = users[1]!.email as string;
+    const saved = (await User.findById(bySave))!;
+    saved.set('name', 'Saved While Locked');
+    const writes: [ObjectId, () => Promise<unknown>][] = [
+      [byId, () => User.updateOne({ _id: byId }, { $set: { name: 'Locked By Id' } }).exec()],
+      [byFilter, () => User.findOneAndUpdate({ email }, { $set: { name: 'Locked By Filter' } }).exec()],
+      [bySave, () => saved.save()],
+    ];
+    for (const [id, write] of writes) {
+      // FerretDB keeps the collection in a PostgreSQL table: locked, it holds the write back.
+      const held = await holdFerretWrites(world.mongo.databaseName, 'users');
+      let running: Promise<unknown>;
+      try {
+        running = write();
+        await waitFor(async () => !(await lockFree(world, 'users', id)), 20_000);
+      } finally {
+        await held.release();
+      }
+      await running;
+      expect(await lockFree(world, 'users', id)).toBe(true);
+    }
+    const names = await runtime.readDocuments('users', [byId, byFilter, bySave]);
+    expect(names.map((d) => d?.name)).toEqual(['Locked By Id', 'Locked By Filter', 'Saved While Locked']);
+    expect(differences(await verifyWorld(world, ['users']))).toEqual([]);
+  }, 300_000);
 });
+
+/** Whether the entity's advisory lock (the one every copier takes) is free right now. */
+async function lockFree(world: RuntimeWorld, collection: string, id: unknown): Promise<boolean> {
+  const { rows } = await world.pool.query<{ free: boolean }>(
+    'select pg_try_advisory_xact_lock($1::bigint) as free',
+    [entityLockKey(collection, id)],
+  );
+  return rows[0]!.free;
+}
+
+/** Lock FerretDB's table for a collection against writes (reads go on) until `release`. */
+async function holdFerretWrites(database: string, collection: string): Promise<{ release(): Promise<void> }> {
+  const url = new URL(postgresUrl()!);
+  url.pathname = '/ferretdb';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  const { rows } = await client.query<{ name: string }>(
+    `select table_name as name from information_schema.tables where table_schema = $1 and table_name like $2`,
+    [database, `${collection.toLowerCase()}\\_%`],
+  );
+  expect(rows).toHaveLength(1);
+  await client.query('begin');
+  await client.query(`lock table "${database}"."${rows[0]!.name}" in exclusive mode`);
+  return {
+    async release() {
+      await client.query('commit');
+      await client.end();
+    },
+  };
+}

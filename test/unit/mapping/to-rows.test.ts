@@ -218,6 +218,19 @@ describe('toRows', () => {
     );
   });
 
+  it('rebuilds a date another writer stored with microseconds truncated to its millisecond, never rounded up', () => {
+    const stored = rows({ _id: id, born: new Date(Date.UTC(2024, 0, 1)) });
+    const users = stored.get('users')![0]!;
+    for (const [text, ms] of [
+      ['2024-05-01 10:00:00.123999+00', 123],
+      ['2024-05-01 10:00:00.9999+02', 999],
+      ['1969-12-31 23:59:59.0005+00', 0],
+    ] as const) {
+      const withMicros = new Map(stored).set('users', [{ ...users, born: text }]);
+      expect((toDoc(plan, 'users', withMicros).born as Date).getUTCMilliseconds()).toBe(ms);
+    }
+  });
+
   it('rejects documents without a usable _id', () => {
     expect(toRows(plan, 'users', { name: 'x' })).toMatchObject({
       reject: { code: 'ID_MISSING', path: '_id' },

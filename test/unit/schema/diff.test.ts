@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parsePgType } from '../../../src/mapping/pg-types.js';
 import { parsePlan } from '../../../src/mapping/validate-plan.js';
 import { buildSchema } from '../../../src/schema/build-schema.js';
 import { diffSchemas } from '../../../src/schema/diff.js';
@@ -124,6 +125,17 @@ describe('schema evolution diff', () => {
     expect(isWidening('bigint', 'double precision')).toBe(false);
     expect(isWidening('numeric(12,2)', 'numeric(12,4)')).toBe(false);
     expect(isWidening('text', 'integer')).toBe(false);
+  });
+
+  it('rounds a plain timestamptz column to timestamptz(3) in place, since a date holds milliseconds, and never to fewer digits', () => {
+    expect(isWidening('timestamptz', 'timestamptz(3)')).toBe(true);
+    expect(isWidening('timestamptz[]', 'timestamptz(3)[]')).toBe(true);
+    expect(isWidening('timestamptz(3)', 'timestamptz')).toBe(true);
+    expect(parsePgType('timestamptz(2)')).toMatchObject({ ok: false });
+    expect(parsePgType('timestamptz(3)[]')).toEqual({
+      ok: true,
+      type: { base: 'timestamptz', precision: 3, array: true },
+    });
   });
 
   it('re-creates a collection whose new column is NOT NULL and names it for a reload', () => {
