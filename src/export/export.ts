@@ -27,6 +27,7 @@ import {
   writeJournal,
 } from './export-journal.js';
 import { type ExportManifest, manifestPath } from './export-manifest.js';
+import { type FileChecksum, fileChecksum } from './file-checksum.js';
 import { keyText, orphanRows, type UnrebuildableRow } from './orphan-rows.js';
 import { ResumableOutput } from './resumable-output.js';
 
@@ -117,6 +118,12 @@ export async function exportDocuments(options: ExportOptions): Promise<ExportSum
   if (options.format === 'archive') await exportArchive(options, collections, journal);
   else for (const c of collections) await exportCollectionFile(options, c, journal);
 
+  // Each file is summed once (an archive's collections share theirs), after its last byte.
+  const checksums = new Map<string, Promise<FileChecksum>>();
+  const checksumOf = (file: string) => {
+    if (!checksums.has(file)) checksums.set(file, fileChecksum(file));
+    return checksums.get(file)!;
+  };
   const manifest: ExportManifest = {
     ferryExport: 1,
     format: journal.format,
@@ -124,14 +131,17 @@ export async function exportDocuments(options: ExportOptions): Promise<ExportSum
     db: journal.db,
     schema: journal.schema,
     exportedAt: new Date().toISOString(),
-    collections: journal.collections.map((c) => ({
-      name: c.name,
-      file: path.relative(path.dirname(to), c.file),
-      documents: c.documents,
-      bucketBits: c.bucketBits,
-      bucketSums: c.bucketSums,
-      bucketCounts: c.bucketCounts,
-    })),
+    collections: await Promise.all(
+      journal.collections.map(async (c) => ({
+        name: c.name,
+        file: path.relative(path.dirname(to), c.file),
+        documents: c.documents,
+        bucketBits: c.bucketBits,
+        bucketSums: c.bucketSums,
+        bucketCounts: c.bucketCounts,
+        ...(await checksumOf(c.file)),
+      })),
+    ),
   };
   await writeFile(manifestPath(to), `${JSON.stringify(manifest, null, 2)}\n`);
   await removeJournal(to);
