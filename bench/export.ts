@@ -38,7 +38,7 @@ export async function benchExport(docs: number): Promise<BenchReport> {
     name: 'export',
     title: 'Export against backfill',
     description: [
-      "(a) Ferry's `backfill()` of the generated marketplace (seed 1, six collections, uncompressed mongodump archive, plan inferred once) into a fresh database on the local test PostgreSQL, parallel 2; then, from that database, (f) `exportDocuments()` as an uncompressed mongodump archive and (g) as canonical Extended JSON lines: every document rebuilt by `toDoc` from its rows one page (1000 root rows) at a time in key order, hashed into the manifest's buckets, written and fsynced with a checkpoint per page.",
+      "(a) Ferry's `backfill()` of the generated marketplace (seed 1, six collections, uncompressed mongodump archive, plan inferred once) into a fresh database on the local test PostgreSQL, parallel 2; then, from that database, (f) `exportDocuments()` as an uncompressed mongodump archive and (g) as canonical Extended JSON lines (the formats measured; dump and json share (g)'s page loop and (f)'s or (g)'s encoding), two collections at a time: every document rebuilt by `toDoc` from its rows one page (5000 root rows) at a time in key order, hashed into the manifest's buckets (for the archive from the BSON bytes written), written and fsynced with a checkpoint per page.",
       'Each export must rebuild every row, or the run fails. The ratio column compares documents/s with (a); MB/s counts the bytes written.',
     ].join(' '),
     ranAt: new Date().toISOString(),
@@ -52,7 +52,7 @@ export async function benchExport(docs: number): Promise<BenchReport> {
       `Export archive / backfill in docs/s: **${(archive.docs / archive.seconds / (backfill.docs / backfill.seconds)).toFixed(2)}** (target ≥ 1.0); ejson: ${(ejson.docs / ejson.seconds / (backfill.docs / backfill.seconds)).toFixed(2)}.`,
       `Peak RSS: backfill ${backfill.maxRssMb} MB, export archive ${archive.maxRssMb} MB, export ejson ${ejson.maxRssMb} MB (the Node process only).`,
       `Load average when the run ended: ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (above 2 means other work shared the cores, and the absolute figures drop with it).`,
-      'The export reads one collection at a time on one connection, with the next page fetched while the current one is rebuilt; the backfill loads two collections at a time on a worker thread. PostgreSQL runs on the same 2 cores, and the machine is shared, so absolute figures vary between runs; the ratios are from one run.',
+      'The export reads two collections at a time, each on its own connection, with the next page fetched while the current one is rebuilt, and commits one page at a time (append, fsync, journal); the backfill loads two collections at a time on a worker thread. PostgreSQL runs on the same 2 cores, and the machine is shared, so absolute figures vary between runs; the ratios are from one run.',
     ],
   };
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { FerryError } from '../core/errors.js';
 import { readTextIfExists } from '../core/file-exists.js';
@@ -19,6 +20,9 @@ const manifestSchema = z
           bucketBits: z.number().int().nonnegative(),
           bucketSums: z.array(z.string()),
           bucketCounts: z.array(z.number()),
+          /** The file as written: its size and SHA-256 (an archive's collections share one file). */
+          bytes: z.number().int().nonnegative(),
+          sha256: z.string().regex(/^[0-9a-f]{64}$/),
         })
         .strict(),
     ),
@@ -36,9 +40,11 @@ const manifestSchema = z
  */
 export type ExportManifest = z.output<typeof manifestSchema>;
 
+const MANIFEST_SUFFIX = '.manifest.json';
+
 /** The manifest's path for an export written to `to`. */
 export function manifestPath(to: string): string {
-  return `${to}.manifest.json`;
+  return `${to}${MANIFEST_SUFFIX}`;
 }
 
 /**
@@ -67,4 +73,46 @@ export async function readExportManifest(to: string): Promise<ExportManifest | u
       hint: 'export again, or move the file away if it is not Ferry’s',
     });
   return parsed.data;
+}
+
+/**
+ * An export found where a source was expected: the path the export was written to (the
+ * archive file or the folder, which any Ferry source reads) and its manifest.
+ *
+ * @example
+ * declare const found: LocatedExport;
+ * found.collections.get('orders')?.file   // 'backup/shop.archive', resolved from the manifest
+ */
+export interface LocatedExport {
+  readonly to: string;
+  readonly manifestFile: string;
+  readonly manifest: ExportManifest;
+  /** Each exported collection's manifest entry, with `file` resolved against the manifest's folder. */
+  readonly collections: ReadonlyMap<string, ExportManifest['collections'][number]>;
+}
+
+/**
+ * Whether a source location is a Ferry export: the manifest itself (`<to>.manifest.json`),
+ * or a path with a manifest beside it. Undefined for anything else, which is read as an
+ * ordinary source.
+ *
+ * @example
+ * const found = await locateExport('backup/shop.archive.manifest.json');
+ * found?.to   // 'backup/shop.archive'
+ */
+export async function locateExport(location: string): Promise<LocatedExport | undefined> {
+  const trimmed = location.replace(/[/\\]+$/, '');
+  const to = trimmed.endsWith(MANIFEST_SUFFIX) ? trimmed.slice(0, -MANIFEST_SUFFIX.length) : trimmed;
+  if (to === '' || /^mongodb(\+srv)?:\/\//.test(to)) return undefined;
+  const manifest = await readExportManifest(to);
+  if (manifest === undefined) return undefined;
+  const folder = path.dirname(to);
+  return {
+    to,
+    manifestFile: manifestPath(to),
+    manifest,
+    collections: new Map(
+      manifest.collections.map((c) => [c.name, { ...c, file: path.join(folder, c.file) }]),
+    ),
+  };
 }

@@ -12,7 +12,8 @@ import { ARCHIVE_BLOCK_END, archiveHeader, archivePrelude } from '../sources/arc
 import { formatDumpMetadata } from '../sources/dump/dump-metadata.js';
 import type { IndexSpec } from '../sources/types.js';
 import type { Queryable } from '../target/target-database.js';
-import { bucketBits } from '../verify/buckets.js';
+import { type BucketSums, bucketBits } from '../verify/buckets.js';
+import { type RawHashes, rawCanonicalHashes } from '../verify/raw-canonical.js';
 import { readTargetDocuments } from '../verify/target-reader.js';
 import { collectionLayout, type ExportFormat, type JsonLayout, metadataFile } from './export-format.js';
 import {
@@ -27,8 +28,12 @@ import {
   writeJournal,
 } from './export-journal.js';
 import { type ExportManifest, manifestPath } from './export-manifest.js';
+import { type FileChecksum, fileChecksum } from './file-checksum.js';
 import { keyText, orphanRows, type UnrebuildableRow } from './orphan-rows.js';
 import { ResumableOutput } from './resumable-output.js';
+
+/** Root rows per page: the backfill's chunk size, so a checkpoint (two fsyncs) covers as much. */
+const DEFAULT_PAGE_SIZE = 5000;
 
 /**
  * What `exportDocuments` exports, from where, and how.
@@ -55,8 +60,10 @@ export interface ExportOptions {
   readonly json?: JsonLayout;
   /** Continue an interrupted export from its journal. */
   readonly resume?: boolean;
-  /** Root rows per page, and so per checkpoint (default 1000). */
+  /** Root rows per page, and so per checkpoint (default 5000, the backfill's chunk). */
   readonly pageSize?: number;
+  /** Collections exported at once, each on its own connection (default 2, as the backfill loads). */
+  readonly parallel?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: { collection: string; done: number; total: number }) => void;
 }
@@ -115,8 +122,14 @@ export async function exportDocuments(options: ExportOptions): Promise<ExportSum
   const journal = await startJournal(options, collections);
   const to = options.to;
   if (options.format === 'archive') await exportArchive(options, collections, journal);
-  else for (const c of collections) await exportCollectionFile(options, c, journal);
+  else await exportCollectionFiles(options, journal);
 
+  // Each file is summed once (an archive's collections share theirs), after its last byte.
+  const checksums = new Map<string, Promise<FileChecksum>>();
+  const checksumOf = (file: string) => {
+    if (!checksums.has(file)) checksums.set(file, fileChecksum(file));
+    return checksums.get(file)!;
+  };
   const manifest: ExportManifest = {
     ferryExport: 1,
     format: journal.format,
@@ -124,14 +137,17 @@ export async function exportDocuments(options: ExportOptions): Promise<ExportSum
     db: journal.db,
     schema: journal.schema,
     exportedAt: new Date().toISOString(),
-    collections: journal.collections.map((c) => ({
-      name: c.name,
-      file: path.relative(path.dirname(to), c.file),
-      documents: c.documents,
-      bucketBits: c.bucketBits,
-      bucketSums: c.bucketSums,
-      bucketCounts: c.bucketCounts,
-    })),
+    collections: await Promise.all(
+      journal.collections.map(async (c) => ({
+        name: c.name,
+        file: path.relative(path.dirname(to), c.file),
+        documents: c.documents,
+        bucketBits: c.bucketBits,
+        bucketSums: c.bucketSums,
+        bucketCounts: c.bucketCounts,
+        ...(await checksumOf(c.file)),
+      })),
+    ),
   };
   await writeFile(manifestPath(to), `${JSON.stringify(manifest, null, 2)}\n`);
   await removeJournal(to);
@@ -234,14 +250,70 @@ async function startJournal(
   return journal;
 }
 
-/** One archive for every collection: the prelude, then each collection's blocks and EOF. */
+/**
+ * How one collection's pages become bytes. `page` and `finish` run outside the commit lock
+ * (the expensive part: encoding), and must only touch state of their own collection that the
+ * journal does not hold: the journal records a collection's progress only when it commits.
+ */
+interface CollectionWriter {
+  readonly output: ResumableOutput;
+  /**
+   * The bytes of one page of documents; `position` is the first one's index in the
+   * collection. Each document's id and canonical hashes go to `hashed`.
+   */
+  page(docs: readonly Document[], position: number, hashed: BucketSums): Uint8Array[];
+  /** The bytes that close the collection. */
+  finish(): Uint8Array[];
+  /** Progress fields the journal must carry with each commit (the archive's running CRC). */
+  committed(progress: CollectionProgress): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs the collections `parallel` at a time. Each lane rebuilds and encodes its pages on its
+ * own, and commits them one at a time under one lock: append, fsync, then the journal. So the
+ * journal (one file for every collection) always describes durable bytes, even when two
+ * collections share the archive: a page's blocks are appended whole, between other pages'.
+ */
+async function exportLanes(
+  options: ExportOptions,
+  journal: ExportJournal,
+  writerFor: (progress: CollectionProgress) => Promise<CollectionWriter>,
+): Promise<void> {
+  const pending = journal.collections.filter((c) => !c.done);
+  const commits = new CommitLock();
+  const stop = new AbortController();
+  const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  const lane = async () => {
+    for (let progress = pending.shift(); progress !== undefined; progress = pending.shift()) {
+      const writer = await writerFor(progress);
+      try {
+        await exportPages({ ...options, signal }, progress, writer, journal, commits);
+      } finally {
+        await writer.close();
+      }
+    }
+  };
+  const lanes = Array.from({ length: Math.max(1, Math.min(options.parallel ?? 2, pending.length)) }, () =>
+    lane().catch((error: unknown) => {
+      // One failing collection stops the others at their next page.
+      stop.abort(error);
+      throw error;
+    }),
+  );
+  const settled = await Promise.allSettled(lanes);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
+/** One archive for every collection: the prelude, then the collections' blocks, each ended by its EOF. */
 async function exportArchive(
   options: ExportOptions,
   collections: readonly CollectionPlan[],
   journal: ExportJournal,
 ): Promise<void> {
-  // Collections go one after another, so the archive's durable length is one number: cut
-  // back to it, and whatever a killed run wrote after its last checkpoint is gone.
+  // The archive's durable length is one number: cut back to it, and whatever a killed run
+  // wrote after its last checkpoint is gone.
   const output = await ResumableOutput.open(options.to, {
     gzip: journal.gzip,
     resumeAt: journal.archiveOffset ?? 0,
@@ -252,98 +324,119 @@ async function exportArchive(
       journal.archiveOffset = await output.flush();
       await writeJournal(options.to, journal);
     }
-    for (const progress of journal.collections) {
-      if (progress.done) continue;
+    await exportLanes(options, journal, async (progress) => {
       const crc = progress.crc === undefined ? new Crc64() : Crc64.resume(progress.crc);
-      await exportPages(options, progress, output, journal, (docs) => {
-        output.write(archiveHeader(journal.db, progress.name, false, Long.ZERO));
-        for (const doc of docs) {
-          const bytes = BSON.serialize(doc);
-          crc.update(bytes);
-          output.write(bytes);
-        }
-        output.write(ARCHIVE_BLOCK_END);
-        progress.crc = [...crc.state];
-      });
-      output.write(archiveHeader(journal.db, progress.name, true, crc.digest()));
-      output.write(ARCHIVE_BLOCK_END);
-      await finishCollection(options, progress, output, journal);
-    }
+      return {
+        output,
+        page: (docs, _position, hashed) => {
+          const chunks = [archiveHeader(journal.db, progress.name, false, Long.ZERO)];
+          for (const doc of docs) {
+            const bytes = BSON.serialize(doc);
+            crc.update(bytes);
+            hashBson(hashed, doc, bytes);
+            chunks.push(bytes);
+          }
+          chunks.push(ARCHIVE_BLOCK_END);
+          return chunks;
+        },
+        finish: () => [archiveHeader(journal.db, progress.name, true, crc.digest()), ARCHIVE_BLOCK_END],
+        committed: (p) => {
+          p.crc = [...crc.state];
+        },
+        // The archive is closed once, after every lane.
+        close: async () => undefined,
+      };
+    });
   } finally {
     await output.close();
   }
 }
 
 /** One file per collection (dump, Extended JSON, plain JSON). */
-async function exportCollectionFile(
-  options: ExportOptions,
-  collection: CollectionPlan,
-  journal: ExportJournal,
-): Promise<void> {
-  const progress = journal.collections.find((c) => c.name === collection.name)!;
-  if (progress.done) return;
+async function exportCollectionFiles(options: ExportOptions, journal: ExportJournal): Promise<void> {
   const format = options.format as Exclude<ExportFormat, 'archive'>;
-  const layout = collectionLayout(format, options.to, collection.name, {
-    db: journal.db,
-    gzip: journal.gzip,
-    ...(options.json !== undefined && { json: options.json }),
+  await exportLanes(options, journal, async (progress) => {
+    const collection = options.plan.collections.find((c) => c.name === progress.name)!;
+    const layout = collectionLayout(format, options.to, collection.name, {
+      db: journal.db,
+      gzip: journal.gzip,
+      ...(options.json !== undefined && { json: options.json }),
+    });
+    const metadata = metadataFile(format, options.to, collection.name, journal.db, journal.gzip);
+    if (metadata !== undefined) {
+      // Rewritten whole on a resume: it depends only on the plan.
+      const text = formatDumpMetadata({
+        collectionName: collection.name,
+        indexes: withIndexes(collection).indexes,
+      });
+      await mkdir(path.dirname(metadata), { recursive: true });
+      await writeFile(metadata, journal.gzip ? gzipSync(text) : text);
+    }
+    const output = await ResumableOutput.open(layout.file, { gzip: journal.gzip, resumeAt: progress.offset });
+    let opened = progress.offset > 0;
+    return {
+      output,
+      page: (docs, position, hashed) => {
+        const chunks = opened ? [] : [layout.opening()];
+        opened = true;
+        for (let i = 0; i < docs.length; i++) {
+          const doc = docs[i]!;
+          const bytes = layout.encode(doc, position + i);
+          // A dump's file holds each document's BSON, an Extended JSON one its text.
+          if (format === 'dump') hashBson(hashed, doc, bytes);
+          else hashed.add(canonicalHash(doc._id), canonicalHash(doc));
+          chunks.push(bytes);
+        }
+        return chunks;
+      },
+      finish: () => [...(opened ? [] : [layout.opening()]), layout.closing()],
+      committed: () => undefined,
+      close: () => output.close(),
+    };
   });
-  const metadata = metadataFile(format, options.to, collection.name, journal.db, journal.gzip);
-  if (metadata !== undefined) {
-    // Rewritten whole on a resume: it depends only on the plan.
-    const text = formatDumpMetadata({
-      collectionName: collection.name,
-      indexes: withIndexes(collection).indexes,
-    });
-    await mkdir(path.dirname(metadata), { recursive: true });
-    await writeFile(metadata, journal.gzip ? gzipSync(text) : text);
-  }
-  const output = await ResumableOutput.open(layout.file, { gzip: journal.gzip, resumeAt: progress.offset });
-  try {
-    if (progress.offset === 0) output.write(layout.opening());
-    await exportPages(options, progress, output, journal, (docs) => {
-      let position = progress.documents;
-      for (const doc of docs) output.write(layout.encode(doc, position++));
-    });
-    output.write(layout.closing());
-    await finishCollection(options, progress, output, journal);
-  } finally {
-    await output.close();
-  }
 }
 
 /**
  * The page loop every format shares: read a page of rebuilt documents after the last
- * checkpointed key, hand the good ones to `writePage`, note the damaged ones, then flush
- * and checkpoint. The bucket sums and counts move only with a durable page.
+ * checkpointed key, encode the good ones, note the damaged ones, then commit the page:
+ * append, fsync, and only then move the journal (bucket sums and counts included).
  */
 async function exportPages(
   options: ExportOptions,
   progress: CollectionProgress,
-  output: ResumableOutput,
+  writer: CollectionWriter,
   journal: ExportJournal,
-  writePage: (docs: readonly Document[]) => void,
+  commits: CommitLock,
 ): Promise<void> {
+  const collection = options.plan.collections.find((c) => c.name === progress.name)!;
   // Counted once, when the journal was started (an older journal has no count: count now).
-  const total =
-    progress.rows ??
-    (await rootRowCount(options, options.plan.collections.find((c) => c.name === progress.name)!));
+  const total = progress.rows ?? (await rootRowCount(options, collection));
   const sums = bucketsFromJson(progress.bucketBits, progress);
   const root = rootTable(options.plan, progress.name);
   const pages = readTargetDocuments(
     options.db,
     { plan: options.plan, collection: progress.name, schema: options.schema },
     {
-      batchSize: options.pageSize ?? 1000,
+      batchSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
       ...(options.signal !== undefined && { signal: options.signal }),
       ...(progress.lastKey !== undefined && { after: keyFromJson(progress.lastKey) }),
     },
   );
+  const commit = (chunks: readonly Uint8Array[], change: () => void) =>
+    commits.run(async () => {
+      for (const chunk of chunks) writer.output.write(chunk);
+      progress.offset = await writer.output.flush();
+      if (journal.format === 'archive') journal.archiveOffset = progress.offset;
+      change();
+      writer.committed(progress);
+      await writeJournal(options.to, journal);
+    });
   for await (const page of pages) {
     const docs: Document[] = [];
+    const damaged: UnrebuildableRow[] = [];
     for (const target of page) {
       if (target.doc === undefined) {
-        progress.damaged.push({
+        damaged.push({
           table: root,
           key: keyText(target.key),
           reason: `the rows of ${target.damaged ?? 'the document'} do not rebuild into a document`,
@@ -351,31 +444,43 @@ async function exportPages(
         continue;
       }
       docs.push(target.doc);
-      sums.add(canonicalHash(target.doc._id), canonicalHash(target.doc));
     }
-    if (docs.length > 0) writePage(docs);
-    progress.offset = await output.flush();
-    if (journal.format === 'archive') journal.archiveOffset = progress.offset;
-    progress.documents += docs.length;
-    progress.lastKey = keyToJson(page[page.length - 1]!.key);
-    Object.assign(progress, bucketsToJson(sums));
-    await writeJournal(options.to, journal);
+    const chunks = docs.length > 0 ? writer.page(docs, progress.documents, sums) : [];
+    await commit(chunks, () => {
+      progress.damaged.push(...damaged);
+      progress.documents += docs.length;
+      progress.lastKey = keyToJson(page[page.length - 1]!.key);
+      Object.assign(progress, bucketsToJson(sums));
+    });
     options.onProgress?.({ collection: progress.name, done: progress.documents, total });
   }
+  const orphans = await orphanRows(options.db, options.schema, collection);
+  await commit(writer.finish(), () => {
+    progress.damaged.push(...orphans);
+    progress.done = true;
+  });
 }
 
-async function finishCollection(
-  options: ExportOptions,
-  progress: CollectionProgress,
-  output: ResumableOutput,
-  journal: ExportJournal,
-): Promise<void> {
-  const collection = options.plan.collections.find((c) => c.name === progress.name)!;
-  progress.damaged.push(...(await orphanRows(options.db, options.schema, collection)));
-  progress.offset = await output.flush();
-  if (journal.format === 'archive') journal.archiveOffset = progress.offset;
-  progress.done = true;
-  await writeJournal(options.to, journal);
+/**
+ * Add a document to the bucket sums from the BSON bytes being written, without a second
+ * walk of the document: `rawCanonicalHashes` gives exactly `canonicalHash` of the document
+ * the bytes decode to (the hash deep verify computes of the file's documents), and declines
+ * the rare shapes it does not write exactly, which are hashed from the document instead.
+ */
+function hashBson(sums: BucketSums, doc: Document, bytes: Uint8Array): void {
+  if (rawCanonicalHashes(bytes, RAW)) sums.add(RAW.id, RAW.doc);
+  else sums.add(canonicalHash(doc._id), canonicalHash(doc));
+}
+const RAW: RawHashes = { id: 0n, doc: 0n };
+
+/** Runs async steps one at a time, in the order asked, whatever each one's outcome. */
+class CommitLock {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(step);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
 }
 
 async function rootRowCount(options: ExportOptions, collection: CollectionPlan): Promise<number> {

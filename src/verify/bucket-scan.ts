@@ -143,8 +143,13 @@ export async function hashPass(input: BucketScanInput): Promise<HashPassResult> 
 /**
  * The target side of the hash pass: on the target thread when there is one, else here. A
  * thread that fails starts the side over here, which reports any real error itself.
+ *
+ * @example
+ * declare const input: BucketScanInput;
+ * const sums = await targetBucketSums(input, 3, () => true);
+ * sums.counts   // root rows per bucket
  */
-async function targetBucketSums(
+export async function targetBucketSums(
   input: BucketScanInput,
   bits: number,
   inSample: (idHash: bigint) => boolean,
@@ -261,7 +266,15 @@ function location(input: BucketScanInput): TargetLocation {
   return { plan: input.plan, collection: input.collection, schema: input.schema };
 }
 
-async function countRoot(db: Queryable, where: TargetLocation): Promise<number> {
+/**
+ * Root rows of one collection in the target.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * await countRoot(db, { plan, collection: 'orders', schema: 'public' })   // 3000
+ */
+export async function countRoot(db: Queryable, where: TargetLocation): Promise<number> {
   const root = where.plan.collections.find((c) => c.name === where.collection)!.tables[0]!;
   const { rows } = await db.query<{ n: string | number }>(
     `select count(*) as n from ${quoteIdent(where.schema)}.${quoteIdent(root.name)}`,

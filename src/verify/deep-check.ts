@@ -1,5 +1,11 @@
 import { canonicalDiff } from '../mapping/canonical/index.js';
-import { type BucketDifference, type BucketScanInput, hashPass, narrowBuckets } from './bucket-scan.js';
+import {
+  type BucketDifference,
+  type BucketScanInput,
+  type HashPassResult,
+  hashPass,
+  narrowBuckets,
+} from './bucket-scan.js';
 import { idHash, idText, valueText } from './document-id.js';
 import { fetchTargetDocuments, type TargetLocation } from './target-reader.js';
 import type { CollectionVerifyResult, FieldDifference, VerifyDifference } from './types.js';
@@ -33,8 +39,25 @@ export interface DeepCheckInput extends BucketScanInput {
  */
 export async function deepCheck(input: DeepCheckInput): Promise<CollectionVerifyResult> {
   const started = performance.now();
+  return narrowAndDescribe(input, await hashPass(input), started);
+}
+
+/**
+ * Everything after the hash pass, whoever computed its bucket sums (the source's documents,
+ * or an export's manifest): narrow the mismatching buckets to documents, diff each content
+ * difference field by field, and total the collection's result.
+ *
+ * @example
+ * declare const input: DeepCheckInput;
+ * declare const pass: HashPassResult;
+ * const result = await narrowAndDescribe(input, pass, performance.now());
+ */
+export async function narrowAndDescribe(
+  input: DeepCheckInput,
+  pass: HashPassResult,
+  started: number,
+): Promise<CollectionVerifyResult> {
   const where: TargetLocation = { plan: input.plan, collection: input.collection, schema: input.schema };
-  const pass = await hashPass(input);
   const found = new Differences(input.maxDifferences ?? 1000);
   for (const group of pass.groups)
     for await (const differences of narrowBuckets(input, pass, group))

@@ -36,7 +36,10 @@ export function renderVerifyText(result: VerifyResult): string {
   for (const r of result.reconciliation) lines.push(`check ${r.name}: ${r.status} (${r.message})`);
   for (const i of result.indexes.filter((x) => x.status === 'warning'))
     lines.push(`index warning ${i.collection}.${i.index}: ${i.message}`);
-  const level = result.level === 'sample' ? `sample ${result.fraction} (seed ${result.seed})` : result.level;
+  const through = result.collections.some((c) => c.export?.compared === 'manifest')
+    ? ', through the export manifest'
+    : '';
+  const level = `${result.level === 'sample' ? `sample ${result.fraction} (seed ${result.seed})` : result.level}${through}`;
   lines.push(`verify (${level}): ${verdictLine(result)}`);
   return lines.join('\n');
 }
@@ -68,6 +71,14 @@ function collectionLines(c: CollectionVerifyResult): string[] {
   for (const t of c.tables ?? [])
     if (t.expected !== t.actual)
       out.push(`  ${c.collection}: table ${t.table} has ${t.actual} rows, the source gives ${t.expected}`);
+  if (c.export?.fileChanged === true)
+    out.push(
+      `  ${c.collection}: ${c.export.file} changed since the export (its size or SHA-256 is not the manifest's): its documents were read again`,
+    );
+  if (c.export?.manifestAgrees === false)
+    out.push(
+      `  ${c.collection}: the manifest's bucket sums disagree with its own unchanged file ${c.export.file}: the manifest was altered; verify with --reread`,
+    );
   for (const d of c.differences) out.push(...differenceLines(c.collection, d));
   if (c.truncated)
     out.push(`  ${c.collection}: … more differences than listed (${c.missing + c.extra + c.content} in all)`);

@@ -95,12 +95,32 @@ export interface CollectionVerifyResult {
   readonly tables?: readonly TableCount[];
   /** Hash buckets compared, and how many of them disagreed. */
   readonly buckets?: { readonly total: number; readonly mismatched: number };
+  /** When the source was a Ferry export with its manifest: how the manifest was used. */
+  readonly export?: ExportComparison;
   /** The first `maxDifferences` differences, in the order found. */
   readonly differences: readonly VerifyDifference[];
   /** More differences exist than are listed. */
   readonly truncated: boolean;
   readonly ok: boolean;
   readonly seconds: number;
+}
+
+/**
+ * How a collection of a Ferry export was compared:
+ * - `compared: 'manifest'`: the target's buckets against the manifest's sums, the exported
+ *   documents read only to name the differences;
+ * - `compared: 'reread'`: every exported document read and hashed again (asked for, or
+ *   because `fileChanged`: the file's size or SHA-256 is not the one recorded at export).
+ * `manifestAgrees` is false when the manifest's sums disagree with its own, unchanged file.
+ *
+ * @example
+ * const how: ExportComparison = { file: 'backup/shop.archive', compared: 'manifest', fileChanged: false, manifestAgrees: true };
+ */
+export interface ExportComparison {
+  readonly file: string;
+  readonly compared: 'manifest' | 'reread';
+  readonly fileChanged: boolean;
+  readonly manifestAgrees: boolean;
 }
 
 /** A reconciliation check from the config: a MongoDB aggregation and a SQL query that must agree. */

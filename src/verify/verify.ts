@@ -1,4 +1,6 @@
 import { FerryError } from '../core/errors.js';
+import type { LocatedExport } from '../export/export-manifest.js';
+import type { FileChecksum } from '../export/file-checksum.js';
 import type { Plan } from '../mapping/model.js';
 import type { Source } from '../sources/types.js';
 import type { TargetDatabase } from '../target/target-database.js';
@@ -6,6 +8,7 @@ import { samplePredicate } from './buckets.js';
 import { countCheck } from './count-check.js';
 import { deepCheck } from './deep-check.js';
 import { checkIndexParity } from './index-parity.js';
+import { manifestCheck } from './manifest-check.js';
 import { runReconcileChecks } from './reconcile.js';
 import type { ReconcileCheck } from './reconcile-config.js';
 import { SourceHashWorkers, type SourceHashWorkersOptions } from './source-hash-workers.js';
@@ -54,6 +57,15 @@ export interface VerifyOptions {
    * Default false: a rejected document is missing data, so the run is not `ok`.
    */
   readonly acceptRejects?: boolean;
+  /**
+   * The source is this Ferry export (`source` reads its files). At level `deep`, each
+   * collection's target buckets are compared with the manifest's sums instead of re-reading
+   * the exported documents (manifest-check.ts); without `only`, the exported collections are
+   * verified.
+   */
+  readonly export?: LocatedExport;
+  /** With `export`: read and hash every exported document again, as for any other source. */
+  readonly reread?: boolean;
   /** Record the run in `ferry.verify_runs` (default true). */
   readonly record?: boolean;
   /** Continue the latest unfinished run of this schema and level. */
@@ -109,7 +121,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const started = performance.now();
   const schema = options.schema ?? 'public';
   const level = options.level ?? 'deep';
-  const names = selectCollections(options.plan, options.only);
+  const names = selectCollections(
+    options.plan,
+    options.only ?? (options.export === undefined ? undefined : [...options.export.collections.keys()]),
+  );
   const fraction = options.fraction ?? DEFAULT_SAMPLE_FRACTION;
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   checkSampleFraction(level, fraction);
@@ -134,6 +149,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         )
       : [];
   const sample = level === 'sample' ? samplePredicate(fraction, seed) : undefined;
+  const exportChecksums = new Map<string, Promise<FileChecksum>>();
   // One failing collection stops the others, so nothing keeps reading after verify has failed.
   const stop = new AbortController();
   const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
@@ -149,7 +165,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     for (let collection = pending.shift(); collection !== undefined; collection = pending.shift()) {
       const result = await checkCollection(
         { ...options, signal },
-        { collection, schema, level, sample, sourceHashers, targetThread },
+        { collection, schema, level, sample, sourceHashers, targetThread, exportChecksums },
       );
       if (run !== undefined) await recordCollection(options.db, run.id, result);
       results.set(collection, result);
@@ -205,6 +221,7 @@ function checkCollection(
     readonly sample: ((idHash: bigint) => boolean) | undefined;
     readonly sourceHashers: SourceHashWorkers | undefined;
     readonly targetThread: TargetHashThread | undefined;
+    readonly exportChecksums: Map<string, Promise<FileChecksum>>;
   },
 ): Promise<CollectionVerifyResult> {
   const { collection } = at;
@@ -222,15 +239,23 @@ function checkCollection(
       ...common,
       onProgress: (documents) => options.onProgress?.({ collection, phase: 'count', documents }),
     });
-  return deepCheck({
+  const deep = {
     ...common,
     ...(at.sample !== undefined && { sample: at.sample }),
     ...(options.showValues !== undefined && { showValues: options.showValues }),
     ...(options.maxDifferences !== undefined && { maxDifferences: options.maxDifferences }),
     ...(at.sourceHashers !== undefined && { sourceHashers: at.sourceHashers }),
     ...(at.targetThread !== undefined && { targetThread: at.targetThread }),
-    onProgress: (phase, documents) => options.onProgress?.({ collection, phase, documents }),
-  });
+    onProgress: (phase: string, documents: number) => options.onProgress?.({ collection, phase, documents }),
+  };
+  if (at.level === 'deep' && options.export !== undefined)
+    return manifestCheck({
+      ...deep,
+      export: options.export,
+      checksums: at.exportChecksums,
+      ...(options.reread !== undefined && { reread: options.reread }),
+    });
+  return deepCheck(deep);
 }
 
 /**

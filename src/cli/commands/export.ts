@@ -20,11 +20,12 @@ interface ExportFlags {
   readonly db?: string;
   readonly resume?: boolean;
   readonly pageSize?: string;
+  readonly parallel?: string;
 }
 
 /**
  * `ferry export --to <path> [--format archive|dump|ejson|json] [--gzip] [--only a,b]
- * [--schema s] [--db name] [--resume]`: the way back. Documents rebuilt from PostgreSQL
+ * [--schema s] [--db name] [--resume] [--page-size n] [--parallel n]`: the way back. Documents rebuilt from PostgreSQL
  * through the mapping, written where MongoDB's tools and Ferry's own sources read them.
  * Exit 1 when a row does not rebuild (it is listed with its key), 0 only when every row did.
  */
@@ -41,13 +42,16 @@ export function registerExport(program: Command): void {
     .option('--schema <name>', 'target schema (default: the config’s first schema, else public)')
     .option('--db <name>', 'archive and dump: the database name in the namespaces', 'ferry')
     .option('--resume', 'continue an interrupted export from its checkpoint')
-    .option('--page-size <n>', 'documents per page, each page one checkpoint', '1000')
+    .option('--page-size <n>', 'documents per page, each page one checkpoint', '5000')
+    .option('--parallel <n>', 'collections exported at once, each on its own connection', '2')
     .action(async (flags: ExportFlags, command: Command) => {
       const { out, config } = await commandContext(command);
       const format = choiceFlag('--format', flags.format, EXPORT_FORMATS, 'EXPORT_BAD_FORMAT');
       const plan = mappingFromConfig(config);
       const to = flags.to;
-      const db = await openTarget(config.target);
+      const parallel = countFlag('--parallel', flags.parallel) ?? 2;
+      // A connection per lane, and one more for the child tables a page fetches at once.
+      const db = await openTarget(config.target, { max: parallel + 2 });
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
       const controller = new AbortController();
       const interrupt = () => controller.abort();
@@ -66,7 +70,8 @@ export function registerExport(program: Command): void {
           database: flags.db ?? 'ferry',
           ...(config.json !== undefined && { json: config.json }),
           resume: flags.resume === true,
-          pageSize: countFlag('--page-size', flags.pageSize) ?? 1000,
+          pageSize: countFlag('--page-size', flags.pageSize) ?? 5000,
+          parallel,
           signal: controller.signal,
           onProgress: ({ collection, done, total }) => progress.update({ collection, done, total }),
         });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, FerryError } from '../../core/errors.js';
+import { locateExport } from '../../export/export-manifest.js';
 import { parsePlan } from '../../mapping/validate-plan.js';
 import { openTarget } from '../../target/open-target.js';
 import { renderVerifyText } from '../../verify/report-text.js';
@@ -26,6 +27,7 @@ interface VerifyCommandFlags extends SourceFlags, VerifyFlags {
   readonly level: string;
   readonly resume?: boolean;
   readonly acceptRejects?: boolean;
+  readonly reread?: boolean;
 }
 
 /**
@@ -33,6 +35,9 @@ interface VerifyCommandFlags extends SourceFlags, VerifyFlags {
  * [--show-values] [--report out.html] [--resume] [--accept-rejects]`: prove the target holds what the source
  * holds. Exit 1 on any mismatch (a reconciliation check included) and, unless
  * `--accept-rejects`, while any document is rejected; index warnings do not fail.
+ * A source that is a Ferry export (its path, or its `.manifest.json`) is checked through
+ * the manifest's bucket sums, its documents read only to name differences, unless
+ * `--reread` asks to read and hash them all again.
  */
 export function registerVerify(program: Command): void {
   withSourceOptions(
@@ -54,6 +59,10 @@ export function registerVerify(program: Command): void {
     .option('--resume', 'continue the last unfinished run, skipping collections it finished')
     .addOption(sharedFlag('maxDifferences'))
     .addOption(sharedFlag('acceptRejects'))
+    .option(
+      '--reread',
+      'a Ferry export as the source: read and hash every exported document again instead of comparing the target with the manifest',
+    )
     .action(async (positional: string | undefined, flags: VerifyCommandFlags, command: Command) => {
       const given = sourceLocation(positional, flags);
       const { out, log, config } = await commandContext(
@@ -68,7 +77,11 @@ export function registerVerify(program: Command): void {
           hint: 'run `ferry infer <source>` (or `ferry migrate`) first',
         });
       const plan = parsePlan(config.mapping);
-      const source = await timed(log, 'source opened', () => openConfiguredSource(config, flags));
+      // An export is read from where it was written, whether its path or its manifest was given.
+      const found = config.source === undefined ? undefined : await locateExport(config.source);
+      const source = await timed(log, 'source opened', () =>
+        openConfiguredSource(found === undefined ? config : { ...config, source: found.to }, flags),
+      );
       const progress = createProgress({ isTerminal: process.stderr.isTTY === true, enabled: !out.json });
       const stopCounting = countInBackground(source, progress);
       try {
@@ -88,6 +101,7 @@ export function registerVerify(program: Command): void {
             ...(config.source !== undefined && { sourceUri: config.source }),
             resume: flags.resume === true,
             acceptRejects: flags.acceptRejects === true,
+            ...(found !== undefined && { export: found, reread: flags.reread === true }),
             onProgress: showVerifyProgress(progress),
           });
           stopCounting();

@@ -35,6 +35,8 @@ const OTHER_MEANINGS: Readonly<Record<string, readonly string[]>> = {
   ],
   // list the drifted ids without repairing, not read-and-transform without writing
   '--dry-run': ['sync'],
+  // collections exported at once (default 2), not loaded
+  '--parallel': ['export'],
   // root rows per TTL delete statement, not documents per load chunk
   '--batch-size': ['ttl run'],
 };
