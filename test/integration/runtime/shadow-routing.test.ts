@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Document, ObjectId } from 'bson';
 import type { Collection } from 'mongodb';
 import mongoose from 'mongoose';
@@ -5,9 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectIdToUuid } from '../../../src/mapping/identity.js';
 import { ferryMongoosePlugin } from '../../../src/runtime/mongoose-plugin.js';
 import type { Runtime } from '../../../src/runtime/runtime.js';
+import { readStatusSnapshot } from '../../../src/runtime/status-snapshot.js';
+import { targetOf } from '../../../src/runtime/stores.js';
+import { createFerryMetrics, syncHealth, syncHealthSchema } from '../../../src/serve/index.js';
+import { runFerry } from '../../support/cli.js';
+import { parsePrometheusText, sampleValue } from '../../support/prometheus-text.js';
 import { mongoUrl } from '../../support/services.js';
 import { moveTo, startShadowRuntime, storedFigures } from './shadow-support.js';
-import { createRuntimeWorld, type RuntimeWorld, servicesReady } from './support.js';
+import { createRuntimeWorld, MARKET_COLLECTIONS, type RuntimeWorld, servicesReady } from './support.js';
 
 describe.skipIf(!servicesReady)('the plugin and the wrapper route reads by phase', () => {
   let world: RuntimeWorld;
@@ -140,5 +148,40 @@ describe.skipIf(!servicesReady)('the plugin and the wrapper route reads by phase
     await User.updateMany({ email }, { $set: { name: 'Renamed In pg_read' } });
     expect((await User.findById(same).lean())?.name).toBe('Renamed In pg_read');
     expect((await world.mongo.collection('users').findOne({ _id: same }))?.name).toBe('Renamed In pg_read');
+  });
+
+  it('shows the shadow figures in ferry status, /health/sync and /metrics, and no mismatch value', async () => {
+    await runtime.flush();
+    const domains = { market: { collections: MARKET_COLLECTIONS } };
+    const cwd = await mkdtemp(path.join(os.tmpdir(), 'ferry-shadow-status-'));
+    try {
+      await writeFile(path.join(cwd, 'ferry.config.ts'), `export default ${JSON.stringify({ domains })};\n`);
+      const json = await runFerry(['status', '--json', '--target', world.targetUrl], { cwd });
+      expect(json.code, json.stderr).toBe(0);
+      const users = (
+        JSON.parse(json.stdout).shadow as { collection: string; mismatched: number; matched: number }[]
+      ).find((s) => s.collection === 'users');
+      expect(users?.mismatched).toBe(3);
+      expect(users?.matched).toBe(1);
+      const text = await runFerry(['status', '--target', world.targetUrl], { cwd });
+      expect(text.stdout).toMatch(/shadow reads\s+\|?\s*matched/);
+      expect(text.stdout).toContain('PostgreSQL p95');
+      for (const output of [json.stdout, text.stdout]) {
+        expect(output).not.toContain(PG_NAME);
+        expect(output).not.toContain(mongoName);
+      }
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+    const snapshot = await readStatusSnapshot(targetOf(world.pool), { schema: 'public', domains });
+    const health = syncHealthSchema.parse(syncHealth(snapshot));
+    expect(health.domains[0]?.shadow).toEqual({ matched: 1, mismatched: 3, timedOut: 0, failed: 0 });
+    const metrics = createFerryMetrics();
+    metrics.update(snapshot, syncHealth(snapshot), 0.01);
+    const families = parsePrometheusText(await metrics.registry.metrics());
+    expect(sampleValue(families, 'ferry_shadow_reads', { collection: 'users', outcome: 'mismatched' })).toBe(
+      3,
+    );
+    expect(sampleValue(families, 'ferry_shadow_latency_seconds_count', { collection: 'users' })).toBe(4);
   });
 });
