@@ -1,9 +1,16 @@
 import { type Document, EJSON, type ObjectId } from 'bson';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectIdToUuid } from '../../../src/mapping/identity.js';
-import type { Runtime } from '../../../src/runtime/runtime.js';
+import { createRuntime, type Runtime } from '../../../src/runtime/runtime.js';
 import { moveTo, startShadowRuntime, storedFigures } from './shadow-support.js';
-import { createRuntimeWorld, type RuntimeWorld, servicesReady } from './support.js';
+import {
+  createRuntimeWorld,
+  MARKET_COLLECTIONS,
+  type RuntimeWorld,
+  servicesReady,
+  TcpProxy,
+} from './support.js';
 
 describe.skipIf(!servicesReady)('shadow reads compare MongoDB with PostgreSQL off the request path', () => {
   let world: RuntimeWorld;
@@ -236,6 +243,45 @@ describe.skipIf(!servicesReady)('shadow reads compare MongoDB with PostgreSQL of
       );
     } finally {
       await capped.close();
+    }
+  });
+
+  it('keeps the figures through a flush that fails while PostgreSQL is away, and writes them once it is back', async () => {
+    const { proxy, url } = await TcpProxy.for(world.targetUrl);
+    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 2000 });
+    pool.on('error', () => {});
+    const away = await createRuntime({
+      mongo: world.mongo,
+      pg: pool,
+      config: {
+        mapping: world.plan,
+        domains: { market: { collections: MARKET_COLLECTIONS } },
+        shadow: { flushIntervalMs: 3_600_000 },
+      },
+    });
+    try {
+      expect(away.phase('users')).toBe('shadow_read');
+      const before = await storedFigures(world.pool, 'users');
+      await proxy.stop();
+      const id = freshUser();
+      const doc = await away.shadowRead('market', {
+        collection: 'users',
+        ids: [id],
+        primary: () => findUser(id),
+      });
+      expect(doc?._id).toEqual(id);
+      await away.flush();
+      expect(await storedFigures(world.pool, 'users')).toEqual(before);
+      await proxy.start();
+      await away.flush();
+      const after = await storedFigures(world.pool, 'users');
+      expect(after.failed - before.failed).toBe(1);
+      expect(after.candidateSamples - before.candidateSamples).toBe(1);
+    } finally {
+      await proxy.start().catch(() => {});
+      await away.close();
+      await pool.end();
+      await proxy.stop();
     }
   });
 });
