@@ -59,11 +59,16 @@ export function mongooseReadHooks(runtime: Runtime, internal: WeakSet<object>): 
       const driver = this.model.db.db?.collection(name);
       if (driver === undefined) return;
       const { filter, ...options } = read;
+      // A hydrated answer carries the schema's casts and defaults: PostgreSQL's documents, and
+      // MongoDB's read again for a recheck, get them too, so both are seen through one lens.
+      const lean = Boolean((this.mongooseOptions() as { lean?: unknown }).lean);
+      const model = this.model as Model<unknown>;
+      const asPrimary = (docs: Document[]) => (lean ? docs : docs.map((d) => model.hydrate(d)));
       const again =
         opOf(this) === 'findOne'
-          ? () => driver.findOne(filter, options as never)
-          : () => driver.find(filter, options as never).toArray();
-      shadowRoutedRead(runtime, name, read, answer, primaryMs, again);
+          ? async () => asPrimary([await driver.findOne(filter, options as never)].filter((d) => d !== null))
+          : async () => asPrimary(await driver.find(filter, options as never).toArray());
+      shadowRoutedRead(runtime, name, read, answer, primaryMs, again, asPrimary);
     });
   };
 }

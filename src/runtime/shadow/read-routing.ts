@@ -118,7 +118,9 @@ export async function readFromPostgres(
  * Compare a read MongoDB just answered with PostgreSQL, off the request path, when the
  * collection is in phase `shadow_read`, the read is by `_id` and the sample picks it. Reads on
  * other filters are not shadowed here (there is no default candidate for them): shadow those
- * with `runtime.shadowRead` and a candidate of your own.
+ * with `runtime.shadowRead` and a candidate of your own. `asPrimary` gives PostgreSQL's documents
+ * the form the primary's answer has (Mongoose hydrates them, applying the schema's casts and
+ * defaults), so the comparison sees both through the same lens.
  *
  * @example
  * import type { ObjectId } from 'bson';
@@ -134,6 +136,7 @@ export function shadowRoutedRead(
   primaryResult: unknown,
   primaryMs: number,
   primaryAgain: () => PromiseLike<unknown>,
+  asPrimary: (docs: Document[]) => unknown = (docs) => docs,
 ): void {
   const domain = runtime.domainOf(collection);
   const ids = routableIds(read.filter);
@@ -144,7 +147,7 @@ export function shadowRoutedRead(
     primaryResult,
     primaryMs,
     primaryAgain,
-    candidate: () => readFromPostgres(runtime, collection, read),
+    candidate: async () => asPrimary(await readFromPostgres(runtime, collection, read)),
     shape: {
       ...(read.projection && { projection: read.projection }),
       ...(read.sort && { sort: read.sort }),

@@ -184,4 +184,21 @@ describe.skipIf(!servicesReady)('the plugin and the wrapper route reads by phase
     );
     expect(sampleValue(families, 'ferry_shadow_latency_seconds_count', { collection: 'users' })).toBe(4);
   });
+
+  it("compares a hydrated read with PostgreSQL's documents hydrated alike, so schema defaults are no mismatch", async () => {
+    await moveTo(world, runtime, 'shadow_read');
+    const schema = new mongoose.Schema(
+      { loyaltyTier: { type: String, default: 'none' } },
+      { strict: false, versionKey: false },
+    );
+    schema.plugin(ferryMongoosePlugin(runtime));
+    const Member = connection.model<Document>('Member', schema, 'users');
+    const before = await storedFigures(world.pool, 'users');
+    const member = await Member.findById(same);
+    expect(member?.get('loyaltyTier')).toBe('none');
+    await runtime.flush();
+    const after = await storedFigures(world.pool, 'users');
+    expect(after.matched - before.matched).toBe(1);
+    expect(after.mismatched - before.mismatched).toBe(0);
+  });
 });
