@@ -42,3 +42,27 @@ export function modeResult(run: CaseResult, mode: string, count: number): CaseRe
     extra: Object.fromEntries(['p50', 'p95', 'p99'].map((q) => [q, Number(run.extra?.[`${mode}.${q}`])])),
   };
 }
+
+/**
+ * Time `count` rounds of `modes` operations, interleaved mode by mode within each round (so a
+ * shared machine's swings fall on every mode alike), each operation timed on its own.
+ *
+ * @example
+ * const { latencies, seconds } = await timeInterleaved(2, 100, async (mode, i) => { void mode; void i; });
+ * latencies[0]?.length   // 100
+ */
+export async function timeInterleaved(
+  modes: number,
+  count: number,
+  run: (mode: number, i: number) => Promise<unknown>,
+): Promise<{ latencies: Float64Array[]; seconds: number }> {
+  const latencies = Array.from({ length: modes }, () => new Float64Array(count));
+  const started = performance.now();
+  for (let i = 0; i < count; i++)
+    for (let m = 0; m < modes; m++) {
+      const t = performance.now();
+      await run(m, i);
+      latencies[m]![i] = performance.now() - t;
+    }
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}

@@ -14,7 +14,7 @@ import { parseMongoUri } from '../../src/sources/mongodb/uri.js';
 import { BENCH_SCHEMA, targetUrl } from '../backfill-db.js';
 import { readPlan } from '../backfill-inputs.js';
 import { reportCase } from '../harness.js';
-import { latencyExtras } from '../latency-modes.js';
+import { latencyExtras, timeInterleaved } from '../latency-modes.js';
 
 const [uri, planFile, readsText] = process.argv.slice(2) as [string, string, string];
 const reads = Number(readsText);
@@ -54,15 +54,7 @@ try {
   for (let i = 0; i < 30; i++) for (let m = 0; m < MODES.length; m++) await read(m, i);
   await runtime.flush();
   const before = runtime.shadowStats.find((s) => s.collection === COLLECTION);
-  const latencies = MODES.map(() => new Float64Array(reads));
-  const started = performance.now();
-  for (let i = 0; i < reads; i++)
-    for (let m = 0; m < MODES.length; m++) {
-      const t = performance.now();
-      await read(m, i);
-      latencies[m]![i] = performance.now() - t;
-    }
-  const seconds = (performance.now() - started) / 1000;
+  const { latencies, seconds } = await timeInterleaved(MODES.length, reads, read);
   await runtime.flush();
   const after = runtime.shadowStats.find((s) => s.collection === COLLECTION);
   const delta = (key: 'matched' | 'mismatched' | 'timedOut' | 'failed') =>

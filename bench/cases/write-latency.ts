@@ -15,7 +15,7 @@ import { parseMongoUri } from '../../src/sources/mongodb/uri.js';
 import { BENCH_SCHEMA, targetUrl } from '../backfill-db.js';
 import { readPlan } from '../backfill-inputs.js';
 import { reportCase } from '../harness.js';
-import { latencyExtras } from '../latency-modes.js';
+import { latencyExtras, timeInterleaved } from '../latency-modes.js';
 
 const [uri, planFile, writesText] = process.argv.slice(2) as [string, string, string];
 const writes = Number(writesText);
@@ -56,15 +56,7 @@ try {
     );
   for (let i = 0; i < 30; i++) for (let m = 0; m < MODES.length; m++) await write(m, i);
   await runtime.flush();
-  const latencies = MODES.map(() => new Float64Array(writes));
-  const started = performance.now();
-  for (let i = 0; i < writes; i++)
-    for (let m = 0; m < MODES.length; m++) {
-      const t = performance.now();
-      await write(m, i);
-      latencies[m]![i] = performance.now() - t;
-    }
-  const seconds = (performance.now() - started) / 1000;
+  const { latencies, seconds } = await timeInterleaved(MODES.length, writes, write);
   // The bare writes were not mirrored, by design: copy their entities now, so deep verify
   // afterwards checks that the inline and async modes left nothing behind.
   await runtime.mirror(COLLECTION, ids.slice(0, own), 'updateOne', { mirror: 'inline' });
