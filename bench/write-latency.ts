@@ -8,6 +8,7 @@ import { openTarget } from '../src/target/open-target.js';
 import { verify } from '../src/verify/verify.js';
 import { BENCH_SCHEMA } from './backfill-db.js';
 import { type BenchReport, type CaseResult, machine, runCase, thousands, toRow } from './harness.js';
+import { modeResult } from './latency-modes.js';
 import { runtimeWorld } from './runtime-world.js';
 
 /**
@@ -64,13 +65,7 @@ async function expectMirrored(uri: string, url: string, plan: Parameters<typeof 
 
 function report(docs: number, writes: number, run: CaseResult): BenchReport {
   // One process measured all three modes; each row is one mode's writes and their summed time.
-  const mode = (name: string): CaseResult => ({
-    docs: writes,
-    bytes: 0,
-    seconds: Number(run.extra?.[`${name}.seconds`]),
-    maxRssMb: run.maxRssMb,
-    extra: Object.fromEntries(['p50', 'p95', 'p99'].map((q) => [q, Number(run.extra?.[`${name}.${q}`])])),
-  });
+  const mode = (name: string): CaseResult => modeResult(run, name, writes);
   const [bare, inline, async] = [mode('bare'), mode('inline'), mode('async')];
   const a = { name: 'a', result: bare };
   const ms = (c: CaseResult, q: string) => Number(c.extra?.[q] ?? Number.NaN);

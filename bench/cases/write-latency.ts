@@ -15,6 +15,7 @@ import { parseMongoUri } from '../../src/sources/mongodb/uri.js';
 import { BENCH_SCHEMA, targetUrl } from '../backfill-db.js';
 import { readPlan } from '../backfill-inputs.js';
 import { reportCase } from '../harness.js';
+import { latencyExtras, timeInterleaved } from '../latency-modes.js';
 
 const [uri, planFile, writesText] = process.argv.slice(2) as [string, string, string];
 const writes = Number(writesText);
@@ -55,15 +56,7 @@ try {
     );
   for (let i = 0; i < 30; i++) for (let m = 0; m < MODES.length; m++) await write(m, i);
   await runtime.flush();
-  const latencies = MODES.map(() => new Float64Array(writes));
-  const started = performance.now();
-  for (let i = 0; i < writes; i++)
-    for (let m = 0; m < MODES.length; m++) {
-      const t = performance.now();
-      await write(m, i);
-      latencies[m]![i] = performance.now() - t;
-    }
-  const seconds = (performance.now() - started) / 1000;
+  const { latencies, seconds } = await timeInterleaved(MODES.length, writes, write);
   // The bare writes were not mirrored, by design: copy their entities now, so deep verify
   // afterwards checks that the inline and async modes left nothing behind.
   await runtime.mirror(COLLECTION, ids.slice(0, own), 'updateOne', { mirror: 'inline' });
@@ -73,14 +66,7 @@ try {
   if (runtime.stats.gaps > 0 || runtime.stats.pendingGaps > 0)
     throw new Error(`the mirror recorded ${runtime.stats.gaps} gaps`);
   const extra: Record<string, number> = { flushSeconds: round(flushSeconds), copied: runtime.stats.copied };
-  for (const [m, mode] of MODES.entries()) {
-    const sorted = latencies[m]!.sort();
-    const at = (q: number) => round(sorted[Math.min(writes - 1, Math.floor(q * writes))]!);
-    extra[`${mode}.p50`] = at(0.5);
-    extra[`${mode}.p95`] = at(0.95);
-    extra[`${mode}.p99`] = at(0.99);
-    extra[`${mode}.seconds`] = round(sorted.reduce((a, b) => a + b, 0) / 1000);
-  }
+  for (const [m, mode] of MODES.entries()) Object.assign(extra, latencyExtras(mode, latencies[m]!, 2));
   reportCase({ docs: writes * MODES.length, bytes: 0, seconds, extra });
 } finally {
   await runtime.close();

@@ -4,6 +4,7 @@ import type { Model, Query, Schema } from 'mongoose';
 import { neverSent, plainId } from './collection-wrapper.js';
 import type { MirrorMode } from './mirror.js';
 import type { Runtime } from './runtime.js';
+import { mongooseReadHooks, opOf } from './shadow/mongoose-reads.js';
 
 /**
  * The write path for applications on Mongoose: a schema plugin whose hooks mirror each write
@@ -16,6 +17,9 @@ import type { Runtime } from './runtime.js';
  * Covered: `save` (and so `create`), `insertMany`, `updateOne`, `updateMany`, `replaceOne`,
  * `findOneAndUpdate` (`findByIdAndUpdate`), `findOneAndReplace`, `deleteOne` (the query and
  * the document method), `deleteMany`, `findOneAndDelete` (`findByIdAndDelete`).
+ *
+ * Reads (`find`, `findOne`, `findById`) are routed by phase, as the driver wrapper routes
+ * them: see src/runtime/shadow/mongoose-reads.ts.
  */
 
 /** Query operations the plugin hooks: which affect one document, which every match. */
@@ -117,8 +121,13 @@ export function ferryMongoosePlugin(
     await finishCopy(take(this), error);
     next(error);
   };
-  /** A document's save or deleteOne: its copy starts before the write, by its `_id`. */
-  const documentWrite = (schema: Schema, hook: 'save' | 'deleteOne') => {
+  /**
+   * A document's save: its copy starts before the write, by its `_id`. A document's deleteOne
+   * needs no hook of its own: Mongoose runs it as a `deleteOne` query filtered by the `_id`,
+   * whose query hooks copy it; a second early copy of the same entity would wait forever on
+   * the first one's lock.
+   */
+  const documentWrite = (schema: Schema, hook: 'save') => {
     const where = { document: true, query: false } as const;
     schema.pre(hook, where, function (this: MirroredDocument) {
       const name = this.collection?.collectionName;
@@ -129,9 +138,13 @@ export function ferryMongoosePlugin(
     schema.post(hook, where, afterFailure as never);
   };
 
+  /** The plugin's own reads (capturing ids before a write): always MongoDB's, never routed. */
+  const internal = new WeakSet<object>();
+  const readHooks = mongooseReadHooks(runtime, internal);
+
   return (schema: Schema) => {
+    readHooks(schema);
     documentWrite(schema, 'save');
-    documentWrite(schema, 'deleteOne');
     schema.post('insertMany', async function (this: Model<unknown>, docs: { _id?: unknown }[]) {
       const name = this.collection.collectionName;
       if (runtime.mirrors(name))
@@ -146,7 +159,7 @@ export function ferryMongoosePlugin(
       const name = this.model.collection.collectionName;
       if (!runtime.mirrors(name)) return;
       const operation = opOf(this);
-      const ids = await captureIds(this, (MANY_QUERIES as readonly string[]).includes(operation));
+      const ids = await captureIds(this, (MANY_QUERIES as readonly string[]).includes(operation), internal);
       pending.set(this, startCopy(mirror, name, ids, operation));
     });
     schema.post(QUERIES, { document: false, query: true }, async function (this: AnyQuery, result: unknown) {
@@ -173,7 +186,7 @@ interface MirroredDocument {
  * document starting to match in between is not touched unseen. An upsert that matches nothing
  * gets its `_id` chosen now.
  */
-async function captureIds(query: AnyQuery, many: boolean): Promise<unknown[]> {
+async function captureIds(query: AnyQuery, many: boolean, internal: WeakSet<object>): Promise<unknown[]> {
   const filter = query.getFilter() as Document;
   const id = plainId(filter);
   if (id !== undefined) return [id];
@@ -181,11 +194,14 @@ async function captureIds(query: AnyQuery, many: boolean): Promise<unknown[]> {
   const model = query.model as Model<unknown>;
   let ids: unknown[];
   if (many) {
-    const found = (await model.find(filter, { _id: 1 }).lean()) as { _id: unknown }[];
+    const finder = model.find(filter, { _id: 1 }).lean();
+    internal.add(finder);
+    const found = (await finder) as { _id: unknown }[];
     ids = found.map((d) => d._id);
   } else {
     const finder = model.findOne(filter, { _id: 1 });
     if (options.sort !== undefined) finder.sort(options.sort as never);
+    internal.add(finder);
     const found = (await finder.lean()) as { _id: unknown } | null;
     ids = found === null ? [] : [found._id];
   }
@@ -231,9 +247,4 @@ function resultIds(result: unknown): unknown[] {
 /** An id comparable across instances: the result's ObjectId is not the captured one. */
 function idKey(id: unknown): string {
   return `${typeof id}:${String(id)}`;
-}
-
-/** The query's operation name (`updateMany`, …), which Mongoose keeps on `op`. */
-function opOf(query: AnyQuery): string {
-  return (query as unknown as { op?: string }).op ?? 'query';
 }
