@@ -3,13 +3,14 @@
  * Sizes: FERRY_BENCH_DOCS (default 300000; 1000000 for backfill and verify), and for backfill
  * FERRY_BENCH_SALES (500000), FERRY_BENCH_RSS_DOCS (5000000, 0 skips), FERRY_BENCH_INSERT_DOCS (100000),
  * FERRY_BENCH_PARALLEL1=1 (also Ferry with parallel 1), and for experiments FERRY_BENCH_BATCH and
- * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); verify and export read FERRY_BENCH_DOCS (default 1000000), verify also FERRY_BENCH_SALES (500000, 0 skips); sync (on FerretDB; `npm run bench` starts PostgreSQL and FerretDB first, through its `prebench` script) reads FERRY_BENCH_SYNC_DOCS (default 50000), writes (the runtime's write latency, also on FerretDB) FERRY_BENCH_WRITES (writes per mode, default 1000), shadow (the shadow read's added latency, on FerretDB) FERRY_BENCH_SHADOW_READS (reads per mode, default 2000). Results: bench/results/*.json and docs/benchmarks.md.
+ * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); verify and export read FERRY_BENCH_DOCS (default 1000000), verify also FERRY_BENCH_SALES (500000, 0 skips); sync (on FerretDB; `npm run bench` starts PostgreSQL and FerretDB first, through its `prebench` script) reads FERRY_BENCH_SYNC_DOCS (default 50000), writes (the runtime's write latency, also on FerretDB) FERRY_BENCH_WRITES (writes per mode, default 1000), outbox (also on FerretDB) FERRY_BENCH_OUTBOX_DOCS (default 20000), FERRY_BENCH_OUTBOX_SECONDS (the offered load's length, default 20) and FERRY_BENCH_WRITES (single-row transactions per side of the capture cost, default 2000); shadow (the shadow read's added latency, on FerretDB) FERRY_BENCH_SHADOW_READS (reads per mode, default 2000). Results: bench/results/*.json and docs/benchmarks.md.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { benchBackfill } from './backfill.js';
 import { benchExport } from './export.js';
 import { repoRoot, saveReport } from './harness.js';
+import { benchOutbox } from './outbox.js';
 import { benchShadowRead } from './shadow-read.js';
 import { benchSources } from './sources.js';
 import { benchSync } from './sync.js';
@@ -43,6 +44,13 @@ const benches: Record<string, () => Promise<void>> = {
     ),
   export: async () => saveReport(await benchExport(Number(process.env.FERRY_BENCH_DOCS ?? 1_000_000))),
   sync: async () => saveReport(await benchSync(Number(process.env.FERRY_BENCH_SYNC_DOCS ?? 50_000))),
+  outbox: async () =>
+    saveReport(
+      await benchOutbox(Number(process.env.FERRY_BENCH_OUTBOX_DOCS ?? 20_000), {
+        writes: Number(process.env.FERRY_BENCH_WRITES ?? 2000),
+        seconds: Number(process.env.FERRY_BENCH_OUTBOX_SECONDS ?? 20),
+      }),
+    ),
   writes: async () =>
     saveReport(await benchWriteLatency(5000, Number(process.env.FERRY_BENCH_WRITES ?? 1000))),
   shadow: async () =>

@@ -92,7 +92,7 @@ export async function finishSchema(
       if (!isReady(statement.index.table)) continue;
     } else if (statement.kind === 'create_capture_trigger') {
       // Like an index: only on a complete collection, so a resumed load's COPY does not
-      // fill the triggers' transition tables.
+      // fire the triggers for every row.
       if (!isReady(statement.trigger.table)) continue;
     }
     if (statement.kind !== 'analyze' && (await exists(db, schema, statement))) continue;

@@ -86,6 +86,8 @@ export async function readRuntimeStatus(
   db: Queryable,
   schema: string,
   configured: DomainDefinitions,
+  /** The schema's outbox figures, when the caller has read them already. */
+  outboxRead?: readonly OutboxFigures[],
 ): Promise<RuntimeStatus> {
   const { rows } = await db.query<{ domains: boolean; gaps: boolean }>(
     `select to_regclass('ferry.domains') is not null as domains, to_regclass('ferry.gaps') is not null as gaps`,
@@ -93,7 +95,7 @@ export async function readRuntimeStatus(
   const has = rows[0]!;
   const stored = has.domains ? await readDomains(db) : [];
   const gaps = has.gaps ? await gapSummary(db, schema) : [];
-  const outbox = await outboxFigures(db, schema);
+  const outbox = outboxRead ?? (await outboxFigures(db, schema));
   const byCollection = new Map(gaps.map((g) => [g.collection, g]));
   const names = [...new Set([...stored.map((d) => d.name), ...Object.keys(configured)])].sort();
   const domains = names.map((name): DomainStatus => {

@@ -176,7 +176,8 @@ export async function readStatusSnapshot(
   const collections = info.has_checkpoints ? await loadStates(db, info.has_rejects) : [];
   const lastBackfill = info.has_runs ? await lastBackfillRun(db) : undefined;
   const lastVerify = info.has_state ? await lastVerifyRun(db) : undefined;
-  const runtime = await readRuntimeStatus(db, options.schema, options.domains);
+  const outbox = info.has_outbox ? await outboxFigures(db, options.schema) : [];
+  const runtime = await readRuntimeStatus(db, options.schema, options.domains, outbox);
   return {
     takenAt: info.taken_at,
     serverVersion: info.version,
@@ -188,7 +189,7 @@ export async function readStatusSnapshot(
     runtime,
     gaps: info.has_gaps ? await gapSummary(db, options.schema) : [],
     // Each set of figures is present only when its table exists.
-    ...(info.has_outbox && { outbox: await outboxFigures(db, options.schema) }),
+    ...(info.has_outbox && { outbox }),
     ...(info.has_shadow && { shadow: await shadowFigures(db) }),
     ...(runtime.lastTtl !== null && { ttl: ttlFigures(runtime.lastTtl) }),
   };

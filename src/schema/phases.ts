@@ -8,7 +8,7 @@ import type { DdlStatement } from './statements.js';
  *   bug on the first row instead of after the load);
  * - `afterLoad`: reference foreign keys (cycles included: only now can they all hold),
  *   secondary indexes (one sort at the end beats maintaining them row by row), the outbox's
- *   capture triggers (a backfill's COPY would otherwise fill their transition tables for
+ *   capture triggers (a backfill's COPY would otherwise fire them for every row, for
  *   nothing), `analyze`.
  *
  * @example

@@ -98,8 +98,8 @@ export interface AppendOnlyGuard {
 }
 
 /**
- * A capture trigger (src/runtime/outbox): after each statement that inserts, updates or
- * deletes rows of `table`, `ferry.outbox_capture` records the entities those rows belong to
+ * A capture trigger (src/runtime/outbox): after each row `table` inserts, updates or deletes,
+ * the capture function of state step 19 records the entity the row belongs to
  * in `ferry.outbox`, in the writing transaction, when the collection's domain is in
  * `pg_primary`. Every mapped table has one per event; `keyColumn` holds the root entity's key
  * (the primary key in the root table, the first parent column in a child table).

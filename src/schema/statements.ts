@@ -171,23 +171,21 @@ $ferry$`;
     case 'drop_append_only_guard':
       return `drop trigger if exists ${quoteIdent(statement.guard.name)} on ${t(statement.guard.table)}`;
     case 'create_capture_trigger': {
-      // Statement-level, over the transition table: PostgreSQL allows one event per trigger
-      // with transition tables, hence three triggers. `or replace` keeps a re-run idempotent.
+      // Row-level, through the per-key-column function state step 19 generates (it reads the
+      // key column itself: no transition table, no row turned into jsonb). The install
+      // replaces a trigger of the same name, so a re-run is idempotent.
       const { trigger } = statement;
-      const rows =
-        trigger.event === 'insert'
-          ? 'new table as new_rows'
-          : trigger.event === 'delete'
-            ? 'old table as old_rows'
-            : 'old table as old_rows new table as new_rows';
-      const create =
-        `create or replace trigger ${quoteIdent(trigger.name)} after ${trigger.event} on ${t(trigger.table)}` +
-        ` referencing ${rows} for each statement` +
-        ` execute function ferry.outbox_capture(${quoteLiteral(trigger.collection)}, ${quoteLiteral(trigger.keyColumn)})`;
+      // The table is named in identifier position (its row type), not inside a literal, so
+      // the schema placeholder of a migration file is bound there like everywhere else.
+      const table = `(select typrelid::regclass from pg_type where oid = pg_typeof(null::${t(trigger.table)}))`;
+      const install =
+        `perform ferry.outbox_install_capture(${table}, ` +
+        `${quoteLiteral(trigger.name)}, ${quoteLiteral(trigger.event)}, ` +
+        `${quoteLiteral(trigger.collection)}, ${quoteLiteral(trigger.keyColumn)})`;
       // The trigger calls Ferry's state (schema ferry, set up before every apply and load).
       // The plan's SQL run by hand where Ferry never set it up has no outbox to feed: there
       // the statement does nothing, instead of failing the script.
-      return `do $ferry_capture$ begin if to_regprocedure('ferry.outbox_capture()') is not null then ${create}; end if; end $ferry_capture$`;
+      return `do $ferry_capture$ begin if to_regprocedure('ferry.outbox_install_capture(regclass, text, text, text, text)') is not null then ${install}; end if; end $ferry_capture$`;
     }
     case 'drop_trigger':
       return `drop trigger if exists ${quoteIdent(statement.name)} on ${t(statement.table)}`;

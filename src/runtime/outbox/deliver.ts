@@ -96,7 +96,7 @@ interface Entity {
  *    worker is delivering right now is released untouched: its events stay queued, and the
  *    delivery after that worker's reads PostgreSQL after it, so it carries the newer state;
  * 2. read the locked entities' rows, one query per table, and rebuild them through `toDoc`;
- * 3. write them to MongoDB with one unordered `bulkWrite`; should it be refused as a whole
+ * 3. write them to MongoDB with unordered `bulkWrite`s of `MONGO_WRITES_PER_CALL`; should one be refused as a whole
  *    for a reason that is not transient (a document over 16 MB), each entity is tried alone,
  *    so one poison entity holds up nothing else;
  * 4. settle the events (delivered, failed with backoff or dead, released) and commit, which
@@ -247,8 +247,8 @@ async function readStates(
 }
 
 /**
- * Write the entities to MongoDB: one unordered bulkWrite; entity by entity only when the batch
- * as a whole is refused. Returns the entities that failed, with why.
+ * Write the entities to MongoDB: unordered bulkWrites of `MONGO_WRITES_PER_CALL`; entity by
+ * entity only when a call as a whole is refused. Returns the entities that failed, with why.
  */
 async function writeToMongo(
   stores: RuntimeStores,
@@ -285,23 +285,39 @@ async function writeToMongo(
       for (const w of writeErrors) failures.set(owners[w.index]!, mongoReason(w.code, w.errmsg));
     }
   };
-  try {
-    await write(operations, entities);
-  } catch (error) {
-    if (error instanceof TransientDeliveryError) throw error;
-    // Refused as a whole (the driver refuses a document over the server's limit before
-    // sending anything): find the entities that cause it, one at a time.
-    for (const [i, entity] of entities.entries()) {
-      try {
-        await write([operations[i]!], [entity]);
-      } catch (single) {
-        if (single instanceof TransientDeliveryError) throw single;
-        failures.set(entity, mongoReason((single as { code?: unknown }).code, messageOf(single)));
+  for (let start = 0; start < entities.length; start += MONGO_WRITES_PER_CALL) {
+    const chunk = entities.slice(start, start + MONGO_WRITES_PER_CALL);
+    const chunkOperations = operations.slice(start, start + MONGO_WRITES_PER_CALL);
+    try {
+      await write(chunkOperations, chunk);
+    } catch (error) {
+      if (error instanceof TransientDeliveryError) throw error;
+      // Refused as a whole (the driver refuses a document over the server's limit before
+      // sending anything): find the entities that cause it, one at a time.
+      for (const [i, entity] of chunk.entries()) {
+        try {
+          await write([chunkOperations[i]!], [entity]);
+        } catch (single) {
+          if (single instanceof TransientDeliveryError) throw single;
+          failures.set(entity, mongoReason((single as { code?: unknown }).code, messageOf(single)));
+        }
       }
     }
   }
   return failures;
 }
+
+/**
+ * Writes per `bulkWrite` call. FerretDB v1.24 (PostgreSQL backend) holds one connection of its
+ * pool (50 by default) for each update statement of a command until the command ends, and
+ * each statement takes one more: a bulkWrite of some 50 replaceOnes of existing documents
+ * exhausts the pool and hangs FerretDB for every client, for good. 16 per call keeps three
+ * workers at once under that pool; a batch still goes out in a few calls, unordered.
+ *
+ * @example
+ * const calls = Math.ceil(500 / MONGO_WRITES_PER_CALL);   // 32 bulkWrites for a batch of 500
+ */
+export const MONGO_WRITES_PER_CALL = 16;
 
 /** MongoDB's BSON document limit (16 MiB), the same on every server version and FerretDB. */
 const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;

@@ -152,17 +152,21 @@ const RATE_WINDOW_SECONDS = 60;
 /**
  * Per collection of `schema`, the outbox figures (see `OutboxFigures`), read from the queue's
  * partial indexes (pending and dead events, and the last minute's deliveries), never the
- * whole history. A database without `ferry.outbox` has none.
+ * whole history. `schema` null: per collection over every schema (the dashboard's view of the
+ * whole database). A database without `ferry.outbox` has none.
  *
  * @example
  * declare const db: TargetDatabase;
  * for (const f of await outboxFigures(db, 'public')) console.log(f.collection, f.depth, f.dead);
  */
-export async function outboxFigures(db: Queryable, schema: string): Promise<readonly OutboxFigures[]> {
+export async function outboxFigures(db: Queryable, schema: string | null): Promise<readonly OutboxFigures[]> {
   const { rows: has } = await db.query<{ found: boolean }>(
     `select to_regclass('ferry.outbox') is not null as found`,
   );
   if (has[0]?.found !== true) return [];
+  // Two texts rather than `($1 is null or schema = $1)`, which would keep a generic plan from
+  // the partial indexes' schema column.
+  const inSchema = schema === null ? '$1::text is null' : 'schema = $1';
   const { rows } = await db.query<{
     collection: string;
     depth: number;
@@ -177,10 +181,10 @@ export async function outboxFigures(db: Queryable, schema: string): Promise<read
               extract(epoch from now() - min(enqueued_at) filter (where status = 'pending'))::text as lag,
               count(*) filter (where status = 'dead')::int as dead,
               count(*) filter (where status = 'pending' and attempts > 0)::int as retrying
-         from ferry.outbox where schema = $1 and status in ('pending', 'dead') group by collection
+         from ferry.outbox where ${inSchema} and status in ('pending', 'dead') group by collection
      ), recent as (
        select collection, count(*)::int as recent from ferry.outbox
-        where status = 'delivered' and delivered_at > now() - $2 * interval '1 second' and schema = $1
+        where status = 'delivered' and delivered_at > now() - $2 * interval '1 second' and ${inSchema}
         group by collection
      )
      select collection, coalesce(q.depth, 0) as depth, q.lag, coalesce(q.dead, 0) as dead,

@@ -1,4 +1,5 @@
 import { redactSecrets } from '../../core/redact.js';
+import { outboxFigures } from '../../runtime/outbox/queue.js';
 import type { Queryable } from '../../target/target-database.js';
 import { iso } from './backfill-section.js';
 
@@ -181,42 +182,17 @@ export function displayId(stored: string): string {
 
 /**
  * The outbox's depth (events waiting), lag (age of the oldest waiting one), and the retrying
- * and dead ones. The table comes with a later state migration (15, the outbox branch: `status`
- * pending|delivered|dead, `enqueued_at`, `attempts`); its columns are looked up, not assumed,
- * so the figures stay honest on any version: a figure whose column is missing is null.
+ * and dead ones, over every schema: `outboxFigures`, which reads the queue's partial indexes,
+ * summed over the collections (the lag is the oldest collection's).
  */
 async function sampleOutbox(db: Queryable): Promise<OutboxSample> {
-  const { rows: columns } = await db.query<{ name: string }>(
-    `select attname as name from pg_attribute
-      where attrelid = 'ferry.outbox'::regclass and attnum > 0 and not attisdropped`,
-  );
-  const has = new Set(columns.map((c) => c.name));
-  const pending = has.has('status')
-    ? `status = 'pending'`
-    : has.has('delivered_at')
-      ? 'delivered_at is null'
-      : 'true';
-  const since = ['enqueued_at', 'created_at'].find((c) => has.has(c));
-  const { rows } = await db.query<{
-    depth: string;
-    lag: number | null;
-    retrying: string | null;
-    dead: string | null;
-  }>(
-    `select count(*) filter (where ${pending}) as depth,
-            ${since === undefined ? 'null::float8' : `extract(epoch from now() - min(${since}) filter (where ${pending}))::float8`} as lag,
-            ${has.has('attempts') ? `count(*) filter (where ${pending} and attempts > 0)` : 'null::bigint'} as retrying,
-            ${has.has('status') ? `count(*) filter (where status = 'dead')` : 'null::bigint'} as dead
-       from ferry.outbox`,
-  );
-  const row = rows[0];
-  const number = (value: string | number | null | undefined) =>
-    value === null || value === undefined ? null : Number(value);
+  const figures = await outboxFigures(db, null);
+  const lags = figures.flatMap((f) => (f.lagSeconds === null ? [] : [f.lagSeconds]));
   return {
-    depth: Number(row?.depth ?? 0),
-    lagSeconds: number(row?.lag),
-    retrying: number(row?.retrying),
-    dead: number(row?.dead),
+    depth: figures.reduce((n, f) => n + f.depth, 0),
+    lagSeconds: lags.length === 0 ? null : Math.max(...lags),
+    retrying: figures.reduce((n, f) => n + f.retrying, 0),
+    dead: figures.reduce((n, f) => n + f.dead, 0),
   };
 }
 

@@ -21,15 +21,11 @@ describe('DDL from a plan', () => {
 
   it('captures every table into the outbox after the load: the root on its key, a child table of any depth on the root key it holds', () => {
     const sql = renderSql(ddlPhases(buildSchema(parsePlan(shopPlan()))).afterLoad, app);
-    expect(sql).toContain(
-      'create or replace trigger "ferry_capture_update" after update on "app"."users" referencing old table as old_rows new table as new_rows for each statement execute function ferry.outbox_capture(\'users\', \'id\')',
-    );
-    expect(sql).toContain(
-      'create or replace trigger "ferry_capture_insert" after insert on "app"."users_addresses_lines" referencing new table as new_rows for each statement execute function ferry.outbox_capture(\'users\', \'parent_id\')',
-    );
-    expect(sql).toContain(
-      'create or replace trigger "ferry_capture_delete" after delete on "app"."users_addresses" referencing old table as old_rows for each statement execute function ferry.outbox_capture(\'users\', \'parent_id\')',
-    );
+    const install = (table: string, event: string, key: string) =>
+      `perform ferry.outbox_install_capture((select typrelid::regclass from pg_type where oid = pg_typeof(null::"app"."${table}")), 'ferry_capture_${event}', '${event}', 'users', '${key}')`;
+    expect(sql).toContain(install('users', 'update', 'id'));
+    expect(sql).toContain(install('users_addresses_lines', 'insert', 'parent_id'));
+    expect(sql).toContain(install('users_addresses', 'delete', 'parent_id'));
   });
 
   it('keys child tables on the parent key plus the ordinal, with a cascading foreign key to the parent', () => {
