@@ -1,5 +1,7 @@
 import type { Document } from 'bson';
 import { FerryError } from '../core/errors.js';
+import { decodeFrame } from '../sources/bson/decode-frame.js';
+import { recoverId } from '../sources/bson/recover-id.js';
 import type { Source, SourceBatch } from '../sources/types.js';
 import { InferenceStats } from './collector.js';
 import { hash53 } from './hash-sketch.js';
@@ -16,8 +18,12 @@ import { Reservoir } from './reservoir.js';
  * - `first`: the first N in source order; stops reading early, so it is the fast choice on
  *   huge collections, but `_id`s are partial and reference overlaps into a collection
  *   understate (flagged `targetComplete: false`).
+ * - `first-then-ids`: the first N analysed, and every later document's `_id` noted. From a
+ *   dump or an archive the later documents stay undecoded BSON (only the leading `_id` is
+ *   read), so it costs little more than `first` while `_id`s stay complete and reference
+ *   overlaps exact. What `migrate` infers from, then checks the load against (sample-check.ts).
  */
-export type SampleMode = 'random' | 'first';
+export type SampleMode = 'random' | 'first' | 'first-then-ids';
 
 /** Progress after each batch, cumulative per collection. */
 export interface CollectProgress {
@@ -75,6 +81,10 @@ export async function collectStats(
 
   if (sample !== undefined && sampleMode === 'first') {
     for (const name of collections) await readFirst(source, stats, name, sample, options, progress);
+    return stats;
+  }
+  if (sample !== undefined && sampleMode === 'first-then-ids') {
+    await readFirstThenIds(source, stats, collections, sample, options, progress);
     return stats;
   }
   const reservoirs = new Map<string, Reservoir<Document>>();
@@ -138,6 +148,64 @@ async function readFirst(
   }
 }
 
+async function readFirstThenIds(
+  source: Source,
+  stats: InferenceStats,
+  collections: readonly string[],
+  sample: number,
+  options: CollectStatsOptions,
+  progress: ProgressTracker,
+): Promise<void> {
+  const counts = new Map<string, { seen: number; analysed: number }>();
+  const read = {
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    only: collections,
+    raw: true,
+  };
+  for await (const batch of source.readAll(options.signal ? { ...read, signal: options.signal } : read)) {
+    options.signal?.throwIfAborted();
+    const name = batch.collection;
+    const count = counts.get(name) ?? { seen: 0, analysed: 0 };
+    counts.set(name, count);
+    const analysedBefore = count.analysed;
+    let rejects = batch.rejects.length;
+    const observe = (doc: Document) => {
+      count.seen++;
+      if (count.analysed < sample) {
+        stats.add(name, doc);
+        count.analysed++;
+      } else stats.noteId(name, doc._id);
+    };
+    for (const doc of batch.docs) observe(doc);
+    if (batch.raw) {
+      let undecodable = 0;
+      for (const frame of batch.raw.frames) {
+        // Past the sample only the `_id` matters, and mongod stores it first: no full decode.
+        const id = count.analysed >= sample ? recoverId(frame.bytes) : undefined;
+        if (id !== undefined) {
+          count.seen++;
+          stats.noteId(name, id);
+          continue;
+        }
+        const entry = decodeFrame(frame, batch.raw.context);
+        if (entry.kind === 'doc') observe(entry.doc);
+        else undecodable++;
+      }
+      batch.raw.noteRejects(undecodable);
+      rejects += undecodable;
+    }
+    stats.addRejects(name, rejects);
+    progress.report(
+      batch,
+      count.analysed - analysedBefore,
+      batch.raw ? batch.raw.frames.length : batch.docs.length,
+    );
+  }
+  for (const [name, count] of counts) {
+    if (count.seen > count.analysed) stats.markPartial(name, { idsComplete: true });
+  }
+}
+
 class ProgressTracker {
   readonly #totals = new Map<string, { read: number; analysed: number; bytes: number }>();
   readonly #callback: ((progress: CollectProgress) => void) | undefined;
@@ -146,10 +214,10 @@ class ProgressTracker {
     this.#callback = callback;
   }
 
-  report(batch: SourceBatch, analysed: number): void {
+  report(batch: SourceBatch, analysed: number, read = batch.docs.length): void {
     if (!this.#callback) return;
     const total = this.#totals.get(batch.collection) ?? { read: 0, analysed: 0, bytes: 0 };
-    total.read += batch.docs.length;
+    total.read += read;
     total.analysed += analysed;
     total.bytes += batch.bytes;
     this.#totals.set(batch.collection, total);

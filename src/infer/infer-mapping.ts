@@ -1,5 +1,5 @@
 import type { IndexSpec, Source } from '../sources/types.js';
-import { type CollectProgress, collectStats } from './collect-stats.js';
+import { type CollectProgress, collectStats, type SampleMode } from './collect-stats.js';
 import { mergeModels } from './models/merge-models.js';
 import { ModelObserver } from './models/model-observations.js';
 import type { ModelSchemas } from './models/model-schema.js';
@@ -16,6 +16,8 @@ import type { InferenceSnapshot } from './snapshot.js';
 export interface InferMappingOptions {
   /** Analyse a sample of N documents per collection instead of all of them. */
   readonly sample?: number;
+  /** How the sample is taken (see `SampleMode`; default `random`). */
+  readonly sampleMode?: SampleMode;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: CollectProgress) => void;
   /**
@@ -56,6 +58,7 @@ export async function inferMapping(
   const observer = options.models ? ModelObserver.forModels(options.models) : undefined;
   const stats = await collectStats(observer ? observer.watch(source) : source, {
     ...(options.sample === undefined ? {} : { sample: options.sample }),
+    ...(options.sampleMode === undefined ? {} : { sampleMode: options.sampleMode }),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

@@ -1,5 +1,5 @@
 import { FerryError } from '../core/errors.js';
-import type { CollectionPlan } from '../mapping/model.js';
+import type { CollectionPlan, Plan } from '../mapping/model.js';
 import { quoteIdent } from '../mapping/model.js';
 import { buildSchema } from '../schema/build-schema.js';
 import { ensureFerryState } from '../target/ferry-state.js';
@@ -221,7 +221,26 @@ function selectCollections(options: BackfillOptions) {
  * silently, so PostgreSQL's refusal is passed on instead.
  */
 async function reset(db: TargetDatabase, options: BackfillOptions, schema: string, names: readonly string[]) {
-  const model = buildSchema(options.plan);
+  await resetCollections(db, options.plan, schema, names);
+}
+
+/**
+ * Empty the tables of `names` in `schema` and forget their checkpoints and rejects, in one
+ * transaction (what `--force` does before it loads them again). Keys from other collections
+ * into these must be dropped first (`dropIncomingKeys`): PostgreSQL refuses otherwise.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * declare const plan: Plan;
+ * await resetCollections(db, plan, 'public', ['orders']);
+ */
+export async function resetCollections(
+  db: TargetDatabase,
+  plan: Plan,
+  schema: string,
+  names: readonly string[],
+): Promise<void> {
+  const model = buildSchema(plan);
   const tables = model.tables.filter((t) => names.includes(t.collection)).map((t) => t.name);
   await db.transaction(async (tx) => {
     const { rows } = await tx.query<{ name: string }>(

@@ -4,10 +4,10 @@ import { configSourcePath } from '../config/source-path.js';
 import { FerryError } from '../core/errors.js';
 import { fileExists } from '../core/file-exists.js';
 import type { CollectProgress } from '../infer/collect-stats.js';
-import { inferMapping } from '../infer/infer-mapping.js';
+import { type InferredMapping, inferMapping } from '../infer/infer-mapping.js';
 import type { InferenceReport } from '../infer/report.js';
 import { renderConfig } from '../infer/write-config.js';
-import { backfill } from '../load/backfill.js';
+import { backfill, resetCollections } from '../load/backfill.js';
 import type { BackfillOptions, BackfillProgress, BackfillSummary } from '../load/types.js';
 import type { Plan, PlanInput } from '../mapping/model.js';
 import { parsePlan } from '../mapping/validate-plan.js';
@@ -25,6 +25,15 @@ import {
   type VerifyOptions,
   verify,
 } from '../verify/verify.js';
+import { type BeyondSample, findBeyondSample } from './sample-check.js';
+
+/**
+ * Documents per collection `migrate` infers its mapping from when it has none: the first
+ * 10,000, with every later `_id` noted from the undecoded BSON. Reading and analysing every
+ * document took half of a migrate's time; the load that follows sees every document anyway,
+ * and `findBeyondSample` checks afterwards that none held what the sample did not foresee.
+ */
+export const MIGRATE_INFER_SAMPLE = 10_000;
 
 /**
  * The steps of `ferry migrate`, in order, for progress and summaries.
@@ -57,7 +66,11 @@ export interface MigrateOptions {
   /** The migrations folder in the user's app (default `migrations`). */
   readonly migrationsDir?: string;
   readonly schemas?: readonly string[];
-  /** Infer from a sample of N documents per collection. */
+  /**
+   * Infer from the first N documents of each collection (default `MIGRATE_INFER_SAMPLE`),
+   * noting every later `_id` for references. The load is then checked against the sample
+   * (see `MigrateResult.widened`), so a sample never costs exactness.
+   */
   readonly sample?: number;
   readonly backfill?: Pick<
     BackfillOptions,
@@ -105,8 +118,21 @@ export interface MigrateOptions {
  */
 export interface MigrateResult {
   readonly plan: Plan;
-  /** Present when the mapping was inferred in this run. */
-  readonly inferred?: { readonly report: InferenceReport; readonly configFile?: string };
+  /**
+   * Present when the mapping was inferred in this run. `sampled`: collections whose mapping
+   * came from their first documents only (checked against the whole load afterwards).
+   */
+  readonly inferred?: {
+    readonly report: InferenceReport;
+    readonly configFile?: string;
+    readonly sampled: readonly string[];
+  };
+  /**
+   * The sampled mapping did not fit every document: the values it left untyped (in `_extra`,
+   * lost nowhere), after which the mapping was inferred again from every document, written
+   * over the proposed config, and the collections it changed were reloaded.
+   */
+  readonly widened?: { readonly beyondSample: readonly BeyondSample[]; readonly reloaded: readonly string[] };
   readonly schema: {
     readonly written: readonly string[];
     readonly applied: Readonly<Record<string, readonly number[]>>;
@@ -137,7 +163,6 @@ export interface MigrateResult {
  */
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const schemas = options.schemas ?? ['public'];
-  const migrationsDir = options.migrationsDir ?? 'migrations';
   const level = options.verify ?? 'deep';
   checkSampleFraction(level, options.verifyOptions?.fraction ?? DEFAULT_SAMPLE_FRACTION);
   let plan: Plan;
@@ -147,71 +172,71 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   } else {
     options.onStep?.('infer');
     const proposal = await inferMapping(options.source, {
-      ...(options.sample === undefined ? {} : { sample: options.sample }),
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onInferProgress ? { onProgress: options.onInferProgress } : {}),
+      sample: options.sample ?? MIGRATE_INFER_SAMPLE,
+      sampleMode: 'first-then-ids',
+      ...inferOptions(options),
     });
     plan = proposal.plan;
     const configFile = options.dryRun
       ? undefined
-      : await writeProposal(
-          options.configFile,
-          renderConfig(plan, proposal.report, {
-            source:
-              options.configFile === undefined
-                ? options.sourceLocation
-                : configSourcePath(options.sourceLocation, options.configFile),
-          }),
-        );
-    inferred = { report: proposal.report, ...(configFile ? { configFile } : {}) };
+      : await writeProposal(options.configFile, proposalText(options, proposal));
+    inferred = {
+      report: proposal.report,
+      ...(configFile ? { configFile } : {}),
+      sampled: proposal.snapshot.collections.filter((c) => !c.complete).map((c) => c.name),
+    };
   }
   if (options.dryRun === true) return dryRun(options, plan, schemas, inferred);
   const target = options.target;
   if (target === undefined)
     throw new FerryError('migrate needs a target database', { code: 'LOAD_NO_TARGET', category: 'usage' });
 
-  options.onStep?.('schema');
-  const force = options.backfill?.force === true;
-  let reload: readonly string[] = [];
-  const evolved = await evolveSchema({
-    db: target,
-    dir: migrationsDir,
-    model: buildSchema(plan),
-    schemas,
-    until: 'before-load',
-    confirm: async (evolution) => {
-      await options.onSchemaPlan?.(evolution);
-      // `force` reloads everything anyway, so it is also consent to re-create tables.
-      if (evolution.destructive.length > 0 && !force) throw destructiveChange(evolution.destructive);
-      reload = evolution.reloads.map((r) => r.collection);
-    },
-  });
-  const written = evolved.written;
-  const beforeLoad = evolved.applied;
-  const files = await readMigrationFiles(migrationsDir);
-
-  if (reload.length > 0 && !force)
-    for (const schema of schemas) await dropIncomingKeys(target, buildSchema(plan), schema, reload);
-  options.onStep?.('backfill');
-  const summary = await backfill({
-    source: options.source,
-    target,
-    plan,
-    schemas,
-    command: 'migrate',
-    ...options.backfill,
-    ...(reload.length > 0 ? { reload } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onBackfillProgress ? { onProgress: options.onBackfillProgress } : {}),
-  });
-
-  options.onStep?.('finish');
-  // The backfill already created what it needed after each collection; the after-load file
-  // is idempotent, and applying it records it in ferry.migrations so `schema check` is clean.
-  const afterLoad = await applyMigrations(target, files, schemas);
-  const applied = Object.fromEntries(
-    schemas.map((s) => [s, [...(beforeLoad.get(s) ?? []), ...(afterLoad.get(s) ?? [])]]),
-  );
+  let loaded = await schemaAndBackfill(options, target, plan, schemas, false);
+  const written = [...loaded.written];
+  const applied = new Map(schemas.map((s) => [s, [...(loaded.beforeLoad.get(s) ?? [])]]));
+  const finish = async () => {
+    options.onStep?.('finish');
+    // The backfill already created what it needed after each collection; the after-load file
+    // is idempotent, and applying it records it in ferry.migrations so `schema check` is clean.
+    const afterLoad = await applyMigrations(
+      target,
+      await readMigrationFiles(migrationsDirOf(options)),
+      schemas,
+    );
+    for (const [schema, versions] of afterLoad) applied.get(schema)?.push(...versions);
+  };
+  await finish();
+  let widened: MigrateResult['widened'];
+  const sampled = inferred?.sampled ?? [];
+  const firstSchema = schemas[0];
+  if (sampled.length > 0 && firstSchema !== undefined && loaded.summary.collections.every((c) => !c.error)) {
+    // Every schema holds the same rows, so one is enough to check the sample against.
+    const beyondSample = await findBeyondSample(target, plan, firstSchema, sampled);
+    if (beyondSample.length > 0) {
+      // The sample missed something: infer again from every document, which is exactly what
+      // a migrate without a sample does, and load again what that mapping changes.
+      options.onStep?.('infer');
+      const full = await inferMapping(options.source, inferOptions(options));
+      const changed = changedCollections(plan, full.plan);
+      // Emptied first, so the schema change never meets rows of the sampled mapping (a NOT
+      // NULL or a new type that they would break), and the load finds them to do.
+      const model = buildSchema(plan);
+      for (const schema of schemas) {
+        await dropIncomingKeys(target, model, schema, changed);
+        await resetCollections(target, plan, schema, changed);
+      }
+      plan = full.plan;
+      const configFile = inferred?.configFile;
+      if (configFile !== undefined) await writeFile(configFile, proposalText(options, full));
+      inferred = { report: full.report, ...(configFile ? { configFile } : {}), sampled: [] };
+      loaded = await schemaAndBackfill(options, target, plan, schemas, true);
+      written.push(...loaded.written);
+      for (const [schema, versions] of loaded.beforeLoad) applied.get(schema)?.push(...versions);
+      await finish();
+      widened = { beyondSample, reloaded: changed };
+    }
+  }
+  const summary = loaded.summary;
 
   const verified: VerifyResult[] = [];
   if (level !== 'none') {
@@ -240,12 +265,89 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   return {
     plan,
     ...(inferred ? { inferred } : {}),
-    schema: { written: written.map((f) => f.file), applied },
+    ...(widened ? { widened } : {}),
+    schema: { written: written.map((f) => f.file), applied: Object.fromEntries(applied) },
     backfill: summary,
     dryRun: false,
     verify: verified,
     ok: summary.ok && verified.every((v) => v.ok),
   };
+}
+
+/** The schema step (before-load half) and the backfill, for a plan. */
+async function schemaAndBackfill(
+  options: MigrateOptions,
+  target: TargetDatabase,
+  plan: Plan,
+  schemas: readonly string[],
+  widening: boolean,
+): Promise<{
+  written: readonly { file: string }[];
+  beforeLoad: ReadonlyMap<string, readonly number[]>;
+  summary: BackfillSummary;
+  reloaded: readonly string[];
+}> {
+  options.onStep?.('schema');
+  const force = options.backfill?.force === true;
+  let reload: readonly string[] = [];
+  const evolved = await evolveSchema({
+    db: target,
+    dir: migrationsDirOf(options),
+    model: buildSchema(plan),
+    schemas,
+    until: 'before-load',
+    confirm: async (evolution) => {
+      await options.onSchemaPlan?.(evolution);
+      // `force` reloads everything anyway, so it is also consent to re-create tables; so is
+      // widening a sampled mapping, whose tables this same run created and loaded.
+      if (evolution.destructive.length > 0 && !force && !widening)
+        throw destructiveChange(evolution.destructive);
+      reload = evolution.reloads.map((r) => r.collection);
+    },
+  });
+
+  if (reload.length > 0 && !force)
+    for (const schema of schemas) await dropIncomingKeys(target, buildSchema(plan), schema, reload);
+  options.onStep?.('backfill');
+  const summary = await backfill({
+    source: options.source,
+    target,
+    plan,
+    schemas,
+    command: 'migrate',
+    ...options.backfill,
+    ...(reload.length > 0 ? { reload } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onBackfillProgress ? { onProgress: options.onBackfillProgress } : {}),
+  });
+  return { written: evolved.written, beforeLoad: evolved.applied, summary, reloaded: reload };
+}
+
+/** Collections whose mapping differs between two plans (or that only one of them has). */
+function changedCollections(before: Plan, after: Plan): string[] {
+  const text = (plan: Plan, name: string) => JSON.stringify(plan.collections.find((c) => c.name === name));
+  const names = new Set([...before.collections, ...after.collections].map((c) => c.name));
+  return [...names].filter((name) => text(before, name) !== text(after, name)).sort();
+}
+
+function migrationsDirOf(options: MigrateOptions): string {
+  return options.migrationsDir ?? 'migrations';
+}
+
+function inferOptions(options: MigrateOptions) {
+  return {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onInferProgress ? { onProgress: options.onInferProgress } : {}),
+  };
+}
+
+function proposalText(options: MigrateOptions, proposal: InferredMapping): string {
+  return renderConfig(proposal.plan, proposal.report, {
+    source:
+      options.configFile === undefined
+        ? options.sourceLocation
+        : configSourcePath(options.sourceLocation, options.configFile),
+  });
 }
 
 /** `migrate` with `dryRun`: the backfill's dry run over the plan, and nothing else. */

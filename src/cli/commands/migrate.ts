@@ -199,6 +199,18 @@ export function renderMigrate(
   } else if (result.inferred) {
     lines.push('mapping: inferred (an existing config file was left as it was)');
   }
+  if (result.inferred && result.inferred.sampled.length > 0)
+    lines.push(
+      `mapping: inferred from the first documents of ${result.inferred.sampled.join(', ')}; every loaded document was then checked against it and fitted`,
+    );
+  if (result.widened) {
+    const where = result.widened.beyondSample
+      .map((b) => `${b.table} (${b.fields.map((f) => `${f.key}: ${f.rows} row(s)`).join(', ')})`)
+      .join('; ');
+    lines.push(
+      `mapping: the load held values the sampled mapping did not type, in ${where}; inferred again from every document${result.widened.reloaded.length > 0 ? ` and reloaded ${result.widened.reloaded.join(', ')}` : ', which mapped them the same way'}`,
+    );
+  }
   if (!result.dryRun)
     lines.push(
       result.schema.written.length === 0
