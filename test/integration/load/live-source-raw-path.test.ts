@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Decimal128, type Document } from 'bson';
+import type { Document } from 'bson';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { inferMapping } from '../../../src/infer/infer-mapping.js';
@@ -9,6 +9,7 @@ import { backfill } from '../../../src/load/backfill.js';
 import type { Plan } from '../../../src/mapping/model.js';
 import { writeDumpDirectory } from '../../../src/sources/dump/write-dump-directory.js';
 import { openSource } from '../../../src/sources/open.js';
+import { decimalsAsStrings } from '../../support/ferretdb-documents.js';
 import { test } from '../../support/fixtures.js';
 import { datasetPath, mongoUrl, postgresUrl } from '../../support/services.js';
 import { dumpSchema } from './support.js';
@@ -22,15 +23,6 @@ import { dumpSchema } from './support.js';
 const archive = datasetPath('sample_supplies.archive.gz');
 const mongo = mongoUrl();
 const database = `ferry_live_raw_${process.pid}_${Date.now().toString(36)}`;
-
-function decimalsAsStrings(value: unknown): unknown {
-  if (value instanceof Decimal128) return value.toString();
-  if (Array.isArray(value)) return value.map(decimalsAsStrings);
-  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decimalsAsStrings(v)]));
-  }
-  return value;
-}
 
 describe.skipIf(!postgresUrl() || !mongo || !archive)('backfill from a live server (the raw path)', () => {
   let client: MongoClient;
