@@ -1,10 +1,6 @@
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Document } from 'bson';
 import { MongoClient } from 'mongodb';
-import { inferMapping } from '../src/infer/infer-mapping.js';
-import { openSource } from '../src/sources/open.js';
 import { decimalsAsStrings } from '../test/support/ferretdb-documents.js';
 import { freshDatabase, serviceUrl } from './backfill-db.js';
 import { readPlan } from './backfill-inputs.js';
@@ -18,6 +14,8 @@ import {
   toRow,
   workDir,
 } from './harness.js';
+import { inferPlanFile } from './infer-plan-file.js';
+import { loadAverage } from './load-average.js';
 import { salesReplica } from './sales-replica.js';
 
 const DATABASE = 'ferry_bench_live';
@@ -49,20 +47,6 @@ async function seedLive(salesArchive: string, docs: number): Promise<string> {
   return url.toString();
 }
 
-/** The plan inferred from the live collection, once per size. */
-async function livePlan(uri: string, docs: number): Promise<string> {
-  const file = path.join(workDir, `live-${docs}`, 'plan.json');
-  if (existsSync(file)) return file;
-  await mkdir(path.dirname(file), { recursive: true });
-  const source = await openSource(uri);
-  try {
-    await writeFile(file, JSON.stringify((await inferMapping(source)).plan));
-  } finally {
-    await source.close();
-  }
-  return file;
-}
-
 /**
  * A live source's backfill against the bare raw cursor over the same collection, in the
  * same run: the backfill's documents/s over the fastest bare read is the ratio the issue asks
@@ -70,8 +54,9 @@ async function livePlan(uri: string, docs: number): Promise<string> {
  * gain on this server.
  */
 export async function benchLiveSource(salesArchive: string, docs: number): Promise<BenchReport> {
+  const loadBefore = loadAverage();
   const uri = await seedLive(salesArchive, docs);
-  const planFile = await livePlan(uri, docs);
+  const planFile = await inferPlanFile(uri, path.join(workDir, `live-${docs}`, 'plan.json'));
   const plan = await readPlan(planFile);
   const tag = `sales ${thousands(docs)}`;
   const reads: { name: string; result: CaseResult }[] = [];
@@ -111,6 +96,7 @@ export async function benchLiveSource(salesArchive: string, docs: number): Promi
     notes: [
       `(a) / fastest (r) = ${ratio.toFixed(2)} in docs/s (target ≥ 0.8).`,
       'FerretDB, PostgreSQL and the case share the same 2 cores (and the machine is shared): the server side, not Ferry, sets the read ceiling here.',
+      `Command: \`FERRY_BENCH_LIVE_DOCS=${docs} npm run bench -- live\`; load average (1, 5, 15 min, as \`uptime\` shows it) ${loadBefore} before, ${loadAverage()} after.`,
     ],
   };
 }

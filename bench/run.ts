@@ -3,13 +3,14 @@
  * Sizes: FERRY_BENCH_DOCS (default 300000; 1000000 for backfill and verify), and for backfill
  * FERRY_BENCH_SALES (500000), FERRY_BENCH_RSS_DOCS (5000000, 0 skips), FERRY_BENCH_INSERT_DOCS (100000),
  * FERRY_BENCH_PARALLEL1=1 (also Ferry with parallel 1), and for experiments FERRY_BENCH_BATCH and
- * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); verify and export read FERRY_BENCH_DOCS (default 1000000), verify also FERRY_BENCH_SALES (500000, 0 skips); sync (on FerretDB; `npm run bench` starts PostgreSQL and FerretDB first, through its `prebench` script) reads FERRY_BENCH_SYNC_DOCS (default 50000), live (backfill from FerretDB against a bare raw cursor, also on FerretDB) reads FERRY_BENCH_LIVE_DOCS (default 100000), writes (the runtime's write latency, also on FerretDB) FERRY_BENCH_WRITES (writes per mode, default 1000). Results: bench/results/*.json and docs/benchmarks.md.
+ * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); verify and export read FERRY_BENCH_DOCS (default 1000000), verify also FERRY_BENCH_SALES (500000, 0 skips); sync (on FerretDB; `npm run bench` starts PostgreSQL and FerretDB first, through its `prebench` script) reads FERRY_BENCH_SYNC_DOCS (default 50000), json-backfill (backfill from Extended JSON and plain JSON against the archive) reads FERRY_BENCH_JSON_DOCS (default 100000), live (backfill from FerretDB against a bare raw cursor, also on FerretDB) reads FERRY_BENCH_LIVE_DOCS (default 100000), writes (the runtime's write latency, also on FerretDB) FERRY_BENCH_WRITES (writes per mode, default 1000). Results: bench/results/*.json and docs/benchmarks.md.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { benchBackfill } from './backfill.js';
 import { benchExport } from './export.js';
 import { repoRoot, saveReport } from './harness.js';
+import { benchJsonBackfill } from './json-backfill.js';
 import { benchLiveSource } from './live-source.js';
 import { benchSources } from './sources.js';
 import { benchSync } from './sync.js';
@@ -41,6 +42,8 @@ const benches: Record<string, () => Promise<void>> = {
         sales: Number(process.env.FERRY_BENCH_SALES ?? 500_000),
       }),
     ),
+  'json-backfill': async () =>
+    saveReport(await benchJsonBackfill(salesArchive, Number(process.env.FERRY_BENCH_JSON_DOCS ?? 100_000))),
   live: async () =>
     saveReport(await benchLiveSource(salesArchive, Number(process.env.FERRY_BENCH_LIVE_DOCS ?? 100_000))),
   export: async () => saveReport(await benchExport(Number(process.env.FERRY_BENCH_DOCS ?? 1_000_000))),
