@@ -7,13 +7,13 @@ import { finished } from 'node:stream/promises';
 import { BSON, type Document, EJSON } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inferMapping } from '../../../src/infer/infer-mapping.js';
-import { backfill } from '../../../src/load/backfill.js';
 import type { Plan } from '../../../src/mapping/model.js';
 import { DESERIALIZE_OPTIONS } from '../../../src/sources/bson/decode-frame.js';
 import { openSource } from '../../../src/sources/open.js';
 import type { SourceBatch } from '../../../src/sources/types.js';
 import { test } from '../../support/fixtures.js';
 import { datasetPath, postgresUrl } from '../../support/services.js';
+import { loadEachSource } from './load-each-source.js';
 import { dumpSchema } from './support.js';
 
 /**
@@ -82,22 +82,11 @@ describe.skipIf(!postgresUrl() || !archive)('backfill from Extended JSON exports
   });
 
   test('loads the same rows, byte for byte, as the archive of the same documents', async ({ db, pgUrl }) => {
-    for (const [location, schema] of [
+    await loadEachSource(db, plan, 5000, [
       [archive!, 'from_archive'],
       [exports.canonical, 'from_canonical'],
       [exports.relaxed, 'from_relaxed'],
-    ] as const) {
-      const source = await openSource(location);
-      try {
-        const summary = await backfill({ source, target: db, plan, schemas: [schema] });
-        expect(summary.ok).toBe(true);
-        expect(summary.collections.map((c) => [c.run.read, c.run.migrated, c.run.rejected])).toEqual([
-          [5000, 5000, 0],
-        ]);
-      } finally {
-        await source.close();
-      }
-    }
+    ]);
     const fromArchive = await dumpSchema(pgUrl, 'from_archive');
     expect(Object.keys(fromArchive).length).toBeGreaterThan(1);
     expect(await dumpSchema(pgUrl, 'from_canonical')).toEqual(fromArchive);

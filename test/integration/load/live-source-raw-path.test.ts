@@ -5,13 +5,13 @@ import type { Document } from 'bson';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { inferMapping } from '../../../src/infer/infer-mapping.js';
-import { backfill } from '../../../src/load/backfill.js';
 import type { Plan } from '../../../src/mapping/model.js';
 import { writeDumpDirectory } from '../../../src/sources/dump/write-dump-directory.js';
 import { openSource } from '../../../src/sources/open.js';
 import { decimalsAsStrings } from '../../support/ferretdb-documents.js';
 import { test } from '../../support/fixtures.js';
 import { datasetPath, mongoUrl, postgresUrl } from '../../support/services.js';
+import { loadEachSource } from './load-each-source.js';
 import { dumpSchema } from './support.js';
 
 /**
@@ -63,21 +63,10 @@ describe.skipIf(!postgresUrl() || !mongo || !archive)('backfill from a live serv
   });
 
   test('loads the same rows, byte for byte, as the dump of the same documents', async ({ db, pgUrl }) => {
-    for (const [location, schema] of [
+    await loadEachSource(db, plan, 5000, [
       [dumpDir, 'from_dump'],
       [liveUri, 'from_live'],
-    ] as const) {
-      const source = await openSource(location);
-      try {
-        const summary = await backfill({ source, target: db, plan, schemas: [schema] });
-        expect(summary.ok).toBe(true);
-        expect(summary.collections.map((c) => [c.run.read, c.run.migrated, c.run.rejected])).toEqual([
-          [5000, 5000, 0],
-        ]);
-      } finally {
-        await source.close();
-      }
-    }
+    ]);
     const fromDump = await dumpSchema(pgUrl, 'from_dump');
     const fromLive = await dumpSchema(pgUrl, 'from_live');
     expect(Object.keys(fromDump).length).toBeGreaterThan(1);
