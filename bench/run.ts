@@ -3,7 +3,7 @@
  * Sizes: FERRY_BENCH_DOCS (default 300000; 1000000 for backfill and verify), and for backfill
  * FERRY_BENCH_SALES (500000), FERRY_BENCH_RSS_DOCS (5000000, 0 skips), FERRY_BENCH_INSERT_DOCS (100000),
  * FERRY_BENCH_PARALLEL1=1 (also Ferry with parallel 1), and for experiments FERRY_BENCH_BATCH and
- * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); dlt (Ferry's migrate beside dlt from PyPI) reads FERRY_BENCH_DLT_SALES (default 200000); gzip (backfill from .archive.gz beside the uncompressed archive) reads FERRY_BENCH_GZIP_SALES and FERRY_BENCH_GZIP_DOCS (default 200000 each); verify and export read FERRY_BENCH_DOCS (default 1000000), verify also FERRY_BENCH_SALES (500000, 0 skips); sync (on FerretDB; `npm run bench` starts PostgreSQL and FerretDB first, through its `prebench` script) reads FERRY_BENCH_SYNC_DOCS (default 50000), writes (the runtime's write latency, also on FerretDB) FERRY_BENCH_WRITES (writes per mode, default 1000), outbox (also on FerretDB) FERRY_BENCH_OUTBOX_DOCS (default 20000), FERRY_BENCH_OUTBOX_SECONDS (the offered load's length, default 20) and FERRY_BENCH_WRITES (single-row transactions per side of the capture cost, default 2000); shadow (the shadow read's added latency, on FerretDB) FERRY_BENCH_SHADOW_READS (reads per mode, default 2000). Results: bench/results/*.json and docs/benchmarks.md.
+ * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); dlt (Ferry's migrate beside dlt from PyPI) reads FERRY_BENCH_DLT_SALES (default 200000); gzip (backfill from .archive.gz beside the uncompressed archive) reads FERRY_BENCH_GZIP_SALES and FERRY_BENCH_GZIP_DOCS (default 200000 each); verify and export read FERRY_BENCH_DOCS (default 1000000), verify also FERRY_BENCH_SALES (500000, 0 skips); sync (on FerretDB; `npm run bench` starts PostgreSQL and FerretDB first, through its `prebench` script) reads FERRY_BENCH_SYNC_DOCS (default 50000), writes (the runtime's write latency, also on FerretDB) FERRY_BENCH_WRITES (writes per mode, default 1000), outbox (also on FerretDB) FERRY_BENCH_OUTBOX_DOCS (default 20000), FERRY_BENCH_OUTBOX_SECONDS (the offered load's length, default 20) and FERRY_BENCH_WRITES (single-row transactions per side of the capture cost, default 2000); shadow (the shadow read's added latency, on FerretDB) FERRY_BENCH_SHADOW_READS (reads per mode, default 2000). live (backfill from FerretDB beside a bare raw cursor) reads FERRY_BENCH_LIVE_DOCS and json-backfill (Extended JSON and plain JSON beside the archive) FERRY_BENCH_JSON_DOCS (default 100000 each). Results: bench/results/*.json and docs/benchmarks.md.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +12,8 @@ import { benchDlt } from './dlt.js';
 import { benchExport } from './export.js';
 import { benchGzip } from './gzip.js';
 import { repoRoot, saveReport } from './harness.js';
+import { benchJsonBackfill } from './json-backfill.js';
+import { benchLiveSource } from './live-source.js';
 import { benchOutbox } from './outbox.js';
 import { benchShadowRead } from './shadow-read.js';
 import { benchSources } from './sources.js';
@@ -53,6 +55,10 @@ const benches: Record<string, () => Promise<void>> = {
         docs: Number(process.env.FERRY_BENCH_GZIP_DOCS ?? 200_000),
       }),
     ),
+  'json-backfill': async () =>
+    saveReport(await benchJsonBackfill(salesArchive, Number(process.env.FERRY_BENCH_JSON_DOCS ?? 100_000))),
+  live: async () =>
+    saveReport(await benchLiveSource(salesArchive, Number(process.env.FERRY_BENCH_LIVE_DOCS ?? 100_000))),
   export: async () => saveReport(await benchExport(Number(process.env.FERRY_BENCH_DOCS ?? 1_000_000))),
   sync: async () => saveReport(await benchSync(Number(process.env.FERRY_BENCH_SYNC_DOCS ?? 50_000))),
   outbox: async () =>

@@ -142,7 +142,7 @@ export interface ReadOptions {
   /** Continue after this position (from a previous batch's `position`). */
   readonly after?: ResumePosition;
   readonly signal?: AbortSignal;
-  /** Hand BSON documents over undecoded, in `SourceBatch.raw`, where the source can (dumps and archives). */
+  /** Hand BSON documents over undecoded, in `SourceBatch.raw`, where the source can (dumps, archives, a live server). */
   readonly raw?: boolean;
 }
 

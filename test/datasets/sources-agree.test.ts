@@ -11,6 +11,7 @@ import { canonicalDiff } from '../../src/mapping/canonical/index.js';
 import { writeDumpDirectory } from '../../src/sources/dump/write-dump-directory.js';
 import { openSource } from '../../src/sources/open.js';
 import type { Source } from '../../src/sources/types.js';
+import { decimalsAsStrings } from '../support/ferretdb-documents.js';
 import { datasetPath, mongoUrl } from '../support/services.js';
 
 /**
@@ -49,20 +50,6 @@ async function writeExport(file: string, docs: readonly Document[], relaxed: boo
   }
   out.end();
   await finished(out);
-}
-
-/**
- * FerretDB v1.24 cannot store Decimal128 (it drops the connection), so for the live leg both
- * sides replace every Decimal128 by its exact decimal string. The substitution is applied to
- * the expected documents too, so everything else is still compared exactly.
- */
-function decimalsAsStrings(value: unknown): unknown {
-  if (value instanceof Decimal128) return value.toString();
-  if (Array.isArray(value)) return value.map(decimalsAsStrings);
-  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decimalsAsStrings(v)]));
-  }
-  return value;
 }
 
 describe.skipIf(!archive)('the 5000 sales documents through every kind of source', () => {

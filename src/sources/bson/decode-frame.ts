@@ -25,7 +25,8 @@ export type BsonEntry =
     };
 
 export interface DecodeContext {
-  readonly file: string;
+  /** The input file; absent for a live server, whose documents have no file offset. */
+  readonly file?: string;
   /** The collection name batches use (what `Source.read` takes). */
   readonly collection: string;
   /** The namespace shown in messages (`db.collection`); defaults to `collection`. */
@@ -93,8 +94,7 @@ function makeReject(
     code,
     reason,
     where: {
-      file: context.file,
-      offset: frame.offset,
+      ...(context.file !== undefined && { file: context.file, offset: frame.offset }),
       collection: context.namespace ?? context.collection,
       ...(idText !== undefined && { id: idText }),
     },

@@ -7,6 +7,7 @@ import { type BsonEntry, type DecodeContext, frameEntry } from './decode-frame.j
 import { readFrame } from './read-frame.js';
 
 export interface BsonStreamOptions extends DecodeContext {
+  readonly file: string;
   /** Skip this many bytes first (a resume offset); the input must be at least that long. */
   readonly skipBytes?: number;
   readonly signal?: AbortSignal;

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
-import type { Document } from 'bson';
+import { BSON, type Document } from 'bson';
 import { FerryError } from '../../core/errors.js';
+import type { BsonFrame } from '../bson/read-frame.js';
 import { openInput } from '../files/open-input.js';
 import { readAllSequential } from '../read-all-sequential.js';
 import type {
@@ -51,7 +52,7 @@ export function parseExportLine(text: string): unknown {
  * where `offset` counts decompressed bytes and `index` counts records (documents and rejects).
  *
  * @example
- * import type { Document } from 'bson';
+ * import { BSON, type Document } from 'bson';
  * declare function load(docs: readonly Document[]): Promise<void>;
  * const source = await openEjsonSource('exports/');
  * for await (const batch of source.read('users', { batchSize: 500 })) {
@@ -96,30 +97,43 @@ class EjsonSource implements Source {
     const after = startPosition(options.after, target);
     const context: RecordContext = { file: target.file, collection, parse: parseExportLine };
 
+    const raw = options.raw
+      ? { context: { file: target.file, collection }, noteRejects: () => {} }
+      : undefined;
     let docs: Document[] = [];
     let rejects: SourceReject[] = [];
+    let frames: BsonFrame[] = [];
     let index = after.index;
     let offset = after.offset;
     let batchStart = offset;
+    const take = () => {
+      const batch = batchOf(collection, docs, rejects, offset, index, offset - batchStart);
+      docs = [];
+      rejects = [];
+      batchStart = offset;
+      if (raw === undefined || frames.length === 0) return batch;
+      const withFrames = { ...batch, raw: { frames, ...raw } };
+      frames = [];
+      return withFrames;
+    };
     for await (const records of this.records(target, after.offset, options.signal)) {
       for (const record of records) {
         const result = recordToDocument(record, context);
-        if ('doc' in result) docs.push(result.doc);
-        else rejects.push(result.reject);
+        if ('reject' in result) rejects.push(result.reject);
+        else {
+          const frame = raw && asFrame(result.doc, record);
+          if (frame) frames.push(frame);
+          else docs.push(result.doc);
+        }
         index++;
         offset = record.end;
-        if (docs.length + rejects.length >= batchSize) {
-          yield batchOf(collection, docs, rejects, offset, index, offset - batchStart);
-          docs = [];
-          rejects = [];
-          batchStart = offset;
+        if (docs.length + rejects.length + frames.length >= batchSize) {
+          yield take();
           options.signal?.throwIfAborted();
         }
       }
     }
-    if (docs.length + rejects.length > 0) {
-      yield batchOf(collection, docs, rejects, offset, index, offset - batchStart);
-    }
+    if (docs.length + rejects.length + frames.length > 0) yield take();
   }
 
   async *readAll(
@@ -157,6 +171,27 @@ class EjsonSource implements Source {
     }
   }
 }
+
+/**
+ * A parsed document as BSON, so that in raw mode (the backfill) it takes the same encoder as
+ * a dump's documents, on the encoding threads, instead of the row-by-row path on the main
+ * thread: serializing costs about a third of that path. A record that may hold `$undefined`
+ * (the word, or any `\u` escape that could spell it) stays decoded, since BSON.serialize
+ * would write its undefined as null; so does one that does not serialize (too large).
+ */
+function asFrame(doc: Document, record: RawRecord): BsonFrame | undefined {
+  if (record.oversize || record.bytes.includes(UNDEFINED_WORD) || record.bytes.includes(UNICODE_ESCAPE))
+    return undefined;
+  try {
+    const bytes = BSON.serialize(doc);
+    return { offset: record.offset, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  } catch {
+    return undefined;
+  }
+}
+
+const UNDEFINED_WORD = Buffer.from('undefined');
+const UNICODE_ESCAPE = Buffer.from('\\u');
 
 function batchOf(
   collection: string,

@@ -195,6 +195,7 @@ class LiveMongoSource implements MongoSource {
       ...(options.signal && { signal: options.signal }),
       types: this.#types,
       errorContext: this.errorContext,
+      ...(options.raw && { raw: true }),
     });
   }
 

@@ -1,7 +1,10 @@
 import { BSON, type Document, EJSON } from 'bson';
 import type { Collection } from 'mongodb';
 import { FerryError } from '../../core/errors.js';
+import type { RawMode } from '../bson/batch-builder.js';
 import { DESERIALIZE_OPTIONS } from '../bson/decode-frame.js';
+import type { BsonFrame } from '../bson/read-frame.js';
+import { recoverId } from '../bson/recover-id.js';
 import type { SourceBatch, SourceReject } from '../types.js';
 import { ALL_TYPE_ALIASES, type IdBound, idIntervalFilter } from './bson-order.js';
 import { isCursorLost, isUnsupportedFilter, type MongoErrorContext, mongoError } from './mongo-errors.js';
@@ -52,6 +55,8 @@ export interface IdOrderedRead {
   readonly signal?: AbortSignal;
   readonly types: TypeAliasSupport;
   readonly errorContext: MongoErrorContext;
+  /** Hand the server's BSON over undecoded (`SourceBatch.raw`), for the backfill's fast path. */
+  readonly raw?: boolean;
 }
 
 /** A cursor that vanished this often in one read means something is wrong beyond idle timeouts. */
@@ -63,6 +68,10 @@ const MAX_REOPENS = 5;
  * - Documents arrive as raw BSON and are decoded with `promoteValues: false`, so numbers keep
  *   their BSON type and `bytes` is exact. A document that does not decode (invalid UTF-8 from
  *   an old driver) becomes a reject with its raw bytes, and the read goes on.
+ * - With `raw`, nothing is decoded here: the batch carries the server's document bytes as
+ *   frames, the same shape a dump or an archive hands over, so the backfill encodes them with
+ *   the same encoder (and decodes, or rejects, only what that encoder hands back). Only each
+ *   batch's last `_id` is read out of its bytes, for the resume position.
  * - Memory is bounded by one batch plus the driver's current server batch (`batchSize`).
  * - A lost cursor (idle timeout while the consumer was slow) is reopened after the last `_id`
  *   already taken, so nothing repeats and nothing is skipped.
@@ -81,12 +90,25 @@ const MAX_REOPENS = 5;
  */
 export async function* readIdOrdered(read: IdOrderedRead): AsyncGenerator<SourceBatch> {
   const { collection, name, batchSize, signal } = read;
+  const raw: RawMode | undefined = read.raw
+    ? { context: { collection: name }, noteRejects: () => {} }
+    : undefined;
   let lower = read.lower;
+  /** In raw mode, the last document taken, whose `_id` is read only when a position needs it. */
+  let lastFrame: Uint8Array | undefined;
   let docs: Document[] = [];
   let rejects: SourceReject[] = [];
+  let frames: BsonFrame[] = [];
   let bytes = 0;
+  let offset = 0;
   let reopens = 0;
+  const settleLower = () => {
+    if (lastFrame === undefined) return;
+    lower = { id: frameId(lastFrame, name), inclusive: false };
+    lastFrame = undefined;
+  };
   const take = () => {
+    settleLower();
     const batch: SourceBatch = {
       collection: name,
       docs,
@@ -94,15 +116,19 @@ export async function* readIdOrdered(read: IdOrderedRead): AsyncGenerator<Source
       // A batch is only cut after a document whose _id is known, so `lower` is set here.
       position: { kind: 'id', id: lower?.id },
       bytes,
+      ...(raw && frames.length > 0 && { raw: { frames, ...raw } }),
     };
     docs = [];
     rejects = [];
+    frames = [];
     bytes = 0;
     return batch;
   };
+  const pending = () => docs.length + rejects.length + frames.length;
 
   for (;;) {
     signal?.throwIfAborted();
+    settleLower();
     const filter = idIntervalFilter(
       { ...(lower && { lower }), ...(read.upper && { upper: read.upper }) },
       read.types.aliases,
@@ -117,16 +143,23 @@ export async function* readIdOrdered(read: IdOrderedRead): AsyncGenerator<Source
       ...(signal && { signal }),
     });
     try {
-      for await (const raw of cursor as unknown as AsyncIterable<Uint8Array>) {
+      for await (const bson of cursor as unknown as AsyncIterable<Buffer>) {
         signal?.throwIfAborted();
-        const decoded = decode(raw, name);
-        bytes += raw.byteLength;
-        if (decoded.doc) docs.push(decoded.doc);
-        else rejects.push(decoded.reject);
-        lower = { id: decoded.id, inclusive: false };
-        if (docs.length + rejects.length >= batchSize) yield take();
+        bytes += bson.byteLength;
+        if (raw) {
+          // A view into the server's reply, which stays alive only as long as this batch does.
+          frames.push({ offset, bytes: bson });
+          lastFrame = bson;
+        } else {
+          const decoded = decode(bson, name);
+          if (decoded.doc) docs.push(decoded.doc);
+          else rejects.push(decoded.reject);
+          lower = { id: decoded.id, inclusive: false };
+        }
+        offset += bson.byteLength;
+        if (pending() >= batchSize) yield take();
       }
-      if (docs.length + rejects.length > 0) yield take();
+      if (pending() > 0) yield take();
       return;
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
@@ -134,11 +167,7 @@ export async function* readIdOrdered(read: IdOrderedRead): AsyncGenerator<Source
         reopens++;
         continue;
       }
-      if (
-        isUnsupportedFilter(error) &&
-        docs.length + rejects.length === 0 &&
-        (await read.types.narrow(collection))
-      ) {
+      if (isUnsupportedFilter(error) && pending() === 0 && (await read.types.narrow(collection))) {
         continue;
       }
       throw mongoError({ ...read.errorContext, collection: name }, error);
@@ -146,6 +175,17 @@ export async function* readIdOrdered(read: IdOrderedRead): AsyncGenerator<Source
       await cursor.close().catch(() => {});
     }
   }
+}
+
+/**
+ * The `_id` of a document as the server sent it: cut out of the first field (where the
+ * server always stores it) without decoding the rest; decoded in full, UTF-8 unchecked, only
+ * if that fails, since a bad string elsewhere must not lose the resume point.
+ */
+function frameId(bson: Uint8Array, collection: string): unknown {
+  const id = recoverId(bson);
+  if (id !== undefined) return id;
+  return decode(bson, collection).id;
 }
 
 type Decoded =
