@@ -2,8 +2,9 @@ import type { Document } from 'bson';
 import { ObjectId } from 'bson';
 import type { Model, Query, Schema } from 'mongoose';
 import { neverSent, plainId } from './collection-wrapper.js';
+import { mirrorsWrites } from './domains.js';
 import type { MirrorMode } from './mirror.js';
-import type { Runtime } from './runtime.js';
+import type { MongoWriteHold, Runtime } from './runtime.js';
 
 /**
  * The write path for applications on Mongoose: a schema plugin whose hooks mirror each write
@@ -31,7 +32,6 @@ const MANY_QUERIES = ['updateMany', 'deleteMany'] as const;
 const QUERIES = [...SINGLE_QUERIES, ...MANY_QUERIES];
 
 type AnyQuery = Query<unknown, unknown>;
-type Mirror = (collection: string, ids: readonly unknown[], operation: string) => Promise<void>;
 
 /**
  * A Mongoose plugin that mirrors the model's writes through `runtime`. Register it globally
@@ -55,45 +55,112 @@ export function ferryMongoosePlugin(
   runtime: Runtime,
   options: { mirror?: MirrorMode } = {},
 ): (schema: Schema) => void {
-  const mirror: Mirror = (collection, ids, operation) =>
-    runtime.mirror(collection, ids, operation, { mirror: options.mirror ?? runtime.mirrorMode });
+  /** The domain lock a write holds from its pre hook to its post hook (phase `pg_read`). */
+  const holds = new WeakMap<object, MongoWriteHold>();
+  /** insertMany's post hook gets new document objects: its hold is found by the first `_id`. */
+  const insertHolds = new Map<string, MongoWriteHold>();
   /** Ids a query will touch, found by its pre hook for its post hook. */
   const pending = new WeakMap<object, unknown[]>();
+  /**
+   * Mirror after the write; under a hold, by the phase read under the lock and inline, so the
+   * copy is done before the lock is let go. Then release the hold.
+   */
+  const settle = async (
+    hold: MongoWriteHold | undefined,
+    collection: string,
+    ids: readonly unknown[],
+    operation: string,
+  ) => {
+    try {
+      if (hold === undefined) {
+        if (runtime.mirrors(collection))
+          await runtime.mirror(collection, ids, operation, { mirror: options.mirror ?? runtime.mirrorMode });
+      } else if (mirrorsWrites(hold.phase)) {
+        await runtime.mirror(collection, ids, operation, { mirror: 'inline' });
+      }
+    } finally {
+      await hold?.release();
+    }
+  };
+  const take = <K extends object>(map: WeakMap<K, MongoWriteHold>, key: K) => {
+    const hold = map.get(key);
+    map.delete(key);
+    return hold;
+  };
 
   return (schema: Schema) => {
+    // Before every write: refused while PostgreSQL is the primary, the lock taken in pg_read.
+    schema.pre('save', async function (this: object & { collection?: { collectionName: string } }) {
+      const name = this.collection?.collectionName;
+      const hold = name === undefined ? undefined : await runtime.holdMongoWrite(name);
+      if (hold !== undefined) holds.set(this, hold);
+    });
+    schema.pre(
+      'deleteOne',
+      { document: true, query: false },
+      async function (this: object & { collection?: { collectionName: string } }) {
+        const name = this.collection?.collectionName;
+        const hold = name === undefined ? undefined : await runtime.holdMongoWrite(name);
+        if (hold !== undefined) holds.set(this, hold);
+      },
+    );
+    schema.pre('insertMany', async function (this: Model<unknown>, docs: unknown) {
+      const list = (Array.isArray(docs) ? docs : [docs]) as { _id?: unknown }[];
+      const hold = await runtime.holdMongoWrite(this.collection.collectionName);
+      if (hold === undefined || list.length === 0) {
+        await hold?.release();
+        return;
+      }
+      list[0]!._id ??= new ObjectId();
+      insertHolds.set(String(list[0]!._id), hold);
+    } as never);
+
     schema.post('save', async (doc: { _id?: unknown; collection?: { collectionName: string } }) => {
       const name = doc.collection?.collectionName;
-      if (name !== undefined && runtime.mirrors(name)) await mirror(name, [doc._id], 'save');
+      if (name !== undefined) await settle(take(holds, doc), name, [doc._id], 'save');
     });
     schema.post(
       'deleteOne',
       { document: true, query: false },
       async (doc: { _id?: unknown; collection?: { collectionName: string } }) => {
         const name = doc.collection?.collectionName;
-        if (name !== undefined && runtime.mirrors(name)) await mirror(name, [doc._id], 'deleteOne');
+        if (name !== undefined) await settle(take(holds, doc), name, [doc._id], 'deleteOne');
       },
     );
     schema.post('insertMany', async function (this: Model<unknown>, docs: { _id?: unknown }[]) {
-      const name = this.collection.collectionName;
-      if (runtime.mirrors(name))
-        await mirror(
-          name,
-          docs.map((d) => d._id),
-          'insertMany',
-        );
+      const key = docs[0] === undefined ? undefined : String(docs[0]._id);
+      const hold = key === undefined ? undefined : insertHolds.get(key);
+      if (key !== undefined) insertHolds.delete(key);
+      await settle(
+        hold,
+        this.collection.collectionName,
+        docs.map((d) => d._id),
+        'insertMany',
+      );
     } as never);
+    // A failed save or insert: the hold goes back (a failed query's is settled below).
+    schema.post('save', (async (error: unknown, doc: object, next: (e?: unknown) => void) => {
+      await take(holds, doc)?.release();
+      next(error);
+    }) as never);
 
     schema.pre(QUERIES, { document: false, query: true }, async function (this: AnyQuery) {
       const name = this.model.collection.collectionName;
-      if (!runtime.mirrors(name)) return;
+      const hold = await runtime.holdMongoWrite(name);
+      if (hold !== undefined) holds.set(this, hold);
+      if (!(hold === undefined ? runtime.mirrors(name) : mirrorsWrites(hold.phase))) return;
       const operation = opOf(this);
       pending.set(this, await captureIds(this, (MANY_QUERIES as readonly string[]).includes(operation)));
     });
     schema.post(QUERIES, { document: false, query: true }, async function (this: AnyQuery, result: unknown) {
       const ids = pending.get(this);
-      if (ids === undefined) return;
       pending.delete(this);
-      await mirror(this.model.collection.collectionName, [...ids, ...resultIds(result)], opOf(this));
+      const hold = take(holds, this);
+      if (ids === undefined) {
+        await hold?.release();
+        return;
+      }
+      await settle(hold, this.model.collection.collectionName, [...ids, ...resultIds(result)], opOf(this));
     });
     // A failed query: what it may have written is copied as it is now (see the wrapper).
     schema.post(QUERIES, { document: false, query: true }, async function (
@@ -104,8 +171,10 @@ export function ferryMongoosePlugin(
     ) {
       const ids = pending.get(this);
       pending.delete(this);
+      const hold = take(holds, this);
       if (ids !== undefined && !neverSent(error))
-        await mirror(this.model.collection.collectionName, ids, opOf(this));
+        await settle(hold, this.model.collection.collectionName, ids, opOf(this));
+      else await hold?.release();
       next(error);
     } as never);
   };

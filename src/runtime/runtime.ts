@@ -8,6 +8,7 @@ import { ensureFerryState } from '../target/ferry-state.js';
 import { wrapCollection } from './collection-wrapper.js';
 import {
   heldPrimaryScope,
+  holdDomainLock,
   mongoIsPrimary,
   mongoWriteRefused,
   needsDomainLock,
@@ -59,6 +60,20 @@ export interface RuntimeOptions {
    * connection for its mirror copy.
    */
   readonly lockPoolSize?: number;
+}
+
+/**
+ * A MongoDB write's hold on its domain's lock (`Runtime.holdMongoWrite`).
+ *
+ * @example
+ * declare const runtime: Runtime;
+ * const hold: MongoWriteHold | undefined = await runtime.holdMongoWrite('payments');
+ * try { console.log(hold?.phase); } finally { await hold?.release(); }
+ */
+export interface MongoWriteHold {
+  /** The phase read under the lock (MongoDB is its primary). */
+  readonly phase: Phase;
+  release(): Promise<void>;
 }
 
 /**
@@ -137,6 +152,13 @@ export interface Runtime {
    * the plugin route every write through it.
    */
   guardMongoWrite<T>(collection: string, write: () => Promise<T>): Promise<T>;
+  /**
+   * `guardMongoWrite` for write paths made of a hook before and a hook after (the Mongoose
+   * plugin): undefined when no lock is needed (the phase allows the write as it is), else the
+   * held lock with the phase read under it, to `release()` once the write and its mirror copy
+   * are done. Throws `CUTOVER_MONGO_WRITE_REFUSED` when PostgreSQL is the primary.
+   */
+  holdMongoWrite(collection: string): Promise<MongoWriteHold | undefined>;
   /** Re-read the phases now (the runtime also does so on every notification and poll). */
   refresh(): Promise<void>;
   /** Wait for async mirror copies queued so far. */
@@ -191,6 +213,21 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   lockPool.on('error', () => {});
   const domainPhase = (domain: string): Phase =>
     heldPrimaryScope(domain)?.phase ?? follower.phases.get(domain) ?? 'mongo';
+  /**
+   * The domain whose lock a MongoDB write to `collection` must hold, or undefined when the
+   * phase allows it as it is; throws when PostgreSQL is the primary (no lock can change that).
+   */
+  const mongoWriteLock = (collection: string): string | undefined => {
+    const domain = owner.get(collection);
+    if (domain === undefined) return undefined;
+    const phase = domainPhase(domain);
+    if (heldPrimaryScope(domain) === undefined && needsDomainLock(phase)) return domain;
+    if (mongoIsPrimary(phase)) return undefined;
+    throw mongoWriteRefused(domain, collection, phase);
+  };
+  const acceptMongoWrite = (domain: string, collection: string) => (current: Phase) => {
+    if (!mongoIsPrimary(current)) throw mongoWriteRefused(domain, collection, current);
+  };
 
   const runtime: Runtime = {
     stores,
@@ -201,29 +238,30 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
     domainPhase,
     withPrimary: async (domain, write) => {
-      if (!follower.phases.has(domain) && heldPrimaryScope(domain) === undefined) await follower.poll();
-      if (!follower.phases.has(domain)) throw unknownDomain(domain);
-      const phase = domainPhase(domain);
-      if (heldPrimaryScope(domain) !== undefined || !needsDomainLock(phase)) {
-        if (mongoIsPrimary(phase)) return write.mongo();
-        return underDomainLock(lockPool, domain, (_phase, client) => write.pg(client));
-      }
+      const scope = heldPrimaryScope(domain);
+      // Nested in another write under the lock: that transaction decides, and a second lock
+      // (from another connection) would queue behind a waiting flip, which waits for us.
+      if (scope !== undefined) return mongoIsPrimary(scope.phase) ? write.mongo() : write.pg(scope.client);
+      if (!follower.phases.has(domain)) await follower.poll();
+      const phase = follower.phases.get(domain);
+      if (phase === undefined) throw unknownDomain(domain);
+      if (!needsDomainLock(phase) && mongoIsPrimary(phase)) return write.mongo();
       return underDomainLock(lockPool, domain, (current, client) =>
         mongoIsPrimary(current) ? write.mongo() : write.pg(client),
       );
     },
     guardMongoWrite: async (collection, write) => {
-      const domain = owner.get(collection);
+      const domain = mongoWriteLock(collection);
       if (domain === undefined) return write();
-      const phase = domainPhase(domain);
-      if (heldPrimaryScope(domain) !== undefined || !needsDomainLock(phase)) {
-        if (mongoIsPrimary(phase)) return write();
-        throw mongoWriteRefused(domain, collection, phase);
-      }
-      return underDomainLock(lockPool, domain, (current) => {
-        if (!mongoIsPrimary(current)) throw mongoWriteRefused(domain, collection, current);
+      return underDomainLock(lockPool, domain, async (current) => {
+        acceptMongoWrite(domain, collection)(current);
         return write();
       });
+    },
+    holdMongoWrite: async (collection) => {
+      const domain = mongoWriteLock(collection);
+      if (domain === undefined) return undefined;
+      return holdDomainLock(lockPool, domain, acceptMongoWrite(domain, collection));
     },
     domainOf: (collection) => owner.get(collection),
     mirrors: (collection) => mirrorsWrites(runtime.phase(collection)),

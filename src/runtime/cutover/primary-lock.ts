@@ -68,6 +68,8 @@ export function needsDomainLock(phase: Phase): boolean {
 export interface PrimaryScope {
   readonly domain: string;
   readonly phase: Phase;
+  /** The client of the transaction holding the lock. */
+  readonly client: pg.PoolClient;
 }
 
 const scopes = new AsyncLocalStorage<PrimaryScope>();
@@ -121,7 +123,7 @@ export async function underDomainLock<T>(
       );
       const phase = rows[0]?.phase;
       if (phase === undefined || !isPhase(phase)) throw unknownDomain(domain);
-      const result = await scopes.run({ domain, phase }, () => fn(phase, client));
+      const result = await scopes.run({ domain, phase, client }, () => fn(phase, client));
       await client.query('commit');
       return result;
     } catch (error) {
@@ -151,4 +153,49 @@ export function mongoWriteRefused(domain: string, collection: string, phase: Pha
       hint: 'write through runtime.withPrimary(domain, { mongo, pg }), which runs the branch of the current primary; the outbox feeds MongoDB',
     },
   );
+}
+
+/**
+ * The domain lock held across two callbacks, for write paths that see a write only through a
+ * hook before it and a hook after it (the Mongoose plugin): resolves once the lock is held
+ * and `check` accepted the phase; `release()` commits and lets it go. A hold that is never
+ * released ends by itself after `maxHoldMs`, so a lost post hook cannot keep a flip waiting.
+ *
+ * @example
+ * import type pg from 'pg';
+ * declare const pool: pg.Pool;
+ * const hold = await holdDomainLock(pool, 'money', (phase) => {
+ *   if (!mongoIsPrimary(phase)) throw mongoWriteRefused('money', 'payments', phase);
+ * });
+ * try { console.log('MongoDB write in phase', hold.phase); } finally { await hold.release(); }
+ */
+export async function holdDomainLock(
+  pool: pg.Pool,
+  domain: string,
+  check: (phase: Phase) => void,
+  maxHoldMs = 30_000,
+): Promise<{ readonly phase: Phase; release(): Promise<void> }> {
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let granted: (phase: Phase) => void = () => {};
+  const held = new Promise<Phase>((resolve) => {
+    granted = resolve;
+  });
+  const transaction = underDomainLock(pool, domain, async (phase) => {
+    check(phase);
+    granted(phase);
+    const timer = setTimeout(release, maxHoldMs);
+    await released;
+    clearTimeout(timer);
+  });
+  const phase = await Promise.race([held, transaction.then(() => held)]);
+  return {
+    phase,
+    release: async () => {
+      release();
+      await transaction;
+    },
+  };
 }
