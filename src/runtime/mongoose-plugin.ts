@@ -138,10 +138,20 @@ export function ferryMongoosePlugin(
         'insertMany',
       );
     } as never);
-    // A failed save or insert: the hold goes back (a failed query's is settled below).
-    schema.post('save', (async (error: unknown, doc: object, next: (e?: unknown) => void) => {
+    // A failed save or insert: the hold goes back (a failed query's is settled below). An
+    // async error handler keeps the error by resolving; calling `next` as well would leave
+    // Mongoose's callback promise rejected and unheard. It must still declare `next`: Mongoose
+    // tells error handlers by their number of parameters.
+    schema.post('save', (async (_error: unknown, doc: object, _next: unknown) => {
       await take(holds, doc)?.release();
-      next(error);
+    }) as never);
+    schema.post('insertMany', (async (_error: unknown, docs: unknown, _next: unknown) => {
+      const first = (Array.isArray(docs) ? docs[0] : docs) as { _id?: unknown } | undefined;
+      const key = first?._id === undefined ? undefined : String(first._id);
+      if (key === undefined) return;
+      const hold = insertHolds.get(key);
+      insertHolds.delete(key);
+      await hold?.release();
     }) as never);
 
     schema.pre(QUERIES, { document: false, query: true }, async function (this: AnyQuery) {
@@ -167,7 +177,7 @@ export function ferryMongoosePlugin(
       this: AnyQuery,
       error: unknown,
       _result: unknown,
-      next: (e?: unknown) => void,
+      _next: unknown,
     ) {
       const ids = pending.get(this);
       pending.delete(this);
@@ -175,7 +185,6 @@ export function ferryMongoosePlugin(
       if (ids !== undefined && !neverSent(error))
         await settle(hold, this.model.collection.collectionName, ids, opOf(this));
       else await hold?.release();
-      next(error);
     } as never);
   };
 }
