@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { FerryError } from '../../core/errors.js';
-import { isPhase, type Phase, unknownDomain } from '../domains.js';
+import { isPhase, mirrorsWrites, type Phase, unknownDomain } from '../domains.js';
 
 /**
  * The domain lock (DESIGN.md runtime rule 3, "one primary at a time, everywhere"). Around the
@@ -38,16 +38,9 @@ export function domainLockKey(domain: string): string {
  * mongoIsPrimary('pg_primary')   // false
  */
 export function mongoIsPrimary(phase: Phase): boolean {
-  switch (phase) {
-    case 'mongo':
-    case 'dual_write':
-    case 'shadow_read':
-    case 'pg_read':
-      return true;
-    case 'pg_primary':
-    case 'pg_only':
-      return false;
-  }
+  // MongoDB is the primary exactly where writes go there first: in `mongo`, and wherever they
+  // are mirrored to PostgreSQL.
+  return phase === 'mongo' || mirrorsWrites(phase);
 }
 
 /**
