@@ -2,8 +2,9 @@ import type { Document } from 'bson';
 import { ObjectId } from 'bson';
 import type { Model, Query, Schema } from 'mongoose';
 import { neverSent, plainId } from './collection-wrapper.js';
+import { mirrorsWrites } from './domains.js';
 import type { MirrorMode } from './mirror.js';
-import type { Runtime } from './runtime.js';
+import type { MongoWriteHold, Runtime } from './runtime.js';
 import { mongooseReadHooks, opOf } from './shadow/mongoose-reads.js';
 
 /**
@@ -17,9 +18,6 @@ import { mongooseReadHooks, opOf } from './shadow/mongoose-reads.js';
  * Covered: `save` (and so `create`), `insertMany`, `updateOne`, `updateMany`, `replaceOne`,
  * `findOneAndUpdate` (`findByIdAndUpdate`), `findOneAndReplace`, `deleteOne` (the query and
  * the document method), `deleteMany`, `findOneAndDelete` (`findByIdAndDelete`).
- *
- * Reads (`find`, `findOne`, `findById`) are routed by phase, as the driver wrapper routes
- * them: see src/runtime/shadow/mongoose-reads.ts.
  */
 
 /** Query operations the plugin hooks: which affect one document, which every match. */
@@ -35,44 +33,6 @@ const MANY_QUERIES = ['updateMany', 'deleteMany'] as const;
 const QUERIES = [...SINGLE_QUERIES, ...MANY_QUERIES];
 
 type AnyQuery = Query<unknown, unknown>;
-type Mirror = (
-  collection: string,
-  ids: readonly unknown[],
-  operation: string,
-  written?: PromiseLike<boolean>,
-) => Promise<void>;
-
-/**
- * A copy started in a pre hook, before MongoDB writes: an inline copy takes the entities'
- * locks while the write runs, as the driver wrapper's does (see `Mirror.entities`), and reads
- * the primary only once `settle` says the write is done. The post hooks settle it: true after
- * the write, false when it never left this process (nothing is copied then).
- */
-interface EarlyCopy {
-  readonly ids: readonly unknown[];
-  readonly settle: (sent: boolean) => void;
-  readonly copied: Promise<void>;
-}
-
-function startCopy(
-  mirror: Mirror,
-  collection: string,
-  ids: readonly unknown[],
-  operation: string,
-): EarlyCopy {
-  let settle: (sent: boolean) => void = () => {};
-  const written = new Promise<boolean>((resolve) => {
-    settle = resolve;
-  });
-  return { ids, settle, copied: mirror(collection, ids, operation, written) };
-}
-
-/** Settle a started copy after the write (or its failure) and wait for it. */
-async function finishCopy(copy: EarlyCopy | undefined, error?: unknown): Promise<void> {
-  if (copy === undefined) return;
-  copy.settle(error === undefined || !neverSent(error));
-  await copy.copied;
-}
 
 /**
  * A Mongoose plugin that mirrors the model's writes through `runtime`. Register it globally
@@ -96,46 +56,55 @@ export function ferryMongoosePlugin(
   runtime: Runtime,
   options: { mirror?: MirrorMode } = {},
 ): (schema: Schema) => void {
-  const mirror: Mirror = (collection, ids, operation, written) =>
-    runtime.mirror(collection, ids, operation, {
-      mirror: options.mirror ?? runtime.mirrorMode,
-      ...(written !== undefined && { written }),
-    });
-  /** The copy a document's or query's pre hook started, for its post hooks. */
-  const pending = new WeakMap<object, EarlyCopy>();
-  const take = (key: object): EarlyCopy | undefined => {
-    const copy = pending.get(key);
-    pending.delete(key);
-    return copy;
-  };
+  /** The domain lock a write holds from its pre hook to its post hook (phase `pg_read`). */
+  const holds = new WeakMap<object, MongoWriteHold>();
+  /** insertMany's post hook gets new document objects: its hold is found by the first `_id`. */
+  const insertHolds = new Map<string, MongoWriteHold>();
+  /** The copy a save's or query's pre hook started, for its post hooks. */
+  const copies = new WeakMap<object, EarlyCopy>();
   /**
-   * The error hook of a document write or a query: a failed write may still have written, so
-   * what it touched is copied as it is now (see the wrapper), unless it never left this process.
+   * Start the copy of the entities a write will touch before MongoDB writes: an inline copy
+   * takes their locks while the write runs, as the driver wrapper's does (see
+   * `Mirror.entities`), and reads the primary only once the post hook says the write is done.
+   * Under a hold, by the phase read under the lock, and inline, so the copy is done before the
+   * lock is let go. Undefined when the phase mirrors nothing.
    */
-  const afterFailure = async function (
-    this: object,
-    error: unknown,
-    _result: unknown,
-    next: (e?: unknown) => void,
-  ) {
-    await finishCopy(take(this), error);
-    next(error);
-  };
-  /**
-   * A document's save: its copy starts before the write, by its `_id`. A document's deleteOne
-   * needs no hook of its own: Mongoose runs it as a `deleteOne` query filtered by the `_id`,
-   * whose query hooks copy it; a second early copy of the same entity would wait forever on
-   * the first one's lock.
-   */
-  const documentWrite = (schema: Schema, hook: 'save') => {
-    const where = { document: true, query: false } as const;
-    schema.pre(hook, where, function (this: MirroredDocument) {
-      const name = this.collection?.collectionName;
-      if (name !== undefined && runtime.mirrors(name))
-        pending.set(this, startCopy(mirror, name, [this._id], hook));
+  const begin = (
+    hold: MongoWriteHold | undefined,
+    collection: string,
+    ids: readonly unknown[],
+    operation: string,
+  ): EarlyCopy | undefined => {
+    if (!(hold === undefined ? runtime.mirrors(collection) : mirrorsWrites(hold.phase))) return undefined;
+    let settle: (sent: boolean) => void = () => {};
+    const written = new Promise<boolean>((resolve) => {
+      settle = resolve;
     });
-    schema.post(hook, where, async (doc: MirroredDocument) => finishCopy(take(doc)));
-    schema.post(hook, where, afterFailure as never);
+    const mirror = hold === undefined ? (options.mirror ?? runtime.mirrorMode) : 'inline';
+    return { ids, settle, copied: runtime.mirror(collection, ids, operation, { mirror, written }) };
+  };
+  /** Settle a started copy after the write (or its failure), wait for it, let the hold go. */
+  const end = async (copy: EarlyCopy | undefined, hold: MongoWriteHold | undefined, error?: unknown) => {
+    try {
+      if (copy !== undefined) {
+        copy.settle(error === undefined || !neverSent(error));
+        await copy.copied;
+      }
+    } finally {
+      await hold?.release();
+    }
+  };
+  /** Copy after the write (insertMany's entities are new: no earlier copy can be running). */
+  const settleAfter = async (
+    hold: MongoWriteHold | undefined,
+    collection: string,
+    ids: readonly unknown[],
+    operation: string,
+  ) => end(begin(hold, collection, ids, operation), hold);
+  const take = <K extends object, V>(map: WeakMap<K, V>, key: K) => {
+    const value = map.get(key);
+    map.delete(key);
+    return value;
   };
 
   /** The plugin's own reads (capturing ids before a write): always MongoDB's, never routed. */
@@ -144,41 +113,91 @@ export function ferryMongoosePlugin(
 
   return (schema: Schema) => {
     readHooks(schema);
-    documentWrite(schema, 'save');
-    schema.post('insertMany', async function (this: Model<unknown>, docs: { _id?: unknown }[]) {
-      const name = this.collection.collectionName;
-      if (runtime.mirrors(name))
-        await mirror(
-          name,
-          docs.map((d) => d._id),
-          'insertMany',
-        );
+    // Before every write: refused while PostgreSQL is the primary, the lock taken in pg_read.
+    // A document's deleteOne needs no hooks of its own: Mongoose runs it as a `deleteOne`
+    // query filtered by the `_id`, whose query hooks hold and copy it (a second early copy of
+    // the same entity would wait forever on the first one's lock).
+    schema.pre('save', async function (this: MirroredDocument) {
+      const name = this.collection?.collectionName;
+      if (name === undefined) return;
+      const hold = await runtime.holdMongoWrite(name);
+      if (hold !== undefined) holds.set(this, hold);
+      const copy = begin(hold, name, [this._id], 'save');
+      if (copy !== undefined) copies.set(this, copy);
+    });
+    schema.pre('insertMany', async function (this: Model<unknown>, docs: unknown) {
+      const list = (Array.isArray(docs) ? docs : [docs]) as { _id?: unknown }[];
+      const hold = await runtime.holdMongoWrite(this.collection.collectionName);
+      if (hold === undefined || list.length === 0) {
+        await hold?.release();
+        return;
+      }
+      list[0]!._id ??= new ObjectId();
+      insertHolds.set(String(list[0]!._id), hold);
     } as never);
+
+    schema.post('save', async (doc: MirroredDocument) => end(take(copies, doc), take(holds, doc)));
+    schema.post('insertMany', async function (this: Model<unknown>, docs: { _id?: unknown }[]) {
+      const key = docs[0] === undefined ? undefined : String(docs[0]._id);
+      const hold = key === undefined ? undefined : insertHolds.get(key);
+      if (key !== undefined) insertHolds.delete(key);
+      await settleAfter(
+        hold,
+        this.collection.collectionName,
+        docs.map((d) => d._id),
+        'insertMany',
+      );
+    } as never);
+    // A failed save or insert: the hold goes back (a failed query's is settled below). An
+    // async error handler keeps the error by resolving; calling `next` as well would leave
+    // Mongoose's callback promise rejected and unheard. It must still declare `next`: Mongoose
+    // tells error handlers by their number of parameters.
+    schema.post('save', (async (error: unknown, doc: object, _next: unknown) => {
+      await end(take(copies, doc), take(holds, doc), error);
+    }) as never);
+    schema.post('insertMany', (async (_error: unknown, docs: unknown, _next: unknown) => {
+      const first = (Array.isArray(docs) ? docs[0] : docs) as { _id?: unknown } | undefined;
+      const key = first?._id === undefined ? undefined : String(first._id);
+      if (key === undefined) return;
+      const hold = insertHolds.get(key);
+      insertHolds.delete(key);
+      await hold?.release();
+    }) as never);
 
     schema.pre(QUERIES, { document: false, query: true }, async function (this: AnyQuery) {
       const name = this.model.collection.collectionName;
-      if (!runtime.mirrors(name)) return;
+      const hold = await runtime.holdMongoWrite(name);
+      if (hold !== undefined) holds.set(this, hold);
+      if (!(hold === undefined ? runtime.mirrors(name) : mirrorsWrites(hold.phase))) return;
       const operation = opOf(this);
       const ids = await captureIds(this, (MANY_QUERIES as readonly string[]).includes(operation), internal);
-      pending.set(this, startCopy(mirror, name, ids, operation));
+      const copy = begin(hold, name, ids, operation);
+      if (copy !== undefined) copies.set(this, copy);
     });
     schema.post(QUERIES, { document: false, query: true }, async function (this: AnyQuery, result: unknown) {
-      const copy = take(this);
-      if (copy === undefined) return;
-      await finishCopy(copy);
-      // Ids only the result names (an upsert's, when the filter matched nothing) come after.
-      const started = new Set(copy.ids.map(idKey));
-      const more = resultIds(result).filter((id) => !started.has(idKey(id)));
-      if (more.length > 0) await mirror(this.model.collection.collectionName, more, opOf(this));
+      const copy = take(copies, this);
+      const hold = take(holds, this);
+      try {
+        await end(copy, undefined);
+        if (copy === undefined) return;
+        // Ids only the result names (an upsert's, when the filter matched nothing) come after.
+        const started = new Set(copy.ids.map(idKey));
+        const more = resultIds(result).filter((id) => !started.has(idKey(id)));
+        if (more.length > 0) await settleAfter(hold, this.model.collection.collectionName, more, opOf(this));
+      } finally {
+        await hold?.release();
+      }
     });
-    schema.post(QUERIES, { document: false, query: true }, afterFailure as never);
+    // A failed query: what it may have written is copied as it is now (see the wrapper).
+    schema.post(QUERIES, { document: false, query: true }, async function (
+      this: AnyQuery,
+      error: unknown,
+      _result: unknown,
+      _next: unknown,
+    ) {
+      await end(take(copies, this), take(holds, this), error);
+    } as never);
   };
-}
-
-/** What the document hooks read of a Mongoose document. */
-interface MirroredDocument {
-  readonly _id?: unknown;
-  readonly collection?: { readonly collectionName: string };
 }
 
 /**
@@ -242,6 +261,22 @@ function resultIds(result: unknown): unknown[] {
   return [r.upsertedId, r._id, r.value?._id, r.lastErrorObject?.upserted].filter(
     (id) => id !== undefined && id !== null,
   );
+}
+
+/**
+ * A copy started in a pre hook, before MongoDB writes; the post hooks settle it: true after
+ * the write, false when it never left this process (nothing is copied then).
+ */
+interface EarlyCopy {
+  readonly ids: readonly unknown[];
+  readonly settle: (sent: boolean) => void;
+  readonly copied: Promise<void>;
+}
+
+/** What the document hooks read of a Mongoose document. */
+interface MirroredDocument {
+  readonly _id?: unknown;
+  readonly collection?: { readonly collectionName: string };
 }
 
 /** An id comparable across instances: the result's ObjectId is not the captured one. */

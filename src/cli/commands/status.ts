@@ -3,6 +3,7 @@ import { renderTable } from '../../core/render-table.js';
 import { type ColumnMisfit, countMisfits, misfitText } from '../../load/misfits.js';
 import type { Plan } from '../../mapping/model.js';
 import { parsePlan } from '../../mapping/validate-plan.js';
+import { type PhaseHistoryEntry, phaseHistory } from '../../runtime/cutover/phase-history.js';
 import type { DomainDefinitions } from '../../runtime/domains.js';
 import { quantileMs } from '../../runtime/latency-histogram.js';
 import type { RuntimeStatus } from '../../runtime/runtime-status.js';
@@ -40,6 +41,8 @@ interface Status {
   readonly runtime: RuntimeStatus;
   /** Shadow reads per collection, all time (counts only: mismatch values stay in the table). */
   readonly shadow?: readonly ShadowFigures[];
+  /** Each domain's latest phase changes: from, to, who, why, the pause (ferry.domain_events). */
+  readonly phaseHistory?: readonly PhaseHistoryEntry[];
 }
 
 /**
@@ -113,6 +116,7 @@ async function readStatus(
     ...(snapshot.lastVerify ? { lastVerify: snapshot.lastVerify } : {}),
     runtime: snapshot.runtime,
     ...(snapshot.shadow !== undefined && snapshot.shadow.length > 0 && { shadow: snapshot.shadow }),
+    phaseHistory: await phaseHistory(db),
   };
 }
 
@@ -176,6 +180,7 @@ function renderStatus(status: Status): string {
   }
   lines.push('', ...renderRuntime(status.runtime));
   if (status.shadow !== undefined) lines.push('', renderShadow(status.shadow));
+  if ((status.phaseHistory ?? []).length > 0) lines.push('', renderPhaseHistory(status.phaseHistory ?? []));
   return lines.join('\n');
 }
 
@@ -254,4 +259,18 @@ function ttlLine(ttl: RuntimeStatus['lastTtl']): string {
   const state = ttl.ok === null ? 'under way' : ttl.ok ? 'finished' : 'FAILED';
   const perRule = ttl.rules.map((r) => `${r.collection} ${r.removed}`).join(', ');
   return `last TTL run:    run ${ttl.id}, ${state}, ${ttl.removed} row(s) removed${perRule === '' ? '' : ` (${perRule})`} (${ttl.finishedAt ?? ttl.startedAt})`;
+}
+
+function renderPhaseHistory(history: readonly PhaseHistoryEntry[]): string {
+  return renderTable(
+    ['domain', 'at', 'change', 'pause', 'who', 'why'],
+    history.map((e) => [
+      e.domain,
+      e.at,
+      `${e.from ?? '(new)'} → ${e.to}`,
+      e.pauseMs === null ? '-' : `${e.pauseMs} ms`,
+      e.actor,
+      e.forced.length > 0 ? `${e.reason} (forced past ${e.forced.join(', ')})` : e.reason,
+    ]),
+  );
 }
