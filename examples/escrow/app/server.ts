@@ -50,7 +50,11 @@ export async function startEscrowApp(
   if (db === undefined) throw new Error('mongoose connected without a database');
   // Every mirrored write borrows a connection: too small a pool turns a burst of requests
   // into connect timeouts, which the runtime must treat as PostgreSQL being away (gaps).
-  const pool = new pg.Pool({ connectionString: options.postgresUrl, max: 20, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: options.postgresUrl,
+    max: 20,
+    connectionTimeoutMillis: 10_000,
+  });
   pool.on('error', () => {});
   const runtime = await createRuntime({ mongo: db, pg: pool, config });
   // The plugin must be registered before the models compile, hence the models' late import.
