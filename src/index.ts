@@ -140,6 +140,30 @@ export {
 export { isTransientError, type RuntimeRetryOptions, withTransientRetry } from './runtime/retry-policy.js';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
 export {
+  applyProjection,
+  type CleanLimits,
+  cleanValues,
+  compareResults,
+  type ReadShape,
+  type RoutedRead,
+  readFromPostgres,
+  readRoute,
+  routableIds,
+  type ShadowConfig,
+  type ShadowCounts,
+  type ShadowDifference,
+  type Shadower,
+  type ShadowJob,
+  type ShadowOutcome,
+  type ShadowReadOptions,
+  type ShadowSettings,
+  type SortSpec,
+  shadowRead,
+  shadowRoutedRead,
+  shadowSettings,
+  sortDocuments,
+} from './runtime/shadow/index.js';
+export {
   type LoadState,
   readStatusSnapshot,
   type ShadowFigures,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { planSchema } from '../mapping/model.js';
+import { shadowConfigSchema } from '../runtime/shadow/shadow-settings.js';
 import { thresholdsConfigSchema } from '../serve/thresholds.js';
 import { verifyConfigSchema } from '../verify/reconcile-config.js';
 
@@ -60,6 +61,11 @@ export const configSchema = z
         }
       })
       .optional(),
+    /**
+     * The runtime's shadow reads: `sample` (0..1), the candidate's `timeoutMs`, the
+     * `mismatchCap` kept per domain, and how mismatches are rechecked and cleaned.
+     */
+    shadow: shadowConfigSchema.optional(),
     /**
      * `ferry serve`: the alert thresholds of `/health/sync` (lag in seconds, queue size, failed
      * events, open gaps; each `{ warning, critical }`, a figure over the level raises it).

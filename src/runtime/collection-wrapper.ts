@@ -11,11 +11,14 @@ import {
 } from 'mongodb';
 import type { MirrorMode } from './mirror.js';
 import type { Runtime } from './runtime.js';
+import { DRIVER_READS } from './shadow/driver-reads.js';
 
 /**
  * The write path for applications on the official driver: a `Collection` whose writes are
- * mirrored to PostgreSQL while the collection's domain is in a mirrored phase. Every other
- * method (reads, indexes, aggregation) is the driver's own, untouched.
+ * mirrored to PostgreSQL while the collection's domain is in a mirrored phase, and whose
+ * `findOne` and `find` are routed by phase (src/runtime/shadow/driver-reads.ts): MongoDB, then
+ * shadowed against PostgreSQL in `shadow_read`, then PostgreSQL by `_id` from `pg_read` on.
+ * Every other method (counts, indexes, aggregation) is the driver's own, untouched.
  *
  * Which entities a write touched must be known exactly, since FerretDB has neither
  * transactions nor change streams to tell afterwards:
@@ -153,6 +156,9 @@ export function wrapCollection<T extends Document>(
   };
   return new Proxy(collection, {
     get(target, property, receiver) {
+      // Reads go where the phase says (MongoDB, shadowed, or PostgreSQL by _id): see driver-reads.ts.
+      const read = typeof property === 'string' ? DRIVER_READS[property] : undefined;
+      if (read !== undefined) return (...args: unknown[]) => read(runtime, coll, args);
       const write = typeof property === 'string' ? writes[property] : undefined;
       if (write !== undefined)
         return (...args: unknown[]) => {

@@ -4,6 +4,7 @@ import type { Model, Query, Schema } from 'mongoose';
 import { neverSent, plainId } from './collection-wrapper.js';
 import type { MirrorMode } from './mirror.js';
 import type { Runtime } from './runtime.js';
+import { mongooseReadHooks, opOf } from './shadow/mongoose-reads.js';
 
 /**
  * The write path for applications on Mongoose: a schema plugin whose hooks mirror each write
@@ -16,6 +17,9 @@ import type { Runtime } from './runtime.js';
  * Covered: `save` (and so `create`), `insertMany`, `updateOne`, `updateMany`, `replaceOne`,
  * `findOneAndUpdate` (`findByIdAndUpdate`), `findOneAndReplace`, `deleteOne` (the query and
  * the document method), `deleteMany`, `findOneAndDelete` (`findByIdAndDelete`).
+ *
+ * Reads (`find`, `findOne`, `findById`) are routed by phase, as the driver wrapper routes
+ * them: see src/runtime/shadow/mongoose-reads.ts.
  */
 
 /** Query operations the plugin hooks: which affect one document, which every match. */
@@ -59,8 +63,12 @@ export function ferryMongoosePlugin(
     runtime.mirror(collection, ids, operation, { mirror: options.mirror ?? runtime.mirrorMode });
   /** Ids a query will touch, found by its pre hook for its post hook. */
   const pending = new WeakMap<object, unknown[]>();
+  /** The plugin's own reads (capturing ids before a write): always MongoDB's, never routed. */
+  const internal = new WeakSet<object>();
+  const readHooks = mongooseReadHooks(runtime, internal);
 
   return (schema: Schema) => {
+    readHooks(schema);
     schema.post('save', async (doc: { _id?: unknown; collection?: { collectionName: string } }) => {
       const name = doc.collection?.collectionName;
       if (name !== undefined && runtime.mirrors(name)) await mirror(name, [doc._id], 'save');
@@ -87,7 +95,10 @@ export function ferryMongoosePlugin(
       const name = this.model.collection.collectionName;
       if (!runtime.mirrors(name)) return;
       const operation = opOf(this);
-      pending.set(this, await captureIds(this, (MANY_QUERIES as readonly string[]).includes(operation)));
+      pending.set(
+        this,
+        await captureIds(this, (MANY_QUERIES as readonly string[]).includes(operation), internal),
+      );
     });
     schema.post(QUERIES, { document: false, query: true }, async function (this: AnyQuery, result: unknown) {
       const ids = pending.get(this);
@@ -116,7 +127,7 @@ export function ferryMongoosePlugin(
  * document starting to match in between is not touched unseen. An upsert that matches nothing
  * gets its `_id` chosen now.
  */
-async function captureIds(query: AnyQuery, many: boolean): Promise<unknown[]> {
+async function captureIds(query: AnyQuery, many: boolean, internal: WeakSet<object>): Promise<unknown[]> {
   const filter = query.getFilter() as Document;
   const id = plainId(filter);
   if (id !== undefined) return [id];
@@ -124,11 +135,14 @@ async function captureIds(query: AnyQuery, many: boolean): Promise<unknown[]> {
   const model = query.model as Model<unknown>;
   let ids: unknown[];
   if (many) {
-    const found = (await model.find(filter, { _id: 1 }).lean()) as { _id: unknown }[];
+    const finder = model.find(filter, { _id: 1 }).lean();
+    internal.add(finder);
+    const found = (await finder) as { _id: unknown }[];
     ids = found.map((d) => d._id);
   } else {
     const finder = model.findOne(filter, { _id: 1 });
     if (options.sort !== undefined) finder.sort(options.sort as never);
+    internal.add(finder);
     const found = (await finder.lean()) as { _id: unknown } | null;
     ids = found === null ? [] : [found._id];
   }
@@ -169,9 +183,4 @@ function resultIds(result: unknown): unknown[] {
   return [r.upsertedId, r._id, r.value?._id, r.lastErrorObject?.upserted].filter(
     (id) => id !== undefined && id !== null,
   );
-}
-
-/** The query's operation name (`updateMany`, …), which Mongoose keeps on `op`. */
-function opOf(query: AnyQuery): string {
-  return (query as unknown as { op?: string }).op ?? 'query';
 }

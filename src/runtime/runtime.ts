@@ -17,6 +17,9 @@ import {
 } from './domains.js';
 import type { RuntimeStores } from './entity-copy.js';
 import { Mirror, type MirrorMode, type MirrorStats } from './mirror.js';
+import { Shadower, type ShadowReadOptions } from './shadow/shadow-read.js';
+import { type ShadowCounts, ShadowRecorder } from './shadow/shadow-recorder.js';
+import { shadowSettings } from './shadow/shadow-settings.js';
 import { targetOf } from './stores.js';
 
 /**
@@ -37,7 +40,8 @@ export interface RuntimeOptions {
   /** The application's PostgreSQL pool. Ferry borrows connections; it never ends the pool. */
   readonly pg: pg.Pool;
   /** The loaded Ferry config: its `mapping` (the reviewed plan) and `domains`. */
-  readonly config: Pick<ValidConfig, 'mapping' | 'domains' | 'schemas'>;
+  readonly config: Pick<ValidConfig, 'mapping' | 'domains' | 'schemas'> &
+    Partial<Pick<ValidConfig, 'shadow'>>;
   /** Target schema of the mapped tables; default the config's first schema, else `public`. */
   readonly schema?: string;
   /** Default mirror mode of wrapped collections and the plugin; default `inline`. */
@@ -86,9 +90,25 @@ export interface Runtime {
   readDocument(collection: string, id: unknown): Promise<Document | undefined>;
   /** Documents rebuilt from PostgreSQL, in the order of `ids` (undefined where absent); one round trip per table. */
   readDocuments(collection: string, ids: readonly unknown[]): Promise<(Document | undefined)[]>;
+  /**
+   * A read shadowed against PostgreSQL (see `ShadowReadOptions`): returns the primary's answer
+   * (or throws its error) at the primary's latency. While the domain is in phase `shadow_read`
+   * and the sample picks the call, the candidate then runs off the request path under its
+   * timeout and is compared canonically; outcomes and both latencies are counted into
+   * `ferry.shadow_reads`, mismatches stored in `ferry.shadow_mismatches`. In every other phase
+   * it is the primary read alone.
+   */
+  shadowRead<T>(domain: string, options: ShadowReadOptions<T>): Promise<T>;
+  /** The shadow reads' machinery, which the plugin and the wrapper start comparisons with. */
+  readonly shadows: Shadower;
+  /** Shadow-read figures of this process since it started, per domain and collection. */
+  readonly shadowStats: readonly ShadowCounts[];
   /** Re-read the phases now (the runtime also does so on every notification and poll). */
   refresh(): Promise<void>;
-  /** Wait for async mirror copies queued so far. */
+  /**
+   * Wait for async mirror copies queued so far, and for the shadow comparisons under way,
+   * whose figures are then written.
+   */
   flush(): Promise<void>;
   readonly stats: MirrorStats;
   /** Flush, stop following phases. Leaves the application's clients open. */
@@ -135,6 +155,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const mirror = new Mirror(stores);
   follower.onTick = () => mirror.maintain();
   const mirrorMode = options.mirror ?? 'inline';
+  const settings = shadowSettings(options.config.shadow);
+  const recorder = new ShadowRecorder(options.pg, settings);
+  recorder.start();
+  const shadows = new Shadower(
+    stores,
+    settings,
+    recorder,
+    (domain) => (Object.hasOwn(domains, domain) ? (follower.phases.get(domain) ?? 'mongo') : undefined),
+    (collection) => owner.get(collection),
+  );
 
   const runtime: Runtime = {
     stores,
@@ -153,13 +183,24 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
     readDocument: async (collection, id) => (await readDocuments(stores, collection, [id]))[0],
     readDocuments: (collection, ids) => readDocuments(stores, collection, ids),
+    shadowRead: (domain, opts) => shadows.read(domain, opts),
+    shadows,
+    get shadowStats() {
+      return recorder.totals;
+    },
     refresh: () => follower.poll(),
-    flush: () => mirror.flush(),
+    flush: async () => {
+      await mirror.flush();
+      await shadows.settled();
+      await recorder.flush();
+    },
     get stats() {
       return mirror.stats;
     },
     close: async () => {
       await mirror.flush();
+      await shadows.settled();
+      await recorder.stop();
       await follower.stop();
       await mirror.maintain();
     },

@@ -2,8 +2,10 @@ import type { Queryable } from '../target/target-database.js';
 import { lastVerifyRun, type VerifyRun } from '../verify/verify-runs.js';
 import type { DomainDefinitions } from './domains.js';
 import { type GapSummary, gapSummary } from './gaps.js';
+import type { LatencyHistogram } from './latency-histogram.js';
 import { type OutboxFigures, outboxFigures } from './outbox/queue.js';
 import { type RuntimeStatus, readRuntimeStatus } from './runtime-status.js';
+import { shadowFigures } from './shadow/shadow-figures.js';
 
 /**
  * One collection's backfill as `ferry.checkpoints` holds it.
@@ -65,6 +67,12 @@ export interface ShadowFigures {
   readonly matched: number;
   readonly mismatched: number;
   readonly failed: number;
+  /** Candidates that did not answer within their timeout. */
+  readonly timedOut?: number;
+  /** Both sides' latency per bucket of `LATENCY_BOUNDS_MS` (MongoDB's, PostgreSQL's). */
+  readonly primaryMs?: LatencyHistogram;
+  readonly candidateMs?: LatencyHistogram;
+  /** PostgreSQL's (the candidate's) latency. */
   readonly latency?: {
     readonly buckets: readonly { readonly le: number; readonly count: number }[];
     readonly sumSeconds: number;
@@ -151,6 +159,7 @@ export async function readStatusSnapshot(
     has_gaps: boolean;
     has_verify: boolean;
     has_outbox: boolean;
+    has_shadow: boolean;
   }>(
     `select to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as taken_at,
             current_setting('server_version') as version,
@@ -160,7 +169,8 @@ export async function readStatusSnapshot(
             to_regclass('ferry.runs') is not null as has_runs,
             to_regclass('ferry.gaps') is not null as has_gaps,
             to_regclass('ferry.verify_runs') is not null as has_verify,
-            to_regclass('ferry.outbox') is not null as has_outbox`,
+            to_regclass('ferry.outbox') is not null as has_outbox,
+            to_regclass('ferry.shadow_reads') is not null as has_shadow`,
   );
   const info = rows[0]!;
   const collections = info.has_checkpoints ? await loadStates(db, info.has_rejects) : [];
@@ -177,8 +187,9 @@ export async function readStatusSnapshot(
     verified: info.has_verify ? await verifiedCollections(db) : [],
     runtime,
     gaps: info.has_gaps ? await gapSummary(db, options.schema) : [],
-    // Each set of figures is present only when its table exists (the shadow reads' not yet).
+    // Each set of figures is present only when its table exists.
     ...(info.has_outbox && { outbox: await outboxFigures(db, options.schema) }),
+    ...(info.has_shadow && { shadow: await shadowFigures(db) }),
     ...(runtime.lastTtl !== null && { ttl: ttlFigures(runtime.lastTtl) }),
   };
 }

@@ -108,10 +108,11 @@ export function createFerryMetrics(): FerryMetrics {
     retrying: gauge('ferry_outbox_retrying', 'Outbox events waiting for another try', ['collection']),
     dead: gauge('ferry_outbox_dead', 'Outbox events given up on (dead letters)', ['collection']),
   };
-  const shadowReads = gauge('ferry_shadow_reads', 'Shadow reads by outcome: matched, mismatched, failed', [
-    'collection',
-    'outcome',
-  ]);
+  const shadowReads = gauge(
+    'ferry_shadow_reads',
+    'Shadow reads by outcome: matched, mismatched, timed_out, failed',
+    ['collection', 'outcome'],
+  );
   const shadowLatency = new SnapshotHistogram(
     'ferry_shadow_latency_seconds',
     'Latency of shadow reads from PostgreSQL',
@@ -162,8 +163,13 @@ export function createFerryMetrics(): FerryMetrics {
         for (const key of ['depth', 'lagSeconds', 'deliveredPerSecond', 'retrying', 'dead'] as const)
           outbox[key].set({ collection: o.collection }, o[key] ?? 0);
       for (const s of snapshot.shadow ?? [])
-        for (const outcome of ['matched', 'mismatched', 'failed'] as const)
-          shadowReads.set({ collection: s.collection, outcome }, s[outcome]);
+        for (const [outcome, value] of [
+          ['matched', s.matched],
+          ['mismatched', s.mismatched],
+          ['timed_out', s.timedOut ?? 0],
+          ['failed', s.failed],
+        ] as const)
+          shadowReads.set({ collection: s.collection, outcome }, value);
       shadowLatency.figures = snapshot.shadow ?? [];
       for (const t of snapshot.ttl ?? []) ttlRemoved.set({ collection: t.collection }, t.rowsRemoved);
       snapshotDuration.set(snapshotSeconds);

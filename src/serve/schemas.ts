@@ -113,6 +113,11 @@ export const syncHealthSchema = z
           status: healthLevel,
           figures: figuresSchema,
           alerts: z.array(alertSchema),
+          /** Shadow reads of the domain's collections, all time; absent before state step 17. */
+          shadow: z
+            .object({ matched: z.number(), mismatched: z.number(), timedOut: z.number(), failed: z.number() })
+            .strict()
+            .optional(),
         })
         .strict(),
     ),

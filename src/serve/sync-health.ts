@@ -34,6 +34,9 @@ export function syncHealth(
       status: levelOf(alerts),
       figures,
       alerts,
+      ...(snapshot.shadow !== undefined && {
+        shadow: shadowOf(snapshot.shadow, new Set(domain.collections)),
+      }),
     };
   });
   const figures = figuresOf(snapshot, undefined);
@@ -103,6 +106,17 @@ function alertsOf(domain: string | null, figures: SyncFigures, thresholds: SyncT
 function levelOf(alerts: readonly SyncAlert[]): HealthLevel {
   if (alerts.some((a) => a.level === 'critical')) return 'critical';
   return alerts.length > 0 ? 'degraded' : 'healthy';
+}
+
+/** The shadow-read outcomes of a domain's collections, added up. */
+function shadowOf(shadow: NonNullable<StatusSnapshot['shadow']>, collections: ReadonlySet<string>) {
+  const of = shadow.filter((s) => collections.has(s.collection));
+  return {
+    matched: sum(of.map((s) => s.matched)),
+    mismatched: sum(of.map((s) => s.mismatched)),
+    timedOut: sum(of.map((s) => s.timedOut ?? 0)),
+    failed: sum(of.map((s) => s.failed)),
+  };
 }
 
 function sum(values: readonly number[]): number {

@@ -4,8 +4,9 @@ import { type ColumnMisfit, countMisfits, misfitText } from '../../load/misfits.
 import type { Plan } from '../../mapping/model.js';
 import { parsePlan } from '../../mapping/validate-plan.js';
 import type { DomainDefinitions } from '../../runtime/domains.js';
+import { quantileMs } from '../../runtime/latency-histogram.js';
 import type { RuntimeStatus } from '../../runtime/runtime-status.js';
-import { type LoadState, readStatusSnapshot } from '../../runtime/status-snapshot.js';
+import { type LoadState, readStatusSnapshot, type ShadowFigures } from '../../runtime/status-snapshot.js';
 import { DEFAULT_EMBEDDED_DIR, embeddedTargetExists } from '../../target/embedded-dir.js';
 import { openTarget } from '../../target/open-target.js';
 import type { Queryable } from '../../target/target-database.js';
@@ -37,6 +38,8 @@ interface Status {
   readonly lastVerify?: VerifyRun;
   /** Domains, their phases, open gaps and the last sync (the runtime). */
   readonly runtime: RuntimeStatus;
+  /** Shadow reads per collection, all time (counts only: mismatch values stay in the table). */
+  readonly shadow?: readonly ShadowFigures[];
 }
 
 /**
@@ -109,6 +112,7 @@ async function readStatus(
     misfits,
     ...(snapshot.lastVerify ? { lastVerify: snapshot.lastVerify } : {}),
     runtime: snapshot.runtime,
+    ...(snapshot.shadow !== undefined && snapshot.shadow.length > 0 && { shadow: snapshot.shadow }),
   };
 }
 
@@ -171,7 +175,28 @@ function renderStatus(status: Status): string {
     lines.push('last verify:     never');
   }
   lines.push('', ...renderRuntime(status.runtime));
+  if (status.shadow !== undefined) lines.push('', renderShadow(status.shadow));
   return lines.join('\n');
+}
+
+/** Shadow-read outcomes and both sides' p95 (upper bound of its bucket) per collection. */
+function renderShadow(shadow: readonly ShadowFigures[]): string {
+  const p95 = (h: ShadowFigures['primaryMs']) => {
+    const ms = h === undefined ? null : quantileMs(h, 0.95);
+    return ms === null ? '-' : `≤ ${ms} ms`;
+  };
+  return renderTable(
+    ['shadow reads', 'matched', 'mismatched', 'timed out', 'failed', 'MongoDB p95', 'PostgreSQL p95'],
+    shadow.map((s) => [
+      s.collection,
+      s.matched,
+      s.mismatched,
+      s.timedOut ?? 0,
+      s.failed,
+      p95(s.primaryMs),
+      p95(s.candidateMs),
+    ]),
+  );
 }
 
 function renderRuntime(runtime: RuntimeStatus): string[] {

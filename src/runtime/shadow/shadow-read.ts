@@ -1,0 +1,228 @@
+import type { Document } from 'bson';
+import { FerryError } from '../../core/errors.js';
+import { readDocuments } from '../document-reader.js';
+import type { Phase } from '../domains.js';
+import type { RuntimeStores } from '../entity-copy.js';
+import { compareResults, plainOf, type ReadShape } from './compare-results.js';
+import type { ShadowOutcome, ShadowRecorder } from './shadow-recorder.js';
+import type { ShadowSettings } from './shadow-settings.js';
+import { type SortSpec, sortDocuments } from './sort-documents.js';
+
+/**
+ * One shadowed read. `primary` is the application's own read (MongoDB, while it is the
+ * primary); its answer is what the caller gets. The candidate is PostgreSQL's answer to the
+ * same question: by default, with `collection` and `ids`, the documents `readDocuments`
+ * rebuilds through the mapping, so no SQL is needed; or any `candidate` of the app's own.
+ *
+ * @example
+ * import type { Model } from 'mongoose';
+ * import type { ObjectId } from 'bson';
+ * declare const Wallet: Model<{ balance: number }>;
+ * declare const id: ObjectId;
+ * const read: ShadowReadOptions<unknown> = {
+ *   collection: 'wallets',
+ *   ids: [id],
+ *   primary: () => Wallet.findById(id).lean(),
+ *   projection: { balance: 1 },
+ * };
+ */
+export interface ShadowReadOptions<T> {
+  /** The read the caller gets the answer (or the error) of. Called again for a recheck. */
+  readonly primary: () => PromiseLike<T>;
+  /** The collection read: names the figures' row, and with `ids` gives the default candidate. */
+  readonly collection?: string;
+  /** The `_id`s the read asks for; the default candidate reads exactly these from PostgreSQL. */
+  readonly ids?: readonly unknown[];
+  /** The candidate read, when it is not the default one. */
+  readonly candidate?: () => PromiseLike<unknown>;
+  /** Equality of the two answers, when the canonical comparison is not the one wanted. */
+  readonly compare?: (primary: T, candidate: unknown) => boolean;
+  /** The read's projection: only the projected fields are compared. */
+  readonly projection?: Document;
+  /** The read's sort: only then is the order compared. */
+  readonly sort?: SortSpec;
+  /** The share of calls shadowed, 0..1; default the config's `shadow.sample` (1). */
+  readonly sample?: number;
+  /** The candidate's hard timeout; default the config's `shadow.timeoutMs` (2000). */
+  readonly timeoutMs?: number;
+}
+
+/** What a shadow comparison needs, once the primary has answered. */
+export interface ShadowJob {
+  readonly domain: string;
+  readonly collection: string;
+  readonly primaryResult: unknown;
+  readonly primaryMs: number;
+  /** The primary read again, for a recheck. */
+  readonly primaryAgain: () => PromiseLike<unknown>;
+  readonly candidate: () => PromiseLike<unknown>;
+  readonly compare?: (primary: unknown, candidate: unknown) => boolean;
+  readonly shape: ReadShape;
+  readonly timeoutMs?: number;
+}
+
+const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/**
+ * Runs shadow reads for one runtime: decides which calls are shadowed, runs the candidate off
+ * the request path under its timeout, compares, rechecks a difference, and hands the outcome
+ * to the recorder. Nothing the candidate does reaches the caller: not its errors, not its
+ * latency (it starts only after the primary's answer is handed back).
+ */
+export class Shadower {
+  #inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly stores: RuntimeStores,
+    private readonly settings: ShadowSettings,
+    private readonly recorder: ShadowRecorder,
+    private readonly phaseOf: (domain: string) => Phase | undefined,
+    private readonly domainOf: (collection: string) => string | undefined,
+  ) {}
+
+  /** `runtime.shadowRead`: see `Runtime.shadowRead`. */
+  async read<T>(domain: string, options: ShadowReadOptions<T>): Promise<T> {
+    const phase = this.phaseOf(domain);
+    if (phase === undefined)
+      throw new FerryError(`shadow read in domain "${domain}", which is not declared`, {
+        code: 'SHADOW_BAD_READ',
+        category: 'usage',
+        hint: 'declare the domain under `domains` in ferry.config.ts',
+      });
+    if (options.collection !== undefined && this.domainOf(options.collection) !== domain)
+      throw new FerryError(`collection "${options.collection}" is not in domain "${domain}"`, {
+        code: 'SHADOW_BAD_READ',
+        category: 'usage',
+        where: { collection: options.collection },
+        hint: 'pass the domain that owns the collection (see `domains` in ferry.config.ts)',
+      });
+    const candidate = options.candidate ?? this.defaultCandidate(options);
+    const shadowed = phase === 'shadow_read' && this.#picks(options.sample);
+    if (!shadowed) return options.primary();
+    const started = performance.now();
+    const result = await options.primary();
+    const primaryMs = performance.now() - started;
+    this.start({
+      domain,
+      collection: options.collection ?? '*',
+      primaryResult: result,
+      primaryMs,
+      primaryAgain: options.primary,
+      candidate,
+      ...(options.compare && { compare: options.compare as (p: unknown, c: unknown) => boolean }),
+      shape: {
+        ...(options.projection && { projection: options.projection }),
+        ...(options.sort && { sort: options.sort }),
+      },
+      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+    });
+    return result;
+  }
+
+  /**
+   * Whether a read is shadowed: by the sample, and only while fewer than `maxInFlight`
+   * candidates run (a slow PostgreSQL must not pile up work in the app).
+   */
+  #picks(sample: number | undefined): boolean {
+    if (this.#inFlight.size >= this.settings.maxInFlight) return false;
+    return Math.random() < (sample ?? this.settings.sample);
+  }
+
+  /** Whether a read routed by phase (the plugin, the wrapper) should be shadowed now. */
+  picks(): boolean {
+    return this.#picks(undefined);
+  }
+
+  /**
+   * The default candidate: the documents of `ids` rebuilt from PostgreSQL, in the read's sort
+   * order when it sorts.
+   */
+  defaultCandidate(options: {
+    collection?: string;
+    ids?: readonly unknown[];
+    sort?: SortSpec;
+  }): () => Promise<unknown> {
+    const { collection, ids, sort } = options;
+    if (collection === undefined || ids === undefined)
+      throw new FerryError('a shadow read needs a `candidate`, or a `collection` and the `ids` it reads', {
+        code: 'SHADOW_BAD_READ',
+        category: 'usage',
+        hint: 'pass { collection, ids } for a read by _id, or your own candidate read',
+      });
+    return async () => {
+      const docs = (await readDocuments(this.stores, collection, ids)).filter((d) => d !== undefined);
+      return sort === undefined ? docs : sortDocuments(docs, sort);
+    };
+  }
+
+  /** Start the comparison off the request path (after the caller has its answer). */
+  start(job: ShadowJob): void {
+    const run = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#compare(job));
+    this.#inFlight.add(run);
+    void run.finally(() => this.#inFlight.delete(run));
+  }
+
+  /** Wait for the comparisons under way. */
+  async settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #compare(job: ShadowJob): Promise<void> {
+    const timeoutMs = job.timeoutMs ?? this.settings.timeoutMs;
+    const first = await this.#runCandidate(job.candidate, timeoutMs);
+    let outcome: ShadowOutcome;
+    if (first.value === TIMED_OUT) outcome = 'timed_out';
+    else if (first.failed) outcome = 'failed';
+    else {
+      let primary = job.primaryResult;
+      let candidate: unknown = first.value;
+      let differences = this.#differences(job, primary, candidate);
+      for (let recheck = 0; differences.length > 0 && recheck < this.settings.rechecks; recheck++) {
+        // A write between the two reads shows as a difference that the next pair of reads no
+        // longer has; drift stays.
+        await new Promise((resolve) => setTimeout(resolve, this.settings.recheckDelayMs));
+        try {
+          primary = await job.primaryAgain();
+        } catch {
+          break;
+        }
+        const again = await this.#runCandidate(job.candidate, timeoutMs);
+        if (again.value === TIMED_OUT || again.failed) break;
+        candidate = again.value;
+        differences = this.#differences(job, primary, candidate);
+      }
+      outcome = differences.length === 0 ? 'matched' : 'mismatched';
+      for (const difference of differences) this.recorder.mismatch(job.domain, job.collection, difference);
+    }
+    this.recorder.record(job.domain, job.collection, outcome, job.primaryMs, first.ms);
+  }
+
+  #differences(job: ShadowJob, primary: unknown, candidate: unknown) {
+    if (job.compare === undefined) return compareResults(primary, candidate, job.shape);
+    return job.compare(primary, candidate)
+      ? []
+      : [{ paths: [''], primary: { '': plainOf(primary) }, candidate: { '': plainOf(candidate) } }];
+  }
+
+  async #runCandidate(
+    candidate: () => PromiseLike<unknown>,
+    timeoutMs: number,
+  ): Promise<{ value: unknown; failed: boolean; ms: number }> {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const running = Promise.resolve().then(candidate);
+    // A candidate that fails after its timeout must not become an unhandled rejection.
+    running.catch(() => {});
+    const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+    });
+    try {
+      const value = await Promise.race([running, timeout]);
+      return { value, failed: false, ms: performance.now() - started };
+    } catch {
+      return { value: undefined, failed: true, ms: performance.now() - started };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,241 @@
+import { type Document, EJSON, type ObjectId } from 'bson';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectIdToUuid } from '../../../src/mapping/identity.js';
+import type { Runtime } from '../../../src/runtime/runtime.js';
+import { moveTo, startShadowRuntime, storedFigures } from './shadow-support.js';
+import { createRuntimeWorld, type RuntimeWorld, servicesReady } from './support.js';
+
+describe.skipIf(!servicesReady)('shadow reads compare MongoDB with PostgreSQL off the request path', () => {
+  let world: RuntimeWorld;
+  let runtime: Runtime;
+  let users: ObjectId[];
+  let nextUser = 0;
+  /** A user no other test in this file reads. */
+  const freshUser = () => users[nextUser++]!;
+  const findUser = (id: ObjectId, projection?: Document) =>
+    world.mongo.collection('users').findOne({ _id: id }, projection ? { projection } : {});
+  const setName = (id: ObjectId, name: string) =>
+    world.pool.query('update users set name = $1 where id = $2', [name, objectIdToUuid(id)]);
+
+  beforeAll(async () => {
+    world = await createRuntimeWorld('shadow', 400);
+    users = world.ids.get('users') as ObjectId[];
+    runtime = await startShadowRuntime(world, 'shadow_read', { recheckDelayMs: 10 });
+  }, 600_000);
+
+  afterAll(async () => {
+    await runtime?.close();
+    await world?.close();
+  });
+
+  it('counts reads that match, with both latencies, into ferry.shadow_reads', async () => {
+    const before = await storedFigures(world.pool, 'users');
+    const ids = [freshUser(), freshUser(), freshUser()];
+    for (const id of ids) {
+      const doc = await runtime.shadowRead('market', {
+        collection: 'users',
+        ids: [id],
+        primary: () => findUser(id),
+      });
+      expect(doc?._id).toEqual(id);
+    }
+    await runtime.flush();
+    const after = await storedFigures(world.pool, 'users');
+    expect(after.matched - before.matched).toBe(3);
+    expect(after.mismatched - before.mismatched).toBe(0);
+    expect(after.primarySamples - before.primarySamples).toBe(3);
+    expect(after.candidateSamples - before.candidateSamples).toBe(3);
+    expect(runtime.shadowStats.find((s) => s.collection === 'users')?.matched).toBeGreaterThanOrEqual(3);
+  });
+
+  it('shadows no call when the sample is 0, and none outside phase shadow_read', async () => {
+    const before = await storedFigures(world.pool, 'users');
+    const id = freshUser();
+    await runtime.shadowRead('market', {
+      collection: 'users',
+      ids: [id],
+      primary: () => findUser(id),
+      sample: 0,
+    });
+    await moveTo(world, runtime, 'dual_write');
+    await runtime.shadowRead('market', { collection: 'users', ids: [id], primary: () => findUser(id) });
+    await moveTo(world, runtime, 'shadow_read');
+    await runtime.flush();
+    expect(await storedFigures(world.pool, 'users')).toEqual(before);
+  });
+
+  it('stores a document changed in PostgreSQL as a mismatch with its path and cleaned values', async () => {
+    const id = freshUser();
+    const original = (await findUser(id))!;
+    await setName(id, 'x'.repeat(500));
+    const before = await storedFigures(world.pool, 'users');
+    const answer = await runtime.shadowRead('market', {
+      collection: 'users',
+      ids: [id],
+      primary: () => findUser(id),
+    });
+    expect(answer?.name).toBe(original.name);
+    await runtime.flush();
+    expect((await storedFigures(world.pool, 'users')).mismatched - before.mismatched).toBe(1);
+    const { rows } = await world.pool.query(
+      'select collection, paths, primary_value, candidate_value from ferry.shadow_mismatches where doc_id = $1',
+      [EJSON.stringify(id, { relaxed: false })],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0].collection).toBe('users');
+    expect(rows[0].paths).toEqual(['name']);
+    // Only the differing field's values are kept, and the long one is cut.
+    expect(rows[0].primary_value).toEqual({ name: original.name });
+    expect(Object.keys(rows[0].candidate_value)).toEqual(['name']);
+    expect(rows[0].candidate_value.name).toBe(`${'x'.repeat(200)}… (500 characters)`);
+  });
+
+  it('keeps a difference a recheck no longer sees out of the mismatches', async () => {
+    const id = freshUser();
+    const original = (await findUser(id))!;
+    await setName(id, 'drifted for a moment');
+    const before = await storedFigures(world.pool, 'users');
+    let calls = 0;
+    await runtime.shadowRead('market', {
+      collection: 'users',
+      ids: [id],
+      primary: async () => {
+        // The second read (the recheck) comes after the write that the first one raced.
+        if (++calls === 2) await setName(id, String(original.name));
+        return findUser(id);
+      },
+    });
+    await runtime.flush();
+    const after = await storedFigures(world.pool, 'users');
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(after.matched - before.matched).toBe(1);
+    expect(after.mismatched - before.mismatched).toBe(0);
+  });
+
+  it('counts a failing and a timed-out candidate, and the caller gets the primary answer at its latency', async () => {
+    const before = await storedFigures(world.pool, 'users');
+    const id = freshUser();
+    const expected = await findUser(id);
+    const failed = await runtime.shadowRead('market', {
+      collection: 'users',
+      primary: () => findUser(id),
+      candidate: () => Promise.reject(new Error('PostgreSQL is away')),
+    });
+    expect(failed).toEqual(expected);
+    const started = performance.now();
+    const slow = await runtime.shadowRead('market', {
+      collection: 'users',
+      primary: () => findUser(id),
+      candidate: () => new Promise((resolve) => setTimeout(resolve, 3000)),
+      timeoutMs: 400,
+    });
+    const elapsed = performance.now() - started;
+    expect(slow).toEqual(expected);
+    // The call returned long before the candidate's timeout: it never waited for it.
+    expect(elapsed).toBeLessThan(400);
+    await runtime.flush();
+    const after = await storedFigures(world.pool, 'users');
+    expect(after.failed - before.failed).toBe(1);
+    expect(after.timedOut - before.timedOut).toBe(1);
+    expect(after.matched - before.matched).toBe(0);
+  });
+
+  it("throws the primary's error, and no shadow runs for it", async () => {
+    const before = await storedFigures(world.pool, 'users');
+    const failure = new Error('MongoDB said no');
+    await expect(
+      runtime.shadowRead('market', {
+        collection: 'users',
+        ids: [users[0]],
+        primary: () => Promise.reject(failure),
+      }),
+    ).rejects.toBe(failure);
+    await runtime.flush();
+    expect(await storedFigures(world.pool, 'users')).toEqual(before);
+  });
+
+  it('compares only the projected fields of a projected read', async () => {
+    const id = freshUser();
+    await setName(id, 'changed outside the projection');
+    const before = await storedFigures(world.pool, 'users');
+    await runtime.shadowRead('market', {
+      collection: 'users',
+      ids: [id],
+      projection: { email: 1 },
+      primary: () => findUser(id, { email: 1 }),
+    });
+    await runtime.shadowRead('market', {
+      collection: 'users',
+      ids: [id],
+      projection: { name: 1 },
+      primary: () => findUser(id, { name: 1 }),
+    });
+    await runtime.flush();
+    const after = await storedFigures(world.pool, 'users');
+    expect(after.matched - before.matched).toBe(1);
+    expect(after.mismatched - before.mismatched).toBe(1);
+  });
+
+  it('compares the order of a sorted read, and only of a sorted read', async () => {
+    const ids = [freshUser(), freshUser(), freshUser(), freshUser()];
+    const sorted = () =>
+      world.mongo
+        .collection('users')
+        .find({ _id: { $in: ids } })
+        .sort({ email: 1 })
+        .toArray();
+    const before = await storedFigures(world.pool, 'users');
+    // The default candidate sorts PostgreSQL's documents as the read does: equal.
+    await runtime.shadowRead('market', { collection: 'users', ids, sort: { email: 1 }, primary: sorted });
+    const reversed = async () => (await sorted()).reverse();
+    // The same documents in another order: equal for a read that does not sort…
+    await runtime.shadowRead('market', { collection: 'users', primary: sorted, candidate: reversed });
+    // …and a mismatch for one that does.
+    await runtime.shadowRead('market', {
+      collection: 'users',
+      sort: { email: 1 },
+      primary: sorted,
+      candidate: reversed,
+    });
+    await runtime.flush();
+    const after = await storedFigures(world.pool, 'users');
+    expect(after.matched - before.matched).toBe(2);
+    expect(after.mismatched - before.mismatched).toBe(1);
+    const { rows } = await world.pool.query(
+      `select paths from ferry.shadow_mismatches where domain = 'market' order by id desc limit 1`,
+    );
+    expect(rows[0].paths).toEqual(['$order']);
+  });
+
+  it('refuses a read in an undeclared domain or without a candidate', async () => {
+    const primary = async () => null;
+    await expect(
+      runtime.shadowRead('nowhere', { collection: 'users', ids: [], primary }),
+    ).rejects.toMatchObject({
+      code: 'SHADOW_BAD_READ',
+    });
+    await expect(runtime.shadowRead('market', { collection: 'users', primary })).rejects.toMatchObject({
+      code: 'SHADOW_BAD_READ',
+    });
+  });
+
+  it('keeps the newest mismatches of a domain up to the cap', async () => {
+    const capped = await startShadowRuntime(world, 'shadow_read', { mismatchCap: 3, rechecks: 0 });
+    try {
+      const ids = [freshUser(), freshUser(), freshUser(), freshUser(), freshUser()];
+      for (const id of ids) await setName(id, 'drifted');
+      for (const id of ids) {
+        await capped.shadowRead('market', { collection: 'users', ids: [id], primary: () => findUser(id) });
+        await capped.flush();
+      }
+      const { rows } = await world.pool.query(
+        `select doc_id from ferry.shadow_mismatches where domain = 'market' order by id`,
+      );
+      expect(rows.map((r) => r.doc_id)).toEqual(
+        ids.slice(-3).map((id) => EJSON.stringify(id, { relaxed: false })),
+      );
+    } finally {
+      await capped.close();
+    }
+  });
+});
