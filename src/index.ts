@@ -80,6 +80,25 @@ export { type MigrateOptions, type MigrateResult, type MigrateStep, migrate } fr
 // The runtime inside the application: domains and phases, the mirrored write path, gaps,
 // documents read back from PostgreSQL (DESIGN.md "The runtime").
 export { type WrapOptions, wrapCollection } from './runtime/collection-wrapper.js';
+export {
+  type ChangeRequest,
+  type CutoverContext,
+  type CutoverLimits,
+  type CutoverReport,
+  cutover,
+  cutoverLimits,
+  type DrillReport,
+  type DrillVerify,
+  evaluateGates,
+  type FlipReport,
+  flipPhase,
+  GATES_BY_PHASE,
+  type GateName,
+  type GateResult,
+  type RollbackReport,
+  rollback,
+  rollbackDrill,
+} from './runtime/cutover/index.js';
 export { readDocuments } from './runtime/document-reader.js';
 export {
   type DomainDefinitions,
@@ -138,7 +157,7 @@ export {
   watchGaps,
 } from './runtime/reconcile.js';
 export { isTransientError, type RuntimeRetryOptions, withTransientRetry } from './runtime/retry-policy.js';
-export { createRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
+export { createRuntime, type PrimaryWrite, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
 export {
   applyProjection,
   type CleanLimits,

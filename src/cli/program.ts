@@ -3,6 +3,7 @@ import { asFerryError, ExitCode, FerryError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import { dashboardServePlugin } from '../serve/dashboard/serve-plugin.js';
 import { registerBackfill } from './commands/backfill.js';
+import { registerCutover } from './commands/cutover.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
 import { registerInfer } from './commands/infer.js';
@@ -12,6 +13,7 @@ import { registerOutbox } from './commands/outbox.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerRejects } from './commands/rejects.js';
+import { registerRollback } from './commands/rollback.js';
 import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
 import { registerSql } from './commands/sql.js';
@@ -34,6 +36,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerBackfill(program);
+  registerCutover(program);
   registerDemo(program);
   registerExport(program);
   registerInfer(program);
@@ -43,6 +46,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerReconcile(program);
   registerRejects(program);
+  registerRollback(program);
   registerSchema(program);
   registerServe(program, [dashboardServePlugin]);
   registerSql(program);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { planSchema } from '../mapping/model.js';
+import { cutoverConfigSchema } from '../runtime/cutover/cutover-config.js';
 import { shadowConfigSchema } from '../runtime/shadow/shadow-settings.js';
 import { thresholdsConfigSchema } from '../serve/thresholds.js';
 import { verifyConfigSchema } from '../verify/reconcile-config.js';
@@ -71,6 +72,11 @@ export const configSchema = z
      * events, open gaps; each `{ warning, critical }`, a figure over the level raises it).
      */
     serve: z.object({ thresholds: thresholdsConfigSchema.optional() }).strict().optional(),
+    /**
+     * `ferry cutover`: the gates' thresholds and windows (open gaps, shadow-read window and
+     * minimum, p95 ratio, outbox lag, verify and drill age, settle time, flip lock timeout).
+     */
+    cutover: cutoverConfigSchema.optional(),
   })
   .strict();
 

@@ -161,15 +161,18 @@ export function wrapCollection<T extends Document>(
       if (read !== undefined) return (...args: unknown[]) => read(runtime, coll, args);
       const write = typeof property === 'string' ? writes[property] : undefined;
       if (write !== undefined)
-        return (...args: unknown[]) => {
-          // In phase `mongo` (or for a collection in no domain) the driver's own call, nothing else.
-          if (!runtime.mirrors(name))
-            return (Reflect.get(target, property, target) as (...a: unknown[]) => unknown).apply(
-              target,
-              args,
-            );
-          return write(args);
-        };
+        return (...args: unknown[]) =>
+          // The primary rule first (refused while PostgreSQL is the primary, under the domain
+          // lock in pg_read); then, in phase `mongo` or for a collection in no domain, the
+          // driver's own call, nothing else.
+          runtime.guardMongoWrite(name, async () => {
+            if (!runtime.mirrors(name))
+              return (Reflect.get(target, property, target) as (...a: unknown[]) => unknown).apply(
+                target,
+                args,
+              );
+            return write(args);
+          });
       const value = Reflect.get(target, property, receiver) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },

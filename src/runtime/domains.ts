@@ -189,6 +189,8 @@ export interface PhaseTransition {
   readonly domain: string;
   readonly from: Phase;
   readonly to: Phase;
+  /** The audit row in `ferry.domain_events`. */
+  readonly eventId: number;
 }
 
 /**
@@ -222,36 +224,59 @@ export async function setPhase(
       hint: 'say why, e.g. "verify clean for 24 h"; it is kept in ferry.domain_events',
     });
   const target = 'transaction' in db ? db : targetOf(db);
-  return target.transaction(async (tx) => {
-    const { rows } = await tx.query<{ phase: Phase }>(
-      'select phase from ferry.domains where name = $1 for update',
-      [domain],
-    );
-    const from = rows[0]?.phase;
-    if (from === undefined)
-      throw new FerryError(`there is no domain "${domain}"`, {
-        code: 'RUNTIME_UNKNOWN_DOMAIN',
-        category: 'usage',
-        hint: 'declare it under `domains` in ferry.config.ts; the runtime registers it when it starts',
-      });
-    await tx.query(
-      `insert into ferry.domain_events (domain, from_phase, to_phase, actor, reason, figures)
-       values ($1, $2, $3, $4, $5, $6::jsonb)`,
-      [
-        domain,
-        from,
-        phase,
-        change.actor ?? defaultActor(),
-        change.reason,
-        JSON.stringify(change.figures ?? {}),
-      ],
-    );
-    await tx.query('update ferry.domains set phase = $2, changed_at = now() where name = $1', [
+  return target.transaction((tx) => recordPhaseChange(tx, domain, phase, change));
+}
+
+/**
+ * The body of `setPhase`, inside a transaction the caller holds: lock the domain row, write
+ * the audit event, set the phase, notify. The primary flip (src/runtime/cutover) calls it
+ * inside the transaction that holds the domain's write lock, so the change commits together
+ * with the pause that makes it coherent.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * await db.transaction((tx) => recordPhaseChange(tx, 'money', 'pg_read', { reason: 'shadow reads clean' }));
+ */
+export async function recordPhaseChange(
+  tx: Queryable,
+  domain: string,
+  phase: Phase,
+  change: PhaseChange,
+): Promise<PhaseTransition> {
+  const { rows } = await tx.query<{ phase: Phase }>(
+    'select phase from ferry.domains where name = $1 for update',
+    [domain],
+  );
+  const from = rows[0]?.phase;
+  if (from === undefined) throw unknownDomain(domain);
+  const event = await tx.query<{ id: string }>(
+    `insert into ferry.domain_events (domain, from_phase, to_phase, actor, reason, figures)
+     values ($1, $2, $3, $4, $5, $6::jsonb) returning id::text as id`,
+    [
       domain,
+      from,
       phase,
-    ]);
-    await tx.query('select pg_notify($1, $2)', [PHASE_CHANNEL, domain]);
-    return { domain, from, to: phase };
+      change.actor ?? defaultActor(),
+      change.reason,
+      JSON.stringify(change.figures ?? {}),
+    ],
+  );
+  await tx.query('update ferry.domains set phase = $2, changed_at = now() where name = $1', [domain, phase]);
+  await tx.query('select pg_notify($1, $2)', [PHASE_CHANNEL, domain]);
+  return { domain, from, to: phase, eventId: Number(event.rows[0]!.id) };
+}
+
+/**
+ * The error for a domain `ferry.domains` does not know.
+ *
+ * @example
+ * throw unknownDomain('money');
+ */
+export function unknownDomain(domain: string): FerryError {
+  return new FerryError(`there is no domain "${domain}"`, {
+    code: 'RUNTIME_UNKNOWN_DOMAIN',
+    category: 'usage',
+    hint: 'declare it under `domains` in ferry.config.ts; the runtime registers it when it starts',
   });
 }
 

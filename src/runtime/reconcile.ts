@@ -45,6 +45,8 @@ export interface ReconcileOptions {
   readonly signal?: AbortSignal;
   /** Gaps per copy (one transaction per batch of entities). Default 200. */
   readonly batchSize?: number;
+  /** Only the gaps of these collections (a domain's, for the primary flip); default every one. */
+  readonly only?: readonly string[];
 }
 
 /**
@@ -72,54 +74,61 @@ export async function reconcileGaps(
   let upserted = 0;
   let deleted = 0;
   let rejected = 0;
-  let afterId = 0;
-  for (;;) {
-    options.signal?.throwIfAborted();
-    const gaps = await openGaps(db, stores.schema, { afterId, limit: batchSize });
-    if (gaps.length === 0) break;
-    afterId = gaps[gaps.length - 1]!.id;
-    seen += gaps.length;
-    for (const [collection, group] of byCollection(gaps)) {
-      if (!mapped.has(collection)) {
-        await bumpGaps(db, group, new Error(`the mapping has no collection ${collection}`));
-        continue;
-      }
-      try {
-        const outcome = await copyEntitiesToPostgres(
-          stores,
-          collection,
-          group.map((g) => g.entityId),
-          options.signal ? { signal: options.signal } : {},
-        );
-        upserted += outcome.upserted;
-        deleted += outcome.deleted;
-        rejected += outcome.rejected;
-        closed += await closeGaps(db, group);
-      } catch (error) {
-        if (!(error instanceof EntityCopyError)) {
-          await bumpGaps(db, group, error);
+  for (const only of options.only ?? [undefined]) {
+    let afterId = 0;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const gaps = await openGaps(db, stores.schema, {
+        afterId,
+        limit: batchSize,
+        ...(only !== undefined && { collection: only }),
+      });
+      if (gaps.length === 0) break;
+      afterId = gaps[gaps.length - 1]!.id;
+      seen += gaps.length;
+      for (const [collection, group] of byCollection(gaps)) {
+        if (!mapped.has(collection)) {
+          await bumpGaps(db, group, new Error(`the mapping has no collection ${collection}`));
           continue;
         }
-        upserted += error.outcome.upserted;
-        deleted += error.outcome.deleted;
-        rejected += error.outcome.rejected;
-        const failed = new Set(error.failures.map((f) => f.id));
-        closed += await closeGaps(
-          db,
-          group.filter((g) => !failed.has(g.entityId)),
-        );
-        for (const failure of error.failures)
-          await bumpGaps(
-            db,
-            group.filter((g) => g.entityId === failure.id),
-            failure.error,
+        try {
+          const outcome = await copyEntitiesToPostgres(
+            stores,
+            collection,
+            group.map((g) => g.entityId),
+            options.signal ? { signal: options.signal } : {},
           );
+          upserted += outcome.upserted;
+          deleted += outcome.deleted;
+          rejected += outcome.rejected;
+          closed += await closeGaps(db, group);
+        } catch (error) {
+          if (!(error instanceof EntityCopyError)) {
+            await bumpGaps(db, group, error);
+            continue;
+          }
+          upserted += error.outcome.upserted;
+          deleted += error.outcome.deleted;
+          rejected += error.outcome.rejected;
+          const failed = new Set(error.failures.map((f) => f.id));
+          closed += await closeGaps(
+            db,
+            group.filter((g) => !failed.has(g.entityId)),
+          );
+          for (const failure of error.failures)
+            await bumpGaps(
+              db,
+              group.filter((g) => g.entityId === failure.id),
+              failure.error,
+            );
+        }
       }
     }
   }
   const { rows } = await db.query<{ n: string }>(
-    'select count(*) as n from ferry.gaps where schema = $1 and closed_at is null',
-    [stores.schema],
+    `select count(*) as n from ferry.gaps
+      where schema = $1 and closed_at is null and ($2::text[] is null or collection = any($2))`,
+    [stores.schema, options.only ?? null],
   );
   return { moved, seen, closed, open: Number(rows[0]?.n ?? 0), upserted, deleted, rejected };
 }

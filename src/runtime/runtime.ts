@@ -6,6 +6,13 @@ import { FerryError } from '../core/errors.js';
 import type { Plan } from '../mapping/model.js';
 import { ensureFerryState } from '../target/ferry-state.js';
 import { wrapCollection } from './collection-wrapper.js';
+import {
+  heldPrimaryScope,
+  mongoIsPrimary,
+  mongoWriteRefused,
+  needsDomainLock,
+  underDomainLock,
+} from './cutover/primary-lock.js';
 import { readDocuments } from './document-reader.js';
 import {
   type DomainDefinitions,
@@ -14,6 +21,7 @@ import {
   type Phase,
   readDomains,
   registerDomains,
+  unknownDomain,
 } from './domains.js';
 import type { RuntimeStores } from './entity-copy.js';
 import { Mirror, type MirrorMode, type MirrorStats } from './mirror.js';
@@ -48,6 +56,32 @@ export interface RuntimeOptions {
   readonly mirror?: MirrorMode;
   /** How often phases are re-read when no notification arrives; default 500 ms. */
   readonly pollIntervalMs?: number;
+  /**
+   * Connections of the runtime's own pool (same settings as `pg`) for the transactions that
+   * hold a domain's lock while a write runs in `pg_read` and `pg_primary`; default 8. Kept
+   * apart from the application's pool so a write holding the lock can always get a
+   * connection for its mirror copy.
+   */
+  readonly lockPoolSize?: number;
+}
+
+/**
+ * The two branches of a write that must follow the primary (`Runtime.withPrimary`).
+ *
+ * @example
+ * import type { ObjectId } from 'bson';
+ * declare const runtime: Runtime;
+ * declare const id: ObjectId;
+ * const branches: PrimaryWrite<void> = {
+ *   mongo: async () => { await runtime.collection('wallets').updateOne({ _id: id }, { $inc: { balance: -5 } }); },
+ *   pg: async (client) => { await client.query('update wallets set balance = balance - 5 where id = $1', [id.toHexString()]); },
+ * };
+ */
+export interface PrimaryWrite<T> {
+  /** The write on MongoDB; use the runtime's wrapped collections, so it is mirrored. */
+  readonly mongo: () => Promise<T>;
+  /** The write on PostgreSQL, on the client of a transaction that commits when it resolves. */
+  readonly pg: (client: pg.PoolClient) => Promise<T>;
 }
 
 /**
@@ -103,6 +137,23 @@ export interface Runtime {
   readonly shadows: Shadower;
   /** Shadow-read figures of this process since it started, per domain and collection. */
   readonly shadowStats: readonly ShadowCounts[];
+  /** The current phase of a domain, as this runtime last read it. */
+  domainPhase(domain: string): Phase;
+  /**
+   * Run exactly one branch of a write, on the domain's current primary, coherently with the
+   * primary flip: in `pg_read` and `pg_primary` inside a PostgreSQL transaction holding the
+   * domain's lock shared, after reading the phase under it (a flip that committed while the
+   * write waited sends it to the other branch). In the earlier phases the MongoDB branch runs
+   * without touching PostgreSQL; in `pg_only` the PostgreSQL branch runs.
+   */
+  withPrimary<T>(domain: string, write: PrimaryWrite<T>): Promise<T>;
+  /**
+   * Run a MongoDB write on `collection` as the primary rule requires: directly before
+   * `pg_read`; under the domain's lock in `pg_read` (refused if the phase moved on meanwhile);
+   * refused with `CUTOVER_MONGO_WRITE_REFUSED` when PostgreSQL is the primary. The wrapper and
+   * the plugin route every write through it.
+   */
+  guardMongoWrite<T>(collection: string, write: () => Promise<T>): Promise<T>;
   /** Re-read the phases now (the runtime also does so on every notification and poll). */
   refresh(): Promise<void>;
   /**
@@ -165,13 +216,44 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     (domain) => (Object.hasOwn(domains, domain) ? (follower.phases.get(domain) ?? 'mongo') : undefined),
     (collection) => owner.get(collection),
   );
+  const lockPool = new pg.Pool({ ...options.pg.options, max: options.lockPoolSize ?? 8 });
+  // A connection lost while idle must not crash the application; the next write reconnects.
+  lockPool.on('error', () => {});
+  const domainPhase = (domain: string): Phase =>
+    heldPrimaryScope(domain)?.phase ?? follower.phases.get(domain) ?? 'mongo';
 
   const runtime: Runtime = {
     stores,
     mirrorMode,
     phase: (collection) => {
       const domain = owner.get(collection);
-      return domain === undefined ? 'mongo' : (follower.phases.get(domain) ?? 'mongo');
+      return domain === undefined ? 'mongo' : domainPhase(domain);
+    },
+    domainPhase,
+    withPrimary: async (domain, write) => {
+      if (!follower.phases.has(domain) && heldPrimaryScope(domain) === undefined) await follower.poll();
+      if (!follower.phases.has(domain)) throw unknownDomain(domain);
+      const phase = domainPhase(domain);
+      if (heldPrimaryScope(domain) !== undefined || !needsDomainLock(phase)) {
+        if (mongoIsPrimary(phase)) return write.mongo();
+        return underDomainLock(lockPool, domain, (_phase, client) => write.pg(client));
+      }
+      return underDomainLock(lockPool, domain, (current, client) =>
+        mongoIsPrimary(current) ? write.mongo() : write.pg(client),
+      );
+    },
+    guardMongoWrite: async (collection, write) => {
+      const domain = owner.get(collection);
+      if (domain === undefined) return write();
+      const phase = domainPhase(domain);
+      if (heldPrimaryScope(domain) !== undefined || !needsDomainLock(phase)) {
+        if (mongoIsPrimary(phase)) return write();
+        throw mongoWriteRefused(domain, collection, phase);
+      }
+      return underDomainLock(lockPool, domain, (current) => {
+        if (!mongoIsPrimary(current)) throw mongoWriteRefused(domain, collection, current);
+        return write();
+      });
     },
     domainOf: (collection) => owner.get(collection),
     mirrors: (collection) => mirrorsWrites(runtime.phase(collection)),
@@ -179,7 +261,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       wrapCollection(runtime, options.mongo.collection<T>(name), opts),
     mirror: async (collection, ids, operation, opts = {}) => {
       if (!runtime.mirrors(collection)) return;
-      await mirror.entities(collection, ids, operation, opts.mirror ?? mirrorMode, opts.written);
+      const domain = owner.get(collection);
+      // Under the domain lock the copy finishes before the lock is let go: a copy landing
+      // after a flip would overwrite the new primary's state with the old one's.
+      const mode = domain !== undefined && heldPrimaryScope(domain) !== undefined ? 'inline' : opts.mirror;
+      await mirror.entities(collection, ids, operation, mode ?? mirrorMode, opts.written);
     },
     readDocument: async (collection, id) => (await readDocuments(stores, collection, [id]))[0],
     readDocuments: (collection, ids) => readDocuments(stores, collection, ids),
@@ -203,6 +289,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       await recorder.stop();
       await follower.stop();
       await mirror.maintain();
+      await lockPool.end().catch(() => {});
     },
   };
   return runtime;

@@ -355,6 +355,30 @@ begin
 end
 $step$`,
   },
+  // Rollback drills (src/runtime/cutover): `ferry rollback --drill` steps a domain back one
+  // phase and forward again under traffic, verifies, and records the outcome here; the cutover
+  // gate "a rollback drill has passed" reads the latest one of the domain and phase.
+  {
+    version: 18,
+    name: 'rollback drills',
+    sql: `do $step$
+begin
+  create table ferry.rollback_drills (
+    id bigint generated always as identity primary key,
+    domain text not null,
+    phase text not null,
+    back_to text not null,
+    ok boolean not null,
+    failure text,
+    figures jsonb not null default '{}',
+    actor text not null,
+    started_at timestamptz not null,
+    finished_at timestamptz not null default now()
+  );
+  create index rollback_drills_recent on ferry.rollback_drills (domain, phase, finished_at);
+end
+$step$`,
+  },
 ]);
 
 /**

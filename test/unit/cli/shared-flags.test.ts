@@ -14,9 +14,9 @@ import { SHARED_FLAGS, sharedFlag } from '../../../src/cli/shared-flags.js';
  */
 const OTHER_MEANINGS: Readonly<Record<string, readonly string[]>> = {
   // overwrite the config file / write destructive schema changes, not "empty and reload"
-  '--force': ['infer', 'schema apply'],
+  '--force': ['infer', 'schema apply', 'cutover'],
   // consent to the destructive steps of a schema change, not to a reload
-  '--yes': ['schema apply'],
+  '--yes': ['schema apply', 'cutover', 'rollback'],
   // the generator's seed, not the verification sample's
   '--seed': ['demo'],
   // one schema to qualify, check or filter by, not the schemas to load
@@ -32,6 +32,8 @@ const OTHER_MEANINGS: Readonly<Record<string, readonly string[]>> = {
     'schema export',
     'outbox work',
     'outbox redrive',
+    'cutover',
+    'rollback',
   ],
   // list the drifted ids without repairing, not read-and-transform without writing
   '--dry-run': ['sync'],
