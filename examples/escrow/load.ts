@@ -14,7 +14,7 @@
  *   npx tsx examples/escrow/load.ts --targets http://127.0.0.1:3001,http://127.0.0.1:3002 \
  *     --wallets wallets.json --rate 200 --out load-out [--duration 60]
  *
- * `--read-rate N` also reads N wallets a second by `_id` (GET /wallets/:id), the reads Ferry
+ * `--read-rate N` also reads N wallets (and their users) a second by `_id`, the reads Ferry
  * shadows and later serves from PostgreSQL. SIGUSR1 pauses the offering (open transfers go on
  * until acknowledged), SIGUSR2 resumes it: a test pauses to compare the stores at rest.
  *
@@ -34,6 +34,8 @@ import { MongoClient } from 'mongodb';
 interface Wallet {
   readonly id: string;
   readonly currency: string;
+  /** The owner, when known: reads alternate between wallets and their users. */
+  readonly user?: string;
 }
 
 interface Options {
@@ -213,7 +215,9 @@ async function main(): Promise<void> {
   const read = async (wallet: Wallet) => {
     reads.sent++;
     try {
-      const response = await fetch(`${o.targets[next++ % o.targets.length]}/wallets/${wallet.id}`, {
+      const resource =
+        wallet.user !== undefined && reads.sent % 2 === 0 ? `users/${wallet.user}` : `wallets/${wallet.id}`;
+      const response = await fetch(`${o.targets[next++ % o.targets.length]}/${resource}`, {
         signal: AbortSignal.timeout(15_000),
       });
       await response.arrayBuffer();

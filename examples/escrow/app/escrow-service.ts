@@ -1,6 +1,5 @@
 import type { Document, ObjectId } from 'bson';
 import type { Model } from 'mongoose';
-import type pg from 'pg';
 import type { Phase, Runtime } from '../../../src/index.js';
 import { notFound } from './errors.js';
 import { type MoneyModels, transferInMongo } from './mongo-transfer.js';
@@ -14,31 +13,36 @@ export interface EscrowModels extends MoneyModels {
 }
 
 /**
- * What the routes call: each operation picks its store by its domain's phase. MongoDB is the
- * primary up to `pg_read` (its writes go through the models, which Ferry's plugin mirrors to
- * PostgreSQL); from `pg_primary` on, the app writes PostgreSQL with its own SQL and Ferry's
- * outbox feeds MongoDB. Reads by `_id` follow the phase too.
+ * What the routes call: each write runs on its domain's primary. MongoDB is the primary up to
+ * `pg_read` (its writes go through the models, which Ferry's plugin mirrors to PostgreSQL);
+ * from `pg_primary` on, the app writes PostgreSQL with its own SQL and Ferry's outbox feeds
+ * MongoDB. Reads by `_id` follow the phase too.
  */
 export class EscrowService {
   constructor(
     private readonly runtime: Runtime,
     private readonly models: EscrowModels,
-    private readonly pool: pg.Pool,
   ) {}
 
-  /** Book a transfer, or return the one its key booked before (completing it if half done). */
+  /**
+   * Book a transfer, or return the one its key booked before (completing it if half done), on
+   * the `money` domain's primary. `withPrimary` runs exactly one branch, coherently with a
+   * primary flip: a flip waits for the transfers under way, and a transfer that waited for a
+   * flip runs on the new primary.
+   */
   async transfer(request: TransferRequest): Promise<TransferResult> {
-    if (pgIsPrimary(this.runtime.phase('wallets')))
-      return this.#inTransaction((client) => transferInPostgres(client, this.runtime.stores.schema, request));
-    return transferInMongo(this.models, request);
+    return this.runtime.withPrimary('money', {
+      mongo: () => transferInMongo(this.models, request),
+      pg: (client) => transferInPostgres(client, this.runtime.stores.schema, request),
+    });
   }
 
   /** A transfer booked before under `key`, as its first answer said; undefined if none. */
   async findTransfer(key: string): Promise<TransferResult | undefined> {
     const ids = transferIds(key);
     const [debit, credit] = await Promise.all([
-      this.#readById('ledger', this.models.LedgerEntry, ids.debit),
-      this.#readById('ledger', this.models.LedgerEntry, ids.credit),
+      this.#readById(this.models.LedgerEntry, ids.debit),
+      this.#readById(this.models.LedgerEntry, ids.credit),
     ]);
     if (debit === undefined || credit === undefined) return undefined;
     const hex = (v: unknown) => (v as ObjectId).toHexString();
@@ -61,23 +65,22 @@ export class EscrowService {
   }
 
   async wallet(id: ObjectId): Promise<Document> {
-    const found = await this.#readById('wallets', this.models.Wallet, id);
+    const found = await this.#readById(this.models.Wallet, id);
     if (found === undefined) throw notFound('wallet', id.toHexString());
     return found;
   }
 
   async user(id: ObjectId): Promise<Document> {
-    const found = await this.#readById('users', this.models.User, id);
+    const found = await this.#readById(this.models.User, id);
     if (found === undefined) throw notFound('user', id.toHexString());
     return found;
   }
 
   async renameUser(id: ObjectId, name: string): Promise<void> {
-    const renamed = pgIsPrimary(this.runtime.phase('users'))
-      ? await this.#inTransaction((client) =>
-          renameUserInPostgres(client, this.runtime.stores.schema, id, name),
-        )
-      : (await this.models.User.updateOne({ _id: id }, { $set: { name } })).matchedCount > 0;
+    const renamed = await this.runtime.withPrimary('users', {
+      mongo: async () => (await this.models.User.updateOne({ _id: id }, { $set: { name } })).matchedCount > 0,
+      pg: (client) => renameUserInPostgres(client, this.runtime.stores.schema, id, name),
+    });
     if (!renamed) throw notFound('user', id.toHexString());
   }
 
@@ -86,31 +89,11 @@ export class EscrowService {
     return { users: this.runtime.phase('users'), money: this.runtime.phase('wallets') };
   }
 
-  async #readById(collection: string, model: Model<Document>, id: ObjectId): Promise<Document | undefined> {
-    if (readsPostgres(this.runtime.phase(collection))) return this.runtime.readDocument(collection, id);
+  /**
+   * A read by `_id` through the model: Ferry's plugin routes it by the domain's phase (MongoDB;
+   * MongoDB shadowed against PostgreSQL in `shadow_read`; PostgreSQL from `pg_read` on).
+   */
+  async #readById(model: Model<Document>, id: ObjectId): Promise<Document | undefined> {
     return ((await model.findById(id).lean()) as Document | null) ?? undefined;
   }
-
-  async #inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
-      const result = await work(client);
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-}
-
-function pgIsPrimary(phase: Phase): boolean {
-  return phase === 'pg_primary' || phase === 'pg_only';
-}
-
-function readsPostgres(phase: Phase): boolean {
-  return phase === 'pg_read' || pgIsPrimary(phase);
 }

@@ -60,7 +60,7 @@ export async function startEscrowApp(
   // The plugin must be registered before the models compile, hence the models' late import.
   mongoose.plugin(ferryMongoosePlugin(runtime));
   const { LedgerEntry, User, Wallet } = await import('../models/index.js');
-  const service = new EscrowService(runtime, { LedgerEntry, User, Wallet } as never, pool);
+  const service = new EscrowService(runtime, { LedgerEntry, User, Wallet } as never);
 
   const app = Fastify({ logger: { level: process.env.ESCROW_LOG_LEVEL ?? 'warn' } });
   registerRoutes(app, service);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,12 +30,22 @@ export interface EscrowWorld {
   readonly pool: pg.Pool;
   /** A scratch folder: the cwd of the CLI (its `migrations/`) and of the load generator's files. */
   readonly dir: string;
+  /** The world's config file (the example's, with the overrides). */
+  readonly configPath: string;
   /** `ferry <args> --config <example config> --target <db>` in `dir`. */
   ferry(args: readonly string[]): Promise<CliResult>;
   close(): Promise<void>;
 }
 
-export async function createEscrowWorld(prefix: string, users = 100): Promise<EscrowWorld> {
+/**
+ * `overrides` are merged over the example's config in a config file of the world's own (the
+ * walk-through shortens the cutover gates' windows, made for days, to its minutes).
+ */
+export async function createEscrowWorld(
+  prefix: string,
+  users = 100,
+  overrides: Record<string, unknown> = {},
+): Promise<EscrowWorld> {
   const database = `escrow_${prefix}_${process.pid}_${Date.now().toString(36)}`;
   const url = new URL(mongoUrl()!);
   url.pathname = `/${database}`;
@@ -43,17 +53,23 @@ export async function createEscrowWorld(prefix: string, users = 100): Promise<Es
   await seedEscrow(mongoUri, { users });
   const target = await createTestDatabase(`escrow_${prefix}`);
   const dir = await mkdtemp(path.join(tmpdir(), `escrow-${prefix}-`));
+  const configPath = path.join(dir, 'ferry.config.ts');
+  await writeFile(
+    configPath,
+    `import base from ${JSON.stringify(ESCROW_CONFIG)};\nexport default { ...base, ...${JSON.stringify(overrides)} };\n`,
+  );
   const mongo = new MongoClient(mongoUrl()!, { serverSelectionTimeoutMS: 5000 });
   const pool = new pg.Pool({ connectionString: target.url, max: 4 });
   pool.on('error', () => {});
   const ferry = (args: readonly string[]) =>
-    runFerry([...args, '--config', ESCROW_CONFIG, '--target', target.url], { cwd: dir });
+    runFerry([...args, '--config', configPath, '--target', target.url], { cwd: dir });
   return {
     mongoUri,
     targetUrl: target.url,
     mongo,
     pool,
     dir,
+    configPath,
     ferry,
     async close() {
       await pool.end().catch(() => {});
@@ -128,12 +144,20 @@ export async function startExample(
   };
 }
 
-/** Start one app instance on a free port; resolves with its URL. */
-export async function startApp(world: EscrowWorld): Promise<{ url: string; process: ExampleProcess }> {
+/** Start one app instance on a free port (on the world's stores, or on `urls`, e.g. proxies); resolves with its URL. */
+export async function startApp(
+  world: EscrowWorld,
+  urls: { mongo?: string; pg?: string } = {},
+): Promise<{ url: string; process: ExampleProcess }> {
   const { process: app, ready } = await startExample(
     'app/server.ts',
     [],
-    { ESCROW_MONGO_URL: world.mongoUri, DATABASE_URL: world.targetUrl, PORT: '0' },
+    {
+      ESCROW_MONGO_URL: urls.mongo ?? world.mongoUri,
+      DATABASE_URL: urls.pg ?? world.targetUrl,
+      ESCROW_CONFIG: world.configPath,
+      PORT: '0',
+    },
     'listening',
   );
   return { url: String(ready.listening), process: app };
