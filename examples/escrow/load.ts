@@ -66,9 +66,9 @@ function options(): Options {
       'read-rate': { type: 'string', default: '0' },
     },
   });
-  if (values.targets === undefined || values.wallets === undefined) {
+  if (values.targets === undefined || (values.wallets === undefined && values.mongo === undefined)) {
     console.error(
-      'usage: load.ts --targets url,url,… --wallets wallets.json [--rate 200] [--out dir] [--duration s]',
+      'usage: load.ts --targets url,url,… (--wallets wallets.json | --mongo mongodb://…/db) [--rate 200] [--read-rate 0] [--out dir] [--duration s]',
     );
     process.exit(2);
   }
