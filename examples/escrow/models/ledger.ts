@@ -17,6 +17,7 @@ export interface LedgerEntryFields {
   amountMinor: number;
   currency: (typeof CURRENCIES)[number];
   balanceAfterMinor: number;
+  seq: number;
   subject?: Types.ObjectId;
   subjectModel?: 'PurchaseRequest' | 'Wallet';
   idempotencyKey: string;
@@ -33,6 +34,11 @@ const ledgerEntrySchema = new Schema<LedgerEntryFields>(
     amountMinor: { type: Number, required: true, validate: Number.isInteger },
     currency: { type: String, enum: CURRENCIES, required: true },
     balanceAfterMinor: { type: Number, required: true, validate: Number.isInteger },
+    // The entry's place in its wallet's ledger: 1, 2, 3, … with no gap. The wallet's `entrySeq`
+    // says how many of them its balance includes, so a booking whose wallet update was lost
+    // (the app has no multi-document transactions on MongoDB) is found and finished by the
+    // next writer: see examples/escrow/app/book-entry.ts.
+    seq: { type: Number, required: true, min: 1, validate: Number.isInteger },
     // What the entry is about: the purchase request it holds or releases escrow for, or the
     // counterpart wallet of a transfer. `subjectModel` names which (a polymorphic reference).
     subject: { type: Schema.Types.ObjectId, refPath: 'subjectModel' },
@@ -48,6 +54,8 @@ const ledgerEntrySchema = new Schema<LedgerEntryFields>(
   { collection: 'ledger', timestamps: { createdAt: true, updatedAt: false } },
 );
 ledgerEntrySchema.index({ wallet: 1, createdAt: 1 });
+// One entry per place in a wallet's ledger: two bookings racing for the same place, one wins.
+ledgerEntrySchema.index({ wallet: 1, seq: 1 }, { unique: true });
 
 // Append-only: corrections are new entries (`reversalOf`), never edits.
 ledgerEntrySchema.pre(['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne'], () => {

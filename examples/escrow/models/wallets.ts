@@ -9,6 +9,8 @@ const walletSchema = new Schema(
     currency: { type: String, enum: CURRENCIES, required: true },
     // Kept equal to the sum of the wallet's ledger entries by the transfer code.
     balanceMinor: { type: Number, required: true, default: 0, validate: Number.isInteger },
+    // How many ledger entries `balanceMinor` includes: it equals the `seq` of the last one.
+    entrySeq: { type: Number, required: true, default: 0, min: 0, validate: Number.isInteger },
     status: { type: String, enum: ['open', 'frozen', 'closed'], required: true, default: 'open' },
     limits: {
       dailyMinor: { type: Number, validate: Number.isInteger },

@@ -7,7 +7,8 @@ import { Random } from '../random.js';
  * an append-only ledger whose entries point at a purchase request or a counterpart wallet
  * (`subject` + `subjectModel`, a refPath), purchase requests with embedded items and status
  * history, and notifications that expire. Money is integer minor units (FerretDB cannot hold
- * Decimal128), and every wallet's `balanceMinor` equals the sum of its ledger entries.
+ * Decimal128), and every wallet's `balanceMinor` equals the sum of its ledger entries, the
+ * last of which has the wallet's `entrySeq` as its `seq`.
  */
 
 /** The escrow collections, in the order a loader writes them (referenced before referencing). */
@@ -108,6 +109,7 @@ export function generateEscrow(seed: number, options: EscrowOptions = {}): Escro
         user: user._id,
         currency,
         balanceMinor: 0,
+        entrySeq: 0,
         status: 'open',
         ...(rng.chance(0.5) ? { limits: { dailyMinor: rng.int(1, 20) * 10_000 } } : {}),
         createdAt: created,
@@ -120,6 +122,7 @@ export function generateEscrow(seed: number, options: EscrowOptions = {}): Escro
   const ledger: Document[] = [];
   const book = (wallet: Document, entryType: string, amount: number, subject?: [ObjectId, string]) => {
     wallet.balanceMinor = (wallet.balanceMinor as number) + amount;
+    wallet.entrySeq = (wallet.entrySeq as number) + 1;
     ledger.push({
       _id: id(),
       wallet: wallet._id,
@@ -127,6 +130,7 @@ export function generateEscrow(seed: number, options: EscrowOptions = {}): Escro
       amountMinor: amount,
       currency: wallet.currency,
       balanceAfterMinor: wallet.balanceMinor,
+      seq: wallet.entrySeq,
       ...(subject ? { subject: subject[0], subjectModel: subject[1] } : {}),
       idempotencyKey: `${entryType}-${ledger.length}-${rng.uint32().toString(36)}`,
       createdAt: tick(60_000),

@@ -42,6 +42,10 @@ describe('generateEscrow', () => {
     for (const wallet of data.wallets) {
       const entries = data.ledger.filter((e) => String(e.wallet) === String(wallet._id));
       expect(entries.reduce((sum, e) => sum + (e.amountMinor as number), 0)).toBe(wallet.balanceMinor);
+      // Numbered 1…n in booking order, each with the balance it left; the wallet counts them.
+      expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
+      expect(wallet.entrySeq).toBe(entries.length);
+      expect(entries.at(-1)?.balanceAfterMinor ?? 0).toBe(wallet.balanceMinor);
     }
     const references = [
       ...data.wallets.map((w) => w.user),
