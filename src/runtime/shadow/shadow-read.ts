@@ -47,7 +47,19 @@ export interface ShadowReadOptions<T> {
   readonly timeoutMs?: number;
 }
 
-/** What a shadow comparison needs, once the primary has answered. */
+/**
+ * What a shadow comparison needs, once the primary has answered.
+ *
+ * @example
+ * import type { Document } from 'bson';
+ * declare const runtime: Runtime;
+ * declare const doc: Document;
+ * const job: ShadowJob = {
+ *   domain: 'money', collection: 'wallets', primaryResult: doc, primaryMs: 1.5,
+ *   primaryAgain: async () => doc, candidate: async () => doc, shape: { projection: { balance: 1 } },
+ * };
+ * runtime.shadows.start(job);
+ */
 export interface ShadowJob {
   readonly domain: string;
   readonly collection: string;
@@ -68,6 +80,12 @@ const TIMED_OUT: unique symbol = Symbol('timed out');
  * the request path under its timeout, compares, rechecks a difference, and hands the outcome
  * to the recorder. Nothing the candidate does reaches the caller: not its errors, not its
  * latency (it starts only after the primary's answer is handed back).
+ *
+ * @example
+ * declare const runtime: Runtime;
+ * const shadows = runtime.shadows;   // a Shadower
+ * if (shadows.picks()) console.log('this call is shadowed');
+ * await shadows.settled();   // every running comparison done and counted
  */
 export class Shadower {
   #inFlight = new Set<Promise<void>>();
