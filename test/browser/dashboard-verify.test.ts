@@ -70,10 +70,10 @@ describe.skipIf(!ready)('the dashboard after a verify that found a corruption', 
     await expect.poll(() => page.locator('[data-tile="Last verify"] .v').textContent()).toBe('mismatch');
     await screenshot(page, 'verify-mismatch');
     // The outbox (state step 15) exists but nothing was captured: its figures are zeros and its
-    // chart is drawn. Shadow reads have no table yet: said so, not invented.
+    // chart is drawn. The shadow tables (state step 17) exist but hold nothing: said so.
     await expect.poll(() => page.locator('#outbox-sub').textContent()).toContain('depth 0, lag –');
     await page.locator('#outbox-chart .uplot').waitFor();
-    expect(await page.locator('[data-empty="shadow"]').textContent()).toContain('none recorded yet');
+    expect(await page.locator('#shadow-body').textContent()).toContain('no mismatch recorded');
 
     const href = await run.locator('a', { hasText: 'HTML report' }).getAttribute('href');
     const report = await page.request.get(new URL(href!, dashboard.url).toString());

@@ -200,7 +200,7 @@ async function sampleOutbox(db: Queryable): Promise<OutboxSample> {
 const VALUE_COLUMN = /value|source|target|raw|doc(ument)?$|mongo|postgres|pg_/i;
 
 /**
- * The latest shadow mismatches. The table is not built yet: every column is shown as stored,
+ * The latest shadow mismatches. Every column is shown as stored,
  * except the ones whose names say they hold values, unless `showValues`.
  */
 async function readShadow(
