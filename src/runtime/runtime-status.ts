@@ -1,7 +1,7 @@
 import type { Queryable } from '../target/target-database.js';
 import type { DomainDefinitions, Phase } from './domains.js';
 import { readDomains } from './domains.js';
-import { gapSummary } from './gaps.js';
+import { type GapSummary, gapSummary } from './gaps.js';
 import { type OutboxFigures, outboxFigures } from './outbox/queue.js';
 import { lastSyncRun } from './sync/sync-runs.js';
 import { lastTtlRun } from './ttl/ttl-runs.js';
@@ -86,16 +86,16 @@ export async function readRuntimeStatus(
   db: Queryable,
   schema: string,
   configured: DomainDefinitions,
-  /** The schema's outbox figures, when the caller has read them already. */
-  outboxRead?: readonly OutboxFigures[],
+  /** The schema's outbox figures and open gaps, when the caller has read them already. */
+  alreadyRead: { outbox?: readonly OutboxFigures[]; gaps?: readonly GapSummary[] } = {},
 ): Promise<RuntimeStatus> {
   const { rows } = await db.query<{ domains: boolean; gaps: boolean }>(
     `select to_regclass('ferry.domains') is not null as domains, to_regclass('ferry.gaps') is not null as gaps`,
   );
   const has = rows[0]!;
   const stored = has.domains ? await readDomains(db) : [];
-  const gaps = has.gaps ? await gapSummary(db, schema) : [];
-  const outbox = outboxRead ?? (await outboxFigures(db, schema));
+  const gaps = alreadyRead.gaps ?? (has.gaps ? await gapSummary(db, schema) : []);
+  const outbox = alreadyRead.outbox ?? (await outboxFigures(db, schema));
   const byCollection = new Map(gaps.map((g) => [g.collection, g]));
   const names = [...new Set([...stored.map((d) => d.name), ...Object.keys(configured)])].sort();
   const domains = names.map((name): DomainStatus => {

@@ -177,7 +177,8 @@ export async function readStatusSnapshot(
   const lastBackfill = info.has_runs ? await lastBackfillRun(db) : undefined;
   const lastVerify = info.has_state ? await lastVerifyRun(db) : undefined;
   const outbox = info.has_outbox ? await outboxFigures(db, options.schema) : [];
-  const runtime = await readRuntimeStatus(db, options.schema, options.domains, outbox);
+  const gaps = info.has_gaps ? await gapSummary(db, options.schema) : [];
+  const runtime = await readRuntimeStatus(db, options.schema, options.domains, { outbox, gaps });
   return {
     takenAt: info.taken_at,
     serverVersion: info.version,
@@ -187,7 +188,7 @@ export async function readStatusSnapshot(
     ...(lastVerify !== undefined && { lastVerify }),
     verified: info.has_verify ? await verifiedCollections(db) : [],
     runtime,
-    gaps: info.has_gaps ? await gapSummary(db, options.schema) : [],
+    gaps,
     // Each set of figures is present only when its table exists.
     ...(info.has_outbox && { outbox }),
     ...(info.has_shadow && { shadow: await shadowFigures(db) }),
