@@ -1,23 +1,11 @@
 import { stat } from 'node:fs/promises';
-import { BSON, type Document } from 'bson';
 import { FerryError } from '../../core/errors.js';
-import type { BsonFrame } from '../bson/read-frame.js';
-import { openInput } from '../files/open-input.js';
 import { readAllSequential } from '../read-all-sequential.js';
-import type {
-  CollectionInfo,
-  ReadOptions,
-  ResumePosition,
-  Source,
-  SourceBatch,
-  SourceReject,
-} from '../types.js';
+import type { CollectionInfo, ReadOptions, ResumePosition, Source, SourceBatch } from '../types.js';
 import { type CollectionFile, fileOf, findCollectionFiles } from './collection-files.js';
-import { readJsonArray } from './json-array-reader.js';
-import { readJsonLines } from './json-lines-reader.js';
 import { parseExtendedJson } from './parse-extended-json.js';
-import { chunksAfter, type RawRecord, skipTo } from './raw-records.js';
-import { layoutOf, readHead } from './read-head.js';
+import { batchRecords } from './record-batches.js';
+import { streamRecords } from './record-stream.js';
 import { DEFAULT_MAX_RECORD_BYTES, type RecordContext, recordToDocument } from './record-to-document.js';
 
 export interface EjsonSourceOptions {
@@ -93,47 +81,15 @@ class EjsonSource implements Source {
 
   async *read(collection: string, options: ReadOptions = {}): AsyncGenerator<SourceBatch> {
     const target = fileOf(this.files, collection, this.location);
-    const batchSize = Math.max(1, options.batchSize ?? 1000);
-    const after = startPosition(options.after, target);
+    const start = startPosition(options.after, target);
     const context: RecordContext = { file: target.file, collection, parse: parseExportLine };
-
-    const raw = options.raw
-      ? { context: { file: target.file, collection }, noteRejects: () => {} }
-      : undefined;
-    let docs: Document[] = [];
-    let rejects: SourceReject[] = [];
-    let frames: BsonFrame[] = [];
-    let index = after.index;
-    let offset = after.offset;
-    let batchStart = offset;
-    const take = () => {
-      const batch = batchOf(collection, docs, rejects, offset, index, offset - batchStart);
-      docs = [];
-      rejects = [];
-      batchStart = offset;
-      if (raw === undefined || frames.length === 0) return batch;
-      const withFrames = { ...batch, raw: { frames, ...raw } };
-      frames = [];
-      return withFrames;
-    };
-    for await (const records of this.records(target, after.offset, options.signal)) {
-      for (const record of records) {
-        const result = recordToDocument(record, context);
-        if ('reject' in result) rejects.push(result.reject);
-        else {
-          const frame = raw && asFrame(result.doc, record);
-          if (frame) frames.push(frame);
-          else docs.push(result.doc);
-        }
-        index++;
-        offset = record.end;
-        if (docs.length + rejects.length + frames.length >= batchSize) {
-          yield take();
-          options.signal?.throwIfAborted();
-        }
-      }
-    }
-    if (docs.length + rejects.length + frames.length > 0) yield take();
+    const file = { file: target.file, collection };
+    const records = streamRecords(file, start.offset, this.maxRecordBytes, options.signal);
+    yield* batchRecords(records, (record) => recordToDocument(record, context), {
+      ...file,
+      start,
+      options,
+    });
   }
 
   async *readAll(
@@ -151,58 +107,6 @@ class EjsonSource implements Source {
   async close(): Promise<void> {
     // Every read opens and closes its own stream; nothing is held between reads.
   }
-
-  private async *records(
-    target: CollectionFile,
-    offset: number,
-    signal?: AbortSignal,
-  ): AsyncGenerator<RawRecord[]> {
-    const layout = layoutOf(await readHead(target.file, 64 * 1024));
-    const { stream } = await openInput(target.file);
-    try {
-      const from = await skipTo(stream, offset, { file: target.file, collection: target.name });
-      const chunks = chunksAfter(from, signal);
-      const start = { offset, line: from.linesBefore + 1, maxRecordBytes: this.maxRecordBytes };
-      yield* layout === 'array'
-        ? readJsonArray(chunks, { ...start, file: target.file, collection: target.name })
-        : readJsonLines(checkedLineStart(chunks, from.previous, target, offset), start);
-    } finally {
-      stream.destroy();
-    }
-  }
-}
-
-/**
- * A parsed document as BSON, so that in raw mode (the backfill) it takes the same encoder as
- * a dump's documents, on the encoding threads, instead of the row-by-row path on the main
- * thread: serializing costs about a third of that path. A record that may hold `$undefined`
- * (the word, or any `\u` escape that could spell it) stays decoded, since BSON.serialize
- * would write its undefined as null; so does one that does not serialize (too large).
- */
-function asFrame(doc: Document, record: RawRecord): BsonFrame | undefined {
-  if (record.oversize || record.bytes.includes(UNDEFINED_WORD) || record.bytes.includes(UNICODE_ESCAPE))
-    return undefined;
-  try {
-    const bytes = BSON.serialize(doc);
-    return { offset: record.offset, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
-  } catch {
-    return undefined;
-  }
-}
-
-const UNDEFINED_WORD = Buffer.from('undefined');
-const UNICODE_ESCAPE = Buffer.from('\\u');
-
-function batchOf(
-  collection: string,
-  docs: Document[],
-  rejects: SourceReject[],
-  offset: number,
-  index: number,
-  bytes: number,
-): SourceBatch {
-  const position: ResumePosition = { kind: 'offset', offset, index };
-  return { collection, docs, rejects, position, bytes };
 }
 
 function startPosition(
@@ -219,30 +123,4 @@ function startPosition(
     where: { file: target.file, collection: target.name },
     hint: 'pass the `position` of a batch this source returned',
   });
-}
-
-/**
- * A line-layout resume must land right after a newline (or at the very end, after a last
- * line without one); anything else means the position belongs to another file or the file
- * changed, and reading on would split a document. Array positions are checked by the
- * array reader's grammar (it expects "," or "]" next).
- */
-async function* checkedLineStart(
-  chunks: AsyncIterable<Buffer>,
-  previous: number | undefined,
-  target: CollectionFile,
-  offset: number,
-): AsyncGenerator<Buffer> {
-  for await (const chunk of chunks) {
-    if (previous !== undefined && previous !== 10 && chunk.length > 0) {
-      throw new FerryError(`resume offset ${offset} is not at the start of a line`, {
-        code: 'SOURCE_BAD_RESUME_POSITION',
-        category: 'input',
-        where: { file: target.file, offset, collection: target.name },
-        hint: 'the file changed since the position was taken; start the collection again',
-      });
-    }
-    previous = undefined;
-    yield chunk;
-  }
 }
