@@ -45,7 +45,7 @@ export const ERROR_CODES = {
   SOURCE_DUPLICATE_COLLECTION: { category: 'input', meaning: 'two files or keys give the same collection name', remedy: 'rename one, or read the files one at a time' },
   SOURCE_JSON_NO_RECORDS: { category: 'input', meaning: 'Ferry cannot tell where the records are in a plain JSON file', remedy: 'give a JSON pointer to the array or object of records' },
   SOURCE_JSON_POINTER_NOT_FOUND: { category: 'input', meaning: 'the JSON pointer does not lead to an array or object of records', remedy: 'point at the array (or map) of records, e.g. "/data/users"' },
-  SOURCE_JSON_TOO_LARGE: { category: 'input', meaning: 'a plain JSON file is too large to read whole', remedy: "convert it to one record per line (jq -c '.[]' in.json > in.jsonl) and read that" },
+  SOURCE_JSON_TOO_LARGE: { category: 'input', meaning: 'a plain JSON file other than one top-level array (which is streamed) is too large to read whole', remedy: "convert it to one record per line (jq -c '.[]' in.json > in.jsonl) and read that" },
   SOURCE_MISSING: { category: 'usage', meaning: 'the command needs a source and none was given', remedy: 'pass a source, or set `source` in ferry.config.ts' },
   SOURCE_MIXED_JSON_FLAVOURS: { category: 'input', meaning: 'a folder mixes Extended JSON exports and plain JSON files', remedy: 'put them in separate folders' },
   SOURCE_NOT_AN_ARCHIVE: { category: 'input', meaning: 'the file is not a mongodump archive (wrong magic number)', remedy: 'archives are written by mongodump --archive; a dump directory is read from its folder' },

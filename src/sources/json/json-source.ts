@@ -1,10 +1,13 @@
 import { stat } from 'node:fs/promises';
 import type { Document } from 'bson';
 import { FerryError } from '../../core/errors.js';
-import { findCollectionFiles } from '../ejson/collection-files.js';
+import { collectionNameOf, findCollectionFiles } from '../ejson/collection-files.js';
+import { layoutOf, readHead } from '../ejson/read-head.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../ejson/record-to-document.js';
 import { readAllSequential } from '../read-all-sequential.js';
 import type { CollectionInfo, ReadOptions, Source, SourceBatch, SourceReject } from '../types.js';
 import { parseJsonPointer, resolveJsonPointer } from './json-pointer.js';
+import { arrayHasIds, readPlainArray } from './plain-array-stream.js';
 import {
   DEFAULT_MAX_JSON_FILE_BYTES,
   loadPlainJson,
@@ -15,11 +18,16 @@ import { listPlainRecords, type PlainIdRule, plainRecordsToDocs } from './plain-
 
 export interface JsonSourceOptions extends PlainIdRule {
   /**
+   * Longest record of a streamed top-level array read whole, in bytes of text; longer ones
+   * are rejected as \`SOURCE_DOC_TOO_LARGE\`. Default 64 MiB.
+   */
+  readonly maxRecordBytes?: number;
+  /**
    * RFC 6901 pointer to the records inside each file (`/data/users`); the collection is
    * named after its last token. Without it the layout is detected (see `plainCollections`).
    */
   readonly pointer?: string;
-  /** Largest file read (whole) into memory. Default 512 MiB. */
+  /** Largest file read whole into memory (any layout but a top-level array). Default 512 MiB. */
   readonly maxFileBytes?: number;
 }
 
@@ -27,9 +35,10 @@ export interface JsonSourceOptions extends PlainIdRule {
  * Open plain JSON files as a source, for apps that kept their data in JSON files: a file
  * holding an array of records, a map of records, or an object of such arrays and maps
  * (`{"users": {"u1": {…}}, "orders": […]}`), or a folder of such files. Ids follow the rule
- * documented on `plainRecordsToDocs`. Files are parsed whole (see `loadPlainJson`), so a
- * resume position's `index` (records already read, in file order) is what counts; its
- * `offset` is always 0.
+ * documented on `plainRecordsToDocs`. A file that is one top-level array (without a pointer
+ * elsewhere) is streamed record by record (`readPlainArray`), in bounded memory; other layouts
+ * are parsed whole (see `loadPlainJson`), and their resume position's `index` (records already
+ * read, in file order) is what counts, with `offset` 0.
  *
  * @example
  * const source = await openJsonSource('data/db.json', { idField: 'id' });
@@ -41,7 +50,10 @@ export async function openJsonSource(location: string, options: JsonSourceOption
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_JSON_FILE_BYTES;
   const collections: PlainCollection[] = [];
   for (const { file } of files) {
-    collections.push(...plainCollections(await loadPlainJson(file, maxBytes), file, options.pointer));
+    const wholeFile = !isStreamable(options.pointer) || layoutOf(await readHead(file, 64 * 1024)) !== 'array';
+    if (wholeFile)
+      collections.push(...plainCollections(await loadPlainJson(file, maxBytes), file, options.pointer));
+    else collections.push({ name: collectionNameOf(file), file, pointer: '', streamed: true });
   }
   collections.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (let i = 1; i < collections.length; i++) {
@@ -58,7 +70,15 @@ export async function openJsonSource(location: string, options: JsonSourceOption
       );
     }
   }
-  return new JsonSource(location, collections, options, maxBytes);
+  return new JsonSource(location, collections, options, {
+    maxFileBytes: maxBytes,
+    maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+  });
+}
+
+/** Only a file that is itself the array of records can be streamed: no pointer, or "". */
+function isStreamable(pointer: string | undefined): boolean {
+  return pointer === undefined || pointer === '';
 }
 
 class JsonSource implements Source {
@@ -68,8 +88,11 @@ class JsonSource implements Source {
     readonly location: string,
     private readonly collections: readonly PlainCollection[],
     private readonly rule: PlainIdRule,
-    private readonly maxBytes: number,
+    private readonly limits: { readonly maxFileBytes: number; readonly maxRecordBytes: number },
   ) {}
+
+  /** Per streamed file version: whether any record has an id (see `arrayHasIds`). */
+  private readonly hasIds = new Map<string, boolean>();
 
   async listCollections(): Promise<readonly CollectionInfo[]> {
     return this.collections.map((c) => ({ name: c.name, indexes: [] }));
@@ -92,7 +115,13 @@ class JsonSource implements Source {
         where: { file: target.file, collection },
       });
     }
-    const root = await loadPlainJson(target.file, this.maxBytes);
+    if (target.streamed === true) {
+      const file = { file: target.file, collection, maxRecordBytes: this.limits.maxRecordBytes };
+      const someHaveIds = await arrayHasIds(file, this.rule, this.hasIds);
+      yield* readPlainArray(file, this.rule, someHaveIds, options);
+      return;
+    }
+    const root = await loadPlainJson(target.file, this.limits.maxFileBytes);
     const fileBytes = (await stat(target.file)).size;
     const container = resolveJsonPointer(root, parseJsonPointer(target.pointer));
     const records = listPlainRecords(container, target.pointer);

@@ -15,6 +15,8 @@ export interface PlainCollection {
   readonly file: string;
   /** RFC 6901 pointer to the array or map of records. */
   readonly pointer: string;
+  /** The file is one top-level array, read record by record instead of parsed whole. */
+  readonly streamed?: boolean;
 }
 
 /**

@@ -12,7 +12,7 @@ export interface PlainIdRule {
 }
 
 /** One record with its place in the file, before conversion. */
-interface PlainRecord {
+export interface PlainRecord {
   readonly value: unknown;
   /** Map key, when the record came from a map of records. */
   readonly key?: string;
@@ -22,6 +22,20 @@ interface PlainRecord {
 }
 
 export type PlainResult = { readonly doc: Document } | { readonly reject: SourceReject };
+
+/**
+ * The id the rule gives a record, before conversion, or undefined when it has none of its own
+ * (steps 1, 2 and 4 of `plainRecordsToDocs`; a map key and a position are not the record's).
+ *
+ * @example
+ * plainIdOf({ value: { id: 'u1' }, position: 0, path: '/0' }, {}); // 'u1'
+ */
+export function plainIdOf(record: PlainRecord, rule: PlainIdRule): unknown {
+  const { value } = record;
+  if (!isObject(value)) return undefined;
+  if (rule.idField !== undefined && value[rule.idField] !== undefined) return value[rule.idField];
+  return value._id ?? (record.position !== undefined && rule.idField === undefined ? value.id : undefined);
+}
 
 /**
  * The records of an array or a map, in file order, each with its JSON pointer path.
@@ -73,15 +87,9 @@ export function plainRecordsToDocs(
   records: readonly PlainRecord[],
   rule: PlainIdRule,
   context: { readonly file: string; readonly collection: string },
+  /** Whether any record of the array has an id, when the caller knows (a streamed array). */
+  someHaveIds = records.some((r) => r.position !== undefined && plainIdOf(r, rule) !== undefined),
 ): PlainResult[] {
-  const idOf = (r: PlainRecord): unknown =>
-    isObject(r.value)
-      ? rule.idField !== undefined && r.value[rule.idField] !== undefined
-        ? r.value[rule.idField]
-        : (r.value._id ?? (r.position !== undefined && rule.idField === undefined ? r.value.id : undefined))
-      : undefined;
-  const someHaveIds = records.some((r) => r.position !== undefined && idOf(r) !== undefined);
-
   return records.map((record): PlainResult => {
     const reject = (code: string, reason: string, id?: unknown): PlainResult => ({
       reject: {

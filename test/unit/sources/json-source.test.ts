@@ -216,15 +216,75 @@ describe('plain JSON source', () => {
     expect((error as { where: { offset: number } }).where.offset).toBe(47);
   });
 
-  it('fails a plain JSON file with invalid UTF-8 naming the byte offset', async () => {
+  it('fails a plain JSON file read whole with invalid UTF-8 naming the byte offset', async () => {
+    // {"u":{"a":"\xe9"}}: a map of records, which is parsed whole.
     const file = await write(
-      'latin1.json',
-      Buffer.from([0x5b, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d, 0x5d]),
+      'latin1-map.json',
+      Buffer.from([0x7b, 0x22, 0x75, 0x22, 0x3a, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d, 0x7d]),
     );
     await expect(openJsonSource(file)).rejects.toMatchObject({
       code: 'SOURCE_BAD_UTF8',
-      where: { offset: 7, line: 1 },
+      where: { offset: 11, line: 1 },
     });
+  });
+
+  it('rejects a streamed array record with invalid UTF-8, naming its offset, line and pointer, and loads the rest', async () => {
+    // [{"a":"\xe9"},{"_id":2}]
+    const file = await write(
+      'latin1.json',
+      Buffer.concat([
+        Buffer.from([0x5b, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d]),
+        Buffer.from(',\n{"_id":2}]'),
+      ]),
+    );
+    const [batch] = await readAll(await openJsonSource(file), 'latin1');
+    expect(batch?.docs).toStrictEqual([{ _id: new Int32(2) }]);
+    expect(batch?.rejects).toHaveLength(1);
+    expect(batch?.rejects[0]).toMatchObject({
+      code: 'SOURCE_BAD_UTF8',
+      where: { file, offset: 1, line: 1, path: '/0', collection: 'latin1' },
+    });
+  });
+
+  it('streams a top-level array in bounded batches and resumes from a byte offset, with positions as ids', async () => {
+    const file = await write(
+      'positions.json',
+      Array.from({ length: 12 }, (_, i) => ({ n: i })),
+    );
+    const source = await openJsonSource(file);
+    const batches = await readAll(source, 'positions', 5);
+    expect(batches.map((b) => b.docs.length)).toEqual([5, 5, 2]);
+    const after = batches[0]?.position;
+    expect(after).toMatchObject({ kind: 'offset', index: 5 });
+    expect((after as { offset: number }).offset).toBeGreaterThan(0);
+    const rest: unknown[] = [];
+    for await (const batch of source.read('positions', { batchSize: 5, after })) rest.push(...batch.docs);
+    expect(rest).toStrictEqual(batches.slice(1).flatMap((b) => b.docs));
+    expect(rest[0]).toStrictEqual({ _id: new Int32(5), n: new Int32(5) });
+  });
+
+  it('resumes a streamed array from a record index, as positions of a file read whole were written', async () => {
+    const file = await write(
+      'legacy.json',
+      Array.from({ length: 7 }, (_, i) => ({ _id: i })),
+    );
+    const source = await openJsonSource(file);
+    const rest: unknown[] = [];
+    const after = { kind: 'offset' as const, offset: 0, index: 4 };
+    for await (const batch of source.read('legacy', { batchSize: 2, after })) rest.push(...batch.docs);
+    expect(rest).toStrictEqual([4, 5, 6].map((i) => ({ _id: new Int32(i) })));
+  });
+
+  it('rejects id-less records of a streamed array when a later record has an id, however far on', async () => {
+    const records: unknown[] = Array.from({ length: 3000 }, (_, i) => ({ n: i }));
+    records.push({ id: 'late', n: -1 });
+    const file = await write('late-id.json', records);
+    const batches = await readAll(await openJsonSource(file), 'late-id', 1000);
+    const docs = batches.flatMap((b) => b.docs);
+    const rejects = batches.flatMap((b) => b.rejects);
+    expect(docs).toStrictEqual([{ _id: 'late', n: new Int32(-1) }]);
+    expect(rejects).toHaveLength(3000);
+    expect(rejects[2999]).toMatchObject({ code: 'SOURCE_JSON_NO_ID', where: { path: '/2999' } });
   });
 });
 
