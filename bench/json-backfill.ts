@@ -3,7 +3,8 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
-import { Decimal128, type Document, Double, Int32, Long, ObjectId } from 'bson';
+import type { Document } from 'bson';
+import { plainJsonValue } from '../test/support/plain-json-value.js';
 import { freshDatabase } from './backfill-db.js';
 import { readPlan } from './backfill-inputs.js';
 import { type BenchReport, type CaseResult, machine, runCase, thousands, toRow } from './harness.js';
@@ -12,22 +13,6 @@ import { loadAverage } from './load-average.js';
 import { salesReplica } from './sales-replica.js';
 import { prepareInputs } from './sources.js';
 
-/**
- * Plain JSON as an application would write it: ObjectIds and Decimal128 as strings, dates as
- * ISO strings, `_id` last (so the file reads as plain JSON records, not as an export).
- */
-function plainValue(value: unknown): unknown {
-  if (value instanceof ObjectId || value instanceof Decimal128) return value.toString();
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(plainValue);
-  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainValue(v)]));
-  }
-  if (value instanceof Int32 || value instanceof Double) return value.valueOf();
-  if (value instanceof Long) return value.toNumber();
-  return value;
-}
-
 async function writePlainJson(file: string, salesArchive: string, docs: number): Promise<void> {
   if (existsSync(file)) return;
   await mkdir(path.dirname(file), { recursive: true });
@@ -35,7 +20,8 @@ async function writePlainJson(file: string, salesArchive: string, docs: number):
   out.write('[\n');
   let first = true;
   for await (const { _id, ...rest } of salesReplica(salesArchive, docs)) {
-    const record = plainValue({ ...rest, _id }) as Document;
+    // `_id` last, so the file reads as plain JSON records, not as an export.
+    const record = plainJsonValue({ ...rest, _id }) as Document;
     if (!out.write(`${first ? '' : ',\n'}${JSON.stringify(record)}`)) await once(out, 'drain');
     first = false;
   }

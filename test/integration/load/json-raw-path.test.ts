@@ -12,6 +12,7 @@ import { DESERIALIZE_OPTIONS } from '../../../src/sources/bson/decode-frame.js';
 import { openSource } from '../../../src/sources/open.js';
 import type { SourceBatch } from '../../../src/sources/types.js';
 import { test } from '../../support/fixtures.js';
+import { plainJsonValue } from '../../support/plain-json-value.js';
 import { datasetPath, postgresUrl } from '../../support/services.js';
 import { loadEachSource } from './load-each-source.js';
 import { dumpSchema } from './support.js';
@@ -20,7 +21,8 @@ import { dumpSchema } from './support.js';
  * The Extended JSON fast path must write exactly what the archive path writes: the 5000 real
  * sales documents, exported as canonical and as relaxed Extended JSON lines, are backfilled
  * from each and from the archive itself into their own schemas, and every table must hold
- * the same rows.
+ * the same rows. A plain JSON array, streamed as frames, must write what the same records
+ * parsed whole (decoded documents) write.
  */
 const archive = datasetPath('sample_supplies.archive.gz');
 
@@ -34,13 +36,13 @@ async function writeExport(file: string, docs: readonly Document[], relaxed: boo
   await finished(out);
 }
 
-describe.skipIf(!postgresUrl() || !archive)('backfill from Extended JSON exports (the raw path)', () => {
+describe.skipIf(!postgresUrl() || !archive)('backfill from JSON sources on the raw path', () => {
   let workDir = '';
   let plan: Plan;
+  const docs: Document[] = [];
   const exports = { canonical: '', relaxed: '' };
 
   beforeAll(async () => {
-    const docs: Document[] = [];
     const source = await openSource(archive!);
     try {
       for await (const batch of source.readAll()) docs.push(...batch.docs);
@@ -80,6 +82,38 @@ describe.skipIf(!postgresUrl() || !archive)('backfill from Extended JSON exports
       await source.close();
     }
   });
+
+  test('streams a plain JSON array as BSON frames into the same rows, byte for byte, as the same records parsed whole', async ({
+    db,
+    pgUrl,
+  }) => {
+    // The same plain records twice: a top-level array (streamed, raw frames) and an object
+    // holding that array under "sales" (parsed whole, decoded documents).
+    const records = docs.map(({ _id, ...rest }) => plainJsonValue({ ...rest, _id }));
+    const streamed = path.join(workDir, 'plain-array', 'sales.json');
+    const whole = path.join(workDir, 'plain-object', 'db.json');
+    await mkdir(path.dirname(streamed), { recursive: true });
+    await mkdir(path.dirname(whole), { recursive: true });
+    await writeFile(streamed, `[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
+    await writeFile(whole, JSON.stringify({ sales: records }));
+    const source = await openSource(streamed);
+    let plainPlan: Plan;
+    try {
+      const batches: SourceBatch[] = [];
+      for await (const batch of source.read('sales', { raw: true, batchSize: 1000 })) batches.push(batch);
+      expect(batches.reduce((n, b) => n + (b.raw?.frames.length ?? 0), 0)).toBe(records.length);
+      plainPlan = (await inferMapping(source)).plan;
+    } finally {
+      await source.close();
+    }
+    await loadEachSource(db, plainPlan, 5000, [
+      [streamed, 'plain_streamed'],
+      [whole, 'plain_whole'],
+    ]);
+    const fromWhole = await dumpSchema(pgUrl, 'plain_whole');
+    expect(Object.keys(fromWhole).length).toBeGreaterThan(1);
+    expect(await dumpSchema(pgUrl, 'plain_streamed')).toEqual(fromWhole);
+  }, 240_000);
 
   test('loads the same rows, byte for byte, as the archive of the same documents', async ({ db, pgUrl }) => {
     await loadEachSource(db, plan, 5000, [
