@@ -17,7 +17,6 @@
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { workOutbox } from '../../src/runtime/outbox/worker.js';
-import { targetOf } from '../../src/runtime/stores.js';
 import { parseMongoUri } from '../../src/sources/mongodb/uri.js';
 import { openTarget } from '../../src/target/open-target.js';
 import { fetchTargetDocuments } from '../../src/verify/target-reader.js';
@@ -88,6 +87,7 @@ async function capture(writes: number): Promise<void> {
       const at = (q: number) => round(sorted[Math.min(writes - 1, Math.floor(q * writes))]!, 3);
       extra[`${name}.p50`] = at(0.5);
       extra[`${name}.p95`] = at(0.95);
+      extra[`${name}.p99`] = at(0.99);
       extra[`${name}.mean`] = round(sorted.reduce((a, b) => a + b, 0) / writes, 3);
     }
     reportCase({ docs: writes * modes.length, bytes: 0, seconds, extra });
