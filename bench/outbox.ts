@@ -34,7 +34,8 @@ export function rootOf(plan: Plan): { table: string; key: string; keyType: strin
 
 /**
  * The outbox against its ceiling, same run (issue 14's targets): the capture triggers' cost on
- * a single-row write transaction (≤ +30%), the worker's delivered events/s against bare
+ * a single-row write transaction (≤ +30%; measured on the test cluster, fsync off, and again
+ * on a durable cluster started for it, where the target is judged), the worker's delivered events/s against bare
  * `bulkWrite`s of the same documents into the same FerretDB (≥ 0.8 ×), and the lag at half the
  * ceiling's rate (p99 < 1 s). Each case in its own process (bench/cases/outbox.ts).
  */
