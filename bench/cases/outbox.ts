@@ -5,6 +5,9 @@
 // - `capture <writes>`: the same single-row write transaction (BEGIN, UPDATE by key, COMMIT,
 //   three round trips, prepared) on the root table and on its plain copy, interleaved write by
 //   write on one connection, each timed; the events it captured are deleted afterwards.
+// - `concurrent <clients> <seconds>`: the same transaction from `clients` connections at once,
+//   each on keys of its own (no row waits on another), as many as they can: the plain copy and
+//   the root table in turns of a quarter of `seconds` each; transactions per second of each.
 // - `ceiling <entities> <batch>`: the entities' documents, rebuilt from PostgreSQL through
 //   toDoc (untimed), written to FerretDB by bare `bulkWrite`s of replaceOne upserts, `batch`
 //   per call: the most the worker could deliver.
@@ -17,7 +20,6 @@
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { workOutbox } from '../../src/runtime/outbox/worker.js';
-import { targetOf } from '../../src/runtime/stores.js';
 import { parseMongoUri } from '../../src/sources/mongodb/uri.js';
 import { openTarget } from '../../src/target/open-target.js';
 import { fetchTargetDocuments } from '../../src/verify/target-reader.js';
@@ -41,6 +43,7 @@ const keys = (
 
 try {
   if (mode === 'capture') await capture(first);
+  else if (mode === 'concurrent') await concurrent(first, second);
   else if (mode === 'ceiling') await ceiling(first, second);
   else if (mode === 'drain') await drain(first);
   else if (mode === 'load') await load(first, second);
@@ -88,12 +91,47 @@ async function capture(writes: number): Promise<void> {
       const at = (q: number) => round(sorted[Math.min(writes - 1, Math.floor(q * writes))]!, 3);
       extra[`${name}.p50`] = at(0.5);
       extra[`${name}.p95`] = at(0.95);
+      extra[`${name}.p99`] = at(0.99);
       extra[`${name}.mean`] = round(sorted.reduce((a, b) => a + b, 0) / writes, 3);
     }
     reportCase({ docs: writes * modes.length, bytes: 0, seconds, extra });
   } finally {
     connection.release();
   }
+}
+
+async function concurrent(clients: number, seconds: number): Promise<void> {
+  const sql = (name: string) =>
+    `update ${table(name)} set "${root.column}" = "${root.column}" where "${root.key}" = $1::${root.keyType}`;
+  const modes = [
+    { name: 'plain', text: sql(`${root.table}_plain`) },
+    { name: 'captured', text: sql(root.table) },
+  ];
+  const done = modes.map(() => 0);
+  const connections = await Promise.all(Array.from({ length: clients }, () => pool.connect()));
+  try {
+    // Two turns each, alternating, so a change in the machine's load hits both sides alike.
+    for (const m of [0, 1, 0, 1]) {
+      const until = performance.now() + (seconds * 1000) / 4;
+      await Promise.all(
+        connections.map(async (c, client) => {
+          for (let i = client; performance.now() < until; i += clients) {
+            await c.query('begin');
+            await c.query({ name: modes[m]!.name, text: modes[m]!.text, values: [keys[i % keys.length]] });
+            await c.query('commit');
+            done[m]!++;
+          }
+        }),
+      );
+    }
+    // On a held connection: the pool has no other while all of them write.
+    await connections[0]!.query('delete from ferry.outbox');
+  } finally {
+    for (const c of connections) c.release();
+  }
+  const extra: Record<string, number> = { clients };
+  for (const [m, { name }] of modes.entries()) extra[`${name}.tps`] = Math.round(done[m]! / (seconds / 2));
+  reportCase({ docs: done[0]! + done[1]!, bytes: 0, seconds, extra });
 }
 
 async function ceiling(entities: number, batch: number): Promise<void> {

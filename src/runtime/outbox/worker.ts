@@ -114,7 +114,9 @@ const CLEANUP_EVERY_MS = 60_000;
  *   before claiming again; the first batch that succeeds resets the wait.
  * - **idle**: wait for a notification on `OUTBOX_CHANNEL` (the capture trigger's, for this
  *   schema), the poll interval (notifications can be lost with a connection; backed-off
- *   entities come due without one), or the stop.
+ *   entities come due without one), or the stop. A notification that arrived while the
+ *   worker was claiming (its events committed after the claim's snapshot) ends the wait at
+ *   once: otherwise those events would wait out a whole poll interval.
  * - **stopping**: the batch in hand is settled; if it takes longer than `shutdownGraceMs`,
  *   the worker's claims are given back without waiting for it. Either way nothing the worker
  *   claimed stays leased to it when it returns. A worker killed outright (`kill -9`) leaves
@@ -151,6 +153,10 @@ export async function workOutbox(
         const deleted = await deleteDeliveredEvents(db, settings.retentionMs).catch(() => 0);
         if (deleted > 0) options.onBatch?.({ kind: 'cleaned', deleted });
       }
+      // Notifications that arrive from here on mean events the claim below may not see (they
+      // committed after its snapshot); the idle wait then returns at once instead of sleeping
+      // a whole poll interval on them.
+      const notifiedBefore = wake.notifications;
       let claimedAny: boolean;
       try {
         claimedAny = await untilStopped(
@@ -171,12 +177,12 @@ export async function workOutbox(
         failures++;
         const delayMs = Math.floor(Math.random() * Math.min(30_000, 250 * 2 ** failures));
         options.onBatch?.({ kind: 'backoff', delayMs, error });
-        await wake.wait(delayMs, options.signal, false);
+        await wake.wait(delayMs, options.signal);
         continue;
       }
       if (claimedAny) continue;
       if (settings.drain && (await pendingCount(db, stores.schema)) === 0) break;
-      await wake.wait(settings.pollMs, options.signal, true);
+      await wake.wait(settings.pollMs, options.signal, notifiedBefore);
     }
   } finally {
     await releaseClaims(db, owner).catch(() => {});
@@ -299,6 +305,8 @@ async function untilStopped<T>(
 class Wakeup {
   #client: pg.Client | undefined;
   #wakers = new Set<() => void>();
+  /** Notifications for this schema received so far (the idle wait compares against it). */
+  #notifications = 0;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -313,7 +321,9 @@ class Wakeup {
       void client.end().catch(() => {});
     });
     client.on('notification', (n) => {
-      if (n.channel === OUTBOX_CHANNEL && n.payload === this.schema) for (const wake of this.#wakers) wake();
+      if (n.channel !== OUTBOX_CHANNEL || n.payload !== this.schema) return;
+      this.#notifications++;
+      for (const wake of this.#wakers) wake();
     });
     try {
       await client.connect();
@@ -325,10 +335,20 @@ class Wakeup {
     }
   }
 
-  /** Wait `ms`, or less when stopped or (if `onNotify`) when events arrive. */
-  async wait(ms: number, signal: AbortSignal | undefined, onNotify: boolean): Promise<void> {
+  get notifications(): number {
+    return this.#notifications;
+  }
+
+  /**
+   * Wait `ms`, or less when stopped or, given `notifiedBefore` (the count of notifications
+   * when the caller last looked at the queue), when events arrive: at once if some already
+   * arrived since, because a notification that came while nobody waited is not sent again.
+   */
+  async wait(ms: number, signal: AbortSignal | undefined, notifiedBefore?: number): Promise<void> {
     if (signal?.aborted) return;
     await this.listen();
+    const onNotify = notifiedBefore !== undefined;
+    if (onNotify && this.#notifications !== notifiedBefore) return;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
