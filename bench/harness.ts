@@ -52,13 +52,43 @@ const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).h
  * cannot slow the next. The child prints a CaseResult as its last line.
  */
 export function runCase(script: string, args: readonly string[]): Promise<CaseResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, path.join(benchRoot, script), ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
+  return startCase(script, args).result;
+}
+
+/** A case running in its own process, for benchmarks that act on the world while it runs. */
+export interface RunningCase {
+  /** Resolves once the child printed the line `ready` (see `caseReady`). */
+  readonly ready: Promise<void>;
+  /** Ask the child to finish (SIGTERM): it stops its load, settles, and reports. */
+  stop(): void;
+  readonly result: Promise<CaseResult>;
+}
+
+/**
+ * `runCase`, returned at once: the caller can wait until the child is ready, do its part of
+ * the benchmark meanwhile (a flip, a failure), then stop it and take its result.
+ *
+ * @example
+ * const writer = startCase('cases/flip-pause.ts', ['mongodb://…/db', 'plan.json']);
+ * await writer.ready;
+ * writer.stop();
+ * const run = await writer.result;
+ */
+export function startCase(script: string, args: readonly string[]): RunningCase {
+  const child = spawn(process.execPath, ['--import', tsxLoader, path.join(benchRoot, script), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  let markReady: () => void = () => {};
+  let failReady: (error: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  const result = new Promise<CaseResult>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
+      if (stdout.startsWith(`${READY_LINE}\n`)) markReady();
     });
     child.on('error', reject);
     child.on('close', (code) => {
@@ -71,6 +101,20 @@ export function runCase(script: string, args: readonly string[]): Promise<CaseRe
       }
     });
   });
+  // A child that ends before it was ready fails `ready` too, so a caller waiting on it moves on.
+  result.then(
+    () => failReady(new Error(`${script} ended before it was ready`)),
+    (error: Error) => failReady(error),
+  );
+  ready.catch(() => {});
+  return { ready, stop: () => child.kill('SIGTERM'), result };
+}
+
+const READY_LINE = 'ready';
+
+/** Inside a case's process: tell the parent (`startCase`) that the case is under way. */
+export function caseReady(): void {
+  process.stdout.write(`${READY_LINE}\n`);
 }
 
 /** Print a case's result from inside the child process. */

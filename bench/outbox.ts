@@ -2,15 +2,12 @@ import { cpus } from 'node:os';
 import pg from 'pg';
 import type { Plan } from '../src/mapping/model.js';
 import { physicalColumns, primaryKey } from '../src/mapping/model.js';
-import { registerDomains, setPhase } from '../src/runtime/domains.js';
 import { MONGO_WRITES_PER_CALL } from '../src/runtime/outbox/deliver.js';
-import { targetOf } from '../src/runtime/stores.js';
-import { ensureFerryState } from '../src/target/ferry-state.js';
 import { BENCH_SCHEMA, withClient } from './backfill-db.js';
 import { copySchemas, DURABLE_SETTINGS, startDurablePostgres } from './durable-postgres.js';
 import { type BenchReport, type CaseResult, machine, runCase, thousands, toRow } from './harness.js';
 import { loadAverage } from './load-average.js';
-import { runtimeWorld } from './runtime-world.js';
+import { enterPhases, runtimeWorld } from './runtime-world.js';
 
 /** The collection the outbox benchmark writes and delivers: a root row and its item rows. */
 export const OUTBOX_BENCH_COLLECTION = 'purchaseRequests';
@@ -43,12 +40,10 @@ export async function benchOutbox(docs: number, options: { writes: number; secon
   const world = await runtimeWorld('outbox', docs);
   try {
     const root = rootOf(world.plan);
+    await enterPhases(world, [OUTBOX_BENCH_COLLECTION], ['pg_primary'], 'outbox benchmark');
     const pool = new pg.Pool({ connectionString: world.targetUrl, max: 2 });
     let entities: number;
     try {
-      await ensureFerryState(pool);
-      await registerDomains(targetOf(pool), { market: { collections: [OUTBOX_BENCH_COLLECTION] } });
-      await setPhase(pool, 'market', 'pg_primary', { reason: 'outbox benchmark' });
       const t = `"${BENCH_SCHEMA}"."${root.table}"`;
       // The same table without the triggers: same columns, indexes and rows.
       await pool.query(`create table ${t.slice(0, -1)}_plain" (like ${t} including all)`);
@@ -59,7 +54,6 @@ export async function benchOutbox(docs: number, options: { writes: number; secon
     } finally {
       await pool.end();
     }
-    process.env.FERRY_BENCH_TARGET_URL = world.targetUrl;
     const args = (...rest: (string | number)[]) => [world.uri, world.planFile, ...rest.map(String)];
     console.error(`bench: capture cost, ${options.writes} single-row transactions each way…`);
     const captureCases = async () => ({
@@ -81,7 +75,6 @@ export async function benchOutbox(docs: number, options: { writes: number; secon
     const load = await runCase('cases/outbox.ts', args('load', rate, options.seconds));
     return report(docs, entities, rate, { capture, durableCapture, ceiling, drain, load });
   } finally {
-    delete process.env.FERRY_BENCH_TARGET_URL;
     await world.close();
   }
 }

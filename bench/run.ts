@@ -3,13 +3,14 @@
  * Sizes: FERRY_BENCH_DOCS (default 300000; 1000000 for backfill and verify), and for backfill
  * FERRY_BENCH_SALES (500000), FERRY_BENCH_RSS_DOCS (5000000, 0 skips), FERRY_BENCH_INSERT_DOCS (100000),
  * FERRY_BENCH_PARALLEL1=1 (also Ferry with parallel 1), and for experiments FERRY_BENCH_BATCH and
- * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); dlt (Ferry's migrate beside dlt from PyPI) reads FERRY_BENCH_DLT_SALES (default 200000); gzip (backfill from .archive.gz beside the uncompressed archive) reads FERRY_BENCH_GZIP_SALES and FERRY_BENCH_GZIP_DOCS (default 200000 each); verify and export read FERRY_BENCH_DOCS (default 1000000), verify also FERRY_BENCH_SALES (500000, 0 skips); sync (on FerretDB; `npm run bench` starts PostgreSQL and FerretDB first, through its `prebench` script) reads FERRY_BENCH_SYNC_DOCS (default 50000), writes (the runtime's write latency, also on FerretDB) FERRY_BENCH_WRITES (writes per mode, default 1000), outbox (also on FerretDB) FERRY_BENCH_OUTBOX_DOCS (default 20000), FERRY_BENCH_OUTBOX_SECONDS (the offered load's length, default 20) and FERRY_BENCH_WRITES (single-row transactions per side of the capture cost, default 2000); shadow (the shadow read's added latency, on FerretDB) FERRY_BENCH_SHADOW_READS (reads per mode, default 2000). live (backfill from FerretDB beside a bare raw cursor) reads FERRY_BENCH_LIVE_DOCS and json-backfill (Extended JSON and plain JSON beside the archive) FERRY_BENCH_JSON_DOCS (default 100000 each). Results: bench/results/*.json and docs/benchmarks.md.
+ * FERRY_BENCH_THREADS (Ferry's batch size and encoding threads; the table shows the defaults); dlt (Ferry's migrate beside dlt from PyPI) reads FERRY_BENCH_DLT_SALES (default 200000); gzip (backfill from .archive.gz beside the uncompressed archive) reads FERRY_BENCH_GZIP_SALES and FERRY_BENCH_GZIP_DOCS (default 200000 each); verify and export read FERRY_BENCH_DOCS (default 1000000), verify also FERRY_BENCH_SALES (500000, 0 skips); sync (on FerretDB; `npm run bench` starts PostgreSQL and FerretDB first, through its `prebench` script) reads FERRY_BENCH_SYNC_DOCS (default 50000), writes (the runtime's write latency, also on FerretDB) FERRY_BENCH_WRITES (writes per mode, default 1000), outbox (also on FerretDB) FERRY_BENCH_OUTBOX_DOCS (default 20000), FERRY_BENCH_OUTBOX_SECONDS (the offered load's length, default 20) and FERRY_BENCH_WRITES (single-row transactions per side of the capture cost, default 2000); shadow (the shadow read's added latency, on FerretDB) FERRY_BENCH_SHADOW_READS (reads per mode, default 2000); flip (the primary flip's pause under an offered write load, on FerretDB) FERRY_BENCH_FLIPS (flips each way, default 20), FERRY_BENCH_FLIP_RATE (writes/s offered, default 200) and FERRY_BENCH_FLIP_GAP_MS (between flips, default 3000). live (backfill from FerretDB beside a bare raw cursor) reads FERRY_BENCH_LIVE_DOCS and json-backfill (Extended JSON and plain JSON beside the archive) FERRY_BENCH_JSON_DOCS (default 100000 each). Results: bench/results/*.json and docs/benchmarks.md.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { benchBackfill } from './backfill.js';
 import { benchDlt } from './dlt.js';
 import { benchExport } from './export.js';
+import { benchFlipPause } from './flip-pause.js';
 import { benchGzip } from './gzip.js';
 import { repoRoot, saveReport } from './harness.js';
 import { benchJsonBackfill } from './json-backfill.js';
@@ -72,6 +73,14 @@ const benches: Record<string, () => Promise<void>> = {
     saveReport(await benchWriteLatency(5000, Number(process.env.FERRY_BENCH_WRITES ?? 1000))),
   shadow: async () =>
     saveReport(await benchShadowRead(5000, Number(process.env.FERRY_BENCH_SHADOW_READS ?? 2000))),
+  flip: async () =>
+    saveReport(
+      await benchFlipPause(5000, {
+        flips: Number(process.env.FERRY_BENCH_FLIPS ?? 20),
+        rate: Number(process.env.FERRY_BENCH_FLIP_RATE ?? 200),
+        gapMs: Number(process.env.FERRY_BENCH_FLIP_GAP_MS ?? 3000),
+      }),
+    ),
 };
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of selected.length ? selected : Object.keys(benches)) {

@@ -2,21 +2,28 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Document } from 'bson';
 import { type Db, MongoClient } from 'mongodb';
+import pg from 'pg';
 import { generateMarketplace } from '../src/generate/marketplace/generate-marketplace.js';
 import { inferMapping } from '../src/infer/infer-mapping.js';
 import { backfill } from '../src/load/backfill.js';
 import type { Plan } from '../src/mapping/model.js';
+import { type Phase, registerDomains, setPhase } from '../src/runtime/domains.js';
+import { targetOf } from '../src/runtime/stores.js';
 import { openSource } from '../src/sources/open.js';
+import { ensureFerryState } from '../src/target/ferry-state.js';
 import { openTarget } from '../src/target/open-target.js';
+import { verify } from '../src/verify/verify.js';
 import { withoutDecimals } from '../test/integration/runtime/support.js';
 import { BENCH_SCHEMA, freshDatabase, serviceUrl } from './backfill-db.js';
 import { workDir } from './harness.js';
+import { BENCH_DOMAIN } from './runtime-case.js';
 
 /**
  * The runtime benchmarks' world: the generated marketplace (seed 1; Decimal128 money as Int64
  * cents, since FerretDB v1.24 drops the connection on Decimal128) in a FerretDB database, the
  * live primary, with a mapping inferred from it, backfilled by Ferry into a fresh PostgreSQL
- * database (schema `bench`). Nothing here is timed.
+ * database (schema `bench`). Nothing here is timed. While the world is open, FERRY_BENCH_TARGET_URL
+ * names its target, so the cases' processes (which inherit the environment) find it.
  */
 export interface RuntimeWorld {
   /** `mongodb://…/<database>`. */
@@ -94,6 +101,7 @@ export async function runtimeWorld(label: string, docs: number): Promise<Runtime
       await loadSource.close();
     }
     const dropTarget = target.drop;
+    process.env.FERRY_BENCH_TARGET_URL = target.url;
     return {
       uri,
       mongo,
@@ -103,6 +111,7 @@ export async function runtimeWorld(label: string, docs: number): Promise<Runtime
       ids,
       loadSeconds,
       close: async () => {
+        delete process.env.FERRY_BENCH_TARGET_URL;
         await mongo.dropDatabase().catch(() => {});
         await client.close();
         await dropTarget();
@@ -113,5 +122,59 @@ export async function runtimeWorld(label: string, docs: number): Promise<Runtime
     await client.close();
     await target?.drop();
     throw error;
+  }
+}
+
+/**
+ * Put `collections` in the benchmarks' domain (`BENCH_DOMAIN`) and walk it through `phases`,
+ * in order, each change audited with `reason`.
+ *
+ * @example
+ * declare const world: RuntimeWorld;
+ * await enterPhases(world, ['purchaseRequests'], ['dual_write', 'shadow_read'], 'shadow read benchmark');
+ */
+export async function enterPhases(
+  world: RuntimeWorld,
+  collections: readonly string[],
+  phases: readonly Phase[],
+  reason: string,
+): Promise<void> {
+  const pool = new pg.Pool({ connectionString: world.targetUrl, max: 2 });
+  try {
+    await ensureFerryState(pool);
+    await registerDomains(targetOf(pool), { [BENCH_DOMAIN]: { collections: [...collections] } });
+    for (const phase of phases) await setPhase(pool, BENCH_DOMAIN, phase, { reason });
+  } finally {
+    await pool.end();
+  }
+}
+
+/**
+ * Deep verify of `collections`, FerretDB against PostgreSQL; throws with the first differences
+ * unless the stores are equal, so a benchmark whose writes went missing cannot report figures.
+ *
+ * @example
+ * declare const world: RuntimeWorld;
+ * await expectStoresEqual(world, ['purchaseRequests']);
+ */
+export async function expectStoresEqual(world: RuntimeWorld, collections: readonly string[]): Promise<void> {
+  const source = await openSource(world.uri);
+  const db = await openTarget(world.targetUrl);
+  try {
+    const result = await verify({
+      source,
+      db,
+      plan: world.plan,
+      schema: BENCH_SCHEMA,
+      only: collections,
+      record: false,
+    });
+    if (!result.ok)
+      throw new Error(
+        `${collections.join(', ')} differ between the stores: ${JSON.stringify(result.collections.flatMap((c) => c.differences).slice(0, 5))}`,
+      );
+  } finally {
+    await db.close();
+    await source.close();
   }
 }

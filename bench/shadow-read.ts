@@ -1,11 +1,7 @@
 import { cpus, loadavg } from 'node:os';
-import pg from 'pg';
-import { registerDomains, setPhase } from '../src/runtime/domains.js';
-import { targetOf } from '../src/runtime/stores.js';
-import { ensureFerryState } from '../src/target/ferry-state.js';
 import { type BenchReport, type CaseResult, machine, runCase, thousands, toRow } from './harness.js';
 import { modeResult } from './latency-modes.js';
-import { runtimeWorld } from './runtime-world.js';
+import { enterPhases, runtimeWorld } from './runtime-world.js';
 
 /**
  * What a shadow read adds to the request path (issue 15's target: p95 ≤ 1.05 × the bare
@@ -16,20 +12,11 @@ import { runtimeWorld } from './runtime-world.js';
 export async function benchShadowRead(docs: number, reads: number): Promise<BenchReport> {
   const world = await runtimeWorld('shadow', docs);
   try {
-    const pool = new pg.Pool({ connectionString: world.targetUrl, max: 2 });
-    try {
-      await ensureFerryState(pool);
-      await registerDomains(targetOf(pool), { market: { collections: ['purchaseRequests'] } });
-      await setPhase(pool, 'market', 'shadow_read', { reason: 'shadow read benchmark' });
-    } finally {
-      await pool.end();
-    }
-    process.env.FERRY_BENCH_TARGET_URL = world.targetUrl;
+    await enterPhases(world, ['purchaseRequests'], ['shadow_read'], 'shadow read benchmark');
     console.error(`bench: ${reads} reads per mode, bare and shadowed interleaved…`);
     const run = await runCase('cases/shadow-read.ts', [world.uri, world.planFile, String(reads)]);
     return report(docs, reads, run);
   } finally {
-    delete process.env.FERRY_BENCH_TARGET_URL;
     await world.close();
   }
 }

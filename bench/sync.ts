@@ -17,7 +17,6 @@ export async function benchSync(docs: number): Promise<BenchReport> {
   try {
     const drift = await driftBehindFerry(world.mongo, world.ids, 0.01, 'bench');
     const count = (kind: string) => drift.filter((d) => d.kind === kind).length;
-    process.env.FERRY_BENCH_TARGET_URL = world.targetUrl;
     const args = (mode: string, expected: number) => [world.uri, world.planFile, mode, String(expected)];
     console.error(`bench: deep verify with ${drift.length} entities drifted (${tag})…`);
     const verify = await runCase('cases/sync-ferry.ts', args('verify', drift.length));
@@ -29,7 +28,6 @@ export async function benchSync(docs: number): Promise<BenchReport> {
       `Drift written straight to FerretDB before the timed cases: ${count('changed')} updates, ${count('missing')} inserts, ${count('extra')} deletes (${drift.length} entities, ${((drift.length / docs) * 100).toFixed(2)}% of ${docs.toLocaleString('en-US')}). Loading the marketplace into FerretDB took ${world.loadSeconds.toFixed(0)} s (not timed in any case).`,
     ]);
   } finally {
-    delete process.env.FERRY_BENCH_TARGET_URL;
     await world.close();
   }
 }

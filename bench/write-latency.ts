@@ -1,15 +1,7 @@
 import { cpus, loadavg } from 'node:os';
-import pg from 'pg';
-import { registerDomains, setPhase } from '../src/runtime/domains.js';
-import { targetOf } from '../src/runtime/stores.js';
-import { openSource } from '../src/sources/open.js';
-import { ensureFerryState } from '../src/target/ferry-state.js';
-import { openTarget } from '../src/target/open-target.js';
-import { verify } from '../src/verify/verify.js';
-import { BENCH_SCHEMA } from './backfill-db.js';
 import { type BenchReport, type CaseResult, machine, runCase, thousands, toRow } from './harness.js';
 import { modeResult } from './latency-modes.js';
-import { runtimeWorld } from './runtime-world.js';
+import { enterPhases, expectStoresEqual, runtimeWorld } from './runtime-world.js';
 
 /**
  * Write latency through Ferry against the bare driver, same run, same data (issue 13's
@@ -22,44 +14,13 @@ import { runtimeWorld } from './runtime-world.js';
 export async function benchWriteLatency(docs: number, writes: number): Promise<BenchReport> {
   const world = await runtimeWorld('writes', docs);
   try {
-    const pool = new pg.Pool({ connectionString: world.targetUrl, max: 2 });
-    try {
-      await ensureFerryState(pool);
-      await registerDomains(targetOf(pool), { market: { collections: ['purchaseRequests'] } });
-      await setPhase(pool, 'market', 'dual_write', { reason: 'write latency benchmark' });
-    } finally {
-      await pool.end();
-    }
-    process.env.FERRY_BENCH_TARGET_URL = world.targetUrl;
+    await enterPhases(world, ['purchaseRequests'], ['dual_write'], 'write latency benchmark');
     console.error(`bench: ${writes} writes per mode, bare, inline and async interleaved…`);
     const run = await runCase('cases/write-latency.ts', [world.uri, world.planFile, String(writes)]);
-    await expectMirrored(world.uri, world.targetUrl, world.plan);
+    await expectStoresEqual(world, ['purchaseRequests']);
     return report(docs, writes, run);
   } finally {
-    delete process.env.FERRY_BENCH_TARGET_URL;
     await world.close();
-  }
-}
-
-async function expectMirrored(uri: string, url: string, plan: Parameters<typeof verify>[0]['plan']) {
-  const source = await openSource(uri);
-  const db = await openTarget(url);
-  try {
-    const result = await verify({
-      source,
-      db,
-      plan,
-      schema: BENCH_SCHEMA,
-      only: ['purchaseRequests'],
-      record: false,
-    });
-    if (!result.ok)
-      throw new Error(
-        `purchaseRequests differ between the stores after the mirrored writes: ${JSON.stringify(result.collections[0]?.differences.slice(0, 5))}`,
-      );
-  } finally {
-    await db.close();
-    await source.close();
   }
 }
 

@@ -7,34 +7,16 @@
 //   sample 1: every read shadowed), PostgreSQL's answer read and compared off the request path.
 // Prints p50/p95/p99 per mode (ms) and the shadow outcomes; a mismatch, or fewer shadowed reads
 // counted than made, fails the case, so a shadow that skipped its work cannot look cheap.
-import { MongoClient } from 'mongodb';
-import pg from 'pg';
-import { createRuntime } from '../../src/runtime/runtime.js';
-import { parseMongoUri } from '../../src/sources/mongodb/uri.js';
-import { BENCH_SCHEMA, targetUrl } from '../backfill-db.js';
-import { readPlan } from '../backfill-inputs.js';
 import { reportCase } from '../harness.js';
 import { latencyExtras, timeInterleaved } from '../latency-modes.js';
+import { BENCH_DOMAIN, openRuntimeCase } from '../runtime-case.js';
 
 const [uri, planFile, readsText] = process.argv.slice(2) as [string, string, string];
 const reads = Number(readsText);
 const COLLECTION = 'purchaseRequests';
 const MODES = ['bare', 'shadowed'] as const;
-const plan = await readPlan(planFile);
-const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
-const mongo = client.db(parseMongoUri(uri).database);
-const pool = new pg.Pool({ connectionString: targetUrl(), max: 4 });
-pool.on('error', () => {});
-const runtime = await createRuntime({
-  mongo,
-  pg: pool,
-  config: {
-    mapping: plan,
-    domains: { market: { collections: [COLLECTION] } },
-    schemas: [BENCH_SCHEMA],
-    shadow: { sample: 1 },
-  },
-});
+const bench = await openRuntimeCase(uri, planFile, [COLLECTION], { shadow: { sample: 1 } });
+const { mongo, runtime } = bench;
 try {
   if (runtime.phase(COLLECTION) !== 'shadow_read')
     throw new Error(`the domain of ${COLLECTION} is in phase ${runtime.phase(COLLECTION)}, not shadow_read`);
@@ -45,7 +27,7 @@ try {
   const read = (m: number, i: number) => {
     const id = ids[i % ids.length];
     if (MODES[m] === 'bare') return plain.findOne({ _id: id });
-    return runtime.shadowRead('market', {
+    return runtime.shadowRead(BENCH_DOMAIN, {
       collection: COLLECTION,
       ids: [id],
       primary: () => plain.findOne({ _id: id }),
@@ -74,7 +56,5 @@ try {
   for (const [m, mode] of MODES.entries()) Object.assign(extra, latencyExtras(mode, latencies[m]!, 3));
   reportCase({ docs: reads * MODES.length, bytes: 0, seconds, extra });
 } finally {
-  await runtime.close();
-  await pool.end();
-  await client.close();
+  await bench.close();
 }

@@ -8,30 +8,16 @@
 //   domain in phase dual_write, the mirror copy awaited, or run after the response.
 // Prints p50/p95/p99 per mode (ms). The async copies are waited for after the timing, and any
 // gap fails the case, so a mirror that dropped work cannot look fast.
-import { MongoClient } from 'mongodb';
-import pg from 'pg';
-import { createRuntime } from '../../src/runtime/runtime.js';
-import { parseMongoUri } from '../../src/sources/mongodb/uri.js';
-import { BENCH_SCHEMA, targetUrl } from '../backfill-db.js';
-import { readPlan } from '../backfill-inputs.js';
 import { reportCase } from '../harness.js';
 import { latencyExtras, timeInterleaved } from '../latency-modes.js';
+import { openRuntimeCase } from '../runtime-case.js';
 
 const [uri, planFile, writesText] = process.argv.slice(2) as [string, string, string];
 const writes = Number(writesText);
 const COLLECTION = 'purchaseRequests';
 const MODES = ['bare', 'inline', 'async'] as const;
-const plan = await readPlan(planFile);
-const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
-const mongo = client.db(parseMongoUri(uri).database);
-const pool = new pg.Pool({ connectionString: targetUrl(), max: 4 });
-pool.on('error', () => {});
-const runtime = await createRuntime({
-  mongo,
-  pg: pool,
-  config: { mapping: plan, domains: { market: { collections: [COLLECTION] } }, schemas: [BENCH_SCHEMA] },
-  mirror: 'inline',
-});
+const bench = await openRuntimeCase(uri, planFile, [COLLECTION], { mirror: 'inline' });
+const { mongo, runtime } = bench;
 try {
   if (!runtime.mirrors(COLLECTION))
     throw new Error(
@@ -69,9 +55,7 @@ try {
   for (const [m, mode] of MODES.entries()) Object.assign(extra, latencyExtras(mode, latencies[m]!, 2));
   reportCase({ docs: writes * MODES.length, bytes: 0, seconds, extra });
 } finally {
-  await runtime.close();
-  await pool.end();
-  await client.close();
+  await bench.close();
 }
 
 function round(n: number): number {

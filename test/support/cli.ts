@@ -52,7 +52,21 @@ export function spawnFerry(
   cwd: string,
   options: { env?: NodeJS.ProcessEnv; pipe?: boolean } = {},
 ): ChildProcess {
-  return spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'src/cli/main.ts'), ...args], {
+  return spawnScript(path.join(repoRoot, 'src/cli/main.ts'), args, cwd, options);
+}
+
+/**
+ * Start a TypeScript script of the repo in a child process, as `spawnFerry` starts the CLI:
+ * for tests that need an application instance (a writer through the runtime) in a process
+ * of its own.
+ */
+export function spawnScript(
+  script: string,
+  args: readonly string[],
+  cwd: string,
+  options: { env?: NodeJS.ProcessEnv; pipe?: boolean } = {},
+): ChildProcess {
+  return spawn(process.execPath, ['--import', tsxLoader, script, ...args], {
     cwd,
     env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0', ...options.env },
     stdio: options.pipe === true ? ['ignore', 'pipe', 'pipe'] : 'ignore',

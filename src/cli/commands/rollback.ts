@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ExitCode } from '../../core/errors.js';
 import { rollback } from '../../runtime/cutover/cutover.js';
 import { type DrillVerify, drillFailed, rollbackDrill } from '../../runtime/cutover/rollback-drill.js';
+import { settleable, settleDifferences } from '../../runtime/cutover/settle-differences.js';
 import type { RuntimeStores } from '../../runtime/entity-copy.js';
 import { openSource } from '../../sources/open.js';
 import { openTarget } from '../../target/open-target.js';
@@ -21,8 +22,11 @@ interface RollbackFlags {
   readonly schema?: string;
 }
 
-/** Verify attempts after a drill: a write in flight while the stores were compared shows as a difference once. */
+/** Verify attempts after a drill, when a difference is more than a write in flight. */
 const VERIFY_ATTEMPTS = 3;
+
+/** How long the entities a verify found different may take to be equal once (writes in flight). */
+const SETTLE_TIMEOUT_MS = 10_000;
 
 /**
  * `ferry rollback <domain> [--to <phase>]`: step back to an earlier phase whose other store is
@@ -93,7 +97,11 @@ export function registerRollback(program: Command): void {
     });
 }
 
-/** A deep verify of the domain's collections, recorded (so the verify gate sees it too). */
+/**
+ * A deep verify of the domain's collections, recorded (so the verify gate sees it too). Under
+ * traffic the entities written while it compared differ; those are compared again until each
+ * was equal once (`settleDifferences`), and only what stays different fails the drill.
+ */
 function deepVerify(stores: RuntimeStores, sourceUri: string, targetUrl: string): DrillVerify {
   return async (collections) => {
     let detail = '';
@@ -111,10 +119,22 @@ function deepVerify(stores: RuntimeStores, sourceUri: string, targetUrl: string)
           targetUrl,
         });
         const differing = result.collections.filter((c) => !c.ok);
+        const matched = `${result.collections.reduce((n, c) => n + c.matched, 0)} documents matched in ${collections.length} collections`;
         detail = result.ok
-          ? `deep verify clean: ${result.collections.reduce((n, c) => n + c.matched, 0)} documents matched in ${collections.length} collections`
+          ? `deep verify clean: ${matched}`
           : `deep verify found differences in ${differing.map((c) => `${c.collection} (${c.missing} missing, ${c.extra} extra, ${c.content} changed)`).join(', ')}`;
         if (result.ok) return { ok: true, detail };
+        if (settleable(result)) {
+          const { settled, unsettled } = await settleDifferences(stores, db, result, {
+            timeoutMs: SETTLE_TIMEOUT_MS,
+          });
+          if (unsettled.length === 0)
+            return {
+              ok: true,
+              detail: `deep verify: ${matched}; ${settled} written while it compared were equal in both stores on a second look`,
+            };
+          detail += `; still different after ${SETTLE_TIMEOUT_MS / 1000} s: ${unsettled.slice(0, 10).join(', ')}`;
+        }
       } finally {
         await source.close();
         await db.close();

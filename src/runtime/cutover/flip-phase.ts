@@ -11,13 +11,16 @@ import {
   unknownDomain,
 } from '../domains.js';
 import type { RuntimeStores } from '../entity-copy.js';
-import { workOutbox } from '../outbox/worker.js';
+import { deliverPendingNow } from '../outbox/worker.js';
 import { reconcileGaps } from '../reconcile.js';
 import { targetOf } from '../stores.js';
 import { domainLockKey, mongoIsPrimary } from './primary-lock.js';
 
 /**
- * The coherent phase change (DESIGN.md runtime rule 3). One PostgreSQL transaction:
+ * The coherent phase change (DESIGN.md runtime rule 3). First, while the application still
+ * writes, the bulk of what the direction needs is drained (gaps reconciled, or the outbox
+ * delivered): only what arrives after that is left for the pause. Then one PostgreSQL
+ * transaction:
  *
  * 1. takes the domain's lock exclusively, waiting at most `lockTimeoutMs`: the writes in
  *    flight (each holds the lock shared) finish, and new ones queue behind the flip;
@@ -56,6 +59,12 @@ export interface FlipReport {
   readonly gapsClosed: number;
   /** Outbox events delivered during the pause. */
   readonly eventsDelivered: number;
+  /** The drain before the pause, while writes went on: not part of `pauseMs`. */
+  readonly beforePause: {
+    readonly ms: number;
+    readonly gapsClosed: number;
+    readonly eventsDelivered: number;
+  };
 }
 
 /**
@@ -95,7 +104,9 @@ export async function flipPhase(
   options: FlipOptions,
 ): Promise<FlipReport> {
   const lockTimeoutMs = Math.max(1, Math.floor(options.lockTimeoutMs ?? 5000));
+  const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
   const db = targetOf(stores.pg);
+  const beforePause = await drainBeforePause(stores, domain, to, drainTimeoutMs);
   const asked = performance.now();
   const result = await db.transaction(async (tx) => {
     await tx.query(`set local lock_timeout = '${lockTimeoutMs}ms'`);
@@ -116,11 +127,11 @@ export async function flipPhase(
           hint: 'look at `ferry status` and run the command again',
         },
       );
-    const drained = await drain(stores, domain, collections, from, to, options.drainTimeoutMs ?? 30_000);
+    const drained = await drain(stores, domain, collections, from, to, drainTimeoutMs);
     const drainMs = performance.now() - granted;
     const figures = {
       ...options.change.figures,
-      pause: { waitMs: round(granted - asked), drainMs: round(drainMs), ...drained },
+      pause: { waitMs: round(granted - asked), drainMs: round(drainMs), ...drained, beforePause },
     };
     const transition = await recordPhaseChange(tx, domain, to, { ...options.change, figures });
     return { transition, waitMs: granted - asked, drainMs, drained };
@@ -142,7 +153,55 @@ export async function flipPhase(
     drainMs: round(result.drainMs),
     gapsClosed: result.drained.gapsClosed,
     eventsDelivered: result.drained.eventsDelivered,
+    beforePause,
   };
+}
+
+/**
+ * What the pause would drain, drained before it while writes still flow, so the pause holds
+ * only what arrived since: the bulk of a backlog (gaps left by an outage, an outbox behind)
+ * would otherwise keep every write waiting. Reads the phase without the lock; if it moves
+ * meanwhile, the drain inside the pause still does the whole job. Gaps are reconciled once;
+ * the outbox is delivered, other workers' claims included, until no more than
+ * `PAUSE_BACKLOG` events are pending (the application's new events are not chased to zero).
+ * Failures are left for the drain inside the pause to report.
+ */
+async function drainBeforePause(
+  stores: RuntimeStores,
+  domain: string,
+  to: Phase,
+  drainTimeoutMs: number,
+): Promise<FlipReport['beforePause']> {
+  const started = performance.now();
+  const { rows } = await targetOf(stores.pg).query<{ phase: string; collections: string[] }>(
+    'select phase, collections from ferry.domains where name = $1',
+    [domain],
+  );
+  const row = rows[0];
+  let gapsClosed = 0;
+  let eventsDelivered = 0;
+  if (row !== undefined && isPhase(row.phase)) {
+    const signal = AbortSignal.timeout(drainTimeoutMs);
+    const direction = drainDirection(row.phase, to);
+    if (direction === 'gaps')
+      gapsClosed = await reconcileGaps(stores, { only: row.collections, signal }).then(
+        (summary) => summary.closed,
+        () => 0,
+      );
+    else if (direction === 'outbox')
+      eventsDelivered = await deliverPendingNow(stores, row.collections, { leave: PAUSE_BACKLOG, signal });
+  }
+  return { ms: round(performance.now() - started), gapsClosed, eventsDelivered };
+}
+
+/** Outbox events the drain before the pause may leave for the pause: one bulkWrite's worth. */
+const PAUSE_BACKLOG = 16;
+
+/** Which store the change needs complete: PostgreSQL (close the gaps) or MongoDB (deliver the outbox). */
+function drainDirection(from: Phase, to: Phase): 'gaps' | 'outbox' | undefined {
+  if (mongoIsPrimary(from) && !mongoIsPrimary(to)) return 'gaps';
+  if (feedsMongo(from) && !feedsMongo(to)) return 'outbox';
+  return undefined;
 }
 
 async function lockedDomain(tx: Queryable, domain: string): Promise<{ from: Phase; collections: string[] }> {
@@ -164,7 +223,8 @@ async function drain(
   to: Phase,
   drainTimeoutMs: number,
 ): Promise<{ gapsClosed: number; eventsDelivered: number }> {
-  if (mongoIsPrimary(from) && !mongoIsPrimary(to)) {
+  const direction = drainDirection(from, to);
+  if (direction === 'gaps') {
     const summary = await reconcileGaps(stores, {
       only: collections,
       signal: AbortSignal.timeout(drainTimeoutMs),
@@ -180,10 +240,9 @@ async function drain(
       );
     return { gapsClosed: summary.closed, eventsDelivered: 0 };
   }
-  if (feedsMongo(from) && !feedsMongo(to)) {
-    const summary = await workOutbox(stores, {
-      drain: true,
-      pollMs: 50,
+  if (direction === 'outbox') {
+    const delivered = await deliverPendingNow(stores, collections, {
+      leave: 0,
       signal: AbortSignal.timeout(drainTimeoutMs),
     });
     const { rows } = await targetOf(stores.pg).query<{ left: number }>(
@@ -201,7 +260,7 @@ async function drain(
           hint: 'see the dead or retrying events in `ferry status`; fix their cause, `ferry outbox redrive`, then try again',
         },
       );
-    return { gapsClosed: 0, eventsDelivered: summary.delivered };
+    return { gapsClosed: 0, eventsDelivered: delivered };
   }
   return { gapsClosed: 0, eventsDelivered: 0 };
 }

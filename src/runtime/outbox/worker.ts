@@ -196,6 +196,47 @@ export async function workOutbox(
   return { ...totals, pending: rows[0]?.pending ?? 0, deadInQueue: rows[0]?.dead ?? 0 };
 }
 
+/**
+ * Deliver the pending events of `collections` now, for a primary flip (flip-phase.ts): no
+ * LISTEN connection, no retention sweep, no backoff; a batch that fails gives its claims back
+ * and ends the call, so the caller counts what is left and refuses. Events another worker
+ * holds are waited for (polling every `pollMs`), since the flip needs them in MongoDB too,
+ * until at most `leave` events of the collections are pending (0: all delivered). Before a
+ * pause, while the application still writes, a small `leave` ends the bulk's delivery
+ * without chasing every new event. Returns the events delivered.
+ *
+ * @example
+ * declare const stores: RuntimeStores;
+ * const delivered = await deliverPendingNow(stores, ['payments', 'ledger'], { leave: 0, signal: AbortSignal.timeout(30_000) });
+ */
+export async function deliverPendingNow(
+  stores: RuntimeStores,
+  collections: readonly string[],
+  options: { readonly leave: number; readonly signal?: AbortSignal; readonly pollMs?: number },
+): Promise<number> {
+  const settings = { ...DEFAULTS, leaseMs: 10_000 };
+  const owner = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}:flip`;
+  const db = targetOf(stores.pg);
+  let delivered = 0;
+  try {
+    while (options.signal?.aborted !== true) {
+      const claimed = await oneBatch(stores, owner, settings, settings, (outcome) => {
+        delivered += outcome.delivered;
+      });
+      if (claimed) continue;
+      if ((await pendingCount(db, stores.schema, collections)) <= options.leave) break;
+      await sleep(options.pollMs ?? 10, undefined, options.signal ? { signal: options.signal } : {}).catch(
+        () => {},
+      );
+    }
+  } catch {
+    // MongoDB or PostgreSQL failed the batch: what stays pending is the caller's to report.
+  } finally {
+    await releaseClaims(db, owner).catch(() => {});
+  }
+  return delivered;
+}
+
 /** Claim one batch and deliver it, collection by collection. Whether anything was claimed. */
 async function oneBatch(
   stores: RuntimeStores,
@@ -258,10 +299,15 @@ async function failUnmapped(
   };
 }
 
-async function pendingCount(db: ReturnType<typeof targetOf>, schema: string): Promise<number> {
+async function pendingCount(
+  db: ReturnType<typeof targetOf>,
+  schema: string,
+  collections?: readonly string[],
+): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
-    `select count(*)::int as n from ferry.outbox where schema = $1 and status = 'pending'`,
-    [schema],
+    `select count(*)::int as n from ferry.outbox
+      where schema = $1 and status = 'pending' and ($2::text[] is null or collection = any($2))`,
+    [schema, collections ?? null],
   );
   return rows[0]?.n ?? 0;
 }

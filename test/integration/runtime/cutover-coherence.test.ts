@@ -6,22 +6,26 @@ import { objectIdToUuid } from '../../../src/mapping/identity.js';
 import { flipPhase } from '../../../src/runtime/cutover/flip-phase.js';
 import { setPhase } from '../../../src/runtime/domains.js';
 import type { Runtime } from '../../../src/runtime/runtime.js';
-import { createRuntimeWorld, type RuntimeWorld, servicesReady, startRuntime, waitFor } from './support.js';
+import { type AppWriter, type CutoverWorld, createCutoverWorld, startAppWriter } from './cutover-support.js';
+import { servicesReady, startRuntime, waitFor } from './support.js';
 
 /**
- * The primary rule (DESIGN.md runtime rule 3) under load: writers in two runtimes, each on its
- * own pool, write through `withPrimary` while the primary flips back and forth. Every write
+ * The primary rule (DESIGN.md runtime rule 3) under load: writers in two runtimes of this
+ * process, each on its own pool, and two application processes of their own (app-writer.ts),
+ * write through `withPrimary` while the primary flips back and forth. Every write
  * logs which store took it and when, by PostgreSQL's clock, while it still holds the domain
  * lock: a MongoDB write logs after MongoDB acknowledged it, a PostgreSQL write inside its own
  * transaction. The flips' bounds are read from the same clock just before and just after each.
  */
 describe.skipIf(!servicesReady)('the primary flips coherently across runtimes under load', () => {
-  let world: RuntimeWorld;
+  let world: CutoverWorld;
   const pools: pg.Pool[] = [];
   const runtimes: Runtime[] = [];
+  const apps: AppWriter[] = [];
 
   beforeAll(async () => {
-    world = await createRuntimeWorld('coherence', 30);
+    // Scale 100: 7 users, 2 for each app process's write loops.
+    world = await createCutoverWorld('coherence', 100);
     await world.pool.query(
       `create table coherence_log (seq bigint generated always as identity, writer text not null,
          store text not null, at timestamptz not null default clock_timestamp())`,
@@ -38,6 +42,7 @@ describe.skipIf(!servicesReady)('the primary flips coherently across runtimes un
   }, 300_000);
 
   afterAll(async () => {
+    await Promise.all(apps.map((app) => app.stop().catch(() => undefined)));
     for (const runtime of runtimes) await runtime.close();
     for (const pool of pools) await pool.end();
     await world?.close();
@@ -73,6 +78,9 @@ describe.skipIf(!servicesReady)('the primary flips coherently across runtimes un
     const writers = runtimes.flatMap((runtime, r) =>
       [0, 1, 2].map((w) => writer(runtime, `runtime${r}-writer${w}`, pools[r]!)),
     );
+    for (const [i, name] of ['process-1', 'process-2'].entries())
+      apps.push(startAppWriter(world, name, { first: i * 2, count: 2 }, 'coherence_log'));
+    await Promise.all(apps.map((app) => app.ready));
     const clock = async () =>
       (await world.pool.query<{ t: string }>(`select clock_timestamp()::text as t`)).rows[0]!.t;
     const flips: { to: string; before: string; after: string; pauseMs: number }[] = [];
@@ -87,6 +95,20 @@ describe.skipIf(!servicesReady)('the primary flips coherently across runtimes un
     stop = true;
     await Promise.all(writers);
     expect(failures).toEqual([]);
+    for (const report of await Promise.all(apps.splice(0).map((app) => app.stop()))) {
+      expect(report.failures, report.name).toEqual([]);
+      // Every app process wrote to both primaries, so its writes are part of what is checked below.
+      expect(report.acknowledged.mongo, report.name).toBeGreaterThan(0);
+      expect(report.acknowledged.pg, report.name).toBeGreaterThan(0);
+      const { rows } = await world.pool.query<{ store: string; n: number }>(
+        'select store, count(*)::int as n from coherence_log where writer = $1 group by store order by store',
+        [report.name],
+      );
+      expect(rows).toEqual([
+        { store: 'mongo', n: report.acknowledged.mongo },
+        { store: 'pg', n: report.acknowledged.pg },
+      ]);
+    }
 
     // Between consecutive flips the log's stores must all be the phase's primary.
     const end = await clock();

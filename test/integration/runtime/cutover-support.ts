@@ -1,8 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LATENCY_BOUNDS_MS } from '../../../src/runtime/latency-histogram.js';
-import { type CliResult, runFerry } from '../../support/cli.js';
+import { type CliResult, runFerry, spawnScript } from '../../support/cli.js';
 import { createRuntimeWorld, MARKET_COLLECTIONS, type RuntimeWorld } from './support.js';
 
 /**
@@ -64,4 +65,72 @@ export async function recordShadowMinute(
       histogramAt(figures.candidateMs, reads),
     ],
   );
+}
+
+/** What an app-writer process did, as it reports on SIGTERM. */
+export interface AppWriterReport {
+  readonly name: string;
+  readonly acknowledged: { readonly mongo: number; readonly pg: number };
+  readonly failed: number;
+  /** The first failures' code and message. */
+  readonly failures: readonly string[];
+}
+
+/** An application instance writing through the runtime in its own process (app-writer.ts). */
+export interface AppWriter {
+  /** Resolves once each of its write loops had a write acknowledged. */
+  readonly ready: Promise<void>;
+  /** SIGTERM: it stops, lets its writes in flight finish, and reports. */
+  stop(): Promise<AppWriterReport>;
+}
+
+const APP_WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'app-writer.ts');
+
+/**
+ * Start an app-writer process on the cutover world (its ferry.config.ts, the world's target),
+ * writing the `users` from `users.first` on, `users.count` of them (writers must not share a
+ * user: see app-writer.ts); `logTable` makes it log every write's store with PostgreSQL's clock.
+ */
+export function startAppWriter(
+  world: CutoverWorld,
+  name: string,
+  users: { readonly first: number; readonly count: number },
+  logTable?: string,
+): AppWriter {
+  const child = spawnScript(APP_WRITER, [], world.cwd, {
+    pipe: true,
+    env: {
+      DATABASE_URL: world.targetUrl,
+      FERRY_APP_NAME: name,
+      FERRY_APP_USERS: `${users.first}:${users.count}`,
+      ...(logTable !== undefined && { FERRY_APP_LOG_TABLE: logTable }),
+    },
+  });
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.startsWith('ready\n')) resolve();
+    });
+    void exited.then((code) =>
+      reject(new Error(`${name} exited ${code} before it was ready: ${stderr.slice(-2000)}`)),
+    );
+  });
+  ready.catch(() => {});
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return {
+    ready,
+    stop: async () => {
+      child.kill('SIGTERM');
+      const code = await exited;
+      const last = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{'))
+        throw new Error(`${name} exited ${code}: ${stderr.slice(-2000)}`);
+      return JSON.parse(last) as AppWriterReport;
+    },
+  };
 }
