@@ -16,7 +16,14 @@ const db = await openTarget(targetUrl());
 const started = performance.now();
 try {
   const to = path.join(dir, format === 'archive' ? 'export.archive' : 'export');
-  const summary = await exportDocuments({ db, plan, schema: BENCH_SCHEMA, to, format });
+  const summary = await exportDocuments({
+    db,
+    plan,
+    schema: BENCH_SCHEMA,
+    to,
+    format,
+    targetUrl: targetUrl(),
+  });
   if (!summary.ok) throw new Error(`export could not rebuild ${summary.unrebuildable.length} rows`);
   const seconds = (performance.now() - started) / 1000;
   const files = [...new Set(summary.collections.map((c) => c.file))];

@@ -2,19 +2,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { BSON, type Document, Long } from 'bson';
 import { FerryError } from '../core/errors.js';
-import { canonicalHash } from '../mapping/canonical/index.js';
+import { PageThreadFailed } from '../core/page-stream-thread.js';
 import { type CollectionPlan, type Plan, quoteIdent } from '../mapping/model.js';
-import type { RowValue } from '../mapping/row-values.js';
 import { Crc64 } from '../sources/archive/crc64.js';
 import { ARCHIVE_BLOCK_END, archiveHeader, archivePrelude } from '../sources/archive/write-archive.js';
 import { formatDumpMetadata } from '../sources/dump/dump-metadata.js';
 import type { IndexSpec } from '../sources/types.js';
 import type { Queryable } from '../target/target-database.js';
-import { type BucketSums, bucketBits } from '../verify/buckets.js';
-import { type RawHashes, rawCanonicalHashes } from '../verify/raw-canonical.js';
-import { readTargetDocuments } from '../verify/target-reader.js';
+import { bucketBits } from '../verify/buckets.js';
 import { collectionLayout, type ExportFormat, type JsonLayout, metadataFile } from './export-format.js';
 import {
   bucketsFromJson,
@@ -22,14 +18,15 @@ import {
   type CollectionProgress,
   type ExportJournal,
   journalPath,
-  type RowKeyJson,
   readJournal,
   removeJournal,
   writeJournal,
 } from './export-journal.js';
 import { type ExportManifest, manifestPath } from './export-manifest.js';
+import { type EncodedPage, encodedPages, type PageEncoding, type PageStart } from './export-page.js';
+import { ExportThread } from './export-thread.js';
 import { type FileChecksum, fileChecksum } from './file-checksum.js';
-import { keyText, orphanRows, type UnrebuildableRow } from './orphan-rows.js';
+import { orphanRows, type UnrebuildableRow } from './orphan-rows.js';
 import { ResumableOutput } from './resumable-output.js';
 
 /** Root rows per page: the backfill's chunk size, so a checkpoint (two fsyncs) covers as much. */
@@ -64,6 +61,14 @@ export interface ExportOptions {
   readonly pageSize?: number;
   /** Collections exported at once, each on its own connection (default 2, as the backfill loads). */
   readonly parallel?: number;
+  /**
+   * The target's PostgreSQL URL (the server `db` is connected to). With it, each lane reads,
+   * rebuilds and encodes on a worker thread with its own connection, beside the writing;
+   * without it (an embedded target, a transaction), all of that runs on the calling thread.
+   */
+  readonly targetUrl?: string;
+  /** Told of every page encoded on an export thread (tests, diagnostics). */
+  readonly onThreadPage?: () => void;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: { collection: string; done: number; total: number }) => void;
 }
@@ -251,50 +256,60 @@ async function startJournal(
 }
 
 /**
- * How one collection's pages become bytes. `page` and `finish` run outside the commit lock
- * (the expensive part: encoding), and must only touch state of their own collection that the
- * journal does not hold: the journal records a collection's progress only when it commits.
+ * How one collection's file is framed around its pages of documents (which the page source
+ * encodes, export-page.ts): what precedes the first document and what closes the collection.
  */
 interface CollectionWriter {
   readonly output: ResumableOutput;
-  /**
-   * The bytes of one page of documents; `position` is the first one's index in the
-   * collection. Each document's id and canonical hashes go to `hashed`.
-   */
-  page(docs: readonly Document[], position: number, hashed: BucketSums): Uint8Array[];
-  /** The bytes that close the collection. */
-  finish(): Uint8Array[];
-  /** Progress fields the journal must carry with each commit (the archive's running CRC). */
-  committed(progress: CollectionProgress): void;
+  /** The bytes before the collection's first document. */
+  opening(): Uint8Array[];
+  /** The bytes that close the collection, given its committed progress. */
+  closing(progress: CollectionProgress): Uint8Array[];
   close(): Promise<void>;
 }
 
 /**
  * Runs the collections `parallel` at a time. Each lane rebuilds and encodes its pages on its
- * own, and commits them one at a time under one lock: append, fsync, then the journal. So the
- * journal (one file for every collection) always describes durable bytes, even when two
- * collections share the archive: a page's blocks are appended whole, between other pages'.
+ * own (on a thread of its own with its own connection when the target is a PostgreSQL
+ * server), and commits them one at a time under one lock: append, fsync, then the journal.
+ * So the journal (one file for every collection) always describes durable bytes, even when
+ * two collections share the archive: a page's blocks are appended whole, between other pages'.
  */
 async function exportLanes(
   options: ExportOptions,
   journal: ExportJournal,
   writerFor: (progress: CollectionProgress) => Promise<CollectionWriter>,
 ): Promise<void> {
-  const pending = journal.collections.filter((c) => !c.done);
+  const pending = await heaviestFirst(
+    options,
+    journal.collections.filter((c) => !c.done),
+  );
   const commits = new CommitLock();
   const stop = new AbortController();
   const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  const encoding = pageEncodingOf(options, journal);
+  const url = options.targetUrl?.trim();
+  const laneCount = Math.max(1, Math.min(options.parallel ?? 2, pending.length));
   const lane = async () => {
-    for (let progress = pending.shift(); progress !== undefined; progress = pending.shift()) {
-      const writer = await writerFor(progress);
-      try {
-        await exportPages({ ...options, signal }, progress, writer, journal, commits);
-      } finally {
-        await writer.close();
+    const thread = url ? new ExportThread(options.plan, url, encoding) : undefined;
+    try {
+      for (let progress = pending.shift(); progress !== undefined; progress = pending.shift()) {
+        const writer = await writerFor(progress);
+        try {
+          const pages = (start: PageStart) =>
+            thread !== undefined
+              ? threadPages(thread, start, options.onThreadPage)
+              : encodedPages(options.db, options.plan, start, encoding, signal);
+          await exportPages({ ...options, signal }, progress, writer, journal, commits, pages);
+        } finally {
+          await writer.close();
+        }
       }
+    } finally {
+      await thread?.close();
     }
   };
-  const lanes = Array.from({ length: Math.max(1, Math.min(options.parallel ?? 2, pending.length)) }, () =>
+  const lanes = Array.from({ length: laneCount }, () =>
     lane().catch((error: unknown) => {
       // One failing collection stops the others at their next page.
       stop.abort(error);
@@ -324,29 +339,16 @@ async function exportArchive(
       journal.archiveOffset = await output.flush();
       await writeJournal(options.to, journal);
     }
-    await exportLanes(options, journal, async (progress) => {
-      const crc = progress.crc === undefined ? new Crc64() : Crc64.resume(progress.crc);
-      return {
-        output,
-        page: (docs, _position, hashed) => {
-          const chunks = [archiveHeader(journal.db, progress.name, false, Long.ZERO)];
-          for (const doc of docs) {
-            const bytes = BSON.serialize(doc);
-            crc.update(bytes);
-            hashBson(hashed, doc, bytes);
-            chunks.push(bytes);
-          }
-          chunks.push(ARCHIVE_BLOCK_END);
-          return chunks;
-        },
-        finish: () => [archiveHeader(journal.db, progress.name, true, crc.digest()), ARCHIVE_BLOCK_END],
-        committed: (p) => {
-          p.crc = [...crc.state];
-        },
-        // The archive is closed once, after every lane.
-        close: async () => undefined,
-      };
-    });
+    await exportLanes(options, journal, async () => ({
+      output,
+      opening: () => [],
+      closing: (p) => {
+        const crc = p.crc === undefined ? new Crc64() : Crc64.resume(p.crc);
+        return [archiveHeader(journal.db, p.name, true, crc.digest()), ARCHIVE_BLOCK_END];
+      },
+      // The archive is closed once, after every lane.
+      close: async () => undefined,
+    }));
   } finally {
     await output.close();
   }
@@ -373,33 +375,21 @@ async function exportCollectionFiles(options: ExportOptions, journal: ExportJour
       await writeFile(metadata, journal.gzip ? gzipSync(text) : text);
     }
     const output = await ResumableOutput.open(layout.file, { gzip: journal.gzip, resumeAt: progress.offset });
-    let opened = progress.offset > 0;
     return {
       output,
-      page: (docs, position, hashed) => {
-        const chunks = opened ? [] : [layout.opening()];
-        opened = true;
-        for (let i = 0; i < docs.length; i++) {
-          const doc = docs[i]!;
-          const bytes = layout.encode(doc, position + i);
-          // A dump's file holds each document's BSON, an Extended JSON one its text.
-          if (format === 'dump') hashBson(hashed, doc, bytes);
-          else hashed.add(canonicalHash(doc._id), canonicalHash(doc));
-          chunks.push(bytes);
-        }
-        return chunks;
-      },
-      finish: () => [...(opened ? [] : [layout.opening()]), layout.closing()],
-      committed: () => undefined,
+      opening: () => [layout.opening()],
+      closing: () => [layout.closing()],
       close: () => output.close(),
     };
   });
 }
 
 /**
- * The page loop every format shares: read a page of rebuilt documents after the last
- * checkpointed key, encode the good ones, note the damaged ones, then commit the page:
- * append, fsync, and only then move the journal (bucket sums and counts included).
+ * The page loop every format shares: take the next encoded page after the last checkpointed
+ * key, then commit it: append, fsync, and only then move the journal (bucket sums, counts,
+ * damaged rows, the archive's CRC). Pages come from `pagesFrom`, on a thread or here; a
+ * thread that fails is replaced by this thread from the last commit, which reports any real
+ * error itself.
  */
 async function exportPages(
   options: ExportOptions,
@@ -407,71 +397,104 @@ async function exportPages(
   writer: CollectionWriter,
   journal: ExportJournal,
   commits: CommitLock,
+  pagesFrom: (start: PageStart) => AsyncIterable<EncodedPage>,
 ): Promise<void> {
   const collection = options.plan.collections.find((c) => c.name === progress.name)!;
   // Counted once, when the journal was started (an older journal has no count: count now).
   const total = progress.rows ?? (await rootRowCount(options, collection));
   const sums = bucketsFromJson(progress.bucketBits, progress);
-  const root = rootTable(options.plan, progress.name);
-  const pages = readTargetDocuments(
-    options.db,
-    { plan: options.plan, collection: progress.name, schema: options.schema },
-    {
-      batchSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
-      ...(options.signal !== undefined && { signal: options.signal }),
-      ...(progress.lastKey !== undefined && { after: keyFromJson(progress.lastKey) }),
-    },
-  );
   const commit = (chunks: readonly Uint8Array[], change: () => void) =>
     commits.run(async () => {
       for (const chunk of chunks) writer.output.write(chunk);
       progress.offset = await writer.output.flush();
       if (journal.format === 'archive') journal.archiveOffset = progress.offset;
       change();
-      writer.committed(progress);
       await writeJournal(options.to, journal);
     });
-  for await (const page of pages) {
-    const docs: Document[] = [];
-    const damaged: UnrebuildableRow[] = [];
-    for (const target of page) {
-      if (target.doc === undefined) {
-        damaged.push({
-          table: root,
-          key: keyText(target.key),
-          reason: `the rows of ${target.damaged ?? 'the document'} do not rebuild into a document`,
-        });
-        continue;
-      }
-      docs.push(target.doc);
-    }
-    const chunks = docs.length > 0 ? writer.page(docs, progress.documents, sums) : [];
-    await commit(chunks, () => {
-      progress.damaged.push(...damaged);
-      progress.documents += docs.length;
-      progress.lastKey = keyToJson(page[page.length - 1]!.key);
+  const startOf = (): PageStart => ({
+    collection: progress.name,
+    schema: options.schema,
+    pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
+    position: progress.documents,
+    ...(progress.lastKey !== undefined && { after: progress.lastKey }),
+    ...(progress.crc !== undefined && { crc: progress.crc }),
+  });
+  const commitPage = async (page: EncodedPage) => {
+    options.signal?.throwIfAborted();
+    const opening = progress.documents === 0 && page.documents > 0 ? writer.opening() : [];
+    await commit(page.documents > 0 ? [...opening, page.bytes] : [], () => {
+      progress.damaged.push(...page.damaged);
+      progress.documents += page.documents;
+      progress.lastKey = page.lastKey;
+      for (let i = 0; i < page.hashes.length; i += 2) sums.add(page.hashes[i]!, page.hashes[i + 1]!);
       Object.assign(progress, bucketsToJson(sums));
+      if (page.crc !== undefined) progress.crc = [page.crc[0], page.crc[1]];
     });
     options.onProgress?.({ collection: progress.name, done: progress.documents, total });
+  };
+  try {
+    for await (const page of pagesFrom(startOf())) await commitPage(page);
+  } catch (error) {
+    if (!(error instanceof PageThreadFailed)) throw error;
+    for await (const page of encodedPages(
+      options.db,
+      options.plan,
+      startOf(),
+      pageEncodingOf(options, journal),
+      options.signal,
+    ))
+      await commitPage(page);
   }
   const orphans = await orphanRows(options.db, options.schema, collection);
-  await commit(writer.finish(), () => {
+  const opening = progress.documents === 0 ? writer.opening() : [];
+  await commit([...opening, ...writer.closing(progress)], () => {
     progress.damaged.push(...orphans);
     progress.done = true;
   });
 }
 
-/**
- * Add a document to the bucket sums from the BSON bytes being written, without a second
- * walk of the document: `rawCanonicalHashes` gives exactly `canonicalHash` of the document
- * the bytes decode to (the hash deep verify computes of the file's documents), and declines
- * the rare shapes it does not write exactly, which are hashed from the document instead.
- */
-function hashBson(sums: BucketSums, doc: Document, bytes: Uint8Array): void {
-  if (rawCanonicalHashes(bytes, RAW)) sums.add(RAW.id, RAW.doc);
-  else sums.add(canonicalHash(doc._id), canonicalHash(doc));
+async function* threadPages(
+  thread: ExportThread,
+  start: PageStart,
+  onThreadPage: (() => void) | undefined,
+): AsyncGenerator<EncodedPage> {
+  for await (const page of thread.pages(start)) {
+    onThreadPage?.();
+    yield page;
+  }
 }
-const RAW: RawHashes = { id: 0n, doc: 0n };
+
+function pageEncodingOf(options: ExportOptions, journal: ExportJournal): PageEncoding {
+  return {
+    format: journal.format,
+    db: journal.db,
+    ...(options.json !== undefined && { json: options.json }),
+  };
+}
+
+/**
+ * The order to start collections in: the heaviest first, so the end of the export is not one
+ * big collection rebuilt alone while the other lane idles. Weight is the bytes of the
+ * collection's tables (child tables hold most of some collections' rows), else its root rows.
+ */
+async function heaviestFirst(
+  options: ExportOptions,
+  collections: CollectionProgress[],
+): Promise<CollectionProgress[]> {
+  if (collections.length < 2 || (options.parallel ?? 2) < 2) return collections;
+  const { rows } = await options.db.query<{ table: string; bytes: string | number }>(
+    `select c.relname as table, pg_relation_size(c.oid) as bytes from pg_class c
+     join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind = 'r'`,
+    [options.schema],
+  );
+  const bytes = new Map(rows.map((r) => [r.table, Number(r.bytes)]));
+  const weight = (progress: CollectionProgress) => {
+    const tables = options.plan.collections.find((c) => c.name === progress.name)!.tables;
+    const size = tables.reduce((n, t) => n + (bytes.get(t.name) ?? 0), 0);
+    return size > 0 ? size : (progress.rows ?? 0) * tables.length;
+  };
+  return [...collections].sort((a, b) => weight(b) - weight(a));
+}
 
 /** Runs async steps one at a time, in the order asked, whatever each one's outcome. */
 class CommitLock {
@@ -497,17 +520,4 @@ function rootTable(plan: Plan, collection: string): string {
 /** The plan keeps the source's indexes; a dump or archive carries them back to MongoDB. */
 function withIndexes(collection: CollectionPlan): { name: string; indexes: IndexSpec[] } {
   return { name: collection.name, indexes: (collection.indexes ?? []) as unknown as IndexSpec[] };
-}
-
-function keyToJson(key: RowValue): RowKeyJson {
-  if (Buffer.isBuffer(key)) return { hex: key.toString('hex') };
-  if (typeof key === 'string' || typeof key === 'number') return key;
-  throw new FerryError('a root table has a primary key Ferry cannot page by', {
-    code: 'EXPORT_BAD_KEY',
-    category: 'internal',
-  });
-}
-
-function keyFromJson(key: RowKeyJson): RowValue {
-  return typeof key === 'object' ? Buffer.from(key.hex, 'hex') : key;
 }

@@ -22,7 +22,6 @@ import { FerryError } from '../core/errors.js';
  */
 const MARKER_A = '7fe';
 const MARKER_B = 'a';
-const UUID_SHAPE = /^([0-9a-f]{8})-([0-9a-f]{4})-7fe([0-9a-f])-a([0-9a-f]{3})-([0-9a-f]{12})$/;
 const HEX_24 = /^[0-9a-fA-F]{24}$/;
 
 /**
@@ -90,15 +89,15 @@ export function uuidFromBytes(bytes: Uint8Array, offset = 0): string {
  * uuidToObjectId(objectIdToUuid(id)).equals(id); // true
  */
 export function uuidToObjectId(uuid: string): ObjectId {
-  const hex = decode(uuid);
-  if (hex === undefined) {
+  const bytes = objectIdBytes(uuid);
+  if (bytes === undefined) {
     throw new FerryError(`${JSON.stringify(uuid)} is not a UUID that Ferry made from an ObjectId`, {
       code: 'IDENTITY_NOT_OBJECTID_UUID',
       category: 'input',
       hint: 'only UUIDs from objectIdToUuid (version 7, marker 7fe…-a…) map back to ObjectIds',
     });
   }
-  return ObjectId.createFromHexString(hex);
+  return new ObjectId(bytes);
 }
 
 /**
@@ -110,19 +109,50 @@ export function uuidToObjectId(uuid: string): ObjectId {
  * isObjectIdUuid('0f8fad5b-d9cb-469f-a165-70867728950e'); // false (a v4 UUID)
  */
 export function isObjectIdUuid(uuid: string): boolean {
-  return decode(uuid) !== undefined;
+  return objectIdBytes(uuid) !== undefined;
 }
 
-/** The ObjectId's 24 hex digits, or undefined when the UUID is not one of ours. */
-function decode(uuid: string): string | undefined {
-  const match = UUID_SHAPE.exec(uuid.toLowerCase());
-  if (!match) return undefined;
-  const [, t1 = '', t2 = '', r1 = '', r2 = '', r3 = ''] = match;
-  const ms = Number.parseInt(t1 + t2, 16);
+/**
+ * The ObjectId's 12 bytes, or undefined when the UUID is not one of ours: the shape
+ * `tttttttt-tttt-7feR-aRRR-RRRRRRRRRRRR` (any case), whose 48-bit time is whole seconds that
+ * fit 32 bits. By character codes rather than a regular expression and hex strings: the
+ * export and verify decode every id and reference of every document they rebuild.
+ */
+function objectIdBytes(uuid: string): Uint8Array | undefined {
+  if (uuid.length !== 36) return undefined;
+  const u = UUID_BYTES;
+  let at = 0;
+  for (let i = 0; i < 36; i += 2) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (uuid.charCodeAt(i) !== 0x2d) return undefined;
+      i--;
+      continue;
+    }
+    const high = hexValue(uuid.charCodeAt(i));
+    const low = hexValue(uuid.charCodeAt(i + 1));
+    if (high < 0 || low < 0) return undefined;
+    u[at++] = (high << 4) | low;
+  }
+  if (u[6] !== 0x7f || u[7]! >>> 4 !== 0xe || u[8]! >>> 4 !== 0xa) return undefined;
+  const ms = (u[0]! * 2 ** 16 + ((u[1]! << 8) | u[2]!)) * 2 ** 24 + ((u[3]! << 16) | (u[4]! << 8) | u[5]!);
   if (ms % 1000 !== 0) return undefined;
   const seconds = ms / 1000;
   if (seconds > 0xffffffff) return undefined;
-  return seconds.toString(16).padStart(8, '0') + r1 + r2 + r3;
+  const out = new Uint8Array(12);
+  out[0] = seconds >>> 24;
+  out[1] = (seconds >>> 16) & 0xff;
+  out[2] = (seconds >>> 8) & 0xff;
+  out[3] = seconds & 0xff;
+  out[4] = ((u[7]! & 0x0f) << 4) | (u[8]! & 0x0f);
+  for (let i = 5; i < 12; i++) out[i] = u[i + 4]!;
+  return out;
+}
+
+/** A hex digit's value (either case), or -1. */
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
 }
 
 function checkHex(hex: string): string {

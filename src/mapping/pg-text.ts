@@ -50,6 +50,8 @@ const TIMESTAMPTZ =
  * parseTimestamptz('0002-01-01 00:00:00+00 BC')      // Date.UTC(-1, 0, 1)
  */
 export function parseTimestamptz(text: string): number | undefined {
+  const utc = parseUtcTimestamptz(text);
+  if (utc !== undefined) return utc;
   const m = TIMESTAMPTZ.exec(text);
   if (m === null) return undefined;
   const fraction = (m[7] ?? '').padEnd(6, '0');
@@ -65,6 +67,56 @@ export function parseTimestamptz(text: string): number | undefined {
   const seconds = Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]) - offsetSeconds;
   const ms = day.getTime() + seconds * 1000 + Number(fraction.slice(0, 3));
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * `parseTimestamptz` of the form Ferry's UTC sessions print, `YYYY-MM-DD HH:MM:SS[.f…]+00`
+ * with a four-digit AD year, by character codes: an export parses one per date of every
+ * document, and the regular expression, its strings and a Date each time cost several times
+ * more. Undefined for any other text, which the general parser then reads (years below 1000
+ * too: `Date.UTC` reads 0–99 as 1900–1999).
+ */
+function parseUtcTimestamptz(text: string): number | undefined {
+  const n = text.length;
+  if (n < 22 || n > 29 || !text.endsWith('+00')) return undefined;
+  if (
+    text.charCodeAt(4) !== 0x2d ||
+    text.charCodeAt(7) !== 0x2d ||
+    text.charCodeAt(10) !== 0x20 ||
+    text.charCodeAt(13) !== 0x3a ||
+    text.charCodeAt(16) !== 0x3a
+  )
+    return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hours = digitsAt(text, 11, 2);
+  const minutes = digitsAt(text, 14, 2);
+  const seconds = digitsAt(text, 17, 2);
+  if (year < 1000 || month < 0 || day < 0 || hours < 0 || minutes < 0 || seconds < 0) return undefined;
+  let ms = 0;
+  if (n > 22) {
+    // `.` and one to six digits; only whole milliseconds are Ferry's.
+    const digits = n - 23;
+    if (text.charCodeAt(19) !== 0x2e || digits < 1) return undefined;
+    const fraction = digitsAt(text, 20, digits);
+    if (fraction < 0) return undefined;
+    const micros = fraction * 10 ** (6 - digits);
+    if (micros % 1000 !== 0) return undefined;
+    ms = micros / 1000;
+  }
+  return Date.UTC(year, month - 1, day, hours, minutes, seconds, ms);
+}
+
+/** The decimal number of `length` ASCII digits at `start`, or -1 when one is not a digit. */
+function digitsAt(text: string, start: number, length: number): number {
+  let value = 0;
+  for (let i = start; i < start + length; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 function pad(n: number, width: number): string {

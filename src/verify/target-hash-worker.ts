@@ -1,11 +1,12 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { servePageStreams } from '../core/serve-page-streams.js';
 import type { Plan } from '../mapping/model.js';
 import { parsePlan } from '../mapping/validate-plan.js';
-import { openTarget } from '../target/open-target.js';
+import { openPostgresTarget } from '../target/postgres-target.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import { targetHash } from './bucket-scan.js';
 import { idHash } from './document-id.js';
-import type { TargetHashMessage, TargetHashRequest } from './target-hash-thread.js';
+import type { TargetHashRequest } from './target-hash-thread.js';
 import { readTargetDocuments } from './target-reader.js';
 
 /**
@@ -15,21 +16,13 @@ import { readTargetDocuments } from './target-reader.js';
  */
 const { plan: planData, url } = workerData as { plan: unknown; url: string };
 const plan: Plan = parsePlan(planData);
+// The thread serves a PostgreSQL server only, and imports its driver statically: a dynamic
+// import (as openTarget's) does not resolve in a thread running Ferry's TypeScript sources.
 let db: Promise<TargetDatabase> | undefined;
 
-parentPort?.on('message', (request: TargetHashRequest | 'close') => {
-  if (request === 'close') {
-    void (db ?? Promise.resolve(undefined)).then((d) => d?.close()).finally(() => process.exit(0));
-    return;
-  }
-  void hashCollection(request);
-});
-
-async function hashCollection(request: TargetHashRequest): Promise<void> {
-  const post = (message: TargetHashMessage, transfer: ArrayBuffer[] = []) =>
-    parentPort!.postMessage(message, transfer);
-  try {
-    db ??= openTarget(url);
+servePageStreams(
+  async function* (request: TargetHashRequest) {
+    db ??= openPostgresTarget(url);
     const where = { plan, collection: request.collection, schema: request.schema };
     for await (const docs of readTargetDocuments(await db, where, { batchSize: request.batchSize })) {
       const hashes = new BigUint64Array(docs.length * 2);
@@ -37,10 +30,10 @@ async function hashCollection(request: TargetHashRequest): Promise<void> {
         hashes[2 * i] = idHash(d.id);
         hashes[2 * i + 1] = targetHash(d);
       });
-      post({ id: request.id, kind: 'page', hashes }, [hashes.buffer as ArrayBuffer]);
+      yield { page: hashes, transfer: [hashes.buffer as ArrayBuffer] };
     }
-    post({ id: request.id, kind: 'done' });
-  } catch (error) {
-    post({ id: request.id, kind: 'failed', message: (error as Error).message });
-  }
-}
+  },
+  async () => {
+    await (await db)?.close();
+  },
+);

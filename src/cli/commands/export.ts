@@ -72,6 +72,7 @@ export function registerExport(program: Command): void {
           resume: flags.resume === true,
           pageSize: countFlag('--page-size', flags.pageSize) ?? 5000,
           parallel,
+          ...(config.target !== undefined && { targetUrl: config.target }),
           signal: controller.signal,
           onProgress: ({ collection, done, total }) => progress.update({ collection, done, total }),
         });

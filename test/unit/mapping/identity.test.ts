@@ -88,6 +88,44 @@ describe('ObjectId ↔ UUID identity', () => {
     expect(isObjectIdUuid('not a uuid')).toBe(false);
   });
 
+  it('reads a UUID exactly as the pattern of its shape does, whatever single character is changed and whatever the case', () => {
+    // The reference: the pattern the reader replaced, applied to the lower-cased UUID.
+    const reference = (uuid: string): string | undefined => {
+      const m = /^([0-9a-f]{8})-([0-9a-f]{4})-7fe([0-9a-f])-a([0-9a-f]{3})-([0-9a-f]{12})$/.exec(
+        uuid.toLowerCase(),
+      );
+      if (!m) return undefined;
+      const ms = Number.parseInt(m[1]! + m[2]!, 16);
+      if (ms % 1000 !== 0 || ms / 1000 > 0xffffffff) return undefined;
+      return (ms / 1000).toString(16).padStart(8, '0') + m[3]! + m[4]! + m[5]!;
+    };
+    const mutated = fc
+      .tuple(
+        objectIdArb,
+        fc.integer({ min: 0, max: 35 }),
+        fc.constantFrom(...'0123456789abcdefABCDEF-g 7'),
+        fc.boolean(),
+        fc.boolean(),
+      )
+      .map(([id, at, char, mutate, upper]) => {
+        const uuid = objectIdToUuid(id);
+        const changed = mutate ? uuid.slice(0, at) + char + uuid.slice(at + 1) : uuid;
+        return upper ? changed.toUpperCase() : changed;
+      });
+    fc.assert(
+      fc.property(fc.oneof(mutated, fc.uuid(), fc.string({ minLength: 36, maxLength: 36 })), (uuid) => {
+        const expected = reference(uuid);
+        expect(isObjectIdUuid(uuid)).toBe(expected !== undefined);
+        if (expected !== undefined) expect(uuidToObjectId(uuid).toHexString()).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
+    // Time bits that are whole seconds beyond 32 bits are not an ObjectId's.
+    expect(isObjectIdUuid('ffffffff-f000-7fea-a9e3-d40012345678')).toBe(
+      reference('ffffffff-f000-7fea-a9e3-d40012345678') !== undefined,
+    );
+  });
+
   it('refuses to turn a foreign UUID or a malformed ObjectId into the other', () => {
     expect(() => uuidToObjectId('0f8fad5b-d9cb-469f-a165-70867728950e')).toThrow(
       expect.objectContaining({ code: 'IDENTITY_NOT_OBJECTID_UUID' }),

@@ -1,4 +1,5 @@
 import { Decimal128, Int32, Long } from 'bson';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { numbersEqual } from '../../../src/mapping/canonical/index.js';
 import { decimalFromString, decimalParts } from '../../../src/mapping/decimal-parts.js';
@@ -68,6 +69,29 @@ describe('PostgreSQL text forms', () => {
     expect(parseTimestamptz('275760-09-13 05:30:00+05:30')).toBe(8.64e15);
     expect(parseTimestamptz('infinity')).toBeUndefined();
     expect(parseTimestamptz('2024-01-01 00:00:00.000001+00')).toBeUndefined();
+  });
+
+  it('parses every UTC timestamptz as PostgreSQL prints it, trailing zeros of the fraction trimmed or not', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }),
+        fc.integer({ min: 0, max: 3 }),
+        (ms, extraZeros) => {
+          const text = timestamptzText(new Date(ms))!;
+          const [stamp, fraction] = text.slice(0, -3).split('.') as [string, string];
+          // PostgreSQL prints '.5' for 500 ms and nothing for 0; Ferry reads up to 6 digits.
+          const trimmed = fraction.replace(/0+$/, '');
+          const printed = `${stamp}${trimmed === '' ? '' : `.${trimmed}`}+00`;
+          expect(parseTimestamptz(printed)).toBe(ms);
+          expect(parseTimestamptz(`${stamp}.${fraction}${'0'.repeat(extraZeros)}+00`)).toBe(ms);
+          expect(parseTimestamptz(`${stamp}.${fraction}001+00`)).toBeUndefined();
+        },
+      ),
+    );
+    expect(parseTimestamptz('0999-12-31 23:59:59.999+00')).toBe(Date.UTC(1000, 0, 1) - 1);
+    expect(parseTimestamptz('2024-02-30 00:00:00+00')).toBe(Date.UTC(2024, 2, 1));
+    expect(parseTimestamptz('2024-01-01 00:00:00.+00')).toBeUndefined();
+    expect(parseTimestamptz('2024-01-01 0a:00:00+00')).toBeUndefined();
   });
 });
 
