@@ -101,9 +101,13 @@ async function walletsIn(url: string): Promise<Wallet[]> {
     const found = await client
       .db()
       .collection('wallets')
-      .find({}, { projection: { currency: 1 } })
+      .find({}, { projection: { currency: 1, user: 1 } })
       .toArray();
-    return found.map((w) => ({ id: String(w._id), currency: String(w.currency) }));
+    return found.map((w) => ({
+      id: String(w._id),
+      currency: String(w.currency),
+      ...(w.user !== undefined && w.user !== null && { user: String(w.user) }),
+    }));
   } finally {
     await client.close();
   }

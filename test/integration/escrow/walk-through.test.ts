@@ -86,6 +86,7 @@ describe.skipIf(!servicesReady || !optedIn)(
     }, 600_000);
 
     afterAll(async () => {
+      if (load !== undefined) console.log(`load generator stderr (tail):\n${load.stderr().slice(-3000)}`);
       await load?.stop('SIGKILL');
       for (const w of workers) w.kill('SIGKILL');
       await Promise.all(apps.map((a) => a.process.stop()));
@@ -99,9 +100,10 @@ describe.skipIf(!servicesReady || !optedIn)(
     const ferry = async (args: string[], expectOk = true) => {
       const started = Date.now();
       const result = await world.ferry(args);
-      log.push(
-        `ferry ${args.join(' ')} → ${result.code} (${Date.now() - started} ms)\n${result.stdout.slice(0, 2000)}`,
-      );
+      const line = `ferry ${args.join(' ')} → ${result.code} (${Date.now() - started} ms, ${(await acked()).length} acknowledged so far)`;
+      // Printed as it happens: a walk that fails part-way still shows how far it came and when.
+      console.log(`${new Date().toISOString()} ${line}`);
+      log.push(`${line}\n${result.stdout.slice(0, 2000)}`);
       if (expectOk)
         expect(result.code, `ferry ${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(0);
       return result;
@@ -115,10 +117,12 @@ describe.skipIf(!servicesReady || !optedIn)(
     const waitForAcks = async (more: number) => {
       const target = (await acked()).length + more;
       const deadline = Date.now() + 300_000;
+      const started = Date.now();
       while ((await acked()).length < target) {
         if (Date.now() > deadline) throw new Error(`fewer than ${more} new acknowledgements in 5 minutes`);
         await new Promise((r) => setTimeout(r, 500));
       }
+      console.log(`${new Date().toISOString()} ${more} more acknowledged in ${Date.now() - started} ms`);
     };
     /** Pause the offering, and wait until the open transfers are acknowledged. */
     const pauseLoad = async () => {
@@ -186,6 +190,7 @@ describe.skipIf(!servicesReady || !optedIn)(
       await waitForAcks(40);
 
       // Chaos 1: FerretDB away for 5 s in dual_write. Requests fail and are retried by the client.
+      console.log(`${new Date().toISOString()} chaos: FerretDB away for 5 s`);
       await mongoProxy.stop();
       await new Promise((r) => setTimeout(r, 5000));
       await mongoProxy.start();
@@ -199,11 +204,9 @@ describe.skipIf(!servicesReady || !optedIn)(
       expect(await postgresLedgerMismatches()).toEqual([]);
       resumeLoad();
       for (const d of DOMAINS) await cutover(d, 'shadow_read');
-      // Shadow reads need their number of reads (the load reads wallets by _id; users are read
-      // in the same way by nobody, so users passes on the gate's figure only when it has reads).
+      // Shadow reads need their number of reads: the load reads wallets and their users by _id.
       await waitForAcks(120);
-      await cutover('money', 'pg_read');
-      await cutover('users', 'pg_read', ['--force', '--reason', 'the load generator reads no users']);
+      for (const d of DOMAINS) await cutover(d, 'pg_read');
 
       startOutboxWorker();
       for (const d of DOMAINS) await ferry(['rollback', d, '--drill', '--yes', '--source', world.mongoUri]);
@@ -212,10 +215,12 @@ describe.skipIf(!servicesReady || !optedIn)(
       await waitForAcks(60);
 
       // Chaos 2: PostgreSQL away for 5 s in pg_primary; then an outbox worker killed mid-work.
+      console.log(`${new Date().toISOString()} chaos: PostgreSQL away for 5 s`);
       await pgProxy.stop();
       await new Promise((r) => setTimeout(r, 5000));
       await pgProxy.start();
       await waitForAcks(60);
+      console.log(`${new Date().toISOString()} chaos: outbox worker killed`);
       workers[0]!.kill('SIGKILL');
       await waitForAcks(30);
       startOutboxWorker();
