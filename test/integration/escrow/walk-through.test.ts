@@ -124,16 +124,22 @@ describe.skipIf(!servicesReady || !optedIn)(
       }
       console.log(`${new Date().toISOString()} ${more} more acknowledged in ${Date.now() - started} ms`);
     };
-    /** Pause the offering, and wait until the open transfers are acknowledged. */
+    /** Pause the offering, and wait until no transfer is open (each acknowledged or refused). */
     const pauseLoad = async () => {
       load!.child.kill('SIGUSR1');
-      let last = -1;
+      const started = Date.now();
       for (;;) {
-        await new Promise((r) => setTimeout(r, 2000));
-        const n = (await acked()).length;
-        if (n === last) return;
-        last = n;
+        await new Promise((r) => setTimeout(r, 500));
+        const state = await readFile(path.join(world.dir, 'load-out/state.json'), 'utf8')
+          .then((text) => JSON.parse(text) as { paused: boolean; open: number })
+          .catch(() => undefined);
+        if (state?.paused === true && state.open === 0) break;
+        if (Date.now() - started > 900_000)
+          throw new Error(`transfers still open 15 minutes after the pause: ${JSON.stringify(state)}`);
       }
+      console.log(
+        `${new Date().toISOString()} load paused, no transfer open after ${Date.now() - started} ms`,
+      );
     };
     const resumeLoad = () => load!.child.kill('SIGUSR2');
     const startOutboxWorker = () => {
