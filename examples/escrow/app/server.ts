@@ -29,7 +29,7 @@ export interface EscrowAppOptions {
   readonly host?: string;
   /** Default: examples/escrow/ferry.config.ts. */
   readonly configPath?: string;
-  /** Requests that touch a store, at most at once; more are refused with 503 (see admission.ts). Default 16. */
+  /** Writes, and reads apart, that run at once at most; more are refused with 503 (see admission.ts). Default 16 each. */
   readonly maxConcurrent?: number;
 }
 
@@ -69,7 +69,8 @@ export async function startEscrowApp(
   const service = new EscrowService(runtime, { LedgerEntry, User, Wallet } as never);
 
   const app = Fastify({ logger: { level: process.env.ESCROW_LOG_LEVEL ?? 'warn' } });
-  registerRoutes(app, service, new Admission(options.maxConcurrent ?? 16));
+  const limit = options.maxConcurrent ?? 16;
+  registerRoutes(app, service, { writes: new Admission(limit), reads: new Admission(limit) });
   const url = await app.listen({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1' });
   return {
     url,

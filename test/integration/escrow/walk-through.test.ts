@@ -141,6 +141,23 @@ describe.skipIf(!servicesReady || !optedIn)(
         `${new Date().toISOString()} load paused, no transfer open after ${Date.now() - started} ms`,
       );
     };
+    /** Wait until `domain` has `reads` compared shadow reads (the gate asks for 100). */
+    const waitForShadowReads = async (domain: string, reads: number) => {
+      const started = Date.now();
+      for (;;) {
+        const { rows } = await world.pool.query(
+          'select coalesce(sum(matched + mismatched), 0)::int as n from ferry.shadow_reads where domain = $1',
+          [domain],
+        );
+        if (rows[0].n >= reads) break;
+        if (Date.now() - started > 600_000)
+          throw new Error(`${domain}: ${rows[0].n} compared shadow reads after 10 minutes`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      console.log(
+        `${new Date().toISOString()} ${domain}: ${reads} compared shadow reads after ${Date.now() - started} ms`,
+      );
+    };
     const resumeLoad = () => load!.child.kill('SIGUSR2');
     const startOutboxWorker = () => {
       const worker = spawnFerry(
@@ -212,6 +229,7 @@ describe.skipIf(!servicesReady || !optedIn)(
       for (const d of DOMAINS) await cutover(d, 'shadow_read');
       // Shadow reads need their number of reads: the load reads wallets and their users by _id.
       await waitForAcks(120);
+      for (const d of DOMAINS) await waitForShadowReads(d, 120);
       for (const d of DOMAINS) await cutover(d, 'pg_read');
 
       startOutboxWorker();
