@@ -136,13 +136,15 @@ describe.skipIf(!servicesReady)('an escrow app instance through a store outage',
   }
 
   it('acknowledges transfers again within seconds after FerretDB was away for 5 s in dual_write', async () => {
-    await acknowledgesAgain(40, 60_000);
+    await acknowledgesAgain(20, 60_000);
     await outage(mongoProxy);
-    const first = await acknowledgesAgain(1, 120_000);
-    const ms = await acknowledgesAgain(40, 120_000);
-    console.log(`dual_write: first ack ${first} ms after, then 40 more in ${ms} ms`);
-    console.log(`dual_write: 40 acknowledgements ${ms} ms after FerretDB came back`);
-  }, 180_000);
+    // Generous for a loaded two-core machine (it took 2–21 s there); a wedged instance never does.
+    const first = await acknowledgesAgain(1, 60_000);
+    const ms = await acknowledgesAgain(20, 60_000);
+    console.log(
+      `dual_write: first acknowledgement ${first} ms after FerretDB came back, 20 more in ${ms} ms`,
+    );
+  }, 240_000);
 
   it('acknowledges transfers again within seconds after PostgreSQL was away for 5 s in pg_primary', async () => {
     const reconciled = await world.ferry(['reconcile', world.mongoUri]);
@@ -151,9 +153,12 @@ describe.skipIf(!servicesReady)('an escrow app instance through a store outage',
     await followed('money', 'pg_read');
     await setPhase(world.pool, 'money', 'pg_primary', { reason: 'outage test' });
     await followed('money', 'pg_primary');
-    await acknowledgesAgain(40, 60_000);
+    await acknowledgesAgain(20, 60_000);
     await outage(pgProxy);
-    const ms = await acknowledgesAgain(40, 30_000);
-    console.log(`pg_primary: 40 acknowledgements ${ms} ms after PostgreSQL came back`);
-  }, 180_000);
+    const first = await acknowledgesAgain(1, 60_000);
+    const ms = await acknowledgesAgain(20, 60_000);
+    console.log(
+      `pg_primary: first acknowledgement ${first} ms after PostgreSQL came back, 20 more in ${ms} ms`,
+    );
+  }, 240_000);
 });
