@@ -16,7 +16,9 @@
  *
  * `--read-rate N` also reads N wallets (and their users) a second by `_id`, the reads Ferry
  * shadows and later serves from PostgreSQL. SIGUSR1 pauses the offering (open transfers go on
- * until acknowledged), SIGUSR2 resumes it: a test pauses to compare the stores at rest.
+ * until acknowledged), SIGUSR2 resumes it: a test pauses to compare the stores at rest, and
+ * `<out>/state.json` (`{ paused, open, acknowledged }`, written every 0.5 s) says when no
+ * transfer is open any more.
  *
  * `wallets.json` is `[{ "id": "<24 hex>", "currency": "EUR" }, …]`; or `--mongo mongodb://…/db`
  * reads the app's wallets from its database once at the start. Transfers go between two
@@ -101,9 +103,13 @@ async function walletsIn(url: string): Promise<Wallet[]> {
     const found = await client
       .db()
       .collection('wallets')
-      .find({}, { projection: { currency: 1 } })
+      .find({}, { projection: { currency: 1, user: 1 } })
       .toArray();
-    return found.map((w) => ({ id: String(w._id), currency: String(w.currency) }));
+    return found.map((w) => ({
+      id: String(w._id),
+      currency: String(w.currency),
+      ...(w.user !== undefined && w.user !== null && { user: String(w.user) }),
+    }));
   } finally {
     await client.close();
   }
@@ -234,6 +240,16 @@ async function main(): Promise<void> {
     () => console.log(JSON.stringify({ progress: { ...counts, open: open.size, paused } })),
     5000,
   );
+  // For whoever paused it: `paused` with `open` 0 means no transfer of this generator is under
+  // way, so the stores are at rest (as far as it is concerned) and can be compared.
+  const state = setInterval(
+    () =>
+      void writeFile(
+        path.join(o.out, 'state.json'),
+        JSON.stringify({ paused, open: open.size, acknowledged: counts.acknowledged }),
+      ).catch(() => {}),
+    500,
+  );
 
   // Open loop: the schedule is the clock, not the answers. Each tick offers as many transfers
   // as the rate says are due by now, so a slow tick does not lower the offered rate.
@@ -271,6 +287,7 @@ async function main(): Promise<void> {
   drainDeadline = performance.now() + o.drainS * 1000;
   await Promise.race([Promise.all(open.values()), sleep(o.drainS * 1000 + 20_000)]);
   clearInterval(progress);
+  clearInterval(state);
   const unresolved = [...open.keys()];
   ackLatencies.sort((a, b) => a - b);
   attemptLatencies.sort((a, b) => a - b);

@@ -126,6 +126,15 @@ export async function recordGaps(
 }
 
 async function insertGapRows(db: Queryable, schema: string, rows: readonly GapRow[]): Promise<void> {
+  // One statement may not touch a row twice (ON CONFLICT … DO UPDATE refuses it), and one
+  // batch can hold an entity twice: written twice while PostgreSQL was away, both parked in
+  // MongoDB. Each entity's rows fold into one: attempts summed, the last failure kept.
+  const folded = new Map<string, GapRow>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.collection, row.docId]);
+    const earlier = folded.get(key);
+    folded.set(key, earlier === undefined ? row : { ...row, attempts: earlier.attempts + row.attempts });
+  }
   await db.query(
     `insert into ferry.gaps as g (schema, collection, doc_id, operation, error_code, error_message, attempts)
      select $1, r.collection, r.doc_id, r.operation, r.code, r.message, r.attempts
@@ -136,7 +145,7 @@ async function insertGapRows(db: Queryable, schema: string, rows: readonly GapRo
     [
       schema,
       JSON.stringify(
-        rows.map((r) => ({
+        [...folded.values()].map((r) => ({
           collection: r.collection,
           doc_id: r.docId,
           operation: r.operation,

@@ -35,3 +35,11 @@ export const keyReused = (key: string) =>
     'IDEMPOTENCY_KEY_REUSED',
     `idempotency key ${key} was used for a different transfer; use a new key for a new transfer`,
   );
+
+/** 503: the instance runs as many requests as it takes at once; retry (with the same key). */
+export const busy = () =>
+  new EscrowError(
+    503,
+    'BUSY',
+    'the instance is at its limit of requests at once; retry it with the same key',
+  );

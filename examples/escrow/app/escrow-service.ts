@@ -5,7 +5,7 @@ import { notFound } from './errors.js';
 import { type MoneyModels, transferInMongo } from './mongo-transfer.js';
 import { renameUserInPostgres, transferInPostgres } from './pg-transfer.js';
 import { transferIds } from './transfer-ids.js';
-import type { TransferRequest, TransferResult } from './transfer-types.js';
+import type { TransferOutcome, TransferRequest, TransferResult } from './transfer-types.js';
 
 /** The models the service uses (examples/escrow/models, compiled after Ferry's plugin). */
 export interface EscrowModels extends MoneyModels {
@@ -30,7 +30,7 @@ export class EscrowService {
    * primary flip: a flip waits for the transfers under way, and a transfer that waited for a
    * flip runs on the new primary.
    */
-  async transfer(request: TransferRequest): Promise<TransferResult> {
+  async transfer(request: TransferRequest): Promise<TransferOutcome> {
     return this.runtime.withPrimary('money', {
       mongo: () => transferInMongo(this.models, request),
       pg: (client) => transferInPostgres(client, this.runtime.stores.schema, request),

@@ -5,8 +5,8 @@ import { entryKey, transferIds } from './transfer-ids.js';
 import {
   entryMatches,
   type StoredEntry,
+  type TransferOutcome,
   type TransferRequest,
-  type TransferResult,
   transferResult,
 } from './transfer-types.js';
 
@@ -49,10 +49,9 @@ const MAX_ROUNDS = 200;
 export async function transferInMongo(
   models: MoneyModels,
   request: TransferRequest,
-): Promise<TransferResult> {
+): Promise<TransferOutcome> {
   const ids = transferIds(request.key);
-  const from = await wallet(models, request.from);
-  const to = await wallet(models, request.to);
+  const [from, to] = await Promise.all([wallet(models, request.from), wallet(models, request.to)]);
   if (from.currency !== to.currency) throw badRequest('the two wallets hold different currencies');
   const debit = await bookEntry(models, {
     id: ids.debit,
@@ -70,7 +69,10 @@ export async function transferInMongo(
     amountMinor: request.amountMinor,
     mayOverdraw: true,
   });
-  return transferResult(request.key, debit, credit);
+  return {
+    result: transferResult(request.key, debit.entry, credit.entry),
+    booked: debit.booked || credit.booked,
+  };
 }
 
 interface WalletState {
@@ -83,6 +85,7 @@ interface WalletState {
 interface Booking {
   readonly id: ObjectId;
   readonly idempotencyKey: string;
+  /** The wallet as last read: the first try books on it, later tries read it again. */
   readonly wallet: WalletState;
   readonly counterpart: ObjectId;
   readonly amountMinor: number;
@@ -96,21 +99,31 @@ async function wallet(models: MoneyModels, id: ObjectId): Promise<WalletState> {
   return found;
 }
 
-/** Book one entry (or find it booked), and return it once its wallet includes it. */
-async function bookEntry(models: MoneyModels, booking: Booking): Promise<StoredEntry> {
+/**
+ * Book one entry (or find it booked), and return it once its wallet includes it, with
+ * `booked` true when this call inserted it.
+ *
+ * The common case costs two writes: the insert at `entrySeq + 1`, and the wallet's move. The
+ * rare cases are found by the insert failing: a duplicate `_id` (or key) is this transfer's
+ * entry, booked before (a retry); a duplicate `(wallet, seq)` is another booking in that place,
+ * finished or half done. Only then are they looked up. A debit the balance cannot cover is
+ * looked up too before it is refused: it may be this transfer's, booked before.
+ */
+async function bookEntry(
+  models: MoneyModels,
+  booking: Booking,
+): Promise<{ entry: StoredEntry; booked: boolean }> {
+  let current = booking.wallet;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const existing = await models.LedgerEntry.collection.findOne({ _id: booking.id });
-    if (existing !== null) {
-      const entry = storedEntry(existing);
-      if (!entryMatches(entry, booking.wallet._id, booking.counterpart, booking.amountMinor))
-        throw keyReused(booking.idempotencyKey.replace(/:(debit|credit)$/, ''));
-      await settle(models, booking.wallet._id, entry.seq);
-      return entry;
-    }
-    const current = await wallet(models, booking.wallet._id);
-    if (await finishPending(models, current)) continue;
+    if (round > 0) current = await wallet(models, current._id);
     const balanceAfterMinor = current.balanceMinor + booking.amountMinor;
-    if (!booking.mayOverdraw && balanceAfterMinor < 0) throw insufficientFunds(current._id.toHexString());
+    if (!booking.mayOverdraw && balanceAfterMinor < 0) {
+      const earlier = await bookedBefore(models, booking);
+      if (earlier !== undefined) return { entry: earlier, booked: false };
+      // A half-done booking may be the wallet's real state: finish it and look again.
+      if (await finishPending(models, current)) continue;
+      throw insufficientFunds(current._id.toHexString());
+    }
     const seq = current.entrySeq + 1;
     try {
       await models.LedgerEntry.create({
@@ -126,26 +139,40 @@ async function bookEntry(models: MoneyModels, booking: Booking): Promise<StoredE
         idempotencyKey: booking.idempotencyKey,
       });
     } catch (error) {
-      // Another booking took this place, or a concurrent retry of this transfer booked this
-      // entry: read again and see which.
-      if (isDuplicateKey(error)) {
-        await backOff(round);
-        continue;
-      }
-      throw error;
+      if (!isDuplicateKey(error)) throw error;
+      // This transfer's entry, booked before (a retry, or a concurrent one of the same key)?
+      const earlier = await bookedBefore(models, booking);
+      if (earlier !== undefined) return { entry: earlier, booked: false };
+      // Another booking holds this place: finish it if it is half done, and try again.
+      if (!(await finishPending(models, await wallet(models, current._id)))) await backOff(round);
+      continue;
     }
     await moveWallet(models, current, seq, balanceAfterMinor);
     return {
-      id: booking.id.toHexString(),
-      wallet: current._id.toHexString(),
-      seq,
-      amountMinor: booking.amountMinor,
-      balanceAfterMinor,
-      currency: current.currency,
-      subject: booking.counterpart.toHexString(),
+      entry: {
+        id: booking.id.toHexString(),
+        wallet: current._id.toHexString(),
+        seq,
+        amountMinor: booking.amountMinor,
+        balanceAfterMinor,
+        currency: current.currency,
+        subject: booking.counterpart.toHexString(),
+      },
+      booked: true,
     };
   }
   throw new Error(`wallet ${booking.wallet._id.toHexString()}: lost ${MAX_ROUNDS} booking races in a row`);
+}
+
+/** The booking's entry if it was booked before (then settled: its wallet includes it), else undefined. */
+async function bookedBefore(models: MoneyModels, booking: Booking): Promise<StoredEntry | undefined> {
+  const existing = await models.LedgerEntry.collection.findOne({ _id: booking.id });
+  if (existing === null) return undefined;
+  const entry = storedEntry(existing);
+  if (!entryMatches(entry, booking.wallet._id, booking.counterpart, booking.amountMinor))
+    throw keyReused(booking.idempotencyKey.replace(/:(debit|credit)$/, ''));
+  await settle(models, booking.wallet._id, entry.seq);
+  return entry;
 }
 
 /** Make the wallet include entries up to `seq`, finishing half-done bookings on the way. */

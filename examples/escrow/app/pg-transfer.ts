@@ -6,8 +6,8 @@ import { entryKey, transferIds } from './transfer-ids.js';
 import {
   entryMatches,
   type StoredEntry,
+  type TransferOutcome,
   type TransferRequest,
-  type TransferResult,
   transferResult,
 } from './transfer-types.js';
 
@@ -28,8 +28,9 @@ export async function transferInPostgres(
   client: pg.ClientBase,
   schema: string,
   request: TransferRequest,
-): Promise<TransferResult> {
+): Promise<TransferOutcome> {
   const t = (table: string) => `"${schema}"."${table}"`;
+  let booked = false;
   const ids = transferIds(request.key);
   const from = objectIdToUuid(request.from);
   const to = objectIdToUuid(request.to);
@@ -106,6 +107,7 @@ export async function transferInPostgres(
     const balance = current.balance + amount;
     if (side === 'debit' && balance < 0) throw insufficientFunds(wallet.toHexString());
     const seq = current.seq + 1;
+    booked = true;
     await client.query(
       `insert into ${t('ledger')}
          (id, v, amount_minor, balance_after_minor, created_at, currency, entry_type, idempotency_key,
@@ -135,7 +137,7 @@ export async function transferInPostgres(
   };
   const debit = await book(ids.debit, 'debit', request.from, request.to, -request.amountMinor);
   const credit = await book(ids.credit, 'credit', request.to, request.from, request.amountMinor);
-  return transferResult(request.key, debit, credit);
+  return { result: transferResult(request.key, debit, credit), booked };
 }
 
 async function moveWallet(

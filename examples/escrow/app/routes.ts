@@ -1,6 +1,7 @@
 import { ObjectId } from 'bson';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isTransientError } from '../../../src/index.js';
+import type { Admission } from './admission.js';
 import { badRequest, EscrowError } from './errors.js';
 import type { EscrowService } from './escrow-service.js';
 
@@ -10,10 +11,15 @@ import type { EscrowService } from './escrow-service.js';
  *   the booked transfer; a retry with the same key gets the same body (200), never a second booking.
  * - `GET /transfers/:key`, `GET /wallets/:id`, `GET /users/:id`, `PATCH /users/:id` `{ name }`.
  * - `GET /health`: the phases this instance follows.
- * A store that is unreachable answers 503 with `retry: true`: the request may be sent again
- * with the same key.
+ * A store that is unreachable, or an instance at its limit of requests at once (`admission`:
+ * reads and writes each have their own, so a queue of transfers does not starve the reads),
+ * answers 503 with `retry: true`: the request may be sent again with the same key.
  */
-export function registerRoutes(app: FastifyInstance, service: EscrowService): void {
+export function registerRoutes(
+  app: FastifyInstance,
+  service: EscrowService,
+  admission: { readonly writes: Admission; readonly reads: Admission },
+): void {
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));
 
   app.get('/health', async () => ({ ok: true, phases: service.phases() }));
@@ -29,24 +35,26 @@ export function registerRoutes(app: FastifyInstance, service: EscrowService): vo
     const from = objectId(body.from, 'from');
     const to = objectId(body.to, 'to');
     if (from.equals(to)) throw badRequest('from and to must be different wallets');
-    const before = await service.findTransfer(key);
-    const result = await service.transfer({ key, from, to, amountMinor });
-    return reply.code(before === undefined ? 201 : 200).send(result);
+    const { result, booked } = await admission.writes.run(() =>
+      service.transfer({ key, from, to, amountMinor }),
+    );
+    // 201 when this request booked (part of) it; 200 when an earlier one had booked it all.
+    return reply.code(booked ? 201 : 200).send(result);
   });
 
   app.get<{ Params: { key: string } }>('/transfers/:key', async (request, reply) => {
-    const found = await service.findTransfer(request.params.key);
+    const found = await admission.reads.run(() => service.findTransfer(request.params.key));
     if (found === undefined)
       return reply.code(404).send({ error: 'NOT_FOUND', message: 'no transfer with this key' });
     return found;
   });
 
   app.get<{ Params: { id: string } }>('/wallets/:id', async (request) =>
-    service.wallet(objectId(request.params.id, 'id')),
+    admission.reads.run(() => service.wallet(objectId(request.params.id, 'id'))),
   );
 
   app.get<{ Params: { id: string } }>('/users/:id', async (request) =>
-    service.user(objectId(request.params.id, 'id')),
+    admission.reads.run(() => service.user(objectId(request.params.id, 'id'))),
   );
 
   app.patch<{ Params: { id: string } }>('/users/:id', async (request) => {
@@ -54,7 +62,7 @@ export function registerRoutes(app: FastifyInstance, service: EscrowService): vo
     if (typeof name !== 'string' || name.trim() === '' || name.length > 200)
       throw badRequest('name must be a non-empty string of at most 200 characters');
     const id = objectId(request.params.id, 'id');
-    await service.renameUser(id, name.trim());
+    await admission.writes.run(() => service.renameUser(id, name.trim()));
     return { id: id.toHexString(), name: name.trim() };
   });
 }
@@ -66,6 +74,11 @@ function objectId(value: unknown, field: string): ObjectId {
 }
 
 function sendError(reply: FastifyReply, error: unknown): FastifyReply {
+  if (error instanceof EscrowError && error.status === 503)
+    return reply
+      .code(503)
+      .header('retry-after', '1')
+      .send({ error: error.code, message: error.message, retry: true });
   if (error instanceof EscrowError)
     return reply.code(error.status).send({ error: error.code, message: error.message });
   const status = (error as { statusCode?: unknown }).statusCode;

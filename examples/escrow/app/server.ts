@@ -16,6 +16,7 @@ import mongoose from 'mongoose';
 import pg from 'pg';
 // In an application: `from 'ferry'`. The example imports the package entry from the source tree.
 import { createRuntime, ferryMongoosePlugin, loadConfig } from '../../../src/index.js';
+import { Admission } from './admission.js';
 import { EscrowService } from './escrow-service.js';
 import { registerRoutes } from './routes.js';
 
@@ -28,6 +29,8 @@ export interface EscrowAppOptions {
   readonly host?: string;
   /** Default: examples/escrow/ferry.config.ts. */
   readonly configPath?: string;
+  /** Writes, and reads apart, that run at once at most; more are refused with 503 (see admission.ts). Default 16 each. */
+  readonly maxConcurrent?: number;
 }
 
 /** Start an instance; resolves with its URL and a `close()`. */
@@ -40,9 +43,12 @@ export async function startEscrowApp(
   });
   // Outages are part of life (the walk-through stops each store): fail fast, let the client retry.
   // The indexes are built once, by the seed (or your deploy), not by every instance at start.
+  // `timeoutMS` bounds each operation as a whole (server selection, the wait for a pooled
+  // connection, the round trip): no request, and no runtime copy on this client, waits forever
+  // on a store that went away and came back.
   await mongoose.connect(options.mongoUrl, {
     serverSelectionTimeoutMS: 3000,
-    socketTimeoutMS: 10_000,
+    timeoutMS: 10_000,
     autoIndex: false,
     autoCreate: false,
   });
@@ -63,7 +69,8 @@ export async function startEscrowApp(
   const service = new EscrowService(runtime, { LedgerEntry, User, Wallet } as never);
 
   const app = Fastify({ logger: { level: process.env.ESCROW_LOG_LEVEL ?? 'warn' } });
-  registerRoutes(app, service);
+  const limit = options.maxConcurrent ?? 16;
+  registerRoutes(app, service, { writes: new Admission(limit), reads: new Admission(limit) });
   const url = await app.listen({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1' });
   return {
     url,
@@ -88,6 +95,9 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLTo
     postgresUrl,
     port: Number(process.env.PORT ?? 3000),
     ...(process.env.ESCROW_CONFIG !== undefined && { configPath: process.env.ESCROW_CONFIG }),
+    ...(process.env.ESCROW_MAX_CONCURRENT !== undefined && {
+      maxConcurrent: Number(process.env.ESCROW_MAX_CONCURRENT),
+    }),
   });
   console.log(JSON.stringify({ listening: instance.url }));
   const stop = () => {

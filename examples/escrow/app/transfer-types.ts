@@ -32,6 +32,12 @@ export interface TransferResult {
   readonly credit: BookedEntry;
 }
 
+/** A transfer's answer, and whether this call booked (part of) it, or found it all booked before. */
+export interface TransferOutcome {
+  readonly result: TransferResult;
+  readonly booked: boolean;
+}
+
 /** The fields of a ledger entry the transfer code reads, in either store. */
 export interface StoredEntry {
   readonly id: string;

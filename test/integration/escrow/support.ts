@@ -178,16 +178,25 @@ export async function walletPairs(world: EscrowWorld): Promise<[string, string][
   return pairs;
 }
 
-/** POST /transfers with a key. */
+/**
+ * POST /transfers with a key, sent again with the same key while the answer is 503 (the API's
+ * "retry": an instance at its limit of requests at once, or a store away), for up to `retryMs`.
+ */
 export async function postTransfer(
   url: string,
   key: string,
   body: { from: string; to: string; amountMinor: number },
+  retryMs = 120_000,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${url}/transfers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': key },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const deadline = Date.now() + retryMs;
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${url}/transfers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(body),
+    });
+    const answer = { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    if (answer.status !== 503 || Date.now() > deadline) return answer;
+    await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random())));
+  }
 }

@@ -22,11 +22,15 @@ import {
  * for 5 s in pg_primary, an outbox worker killed. The apps reach both stores through proxies
  * the test stops (see TcpProxy for why not the real servers); the operator's commands do not.
  *
- * NOT YET PASSING, hence opt-in (FERRY_ESCROW_WALKTHROUGH=1): on the shared two-core machine it
- * got through migrate under load, both domains to dual_write and sync, then after FerretDB's
- * 5 s outage no transfer was acknowledged again within 5 minutes (the apps stopped answering
- * even /health). Whether the app instances wedge after the outage or the machine (load 25) was
- * simply too slow is not yet known; the steps after that point have never run.
+ * Opt-in (FERRY_ESCROW_WALKTHROUGH=1): it runs for many minutes on the shared two-core
+ * machine, more than CI's `npm test` can give it. History: it used to wedge after FerretDB's
+ * outage (no acknowledgement in 5 minutes): the instances took in every retried request and
+ * drowned (see examples/escrow/app/admission.ts). With admission control it gets through the
+ * outage, sync, reconcile, a clean verify while both stores are fed, and both domains to
+ * shadow_read; `pg_read` is then refused by the p95_ratio gate on the saturated machine (its
+ * figure is a ratio of power-of-two bucket bounds: 2 when the p95s straddle one bound). The
+ * steps from pg_primary on have not run inside the walk yet; the figures are in
+ * examples/escrow/README.md.
  */
 const DOMAINS = ['money', 'users'] as const;
 
@@ -86,6 +90,18 @@ describe.skipIf(!servicesReady || !optedIn)(
     }, 600_000);
 
     afterAll(async () => {
+      // Printed whether the walk passed or not: the flips' pauses, and the load as it stands.
+      const flips = await world?.pool
+        .query(
+          `select domain, from_phase, to_phase, figures->'pause' as pause from ferry.domain_events
+            where to_phase in ('pg_primary', 'pg_read') and from_phase in ('pg_primary', 'pg_read') order by id`,
+        )
+        .then((r) => r.rows)
+        .catch(() => []);
+      console.log(`flips: ${JSON.stringify(flips)}`);
+      const state = await readFile(path.join(world.dir, 'load-out/state.json'), 'utf8').catch(() => '');
+      console.log(`load at the end: ${state}`);
+      if (load !== undefined) console.log(`load generator stderr (tail):\n${load.stderr().slice(-3000)}`);
       await load?.stop('SIGKILL');
       for (const w of workers) w.kill('SIGKILL');
       await Promise.all(apps.map((a) => a.process.stop()));
@@ -99,9 +115,10 @@ describe.skipIf(!servicesReady || !optedIn)(
     const ferry = async (args: string[], expectOk = true) => {
       const started = Date.now();
       const result = await world.ferry(args);
-      log.push(
-        `ferry ${args.join(' ')} → ${result.code} (${Date.now() - started} ms)\n${result.stdout.slice(0, 2000)}`,
-      );
+      const line = `ferry ${args.join(' ')} → ${result.code} (${Date.now() - started} ms, ${(await acked()).length} acknowledged so far)`;
+      // Printed as it happens: a walk that fails part-way still shows how far it came and when.
+      console.log(`${new Date().toISOString()} ${line}`);
+      log.push(`${line}\n${result.stdout.slice(0, 2000)}`);
       if (expectOk)
         expect(result.code, `ferry ${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(0);
       return result;
@@ -115,21 +132,46 @@ describe.skipIf(!servicesReady || !optedIn)(
     const waitForAcks = async (more: number) => {
       const target = (await acked()).length + more;
       const deadline = Date.now() + 300_000;
+      const started = Date.now();
       while ((await acked()).length < target) {
         if (Date.now() > deadline) throw new Error(`fewer than ${more} new acknowledgements in 5 minutes`);
         await new Promise((r) => setTimeout(r, 500));
       }
+      console.log(`${new Date().toISOString()} ${more} more acknowledged in ${Date.now() - started} ms`);
     };
-    /** Pause the offering, and wait until the open transfers are acknowledged. */
+    /** Pause the offering, and wait until no transfer is open (each acknowledged or refused). */
     const pauseLoad = async () => {
       load!.child.kill('SIGUSR1');
-      let last = -1;
+      const started = Date.now();
       for (;;) {
-        await new Promise((r) => setTimeout(r, 2000));
-        const n = (await acked()).length;
-        if (n === last) return;
-        last = n;
+        await new Promise((r) => setTimeout(r, 500));
+        const state = await readFile(path.join(world.dir, 'load-out/state.json'), 'utf8')
+          .then((text) => JSON.parse(text) as { paused: boolean; open: number })
+          .catch(() => undefined);
+        if (state?.paused === true && state.open === 0) break;
+        if (Date.now() - started > 900_000)
+          throw new Error(`transfers still open 15 minutes after the pause: ${JSON.stringify(state)}`);
       }
+      console.log(
+        `${new Date().toISOString()} load paused, no transfer open after ${Date.now() - started} ms`,
+      );
+    };
+    /** Wait until `domain` has `reads` compared shadow reads (the gate asks for 100). */
+    const waitForShadowReads = async (domain: string, reads: number) => {
+      const started = Date.now();
+      for (;;) {
+        const { rows } = await world.pool.query(
+          'select coalesce(sum(matched + mismatched), 0)::int as n from ferry.shadow_reads where domain = $1',
+          [domain],
+        );
+        if (rows[0].n >= reads) break;
+        if (Date.now() - started > 600_000)
+          throw new Error(`${domain}: ${rows[0].n} compared shadow reads after 10 minutes`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      console.log(
+        `${new Date().toISOString()} ${domain}: ${reads} compared shadow reads after ${Date.now() - started} ms`,
+      );
     };
     const resumeLoad = () => load!.child.kill('SIGUSR2');
     const startOutboxWorker = () => {
@@ -186,6 +228,7 @@ describe.skipIf(!servicesReady || !optedIn)(
       await waitForAcks(40);
 
       // Chaos 1: FerretDB away for 5 s in dual_write. Requests fail and are retried by the client.
+      console.log(`${new Date().toISOString()} chaos: FerretDB away for 5 s`);
       await mongoProxy.stop();
       await new Promise((r) => setTimeout(r, 5000));
       await mongoProxy.start();
@@ -199,11 +242,10 @@ describe.skipIf(!servicesReady || !optedIn)(
       expect(await postgresLedgerMismatches()).toEqual([]);
       resumeLoad();
       for (const d of DOMAINS) await cutover(d, 'shadow_read');
-      // Shadow reads need their number of reads (the load reads wallets by _id; users are read
-      // in the same way by nobody, so users passes on the gate's figure only when it has reads).
+      // Shadow reads need their number of reads: the load reads wallets and their users by _id.
       await waitForAcks(120);
-      await cutover('money', 'pg_read');
-      await cutover('users', 'pg_read', ['--force', '--reason', 'the load generator reads no users']);
+      for (const d of DOMAINS) await waitForShadowReads(d, 120);
+      for (const d of DOMAINS) await cutover(d, 'pg_read');
 
       startOutboxWorker();
       for (const d of DOMAINS) await ferry(['rollback', d, '--drill', '--yes', '--source', world.mongoUri]);
@@ -212,10 +254,12 @@ describe.skipIf(!servicesReady || !optedIn)(
       await waitForAcks(60);
 
       // Chaos 2: PostgreSQL away for 5 s in pg_primary; then an outbox worker killed mid-work.
+      console.log(`${new Date().toISOString()} chaos: PostgreSQL away for 5 s`);
       await pgProxy.stop();
       await new Promise((r) => setTimeout(r, 5000));
       await pgProxy.start();
       await waitForAcks(60);
+      console.log(`${new Date().toISOString()} chaos: outbox worker killed`);
       workers[0]!.kill('SIGKILL');
       await waitForAcks(30);
       startOutboxWorker();

@@ -2,7 +2,7 @@ import type { ObjectId } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectIdToUuid } from '../../../src/mapping/identity.js';
 import type { RuntimeStores } from '../../../src/runtime/entity-copy.js';
-import { openGaps, recordGaps } from '../../../src/runtime/gaps.js';
+import { moveMongoGaps, openGaps, recordGaps } from '../../../src/runtime/gaps.js';
 import { reconcileGaps, watchGaps } from '../../../src/runtime/reconcile.js';
 import { targetOf } from '../../../src/runtime/stores.js';
 import { ensureFerryState } from '../../../src/target/ferry-state.js';
@@ -61,6 +61,22 @@ describe.skipIf(!servicesReady)('reconcile closes gaps', () => {
     expect(summary.open).toBe(1);
     const [gap] = await openGaps(targetOf(world.pool), 'public', { collection: 'users' });
     expect(gap).toMatchObject({ attempts: 2, errorCode: '23503' });
+  }, 120_000);
+
+  it('gaps parked in MongoDB twice for one entity (written twice while PostgreSQL was away) move as one gap, and reconcile closes it', async () => {
+    const [, , twice] = world.ids.get('chats')! as ObjectId[];
+    await world.mongo.collection('chats').updateOne({ _id: twice! }, { $set: { messages: [] } });
+    // PostgreSQL known to be down: both go to MongoDB's ferry_gaps, and are moved in one batch.
+    for (const operation of ['updateOne', 'findOneAndUpdate'])
+      await recordGaps(stores, [{ collection: 'chats', id: twice, operation, error: failure }], {
+        postgresDown: true,
+      });
+    expect(await moveMongoGaps(stores)).toBe(2);
+    const [gap] = await openGaps(targetOf(world.pool), 'public', { collection: 'chats' });
+    expect(gap).toMatchObject({ attempts: 2, operation: 'findOneAndUpdate' });
+    await reconcileGaps(stores);
+    expect(await openGaps(targetOf(world.pool), 'public', { collection: 'chats' })).toEqual([]);
+    expect(differences(await verifyWorld(world, ['chats']))).toEqual([]);
   }, 120_000);
 
   it('reconcile --watch closes a gap recorded while it runs, and stops when told', async () => {
