@@ -260,6 +260,7 @@ export {
 } from './serve/index.js';
 // Sources: documents out of MongoDB, dumps, exports and JSON files.
 export { type InspectedCollection, type InspectProgress, inspectSource } from './sources/inspect.js';
+export { installDriverWriteGuard } from './sources/mongodb/driver-write-guard.js';
 export { type MongoSource, type MongoSourceOptions, openMongoSource } from './sources/mongodb/index.js';
 export { type OpenSourceOptions, openSource } from './sources/open.js';
 export type {

@@ -6,6 +6,7 @@ import { redactUri } from '../core/redact.js';
 import type { Plan } from '../mapping/model.js';
 import { parsePlan } from '../mapping/validate-plan.js';
 import type { RuntimeStores } from '../runtime/entity-copy.js';
+import { installDriverWriteGuard } from '../sources/mongodb/driver-write-guard.js';
 import { mongoError } from '../sources/mongodb/mongo-errors.js';
 import { parseMongoUri } from '../sources/mongodb/uri.js';
 import { connectPostgres } from '../target/connect.js';
@@ -58,6 +59,7 @@ export async function openRuntimeStores(
       category: 'usage',
       hint: 'give --target or DATABASE_URL as postgres://user:password@host:5432/database',
     });
+  installDriverWriteGuard();
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
   let pool: pg.Pool;
   try {

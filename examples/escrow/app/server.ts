@@ -15,7 +15,12 @@ import Fastify from 'fastify';
 import mongoose from 'mongoose';
 import pg from 'pg';
 // In an application: `from 'ferry'`. The example imports the package entry from the source tree.
-import { createRuntime, ferryMongoosePlugin, loadConfig } from '../../../src/index.js';
+import {
+  createRuntime,
+  ferryMongoosePlugin,
+  installDriverWriteGuard,
+  loadConfig,
+} from '../../../src/index.js';
 import { Admission } from './admission.js';
 import { EscrowService } from './escrow-service.js';
 import { registerRoutes } from './routes.js';
@@ -43,12 +48,16 @@ export async function startEscrowApp(
   });
   // Outages are part of life (the walk-through stops each store): fail fast, let the client retry.
   // The indexes are built once, by the seed (or your deploy), not by every instance at start.
-  // `timeoutMS` bounds each operation as a whole (server selection, the wait for a pooled
-  // connection, the round trip): no request, and no runtime copy on this client, waits forever
-  // on a store that went away and came back.
+  // Every wait on MongoDB is bounded, so no request, and no runtime copy holding a per-entity
+  // lock on this client, waits long on a store that went away: server selection (3 s), a
+  // connection's set-up and the driver's health checks (3 s), each round trip (10 s). (The
+  // driver's `timeoutMS` would bound an operation as a whole, but driver 7 ignores it.) The
+  // write guard covers the one wait no timeout bounds (see src/sources/mongodb/driver-write-guard.ts).
+  installDriverWriteGuard();
   await mongoose.connect(options.mongoUrl, {
     serverSelectionTimeoutMS: 3000,
-    timeoutMS: 10_000,
+    connectTimeoutMS: 3000,
+    socketTimeoutMS: 10_000,
     autoIndex: false,
     autoCreate: false,
   });

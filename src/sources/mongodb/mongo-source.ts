@@ -2,6 +2,7 @@ import { type Collection, MongoClient, type MongoClientOptions } from 'mongodb';
 import { FerryError } from '../../core/errors.js';
 import { redactUri } from '../../core/redact.js';
 import type { CollectionInfo, ReadOptions, Source, SourceBatch } from '../types.js';
+import { installDriverWriteGuard } from './driver-write-guard.js';
 import { normalizeIndex } from './indexes.js';
 import { type MongoErrorContext, mongoError } from './mongo-errors.js';
 import { readIdOrdered, TypeAliasSupport } from './read-batches.js';
@@ -64,6 +65,7 @@ const DEFAULT_BATCH_SIZE = 1000;
 export async function openMongoSource(uri: string, options: MongoSourceOptions = {}): Promise<MongoSource> {
   const parts = parseMongoUri(uri);
   let client: MongoClient;
+  installDriverWriteGuard();
   try {
     client = new MongoClient(uri, {
       ...options.driverOptions,
