@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { FerryError } from '../core/errors.js';
+import { OUTBOX_WAKE_STEP } from './outbox-wake-state.js';
 import type { Queryable, Transactional } from './target-database.js';
 
 /**
@@ -461,6 +462,8 @@ $c$$body$, fn, key_column, key_column);
 end
 $step$`,
   },
+  // The capture notifies only while a worker sleeps (src/target/outbox-wake-state.ts).
+  OUTBOX_WAKE_STEP,
 ]);
 
 /**
