@@ -138,7 +138,7 @@ const GATE_WAIT_MS = 50;
  *   session advisory lock on the LISTEN connection, gone with it if the worker dies) and wait
  *   up to 50 ms for the writers that saw no sleeper to commit, then claim once more: every
  *   event is either in that claim or notified. A writer's transaction open past the 50 ms
- *   keeps the worker lingering, and it tries again.
+ *   (or a connection lost meanwhile) keeps the worker lingering, and it tries again.
  * - **asleep**: wait for a notification on `OUTBOX_CHANNEL` (the capture trigger's, for this
  *   schema), the poll interval (notifications can be lost with a connection; backed-off
  *   entities come due without one), or the stop. A notification that arrived while the
@@ -225,7 +225,7 @@ export async function workOutbox(
         const fell = await wake.sleep(GATE_WAIT_MS);
         // Asleep: claim once more; whatever committed before the mark is visible to it.
         if (fell === 'asleep') continue;
-        if (fell === 'gate-busy') {
+        if (fell === 'retry') {
           lastBusy = Date.now();
           continue;
         }
@@ -447,10 +447,11 @@ class Wakeup {
 
   /**
    * Mark this worker asleep, so that writers notify (state step 21's `ferry.outbox_sleep`):
-   * 'asleep' once every writer that saw no sleeper has committed; 'gate-busy' (no mark) when
-   * one did not commit within `gateMs`; 'unavailable' without a listener or the function.
+   * 'asleep' once every writer that saw no sleeper has committed; 'retry' (no mark) when one
+   * did not commit within `gateMs`, or the connection was lost meanwhile; 'unavailable'
+   * without a listener or without the function (a state before step 21).
    */
-  async sleep(gateMs: number): Promise<'asleep' | 'gate-busy' | 'unavailable'> {
+  async sleep(gateMs: number): Promise<'asleep' | 'retry' | 'unavailable'> {
     await this.listen();
     const client = this.#client;
     if (client === undefined) return 'unavailable';
@@ -459,11 +460,11 @@ class Wakeup {
         this.schema,
         gateMs,
       ]);
-      if (rows[0]?.ok !== true) return 'gate-busy';
-      this.#asleep = this.#client === client;
-      return this.#asleep ? 'asleep' : 'unavailable';
+      if (rows[0]?.ok !== true || this.#client !== client) return 'retry';
+      this.#asleep = true;
+      return 'asleep';
     } catch {
-      return 'unavailable';
+      return this.#client === client ? 'unavailable' : 'retry';
     }
   }
 
