@@ -6,8 +6,12 @@
 //   three round trips, prepared) on the root table and on its plain copy, interleaved write by
 //   write on one connection, each timed; the events it captured are deleted afterwards.
 // - `concurrent <clients> <seconds>`: the same transaction from `clients` connections at once,
-//   each on keys of its own (no row waits on another), as many as they can: the plain copy and
-//   the root table in turns of a quarter of `seconds` each; transactions per second of each.
+//   each on keys of its own (no row waits on another), as many as they can, in two rounds of
+//   four turns of an eighth of `seconds` each: the plain copy; the root table while a worker
+//   sleeps (it holds state step 21's sleepers mark and is never woken: every transaction
+//   notifies, as every one did before step 21); the root table with no worker asleep (one
+//   awake, lingering or delivering: no transaction notifies); the root table while a real
+//   worker delivers. Transactions per second and notifications of each.
 // - `ceiling <entities> <batch>`: the entities' documents, rebuilt from PostgreSQL through
 //   toDoc (untimed), written to FerretDB by bare `bulkWrite`s of replaceOne upserts, `batch`
 //   per call: the most the worker could deliver.
@@ -105,14 +109,41 @@ async function concurrent(clients: number, seconds: number): Promise<void> {
     `update ${table(name)} set "${root.column}" = "${root.column}" where "${root.key}" = $1::${root.keyType}`;
   const modes = [
     { name: 'plain', text: sql(`${root.table}_plain`) },
+    { name: 'notifying', text: sql(root.table) },
     { name: 'captured', text: sql(root.table) },
+    { name: 'worker', text: sql(root.table) },
   ];
   const done = modes.map(() => 0);
+  const notified = modes.map(() => 0);
+  const listener = new pg.Client(targetUrl());
+  await listener.connect();
+  let heard = 0;
+  listener.on('notification', () => heard++);
+  await listener.query('listen ferry_outbox');
+  // The sleeping worker of the `notifying` turns: only its mark, on a connection of its own.
+  const sleeper = new pg.Client(targetUrl());
+  await sleeper.connect();
+  const workerPool = new pg.Pool({ connectionString: targetUrl(), max: 2 });
+  workerPool.on('error', () => {});
   const connections = await Promise.all(Array.from({ length: clients }, () => pool.connect()));
   try {
-    // Two turns each, alternating, so a change in the machine's load hits both sides alike.
-    for (const m of [0, 1, 0, 1]) {
-      const until = performance.now() + (seconds * 1000) / 4;
+    // Two rounds of the four, so a change in the machine's load hits every side alike.
+    for (const m of [0, 1, 2, 3, 0, 1, 2, 3]) {
+      // Each turn starts from an empty queue (on a held connection: the pool has no other).
+      await connections[0]!.query('delete from ferry.outbox');
+      if (modes[m]!.name === 'notifying') {
+        const { rows } = await sleeper.query<{ ok: boolean }>('select ferry.outbox_sleep($1, 10000) as ok', [
+          BENCH_SCHEMA,
+        ]);
+        if (rows[0]?.ok !== true) throw new Error('the sleeping worker could not mark itself asleep');
+      }
+      const stop = new AbortController();
+      const worker =
+        modes[m]!.name === 'worker'
+          ? workOutbox({ mongo, pg: workerPool, plan, schema: BENCH_SCHEMA }, { signal: stop.signal })
+          : undefined;
+      const heardBefore = heard;
+      const until = performance.now() + (seconds * 1000) / 8;
       await Promise.all(
         connections.map(async (c, client) => {
           for (let i = client; performance.now() < until; i += clients) {
@@ -123,15 +154,28 @@ async function concurrent(clients: number, seconds: number): Promise<void> {
           }
         }),
       );
+      // Notifications arrive after their commits: listen a moment longer.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      notified[m]! += heard - heardBefore;
+      stop.abort();
+      await worker;
+      if (modes[m]!.name === 'notifying')
+        await sleeper.query('select ferry.outbox_awake($1)', [BENCH_SCHEMA]);
     }
-    // On a held connection: the pool has no other while all of them write.
     await connections[0]!.query('delete from ferry.outbox');
   } finally {
     for (const c of connections) c.release();
+    await workerPool.end();
+    await sleeper.end();
+    await listener.end();
   }
   const extra: Record<string, number> = { clients };
-  for (const [m, { name }] of modes.entries()) extra[`${name}.tps`] = Math.round(done[m]! / (seconds / 2));
-  reportCase({ docs: done[0]! + done[1]!, bytes: 0, seconds, extra });
+  for (const [m, { name }] of modes.entries()) {
+    extra[`${name}.tps`] = Math.round(done[m]! / (seconds / 4));
+    extra[`${name}.notifications`] = notified[m]!;
+    extra[`${name}.transactions`] = done[m]!;
+  }
+  reportCase({ docs: done.reduce((a, b) => a + b, 0), bytes: 0, seconds, extra });
 }
 
 async function ceiling(entities: number, batch: number): Promise<void> {

@@ -35,8 +35,15 @@ export interface OutboxWorkerOptions extends Partial<DeliveryPolicy> {
   readonly batchSize?: number;
   /** How long a claim holds before another worker may take it over; default 30 s. */
   readonly leaseMs?: number;
-  /** Poll interval while idle (a notification wakes the worker sooner); default 1000 ms. */
+  /** Poll interval while asleep (a notification wakes the worker sooner); default 1000 ms. */
   readonly pollMs?: number;
+  /**
+   * After a batch found events, how long the worker keeps polling every 25 ms instead of
+   * sleeping; default 1000 ms. Only a sleeping worker asks the writers to notify it, and a
+   * notifying commit takes PostgreSQL's cluster-wide notify lock, so under a steady stream of
+   * writes nobody notifies.
+   */
+  readonly lingerMs?: number;
   /** Delivered events are kept this long (for `ferry status`'s rate), then deleted; default 1 h. */
   readonly retentionMs?: number;
   /** Stop once no pending event is left (delivered or dead); default false: run until `signal`. */
@@ -89,6 +96,7 @@ const DEFAULTS = {
   batchSize: 500,
   leaseMs: 30_000,
   pollMs: 1_000,
+  lingerMs: 1_000,
   retentionMs: 3_600_000,
   shutdownGraceMs: 10_000,
   maxAttempts: 10,
@@ -98,6 +106,15 @@ const DEFAULTS = {
 
 /** Between two retention sweeps. */
 const CLEANUP_EVERY_MS = 60_000;
+
+/** The poll interval while lingering: the most a write waits for a worker that is awake. */
+const FAST_POLL_MS = 25;
+
+/**
+ * How long a worker about to sleep waits for the writers that found no sleeper to commit
+ * (state step 21's gate); a transaction open longer makes it linger and try again.
+ */
+const GATE_WAIT_MS = 50;
 
 /**
  * `ferry outbox work`: deliver the outbox of `stores.schema` to MongoDB until `signal` aborts
@@ -112,11 +129,21 @@ const CLEANUP_EVERY_MS = 60_000;
  * - **backing off**: MongoDB (or PostgreSQL) failed the batch as a whole. The claims go back
  *   with no attempt counted, and the worker waits (exponential, full jitter, capped at 30 s)
  *   before claiming again; the first batch that succeeds resets the wait.
- * - **idle**: wait for a notification on `OUTBOX_CHANNEL` (the capture trigger's, for this
+ * - **lingering**: the claim found nothing, but a claim found events less than `lingerMs` ago:
+ *   poll every 25 ms. Writers do not notify a worker that is awake (a notifying commit takes
+ *   PostgreSQL's cluster-wide notify lock through its WAL flush, which serialises concurrent
+ *   writers' commits), so under a steady stream of writes no transaction notifies, and an
+ *   event waits at most 25 ms for the next claim.
+ * - **falling asleep**: quiet for `lingerMs`: mark this worker asleep (state step 21: a
+ *   session advisory lock on the LISTEN connection, gone with it if the worker dies) and wait
+ *   up to 50 ms for the writers that saw no sleeper to commit, then claim once more: every
+ *   event is either in that claim or notified. A writer's transaction open past the 50 ms
+ *   (or a connection lost meanwhile) keeps the worker lingering, and it tries again.
+ * - **asleep**: wait for a notification on `OUTBOX_CHANNEL` (the capture trigger's, for this
  *   schema), the poll interval (notifications can be lost with a connection; backed-off
  *   entities come due without one), or the stop. A notification that arrived while the
- *   worker was claiming (its events committed after the claim's snapshot) ends the wait at
- *   once: otherwise those events would wait out a whole poll interval.
+ *   worker was claiming ends the wait at once. Waking, the worker takes its mark back, so the
+ *   writers stop notifying while it works.
  * - **stopping**: the batch in hand is settled; if it takes longer than `shutdownGraceMs`,
  *   the worker's claims are given back without waiting for it. Either way nothing the worker
  *   claimed stays leased to it when it returns. A worker killed outright (`kill -9`) leaves
@@ -144,6 +171,8 @@ export async function workOutbox(
   const totals = { delivered: 0, entities: 0, failed: 0, dead: 0 };
   let failures = 0;
   let lastCleanup = 0;
+  /** When a claim last found events (or falling asleep last failed): lingering until lingerMs later. */
+  let lastBusy = Number.NEGATIVE_INFINITY;
   const stopped = () => options.signal?.aborted === true;
   await wake.listen();
   try {
@@ -175,14 +204,35 @@ export async function workOutbox(
         if (error instanceof StopTimeout) break;
         await releaseClaims(db, owner).catch(() => {});
         failures++;
+        // Backing off, the worker claims nothing: notifications would wake it for nothing.
+        await wake.awake();
         const delayMs = Math.floor(Math.random() * Math.min(30_000, 250 * 2 ** failures));
         options.onBatch?.({ kind: 'backoff', delayMs, error });
         await wake.wait(delayMs, options.signal);
         continue;
       }
-      if (claimedAny) continue;
+      if (claimedAny) {
+        lastBusy = Date.now();
+        await wake.awake();
+        continue;
+      }
       if (settings.drain && (await pendingCount(db, stores.schema)) === 0) break;
+      if (Date.now() - lastBusy < settings.lingerMs) {
+        await wake.wait(FAST_POLL_MS, options.signal, notifiedBefore);
+        continue;
+      }
+      if (!wake.asleep) {
+        const fell = await wake.sleep(GATE_WAIT_MS);
+        // Asleep: claim once more; whatever committed before the mark is visible to it.
+        if (fell === 'asleep') continue;
+        if (fell === 'retry') {
+          lastBusy = Date.now();
+          continue;
+        }
+        // 'unavailable': no listener, or a state before step 21 (its triggers always notify).
+      }
       await wake.wait(settings.pollMs, options.signal, notifiedBefore);
+      await wake.awake();
     }
   } finally {
     await releaseClaims(db, owner).catch(() => {});
@@ -353,6 +403,8 @@ class Wakeup {
   #wakers = new Set<() => void>();
   /** Notifications for this schema received so far (the idle wait compares against it). */
   #notifications = 0;
+  /** This worker holds the sleepers mark of state step 21 on `#client`. */
+  #asleep = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -363,7 +415,11 @@ class Wakeup {
     if (this.#client !== undefined) return;
     const client = new pg.Client(this.pool.options);
     client.on('error', () => {
-      if (this.#client === client) this.#client = undefined;
+      if (this.#client !== client) return;
+      this.#client = undefined;
+      // The mark went with the connection: writers no longer notify; wake up to mark again.
+      this.#asleep = false;
+      for (const wake of this.#wakers) wake();
       void client.end().catch(() => {});
     });
     client.on('notification', (n) => {
@@ -383,6 +439,40 @@ class Wakeup {
 
   get notifications(): number {
     return this.#notifications;
+  }
+
+  get asleep(): boolean {
+    return this.#asleep;
+  }
+
+  /**
+   * Mark this worker asleep, so that writers notify (state step 21's `ferry.outbox_sleep`):
+   * 'asleep' once every writer that saw no sleeper has committed; 'retry' (no mark) when one
+   * did not commit within `gateMs`, or the connection was lost meanwhile; 'unavailable'
+   * without a listener or without the function (a state before step 21).
+   */
+  async sleep(gateMs: number): Promise<'asleep' | 'retry' | 'unavailable'> {
+    await this.listen();
+    const client = this.#client;
+    if (client === undefined) return 'unavailable';
+    try {
+      const { rows } = await client.query<{ ok: boolean }>('select ferry.outbox_sleep($1, $2) as ok', [
+        this.schema,
+        gateMs,
+      ]);
+      if (rows[0]?.ok !== true || this.#client !== client) return 'retry';
+      this.#asleep = true;
+      return 'asleep';
+    } catch {
+      return this.#client === client ? 'unavailable' : 'retry';
+    }
+  }
+
+  /** Take the sleepers mark back: writers stop notifying for this worker. */
+  async awake(): Promise<void> {
+    if (!this.#asleep) return;
+    this.#asleep = false;
+    await this.#client?.query('select ferry.outbox_awake($1)', [this.schema]).catch(() => {});
   }
 
   /**
@@ -411,6 +501,7 @@ class Wakeup {
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
+    this.#asleep = false;
     await client?.end().catch(() => {});
   }
 }
