@@ -461,6 +461,25 @@ $c$$body$, fn, key_column, key_column);
 end
 $step$`,
   },
+  // Finer latency buckets (src/runtime/latency-histogram.ts): 4 per doubling instead of 1, so
+  // the p95 gate no longer reads 2 whenever the two p95s straddle a power of two. Old bound j
+  // is new bound 4j (same value), so old count j moves to new count 4j and the open bucket
+  // moves from 18 to 66 (1-based): every percentile reads back the same value as before.
+  // The sizes are literal, not LATENCY_BOUNDS_MS, because a released step must not change if
+  // the layout ever changes again. Only arrays in the old layout (1 to 18 counts) move: '{}'
+  // already reads as zeros.
+  {
+    version: 20,
+    name: 'quarter-doubling latency buckets',
+    sql: `update ferry.shadow_reads as s
+   set primary_ms = case when cardinality(s.primary_ms) between 1 and 18 then array(
+         select coalesce(case when i = 66 then s.primary_ms[18] when i % 4 = 1 then s.primary_ms[i / 4 + 1] end, 0)
+           from generate_series(1, 66) as i order by i) else s.primary_ms end,
+       candidate_ms = case when cardinality(s.candidate_ms) between 1 and 18 then array(
+         select coalesce(case when i = 66 then s.candidate_ms[18] when i % 4 = 1 then s.candidate_ms[i / 4 + 1] end, 0)
+           from generate_series(1, 66) as i order by i) else s.candidate_ms end
+ where cardinality(s.primary_ms) between 1 and 18 or cardinality(s.candidate_ms) between 1 and 18`,
+  },
 ]);
 
 /**
