@@ -3,10 +3,17 @@
  * reads, write paths) can be added in SQL (`ferry.shadow_reads.primary_ms`, a `bigint[]` of
  * counts per bucket) and a percentile read over any window without keeping every sample.
  *
- * The bounds double from 0.25 ms to about 16 s: a percentile read back is the upper bound of
- * its bucket, so it overstates by at most 2 ×, and never understates. That is the right side to
- * err on for a gate such as "PostgreSQL's p95 ≤ 1.5 × MongoDB's", where both sides are
- * measured in the same buckets.
+ * The bounds grow by 2^(1/4) from 0.25 ms to about 16 s, four to a doubling: a percentile read
+ * back is the upper bound of its bucket, so it overstates by at most 2^(1/4) ≈ 1.19 ×, and never
+ * understates. That is the right side to err on for a gate such as "PostgreSQL's p95 ≤ 1.5 ×
+ * MongoDB's", where both sides are measured in the same buckets: the ratio read back is a power
+ * of 2^(1/4) (1, 1.19, 1.41, 1.68, 2, …), so a true ratio up to √2 always passes 1.5 and one above
+ * 2^(3/4) ≈ 1.68 never does. With bounds that doubled (Ferry before state step 20) it read 2 as
+ * soon as the two p95s straddled one bound, however close they were. Interpolating inside a
+ * bucket was rejected: it misjudges samples bunched at one end of the bucket, and can understate.
+ *
+ * Every fourth bound is a bound of that older, doubling layout, so state step 20 moved the counts
+ * kept in it without changing any percentile read back (src/target/ferry-state.ts).
  */
 
 /**
@@ -15,10 +22,12 @@
  *
  * @example
  * LATENCY_BOUNDS_MS[0]        // 0.25
- * LATENCY_BOUNDS_MS.length    // 17, so a histogram has 18 counts
+ * LATENCY_BOUNDS_MS[4]        // 0.5
+ * LATENCY_BOUNDS_MS.length    // 65 (the last is 16384), so a histogram has 66 counts
  */
 export const LATENCY_BOUNDS_MS: readonly number[] = Object.freeze(
-  Array.from({ length: 17 }, (_, i) => 0.25 * 2 ** i),
+  // i / 4 is a whole number at every fourth bound, so those are exact powers of two.
+  Array.from({ length: 65 }, (_, i) => 0.25 * 2 ** (i / 4)),
 );
 
 /**
@@ -45,8 +54,9 @@ export function emptyHistogram(): LatencyHistogram {
  *
  * @example
  * bucketOf(0.1)     // 0
- * bucketOf(3)       // 4: (2, 4]
- * bucketOf(1e9)     // 17: above every bound
+ * bucketOf(2)       // 12: (1.68, 2]
+ * bucketOf(2.1)     // 13: (2, 2.38]
+ * bucketOf(1e9)     // 65: above every bound
  */
 export function bucketOf(ms: number): number {
   for (let i = 0; i < LATENCY_BOUNDS_MS.length; i++) if (ms <= LATENCY_BOUNDS_MS[i]!) return i;
@@ -57,8 +67,8 @@ export function bucketOf(ms: number): number {
  * The histogram with one more sample.
  *
  * @example
- * const h = record(emptyHistogram(), 3);
- * h[4]   // 1
+ * const h = record(emptyHistogram(), 2);
+ * h[12]   // 1
  */
 export function record(histogram: LatencyHistogram, ms: number): LatencyHistogram {
   const next = [...histogram];
@@ -89,7 +99,7 @@ export function mergeHistograms(histograms: readonly LatencyHistogram[]): Latenc
  * for (let i = 0; i < 99; i++) h = record(h, 0.2);
  * h = record(h, 100);
  * quantileMs(h, 0.95)   // 0.25
- * quantileMs(h, 1)      // 128
+ * quantileMs(h, 1)      // 107.63…: the bound above 100
  */
 export function quantileMs(histogram: LatencyHistogram, q: number): number | null {
   const total = histogram.reduce((a, b) => a + Number(b), 0);
@@ -101,4 +111,20 @@ export function quantileMs(histogram: LatencyHistogram, q: number): number | nul
     if (seen >= rank) return LATENCY_BOUNDS_MS[i] ?? Number.POSITIVE_INFINITY;
   }
   return Number.POSITIVE_INFINITY;
+}
+
+/**
+ * A latency for people (`ferry status`, the gates' details): at most three decimals and
+ * rounded up, so a bucket bound shown still never understates; `∞` above the last bound.
+ *
+ * @example
+ * formatLatencyMs(LATENCY_BOUNDS_MS[13]!)   // '2.38'
+ * formatLatencyMs(LATENCY_BOUNDS_MS[64]!)   // '16384'
+ * formatLatencyMs(Number.POSITIVE_INFINITY)  // '∞'
+ */
+export function formatLatencyMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '∞';
+  const scale = ms >= 100 ? 1 : ms >= 10 ? 10 : ms >= 1 ? 100 : 1000;
+  // The small tolerance keeps an exact bound such as 2 from a float's ceil to 2.01.
+  return String(Math.ceil(ms * scale * (1 - 1e-12)) / scale);
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { FerryError } from '../core/errors.js';
 import { captureFunctionTemplate, installCaptureSql, outboxEnqueueSql } from './capture-function.js';
+import { LATENCY_BUCKETS_STEP } from './latency-buckets-state.js';
 import { OUTBOX_WAKE_STEP } from './outbox-wake-state.js';
 import type { Queryable, Transactional } from './target-database.js';
 
@@ -406,6 +407,8 @@ begin
 end
 $step$`,
   },
+  // Four latency buckets per doubling (src/target/latency-buckets-state.ts).
+  LATENCY_BUCKETS_STEP,
   // The capture notifies only while a worker sleeps (src/target/outbox-wake-state.ts).
   OUTBOX_WAKE_STEP,
 ]);

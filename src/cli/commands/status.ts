@@ -5,7 +5,7 @@ import type { Plan } from '../../mapping/model.js';
 import { parsePlan } from '../../mapping/validate-plan.js';
 import { type PhaseHistoryEntry, phaseHistory } from '../../runtime/cutover/phase-history.js';
 import type { DomainDefinitions } from '../../runtime/domains.js';
-import { quantileMs } from '../../runtime/latency-histogram.js';
+import { formatLatencyMs, quantileMs } from '../../runtime/latency-histogram.js';
 import type { RuntimeStatus } from '../../runtime/runtime-status.js';
 import { type LoadState, readStatusSnapshot, type ShadowFigures } from '../../runtime/status-snapshot.js';
 import { DEFAULT_EMBEDDED_DIR, embeddedTargetExists } from '../../target/embedded-dir.js';
@@ -188,7 +188,7 @@ function renderStatus(status: Status): string {
 function renderShadow(shadow: readonly ShadowFigures[]): string {
   const p95 = (h: ShadowFigures['primaryMs']) => {
     const ms = h === undefined ? null : quantileMs(h, 0.95);
-    return ms === null ? '-' : `≤ ${ms} ms`;
+    return ms === null ? '-' : `≤ ${formatLatencyMs(ms)} ms`;
   };
   return renderTable(
     ['shadow reads', 'matched', 'mismatched', 'timed out', 'failed', 'MongoDB p95', 'PostgreSQL p95'],

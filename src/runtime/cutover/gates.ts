@@ -1,6 +1,6 @@
 import type { Queryable } from '../../target/target-database.js';
 import { PHASES, type Phase } from '../domains.js';
-import { mergeHistograms, quantileMs } from '../latency-histogram.js';
+import { formatLatencyMs, mergeHistograms, quantileMs } from '../latency-histogram.js';
 import { outboxFigures } from '../outbox/queue.js';
 import type { CutoverLimits } from './cutover-config.js';
 
@@ -193,9 +193,9 @@ const GATES: Readonly<Record<GateName, Gate>> = {
       figure: ratio === null || !Number.isFinite(ratio) ? null : round(ratio),
       threshold: `≤ ${limits.maxP95Ratio}`,
       detail:
-        ratio === null
+        mongo === null || postgres === null
           ? `no shadow-read latencies over the last ${limits.shadowWindowHours} h`
-          : `PostgreSQL p95 ${postgres} ms, MongoDB p95 ${mongo} ms over the last ${limits.shadowWindowHours} h`,
+          : `PostgreSQL p95 ${formatLatencyMs(postgres)} ms, MongoDB p95 ${formatLatencyMs(mongo)} ms over the last ${limits.shadowWindowHours} h`,
     };
   },
   outbox_lag: async (db, s, limits) => {

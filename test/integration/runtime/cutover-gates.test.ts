@@ -91,7 +91,7 @@ describe.skipIf(!servicesReady)(
       await world.pool.query(`update ferry.gaps set closed_at = now() where operation = 'test'`);
     }, 300_000);
 
-    it('refuses pg_read on too few shadow reads, on a mismatch, and on a slow PostgreSQL p95, each with its figure', async () => {
+    it("refuses pg_read on too few shadow reads, on a mismatch, and on a PostgreSQL p95 of 1.7 × MongoDB's, each with its figure, and passes at 1.3 × across a power of two", async () => {
       await recordShadowMinute(world, { matched: 10, mismatched: 0, primaryMs: 2, candidateMs: 2 });
       const few = await world.ferry(['cutover', 'market', '--to', 'pg_read', '--yes']);
       expect(few.code).toBe(1);
@@ -114,10 +114,25 @@ describe.skipIf(!servicesReady)(
       expect(slow.stdout).toMatch(/pass {2}shadow_mismatches/);
       await world.pool.query('delete from ferry.shadow_reads');
 
-      await recordShadowMinute(world, { matched: 100, mismatched: 0, primaryMs: 2, candidateMs: 2 });
+      // 2.1 and 3.57 ms: within one doubling, which the buckets before state step 20 read as 1.
+      await recordShadowMinute(world, { matched: 100, mismatched: 0, primaryMs: 2.1, candidateMs: 3.57 });
+      const slower = await world.ferry(['cutover', 'market', '--to', 'pg_read', '--yes']);
+      expect(slower.code).toBe(1);
+      expect(refusal(slower.stderr)).toContain(
+        'gate p95_ratio failed: figure 1.68, threshold ≤ 1.5 (PostgreSQL p95 4 ms, MongoDB p95 2.38 ms',
+      );
+      await world.pool.query('delete from ferry.shadow_reads');
+
+      // 1.9 and 2.47 ms straddle 2 ms, which the doubling buckets read as 4 / 2 = 2.
+      await recordShadowMinute(world, { matched: 100, mismatched: 0, primaryMs: 1.9, candidateMs: 2.47 });
       const passed = await world.ferry(['cutover', 'market', '--to', 'pg_read', '--yes']);
       expect(passed.code, passed.stderr).toBe(0);
+      expect(passed.stdout).toMatch(/pass {2}p95_ratio +1\.41 /);
       expect(passed.stdout).toContain('changed: shadow_read → pg_read');
+      // `ferry status` shows the same bucket bounds, rounded up for people.
+      const status = await world.ferry(['status']);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(/users\b.*≤ 2 ms.*≤ 2\.83 ms/);
     }, 300_000);
 
     it('refuses to move the primary without a rollback drill in pg_read, then moves it after one and reports the pause', async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LATENCY_BOUNDS_MS } from '../../../src/runtime/latency-histogram.js';
+import { bucketOf, emptyHistogram } from '../../../src/runtime/latency-histogram.js';
 import { type CliResult, runFerry, spawnScript } from '../../support/cli.js';
 import { createRuntimeWorld, MARKET_COLLECTIONS, type RuntimeWorld } from './support.js';
 
@@ -43,13 +43,15 @@ export async function createCutoverWorld(prefix: string, scale = 40): Promise<Cu
 
 /** A histogram (counts per bucket of LATENCY_BOUNDS_MS) with `count` samples of `ms`. */
 export function histogramAt(ms: number, count: number): number[] {
-  const counts = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
-  const i = LATENCY_BOUNDS_MS.findIndex((bound) => ms <= bound);
-  counts[i === -1 ? LATENCY_BOUNDS_MS.length : i] = count;
+  const counts = [...emptyHistogram()];
+  counts[bucketOf(ms)] = count;
   return counts;
 }
 
-/** Record a minute of shadow reads of domain `market`, as the shadow reader would. */
+/**
+ * Record a minute of shadow reads of domain `market`, as the shadow reader would: the minute
+ * before the earliest one recorded, so two calls never collide, not even across a minute's turn.
+ */
 export async function recordShadowMinute(
   world: RuntimeWorld,
   figures: { matched: number; mismatched: number; primaryMs: number; candidateMs: number },
@@ -57,7 +59,10 @@ export async function recordShadowMinute(
   const reads = figures.matched + figures.mismatched;
   await world.pool.query(
     `insert into ferry.shadow_reads (domain, collection, minute, matched, mismatched, primary_ms, candidate_ms)
-     values ('market', 'users', date_trunc('minute', now()) - interval '1 minute' * (select count(*) from ferry.shadow_reads), $1, $2, $3, $4)`,
+     values ('market', 'users',
+             coalesce((select min(minute) from ferry.shadow_reads where domain = 'market' and collection = 'users')
+                        - interval '1 minute', date_trunc('minute', now())),
+             $1, $2, $3, $4)`,
     [
       figures.matched,
       figures.mismatched,

@@ -4,6 +4,8 @@ import type { TargetDatabase } from '../../../src/target/target-database.js';
 import { test } from '../../support/fixtures.js';
 import { postgresUrl } from '../../support/services.js';
 
+const ROW_LEVEL_CAPTURE = STATE_MIGRATIONS.find((m) => m.name === 'row-level outbox capture')!;
+
 /** Each capture trigger of `app.orders`: its name, whether it fires per row, its function. */
 async function captureTriggers(db: TargetDatabase) {
   const { rows } = await db.query<{ name: string; per_row: boolean; fn: string }>(
@@ -19,7 +21,7 @@ describe.skipIf(!postgresUrl())('the capture triggers of a database set up befor
   }) => {
     await ensureFerryState(
       db,
-      STATE_MIGRATIONS.filter((m) => m.version < 19),
+      STATE_MIGRATIONS.filter((m) => m.version < ROW_LEVEL_CAPTURE.version),
     );
     await db.query('create schema app');
     await db.query('create table app.orders (id integer primary key, status text)');
@@ -43,7 +45,7 @@ describe.skipIf(!postgresUrl())('the capture triggers of a database set up befor
     expect((await captureTriggers(db)).every((t) => !t.per_row)).toBe(true);
 
     expect(await ensureFerryState(db)).toEqual(
-      STATE_MIGRATIONS.filter((m) => m.version >= 19).map((m) => m.version),
+      STATE_MIGRATIONS.filter((m) => m.version >= ROW_LEVEL_CAPTURE.version).map((m) => m.version),
     );
     const upgraded = await captureTriggers(db);
     expect(upgraded.map((t) => t.name)).toEqual([
