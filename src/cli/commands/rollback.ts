@@ -100,7 +100,8 @@ export function registerRollback(program: Command): void {
 /**
  * A deep verify of the domain's collections, recorded (so the verify gate sees it too). Under
  * traffic the entities written while it compared differ; those are compared again until each
- * was equal once (`settleDifferences`), and only what stays different fails the drill.
+ * was equal once, or was delivered by the outbox while it differed (`settleDifferences`), and
+ * only what stays different fails the drill.
  */
 function deepVerify(stores: RuntimeStores, sourceUri: string, targetUrl: string): DrillVerify {
   return async (collections) => {
@@ -125,13 +126,13 @@ function deepVerify(stores: RuntimeStores, sourceUri: string, targetUrl: string)
           : `deep verify found differences in ${differing.map((c) => `${c.collection} (${c.missing} missing, ${c.extra} extra, ${c.content} changed)`).join(', ')}`;
         if (result.ok) return { ok: true, detail };
         if (settleable(result)) {
-          const { settled, unsettled } = await settleDifferences(stores, db, result, {
+          const { settled, delivered, unsettled } = await settleDifferences(stores, db, result, {
             timeoutMs: SETTLE_TIMEOUT_MS,
           });
           if (unsettled.length === 0)
             return {
               ok: true,
-              detail: `deep verify: ${matched}; ${settled} written while it compared were equal in both stores on a second look`,
+              detail: `deep verify: ${matched}; ${settled} written while it compared were equal in both stores on a second look${delivered > 0 ? ` (${delivered} of them by an outbox delivery made while they differed)` : ''}`,
             };
           detail += `; still different after ${SETTLE_TIMEOUT_MS / 1000} s: ${unsettled.slice(0, 10).join(', ')}`;
         }

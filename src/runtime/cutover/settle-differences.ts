@@ -1,7 +1,8 @@
 import { EJSON, ObjectId } from 'bson';
+import { compiledCollection } from '../../mapping/compile.js';
 import type { Queryable } from '../../target/target-database.js';
 import type { VerifyResult } from '../../verify/types.js';
-import type { RuntimeStores } from '../entity-copy.js';
+import { type RuntimeStores, rootKey } from '../entity-copy.js';
 import { compareEntities } from '../sync/compare-entities.js';
 
 /**
@@ -11,6 +12,14 @@ import { compareEntities } from '../sync/compare-entities.js';
  * The drill (and anything else that verifies a live domain) then looks again at exactly the
  * differing entities, both stores read back to back, until each is equal once: an entity that
  * stays different for `timeoutMs` is drift, not a write in flight.
+ *
+ * An entity the application writes without pause may never be equal at one instant while
+ * PostgreSQL is the primary: the outbox delivers it a moment after each write, by which time
+ * the next write has landed. Such an entity is settled by the outbox instead: while it
+ * differed, an event of it was pending in `ferry.outbox`, and later every event up to that one
+ * was delivered. A delivery writes the entity's whole current state from PostgreSQL to
+ * MongoDB, so whatever differed then was overwritten; an event that went dead, or never
+ * delivered within `timeoutMs`, leaves the entity unsettled.
  */
 
 /**
@@ -23,6 +32,8 @@ import { compareEntities } from '../sync/compare-entities.js';
 export interface SettledDifferences {
   /** Differences that were writes in flight: the entity was equal in both stores once. */
   readonly settled: number;
+  /** Of `settled`, those the outbox delivered while they differed (see above). */
+  readonly delivered: number;
   /** `collection _id` of the entities that stayed different (ids as verify prints them). */
   readonly unsettled: readonly string[];
 }
@@ -61,16 +72,33 @@ export async function settleDifferences(
 ): Promise<SettledDifferences> {
   const deadline = Date.now() + options.timeoutMs;
   let settled = 0;
+  let delivered = 0;
   const unsettled: string[] = [];
   for (const c of result.collections) {
+    const keys = new Map(c.differences.map((d) => [d.id, docKeys(stores, c.collection, d.id)]));
+    // Per entity, the newest event of it seen pending while it differed.
+    const covering = new Map<string, string>();
     let open = c.differences.map((d) => d.id);
     for (;;) {
       const still: string[] = [];
       for (const id of open) {
+        const seen = covering.get(id);
+        if (
+          seen !== undefined &&
+          (await deliveredUpTo(db, stores.schema, c.collection, keys.get(id)!, seen))
+        ) {
+          delivered++;
+          continue;
+        }
         // An id as verify prints it may stand for several values (a hex string or an
         // ObjectId): it settles when none of them differs.
         const { differing } = await compareEntities(stores, db, c.collection, idCandidates(id));
-        if (differing.length > 0) still.push(id);
+        if (differing.length === 0) continue;
+        still.push(id);
+        if (seen === undefined) {
+          const pending = await newestPending(db, stores.schema, c.collection, keys.get(id)!);
+          if (pending !== undefined) covering.set(id, pending);
+        }
       }
       settled += open.length - still.length;
       open = still;
@@ -79,7 +107,51 @@ export async function settleDifferences(
     }
     unsettled.push(...open.map((id) => `${c.collection} ${id}`));
   }
-  return { settled, unsettled };
+  return { settled, delivered, unsettled };
+}
+
+/** The `ferry.outbox.doc_key` texts the root row of a printed `_id` can have. */
+function docKeys(stores: RuntimeStores, collection: string, id: string): string[] {
+  const compiled = compiledCollection(stores.plan, collection);
+  const keys = new Set<string>();
+  for (const candidate of idCandidates(id)) {
+    const key = rootKey(compiled, candidate);
+    if (typeof key === 'string' || typeof key === 'number' || typeof key === 'bigint') keys.add(String(key));
+  }
+  return [...keys];
+}
+
+/** The id of the entity's newest pending outbox event, if one is pending. */
+async function newestPending(
+  db: Queryable,
+  schema: string,
+  collection: string,
+  keys: readonly string[],
+): Promise<string | undefined> {
+  if (keys.length === 0) return undefined;
+  const { rows } = await db.query<{ id: string | null }>(
+    `select max(id)::text as id from ferry.outbox
+      where schema = $1 and collection = $2 and doc_key = any($3::text[]) and status = 'pending'`,
+    [schema, collection, keys],
+  );
+  return rows[0]?.id ?? undefined;
+}
+
+/** Whether every event of the entity up to `id` was delivered (none pending, none dead). */
+async function deliveredUpTo(
+  db: Queryable,
+  schema: string,
+  collection: string,
+  keys: readonly string[],
+  id: string,
+): Promise<boolean> {
+  const { rows } = await db.query<{ open: boolean }>(
+    `select exists (select 1 from ferry.outbox
+      where schema = $1 and collection = $2 and doc_key = any($3::text[]) and id <= $4::bigint
+        and status <> 'delivered') as open`,
+    [schema, collection, keys, id],
+  );
+  return rows[0]?.open === false;
 }
 
 /** The `_id` values an id printed by verify (`idText`) can stand for. */
