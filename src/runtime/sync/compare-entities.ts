@@ -1,6 +1,6 @@
-import { BSON, type Document } from 'bson';
+import type { Document } from 'bson';
 import { canonicalHash } from '../../mapping/canonical/index.js';
-import { DESERIALIZE_OPTIONS } from '../../sources/bson/decode-frame.js';
+import { findByIds } from '../../sources/mongodb/find-by-ids.js';
 import type { Queryable } from '../../target/target-database.js';
 import { targetHash } from '../../verify/bucket-scan.js';
 import { idHash } from '../../verify/document-id.js';
@@ -57,33 +57,13 @@ export async function compareEntities(
   return { present, absent, differing };
 }
 
-/** Equality lookups in flight at once. */
-const LOOKUPS = 8;
-
-/**
- * The entities' documents in MongoDB now, by id hash, decoded as every source decodes them.
- * One `_id` equality lookup each, a few at a time: FerretDB serves `_id` equality from its
- * storage but scans the whole collection for `$in`; MongoDB serves both from the `_id` index.
- */
+/** The entities' documents in MongoDB now, by id hash (see `findByIds`). */
 async function readPrimaryById(
   stores: RuntimeStores,
   collection: string,
   ids: readonly unknown[],
   signal: AbortSignal | undefined,
 ): Promise<Map<bigint, Document>> {
-  const handle = stores.mongo.collection(collection);
-  const out = new Map<bigint, Document>();
-  let next = 0;
-  const worker = async () => {
-    while (next < ids.length) {
-      const id = ids[next++];
-      const cursor = handle.find({ _id: id as never }, { raw: true, limit: 1, ...(signal && { signal }) });
-      for await (const raw of cursor as unknown as AsyncIterable<Uint8Array>) {
-        const doc = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
-        out.set(idHash(doc._id), doc);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LOOKUPS, ids.length) }, worker));
-  return out;
+  const docs = await findByIds(stores.mongo, collection, ids, signal);
+  return new Map(docs.map((doc) => [idHash(doc._id), doc]));
 }
