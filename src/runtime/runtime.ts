@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { ValidConfig } from '../config/schema.js';
 import { FerryError } from '../core/errors.js';
 import type { Plan } from '../mapping/model.js';
+import { installDriverWriteGuard } from '../sources/mongodb/driver-write-guard.js';
 import { ensureFerryState } from '../target/ferry-state.js';
 import { wrapCollection } from './collection-wrapper.js';
 import {
@@ -209,6 +210,9 @@ export interface Runtime {
  * await runtime.close();
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  // The app's client already exists; the guard patches the driver's prototype, so its
+  // connections are covered from here on (see driver-write-guard.ts).
+  installDriverWriteGuard();
   const plan = options.config.mapping;
   if (plan === undefined)
     throw new FerryError('the config has no mapping; the runtime copies entities through it', {

@@ -6,6 +6,7 @@ import { FerryError } from '../core/errors.js';
 import { redactSecrets, redactUri } from '../core/redact.js';
 import type { Plan } from '../mapping/model.js';
 import type { DomainDefinitions } from '../runtime/domains.js';
+import { installDriverWriteGuard } from '../sources/mongodb/driver-write-guard.js';
 import { parseMongoUri } from '../sources/mongodb/uri.js';
 import { ferryHealthPlugin } from './health-plugin.js';
 import { createServeContext, type FerryServeContext } from './serve-context.js';
@@ -110,7 +111,9 @@ function mongoClient(uri: string): { client: MongoClient; db: ReturnType<MongoCl
       category: 'usage',
       hint: 'pass the primary as mongodb://host/database, or no source to report on PostgreSQL only',
     });
-  // Short timeouts: a health probe must answer "unreachable" quickly, not after 30 s.
+  // Short timeouts: a health probe must answer "unreachable" quickly, not after 30 s. The
+  // guard: a probe sent as MongoDB goes away must not hang every later probe (driver-write-guard.ts).
+  installDriverWriteGuard();
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000 });
   return { client, db: client.db(database) };
 }

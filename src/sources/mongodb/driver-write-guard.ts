@@ -3,9 +3,10 @@ import { MongoNetworkError } from 'mongodb';
 
 /**
  * A guard against a hang in the MongoDB Node.js driver (seen in 7.9.0 and 7.9.1). Install it once
- * per process, before the first connection; Ferry's own commands install it themselves. An app
- * that hands the runtime its client should install it too: an inline copy holds its entities'
- * locks while MongoDB writes, so a write that hangs holds up every later write of them.
+ * per process; Ferry's own commands, `ferry serve` and `createRuntime` install it themselves (it
+ * patches the driver's prototype, so connections made before it are covered too). An app that
+ * connects long before it creates the runtime may install it earlier: an inline copy holds its
+ * entities' locks while MongoDB writes, so a write that hangs holds up every later write of them.
  *
  * The hang: when a store goes away, every socket to it dies at once. A command the driver sends
  * at that moment on a connection whose socket is already destroyed, but whose `close` event has

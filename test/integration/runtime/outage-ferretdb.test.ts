@@ -1,7 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Document, ObjectId } from 'bson';
 import { type Collection, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../src/runtime/runtime.js';
+import { spawnScript } from '../../support/cli.js';
 import { mongoUrl } from '../../support/services.js';
 import {
   createRuntimeWorld,
@@ -52,6 +57,29 @@ describe.skipIf(!servicesReady)('an outage of FerretDB, the primary', () => {
       }
     return out;
   }
+
+  it("guards the app's own client against the driver's dead-socket hang: createRuntime installs the write guard", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ferry-guard-'));
+    try {
+      const planFile = path.join(dir, 'plan.json');
+      await writeFile(planFile, JSON.stringify(world.plan));
+      const probe = spawnScript(
+        fileURLToPath(new URL('./guard-probe.ts', import.meta.url)),
+        [world.targetUrl, mongoUrl()!, planFile],
+        dir,
+        { pipe: true },
+      );
+      let out = '';
+      probe.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      const code = await new Promise((resolve) => probe.once('exit', resolve));
+      expect(code).toBe(0);
+      expect(JSON.parse(out)).toEqual({ before: false, after: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('fails each write as the bare driver does, and half-applies nothing to PostgreSQL', async () => {
     const db = appClient.db(world.mongo.databaseName);
