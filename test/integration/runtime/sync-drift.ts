@@ -1,5 +1,6 @@
 import { type Document, EJSON, ObjectId } from 'bson';
-import type { Db } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
+import { MONGO_WRITES_PER_CALL } from '../../../src/runtime/outbox/deliver.js';
 
 /** One entity changed behind Ferry's back, as `ferry sync --dry-run --json` lists it. */
 export interface DriftChange {
@@ -45,13 +46,12 @@ export async function driftBehindFerry(
     const chosen = pick(name, Math.max(1, Math.round((each * list.length) / total)), tag.length + 3);
     // One write per `_id`: FerretDB finds `_id` equality in its storage, but scans the whole
     // collection for an `$in` (minutes per statement at 1M documents).
-    if (chosen.length > 0)
-      await db.collection<Document>(name).bulkWrite(
-        chosen.map((id) => ({
-          updateOne: { filter: { _id: id as never }, update: { $set: { driftedBy: tag } } },
-        })),
-        { ordered: false },
-      );
+    await writeByIds(
+      db.collection<Document>(name),
+      chosen.map((id) => ({
+        updateOne: { filter: { _id: id as never }, update: { $set: { driftedBy: tag } } },
+      })),
+    );
     for (const id of chosen) changes.push({ collection: name, kind: 'changed', id: ejson(id) });
   }
   for (const name of CLONED) {
@@ -65,11 +65,10 @@ export async function driftBehindFerry(
   }
   const updated = new Set(changes.map((c) => c.id));
   const gone = pick(DELETED, each, tag.length + 5).filter((id) => !updated.has(ejson(id)));
-  if (gone.length > 0)
-    await db.collection(DELETED).bulkWrite(
-      gone.map((id) => ({ deleteOne: { filter: { _id: id as never } } })),
-      { ordered: false },
-    );
+  await writeByIds(
+    db.collection<Document>(DELETED),
+    gone.map((id) => ({ deleteOne: { filter: { _id: id as never } } })),
+  );
   for (const id of gone) changes.push({ collection: DELETED, kind: 'extra', id: ejson(id) });
   const removed = new Set(gone.map(ejson));
   ids.set(
@@ -77,4 +76,17 @@ export async function driftBehindFerry(
     ids.get(DELETED)!.filter((id) => !removed.has(ejson(id))),
   );
   return changes;
+}
+
+/**
+ * Writes by `_id`, a few per `bulkWrite`: FerretDB v1.24 holds a connection of its pool per
+ * statement until the command ends, and hangs for good on a bulkWrite of some 50 updates
+ * (see `MONGO_WRITES_PER_CALL`, the outbox's limit for the same reason).
+ */
+async function writeByIds(
+  collection: Collection<Document>,
+  operations: readonly AnyBulkWriteOperation<Document>[],
+): Promise<void> {
+  for (let start = 0; start < operations.length; start += MONGO_WRITES_PER_CALL)
+    await collection.bulkWrite(operations.slice(start, start + MONGO_WRITES_PER_CALL), { ordered: false });
 }
