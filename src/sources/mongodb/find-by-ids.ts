@@ -24,6 +24,7 @@ const ferretByDb = new WeakMap<Db, Promise<boolean>>();
  * `ferretdbVersion`; asked once per `Db`.
  *
  * @example
+ * import type { Db } from 'mongodb';
  * declare const db: Db;
  * if (await isFerretDb(db)) console.log('FerretDB: no $in by index');
  */
@@ -49,6 +50,7 @@ export function isFerretDb(db: Db): Promise<boolean> {
  * the result; order is not kept.
  *
  * @example
+ * import type { Db } from 'mongodb';
  * declare const db: Db;
  * declare const ids: readonly unknown[];
  * const docs = await findByIds(db, 'orders', ids);
