@@ -44,8 +44,8 @@ export async function driftBehindFerry(
   const ejson = (id: unknown) => EJSON.stringify(id as never, { relaxed: false });
   for (const [name, list] of ids) {
     const chosen = pick(name, Math.max(1, Math.round((each * list.length) / total)), tag.length + 3);
-    // One write per `_id`: FerretDB finds `_id` equality in its storage, but scans the whole
-    // collection for an `$in` (minutes per statement at 1M documents).
+    // One write per `_id`: FerretDB runs `_id` equality as a scan in SQL, but an `$in` as a
+    // scan that decodes every document in FerretDB (minutes per statement at 1M documents).
     await writeByIds(
       db.collection<Document>(name),
       chosen.map((id) => ({
