@@ -64,6 +64,31 @@ export interface CopyOutcome {
   readonly rejected: number;
 }
 
+/**
+ * Where a copy takes its entities' states from, called under their locks: by default the
+ * primary, read there and then. `docs` by `entityLockKey` (an entity without one is gone from
+ * the primary); entities in `leave` are not touched. `ferry sync` passes the states its scan
+ * already read, and leaves the entities PostgreSQL changed since (src/runtime/sync/observed-states.ts).
+ *
+ * @example
+ * import type { Document } from 'bson';
+ * declare const seen: Map<string, Document>;
+ * const states: EntityStates = async () => ({ docs: seen, leave: new Set() });
+ */
+export type EntityStates = (
+  tx: Queryable,
+  ids: readonly unknown[],
+) => Promise<{ readonly docs: ReadonlyMap<string, Document>; readonly leave: ReadonlySet<string> }>;
+
+/** How `copyEntitiesToPostgres` runs (see there). */
+export interface CopyOptions {
+  readonly signal?: AbortSignal;
+  readonly written?: PromiseLike<boolean>;
+  readonly states?: EntityStates;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
 /** Entities per transaction: enough to amortise the round trips, few enough to hold locks briefly. */
 const BATCH_SIZE = 200;
 
@@ -83,6 +108,7 @@ const BATCH_SIZE = 200;
  * `written`: the primary's write, which may still be running: the locks are taken at once,
  * and the read waits for it (resolving false: the write never reached the server, and
  * nothing is copied). The write path uses it to take the locks while MongoDB writes.
+ * `states`: take the states from there instead of reading the primary (`EntityStates`).
  *
  * Transient failures (a deadlock, a lost connection, a MongoDB network error) are retried;
  * whatever still fails is thrown (an `ENTITY_COPY_FAILED` FerryError when only some entities
@@ -104,7 +130,7 @@ export async function copyEntitiesToPostgres(
   stores: RuntimeStores,
   collection: string,
   ids: readonly unknown[],
-  options: { signal?: AbortSignal; written?: PromiseLike<boolean> } = {},
+  options: CopyOptions = {},
 ): Promise<CopyOutcome> {
   const compiled = compiledCollection(stores.plan, collection);
   const unique = uniqueIds(collection, ids);
@@ -230,7 +256,7 @@ async function copyBatch(
   compiled: CompiledCollection,
   batch: readonly BatchId[],
   isolate: boolean,
-  options: { signal?: AbortSignal; written?: PromiseLike<boolean> },
+  options: CopyOptions,
 ): Promise<BatchOutcome> {
   const tables = entityTables(stores.plan, compiled.name, stores.schema);
   // Locks first, in key order; then the read, so what is copied is at least as new as
@@ -243,8 +269,15 @@ async function copyBatch(
       // read must come after it. A write that never reached the server copies nothing.
       if (options.written !== undefined && !(await options.written))
         return { upserted: 0, deleted: 0, rejected: 0, failed: [] };
-      const docs = await readPrimary(stores.mongo, compiled.name, batch, options.signal);
-      const decided = batch.map((b) => decide(stores.plan, compiled, b, docs.get(b.lock)));
+      const read =
+        options.states === undefined
+          ? { docs: await readPrimary(stores.mongo, compiled.name, batch, options.signal), leave: NONE }
+          : await options.states(
+              tx,
+              batch.map((b) => b.id),
+            );
+      const kept = batch.filter((b) => !read.leave.has(b.lock));
+      const decided = kept.map((b) => decide(stores.plan, compiled, b, read.docs.get(b.lock)));
       // The mapping's version and appendOnly promises: refused entities are not written.
       const collectionPlan = stores.plan.collections.find((c) => c.name === compiled.name)!;
       const guarded = await guardEntities(tx, stores, collectionPlan, tables, decided);
@@ -252,7 +285,7 @@ async function copyBatch(
       const rejects: RejectRecord[] = [];
       const failed: BatchFailure[] = [...guarded.refused];
       let deleted = 0;
-      const resolve = resolveRejects(stores.schema, compiled.name, batch);
+      const resolve = resolveRejects(stores.schema, compiled.name, kept);
       for (const entity of entities) if (entity.kind === 'reject') rejects.push(entity.reject);
       if (!isolate && rejects.length === 0) {
         // The usual copy: its rows and the COMMIT in one round trip (two fewer than before,

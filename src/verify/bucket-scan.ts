@@ -62,12 +62,25 @@ export interface HashPassResult {
 
 /**
  * One document that differs, as the narrowing pass finds it. `doc` is the source document as
- * read; `key` is the target root row's primary key value, to fetch its rows again.
+ * read; `key` is the target root row's primary key value, to fetch its rows again;
+ * `targetHash` is what the target's document hashed to when it was read (`targetHash`), which
+ * `ferry sync` checks under its lock to know the target has not been written since.
  */
 export type BucketDifference =
   | { readonly kind: 'missing_in_target'; readonly id: unknown; readonly doc: Document }
-  | { readonly kind: 'extra_in_target'; readonly id: unknown; readonly key: RowValue }
-  | { readonly kind: 'content'; readonly id: unknown; readonly doc: Document; readonly key: RowValue };
+  | {
+      readonly kind: 'extra_in_target';
+      readonly id: unknown;
+      readonly key: RowValue;
+      readonly targetHash: bigint;
+    }
+  | {
+      readonly kind: 'content';
+      readonly id: unknown;
+      readonly doc: Document;
+      readonly key: RowValue;
+      readonly targetHash: bigint;
+    };
 
 /**
  * Pass 1, **hash**: stream both sides at once; each document adds its canonical hash to the
@@ -209,6 +222,8 @@ export async function* narrowBuckets(
     { readonly docHash: bigint; readonly id: unknown; readonly key: RowValue }
   >();
   let seen = 0;
+  // The target is read in full before the source: `ferry sync` relies on that order to write
+  // what the source read without reading it again (src/runtime/sync/observed-states.ts).
   for await (const docs of readTargetDocuments(input.db, where, readOptions(input))) {
     for (const d of docs) {
       const h = idHash(d.id);
@@ -229,7 +244,7 @@ export async function* narrowBuckets(
       }
       tracked.delete(h);
       if (entry.docHash !== canonicalHash(doc))
-        found.push({ kind: 'content', id: doc._id, doc, key: entry.key });
+        found.push({ kind: 'content', id: doc._id, doc, key: entry.key, targetHash: entry.docHash });
     }
     if (found.length > 0) yield found;
     seen += batch.docs.length;
@@ -238,7 +253,7 @@ export async function* narrowBuckets(
   const batchSize = input.batchSize ?? 1000;
   let extras: BucketDifference[] = [];
   for (const entry of tracked.values()) {
-    extras.push({ kind: 'extra_in_target', id: entry.id, key: entry.key });
+    extras.push({ kind: 'extra_in_target', id: entry.id, key: entry.key, targetHash: entry.docHash });
     if (extras.length >= batchSize) {
       yield extras;
       extras = [];

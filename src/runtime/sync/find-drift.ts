@@ -1,3 +1,4 @@
+import type { Document } from 'bson';
 import type { Plan } from '../../mapping/model.js';
 import type { Source } from '../../sources/types.js';
 import type { Queryable } from '../../target/target-database.js';
@@ -31,6 +32,17 @@ export interface EntityDrift {
 }
 
 /**
+ * An entity that differs, with what the scan saw of it in each store: the primary's document
+ * (absent for `extra`) and the hash of PostgreSQL's rebuilt document (absent for `missing`).
+ * The target was read before the primary, which is what lets `ferry sync` write `doc` without
+ * reading the primary again (see `repairObserved`).
+ */
+export interface ObservedDrift extends EntityDrift {
+  readonly doc?: Document;
+  readonly targetHash?: bigint;
+}
+
+/**
  * Where a drift scan of one collection stands, JSON-safe so `ferry.sync_runs` can keep it:
  * after the hash pass, the mismatching buckets in narrowing groups and how many groups are
  * done. A scan resumed from it narrows the remaining groups without hashing again.
@@ -50,7 +62,7 @@ export interface DriftPosition {
  */
 export type DriftEvent =
   | { readonly type: 'hashed'; readonly position: DriftPosition }
-  | { readonly type: 'drift'; readonly entities: readonly EntityDrift[] }
+  | { readonly type: 'drift'; readonly entities: readonly ObservedDrift[] }
   | { readonly type: 'narrowed'; readonly position: DriftPosition };
 
 /** What a drift scan reads. */
@@ -104,7 +116,12 @@ export async function* findDrift(input: FindDriftInput): AsyncGenerator<DriftEve
     for await (const found of narrowBuckets(input, { bits: position.bits, rejected }, position.groups[g]!))
       yield {
         type: 'drift',
-        entities: found.map((d) => ({ kind: KINDS[d.kind], id: d.id })),
+        entities: found.map((d) => ({
+          kind: KINDS[d.kind],
+          id: d.id,
+          ...('doc' in d && { doc: d.doc }),
+          ...('targetHash' in d && { targetHash: d.targetHash }),
+        })),
       };
     position = { ...position, groupsDone: g + 1 };
     yield { type: 'narrowed', position };

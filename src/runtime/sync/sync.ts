@@ -6,7 +6,8 @@ import { selectCollections } from '../../verify/verify.js';
 import { copyEntitiesToPostgres, EntityCopyError, type RuntimeStores } from '../entity-copy.js';
 import { targetOf } from '../stores.js';
 import { compareEntities } from './compare-entities.js';
-import { type EntityDrift, findDrift } from './find-drift.js';
+import { type DriftPosition, type EntityDrift, findDrift, type ObservedDrift } from './find-drift.js';
+import { observedStates } from './observed-states.js';
 import { finishSyncRun, recordSyncProgress, type SyncProgress, startSyncRun } from './sync-runs.js';
 
 /**
@@ -76,24 +77,29 @@ export interface SyncResult {
   readonly seconds: number;
 }
 
-/** Entities copied per repair step: the copier's lock batches, a few times over. */
+/** Entities written per repair step: the copier's lock batches, a few times over. */
 const REPAIR_BATCH = 1000;
+/** Written entities confirmed at once: ids and two hashes each in memory. */
+const CONFIRM_BATCH = 50_000;
 /** Copies of one entity before it counts as skipped: later attempts cover a write in flight. */
 const REPAIR_ATTEMPTS = 3;
 const UNRESOLVED_LISTED = 100;
 
 /**
  * `ferry sync` (DESIGN.md runtime rule 2): find every entity that differs between MongoDB
- * (the primary) and PostgreSQL with the deep-verify buckets (`findDrift`), and copy the
- * primary's current state of exactly those with `copyEntitiesToPostgres`, which deletes from
- * PostgreSQL what MongoDB no longer has. Safe while the application writes: the copier takes
- * the same per-entity lock as the write path and reads the primary under it, so a repair never
- * carries an older state than a concurrent write. After each repair step the entities are
- * compared again; one still different (a write in flight) is copied again, up to 3 times, and
- * otherwise counted as skipped.
+ * (the primary) and PostgreSQL with the deep-verify buckets (`findDrift`), and bring exactly
+ * those in step with `copyEntitiesToPostgres`, which deletes from PostgreSQL what MongoDB no
+ * longer has. Safe while the application writes, with the write path's per-entity lock:
+ * - each entity is first written as the scan read it from MongoDB, under its lock, unless
+ *   PostgreSQL changed since the scan read it (`observedStates` says why that is safe); this
+ *   spares a read of MongoDB per entity, which FerretDB serves only with a scan;
+ * - then the written entities are compared in both stores, many at once; one still different
+ *   is copied the write path's way, reading MongoDB under the lock, and compared again, up to
+ *   3 times, and otherwise counted as skipped.
  *
- * Bounded in memory (the bucket sums, one narrowing group, one repair step) and resumable:
- * every step is committed to `ferry.sync_runs` with the scan's position.
+ * Bounded in memory (the bucket sums, one narrowing group, the ids awaiting comparison) and
+ * resumable: `ferry.sync_runs` records the scan's position once the entities found before it
+ * are confirmed.
  *
  * @example
  * declare const stores: RuntimeStores;
@@ -175,24 +181,38 @@ async function syncCollection(
     if (runId !== undefined) await recordSyncProgress(db, runId, collection, progress);
   };
 
-  let pending: EntityDrift[] = [];
-  const repairPending = async () => {
+  // Found entities wait in `pending` until a repair step writes them from what the scan read
+  // (`writeObserved`), then in `written` until one comparison of both stores confirms them
+  // (`confirmWritten`): on FerretDB, which reads no `_id` by index, that comparison is a pass
+  // over the collection, so it is made as rarely as memory allows. The scan's position moves
+  // past a group of buckets only once its entities are confirmed, so a resumed run narrows
+  // again whatever was not.
+  let pending: ObservedDrift[] = [];
+  let written: unknown[] = [];
+  let narrowed: DriftPosition | undefined;
+  const writePending = async () => {
     if (pending.length === 0) return;
-    const step = await repair(
-      options,
-      collection,
-      pending.map((d) => d.id),
-    );
+    await writeObserved(options, collection, pending);
+    written.push(...pending.map((d) => d.id));
     pending = [];
-    progress = {
-      ...progress,
-      repaired: progress.repaired + step.repaired,
-      deleted: progress.deleted + step.deleted,
-      skipped: progress.skipped + step.unresolved.length,
-    };
-    for (const id of step.unresolved)
-      if (unresolved.length < UNRESOLVED_LISTED)
-        unresolved.push(EJSON.stringify(id as never, { relaxed: false }));
+  };
+  const confirmWritten = async () => {
+    await writePending();
+    if (written.length > 0) {
+      const step = await confirm(options, collection, written);
+      written = [];
+      progress = {
+        ...progress,
+        repaired: progress.repaired + step.repaired,
+        deleted: progress.deleted + step.deleted,
+        skipped: progress.skipped + step.unresolved.length,
+      };
+      for (const id of step.unresolved)
+        if (unresolved.length < UNRESOLVED_LISTED)
+          unresolved.push(EJSON.stringify(id as never, { relaxed: false }));
+    }
+    if (narrowed !== undefined) progress = { ...progress, position: narrowed };
+    narrowed = undefined;
     await save();
   };
 
@@ -220,18 +240,17 @@ async function syncCollection(
           progress = { ...progress, [drift.kind]: progress[drift.kind] + 1 };
           if (options.dryRun !== true) pending.push(drift);
         }
-        if (pending.length >= REPAIR_BATCH) await repairPending();
+        if (pending.length >= REPAIR_BATCH) await writePending();
+        if (written.length >= CONFIRM_BATCH) await confirmWritten();
         break;
       case 'narrowed':
-        // The group's repairs are recorded before its position moves past it, so a resumed
-        // run narrows an unfinished group again and finds what is still different.
-        await repairPending();
-        progress = { ...progress, position: event.position };
-        await save();
+        await writePending();
+        narrowed = event.position;
+        if (written.length === 0) await confirmWritten();
         break;
     }
   }
-  await repairPending();
+  await confirmWritten();
   progress = { ...progress, finished: true };
   await save();
   return result();
@@ -245,11 +264,58 @@ interface RepairStep {
 }
 
 /**
- * Copy the entities and check that each took: equal and present is repaired, equal and gone
- * from both stores is deleted. Those still different are copied again after a short pause
- * (a write in flight in the application settles), then left as unresolved. A copy that fails
- * for some entities (`EntityCopyError`) leaves them different, so they follow the same path;
- * any other failure (a store down) stops the sync.
+ * Write each found entity as the scan read it from MongoDB (`observedStates`), under the
+ * per-entity locks; entities PostgreSQL changed since the scan read it are left to `confirm`.
+ * A copy that fails for some entities (`EntityCopyError`) leaves them different, so they take
+ * the same path; any other failure (a store down) stops the sync.
+ */
+async function writeObserved(
+  options: SyncOptions,
+  collection: string,
+  found: readonly ObservedDrift[],
+): Promise<void> {
+  const { stores, signal } = options;
+  const states = observedStates(stores, collection, found);
+  try {
+    await copyEntitiesToPostgres(
+      stores,
+      collection,
+      found.map((d) => d.id),
+      { states, ...(signal && { signal }) },
+    );
+  } catch (error) {
+    if (!(error instanceof EntityCopyError)) throw error;
+  }
+}
+
+/**
+ * Compare the written entities in both stores (one pass over the collection on FerretDB):
+ * equal and present is repaired, equal and gone from both is deleted. Those still different
+ * (a write in flight, a state left by `writeObserved`) are copied again the way the write path
+ * copies, reading MongoDB under the lock, by `repair`.
+ */
+async function confirm(
+  options: SyncOptions,
+  collection: string,
+  ids: readonly unknown[],
+): Promise<RepairStep> {
+  const { stores, signal } = options;
+  const now = await compareEntities(stores, targetOf(stores.pg), collection, ids, {
+    source: options.source,
+    ...(signal && { signal }),
+  });
+  const again = now.differing.length > 0 ? await repair(options, collection, now.differing) : undefined;
+  return {
+    repaired: now.present.length + (again?.repaired ?? 0),
+    deleted: now.absent.length + (again?.deleted ?? 0),
+    unresolved: again?.unresolved ?? [],
+  };
+}
+
+/**
+ * Copy the entities the way the write path does, reading MongoDB under the lock, and check
+ * that each took. Those still different are copied again after a short pause (a write in
+ * flight in the application settles), then left as unresolved.
  */
 async function repair(
   options: SyncOptions,
@@ -268,7 +334,7 @@ async function repair(
     } catch (error) {
       if (!(error instanceof EntityCopyError)) throw error;
     }
-    const now = await compareEntities(stores, db, collection, remaining, signal);
+    const now = await compareEntities(stores, db, collection, remaining, signal ? { signal } : {});
     repaired += now.present.length;
     deleted += now.absent.length;
     remaining = now.differing;

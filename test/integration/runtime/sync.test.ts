@@ -6,9 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectIdToUuid } from '../../../src/mapping/identity.js';
 import { copyEntitiesToPostgres, type RuntimeStores } from '../../../src/runtime/entity-copy.js';
 import { targetOf } from '../../../src/runtime/stores.js';
-import { findDrift } from '../../../src/runtime/sync/find-drift.js';
+import { compareEntities } from '../../../src/runtime/sync/compare-entities.js';
+import { findDrift, type ObservedDrift } from '../../../src/runtime/sync/find-drift.js';
+import { observedStates } from '../../../src/runtime/sync/observed-states.js';
 import { syncStores } from '../../../src/runtime/sync/sync.js';
 import { openMongoSource } from '../../../src/sources/mongodb/mongo-source.js';
+import type { Source } from '../../../src/sources/types.js';
+import { idHash } from '../../../src/verify/document-id.js';
 import { runFerry } from '../../support/cli.js';
 import { createRuntimeWorld, differences, type RuntimeWorld, servicesReady, verifyWorld } from './support.js';
 import { type DriftChange, driftBehindFerry } from './sync-drift.js';
@@ -285,6 +289,88 @@ describe.skipIf(!servicesReady)(`ferry sync repairs drift nobody recorded (${N} 
     }
     expect(passes).toBeGreaterThan(1);
     expect(found.sort()).toEqual(changes.map(changeKey).sort());
+  }, 1_800_000);
+
+  const equalIds = (a: unknown, b: unknown) => idHash(a) === idHash(b);
+
+  /** A `users` entity no earlier test deleted and the concurrent writer never touches. */
+  async function quietUser(skip: number): Promise<unknown> {
+    const candidates = world.ids.get('users')!.filter((_, i) => i % 100 !== 1);
+    let found = 0;
+    for (const id of candidates)
+      if ((await world.mongo.collection('users').countDocuments({ _id: id as never })) === 1)
+        if (found++ === skip) return id;
+    throw new Error('no users entity left');
+  }
+
+  it('writes an entity as its scan saw it only while PostgreSQL still holds what the scan read there', async () => {
+    const [untouched, rewritten] = [await quietUser(0), await quietUser(1)];
+    const users = world.mongo.collection<Document>('users');
+    for (const id of [untouched, rewritten])
+      await users.updateOne({ _id: id as never }, { $set: { driftedBy: 'observed' } });
+    const source = await openMongoSource(world.sourceUri);
+    const found: ObservedDrift[] = [];
+    try {
+      for await (const event of findDrift({
+        source,
+        db: targetOf(world.pool),
+        plan: world.plan,
+        collection: 'users',
+        schema: world.schema,
+      }))
+        if (event.type === 'drift') found.push(...event.entities);
+    } finally {
+      await source.close();
+    }
+    const mine = found.filter((d) => [untouched, rewritten].some((id) => equalIds(id, d.id)));
+    expect(mine.map((d) => d.kind)).toEqual(['changed', 'changed']);
+    // The application writes one of them through Ferry after the scan read both.
+    await users.updateOne({ _id: rewritten as never }, { $set: { driftedBy: 'application' } });
+    await copyEntitiesToPostgres(stores, 'users', [rewritten]);
+
+    await copyEntitiesToPostgres(
+      stores,
+      'users',
+      mine.map((d) => d.id),
+      { states: observedStates(stores, 'users', mine) },
+    );
+    // Both equal: the untouched one from the scan's document, the rewritten one still
+    // holding the application's later state, which the scan's older document did not undo.
+    const now = await compareEntities(stores, targetOf(world.pool), 'users', [untouched, rewritten]);
+    expect(now.differing).toEqual([]);
+    expect(now.present).toHaveLength(2);
+  }, 1_800_000);
+
+  it('an entity written straight to MongoDB after the scan read it is still repaired to its latest state', async () => {
+    const late = await quietUser(2);
+    const users = world.mongo.collection<Document>('users');
+    await users.updateOne({ _id: late as never }, { $set: { driftedBy: 'before the scan' } });
+    const real = await openMongoSource(world.sourceUri);
+    // The second read of `users` is the narrowing pass, which reads the document the sync
+    // writes first; right after it, a write behind Ferry's back makes that document stale.
+    let reads = 0;
+    const source: Pick<Source, 'read'> = {
+      read: async function* (collection, options) {
+        const narrowing = collection === 'users' && ++reads === 2;
+        for await (const batch of real.read(collection, options)) {
+          yield batch;
+          if (narrowing && batch.docs.some((d) => equalIds(d._id, late)))
+            await users.updateOne({ _id: late as never }, { $set: { driftedBy: 'after the scan' } });
+        }
+      },
+    };
+    try {
+      const result = await syncStores({ stores, source, only: ['users'] });
+      expect(result.ok).toBe(true);
+      expect(result.collections[0]!.skipped).toBe(0);
+    } finally {
+      await real.close();
+    }
+    expect(reads).toBeGreaterThanOrEqual(2);
+    const now = await compareEntities(stores, targetOf(world.pool), 'users', [late]);
+    expect(now.present).toHaveLength(1);
+    // Equal to MongoDB's latest state, not to the document the scan read.
+    expect((await users.findOne({ _id: late as never }))?.driftedBy).toBe('after the scan');
   }, 1_800_000);
 
   it('refuses a source that is not a live MongoDB database, with exit 2', async () => {
