@@ -7,7 +7,7 @@ import { objectIdToUuid } from '../../../src/mapping/identity.js';
 import { copyEntitiesToPostgres, type RuntimeStores } from '../../../src/runtime/entity-copy.js';
 import { targetOf } from '../../../src/runtime/stores.js';
 import { compareEntities } from '../../../src/runtime/sync/compare-entities.js';
-import { findDrift, type ObservedDrift } from '../../../src/runtime/sync/find-drift.js';
+import { type DriftEvent, findDrift } from '../../../src/runtime/sync/find-drift.js';
 import { observedStates } from '../../../src/runtime/sync/observed-states.js';
 import { syncStores } from '../../../src/runtime/sync/sync.js';
 import { openMongoSource } from '../../../src/sources/mongodb/mongo-source.js';
@@ -101,6 +101,38 @@ describe.skipIf(!servicesReady)(`ferry sync repairs drift nobody recorded (${N} 
         return loop;
       },
     };
+  }
+
+  const equalIds = (a: unknown, b: unknown) => idHash(a) === idHash(b);
+
+  /** Every event of a drift scan of one collection, read from a source of its own. */
+  async function driftEvents(collection: string, maxTracked?: number): Promise<DriftEvent[]> {
+    const source = await openMongoSource(world.sourceUri);
+    const events: DriftEvent[] = [];
+    try {
+      for await (const event of findDrift({
+        source,
+        db: targetOf(world.pool),
+        plan: world.plan,
+        collection,
+        schema: world.schema,
+        ...(maxTracked !== undefined && { maxTracked }),
+      }))
+        events.push(event);
+    } finally {
+      await source.close();
+    }
+    return events;
+  }
+
+  /** A `users` entity no earlier test deleted and the concurrent writer never touches. */
+  async function quietUser(skip: number): Promise<unknown> {
+    const candidates = world.ids.get('users')!.filter((_, i) => i % 100 !== 1);
+    let found = 0;
+    for (const id of candidates)
+      if ((await world.mongo.collection('users').countDocuments({ _id: id as never })) === 1)
+        if (found++ === skip) return id;
+    throw new Error('no users entity left');
   }
 
   let drift: Change[] = [];
@@ -260,68 +292,28 @@ describe.skipIf(!servicesReady)(`ferry sync repairs drift nobody recorded (${N} 
   it('with a small tracking budget the drift scan narrows in several passes and still finds exactly the drift', async () => {
     const changes = (await drifted(0.01, 'third')).filter((c) => c.collection === 'ledger');
     expect(changes.length).toBeGreaterThan(0);
-    const source = await openMongoSource(world.sourceUri);
-    const found: string[] = [];
-    let passes = 0;
-    try {
-      for await (const event of findDrift({
-        source,
-        db: targetOf(world.pool),
-        plan: world.plan,
-        collection: 'ledger',
-        schema: world.schema,
-        // A few hundred entries at a time, whatever the collection's size.
-        maxTracked: 300,
-      })) {
-        if (event.type === 'narrowed') passes++;
-        if (event.type === 'drift')
-          for (const d of event.entities)
-            found.push(
-              changeKey({
-                collection: 'ledger',
-                kind: d.kind,
-                id: EJSON.stringify(d.id as never, { relaxed: false }),
-              }),
-            );
-      }
-    } finally {
-      await source.close();
-    }
+    // A few hundred entries at a time, whatever the collection's size.
+    const events = await driftEvents('ledger', 300);
+    const passes = events.filter((e) => e.type === 'narrowed').length;
+    const found = events
+      .flatMap((e) => (e.type === 'drift' ? e.entities : []))
+      .map((d) =>
+        changeKey({
+          collection: 'ledger',
+          kind: d.kind,
+          id: EJSON.stringify(d.id as never, { relaxed: false }),
+        }),
+      );
     expect(passes).toBeGreaterThan(1);
     expect(found.sort()).toEqual(changes.map(changeKey).sort());
   }, 1_800_000);
-
-  const equalIds = (a: unknown, b: unknown) => idHash(a) === idHash(b);
-
-  /** A `users` entity no earlier test deleted and the concurrent writer never touches. */
-  async function quietUser(skip: number): Promise<unknown> {
-    const candidates = world.ids.get('users')!.filter((_, i) => i % 100 !== 1);
-    let found = 0;
-    for (const id of candidates)
-      if ((await world.mongo.collection('users').countDocuments({ _id: id as never })) === 1)
-        if (found++ === skip) return id;
-    throw new Error('no users entity left');
-  }
 
   it('writes an entity as its scan saw it only while PostgreSQL still holds what the scan read there', async () => {
     const [untouched, rewritten] = [await quietUser(0), await quietUser(1)];
     const users = world.mongo.collection<Document>('users');
     for (const id of [untouched, rewritten])
       await users.updateOne({ _id: id as never }, { $set: { driftedBy: 'observed' } });
-    const source = await openMongoSource(world.sourceUri);
-    const found: ObservedDrift[] = [];
-    try {
-      for await (const event of findDrift({
-        source,
-        db: targetOf(world.pool),
-        plan: world.plan,
-        collection: 'users',
-        schema: world.schema,
-      }))
-        if (event.type === 'drift') found.push(...event.entities);
-    } finally {
-      await source.close();
-    }
+    const found = (await driftEvents('users')).flatMap((e) => (e.type === 'drift' ? e.entities : []));
     const mine = found.filter((d) => [untouched, rewritten].some((id) => equalIds(id, d.id)));
     expect(mine.map((d) => d.kind)).toEqual(['changed', 'changed']);
     // The application writes one of them through Ferry after the scan read both.
