@@ -75,7 +75,7 @@ function report(
             `Size: ${docs.toLocaleString('en-US')} documents, not the issue's 1M: FerretDB v1.24 (which stores documents in PostgreSQL as JSONB) takes and serves about a thousand documents/s on this shared 2-core machine, and the run reads every document some ten times (load, infer, backfill, three cases of two passes), so 1M would take hours; FERRY_BENCH_SYNC_DOCS sets the size.`,
           ]
         : []),
-      'Both verify and sync hash both stores, then narrow the mismatching buckets in a second pass (at 1% drift every bucket mismatches); verify adds field diffs of the changed documents and index parity, sync adds the copies and a re-read of each repaired entity. The cases run one after the other on a shared machine whose load swings by several times within minutes, so the ratio moves between runs; FerretDB and PostgreSQL share the 2 cores with the benchmark.',
+      'Both verify and sync hash both stores, then narrow the mismatching buckets in a second pass (at 1% drift every bucket mismatches); verify adds field diffs of the changed documents and index parity, sync adds the copies (each entity written as the narrowing pass read it, under its lock) and one comparison of every repaired entity in both stores (on FerretDB, which reads no `_id` by index, one more pass over each collection with drift). The cases run one after the other on a shared machine whose load swings by several times within minutes, so the ratio moves between runs; FerretDB and PostgreSQL share the 2 cores with the benchmark.',
     ],
   };
 }
