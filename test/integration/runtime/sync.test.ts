@@ -365,6 +365,27 @@ describe.skipIf(!servicesReady)(`ferry sync repairs drift nobody recorded (${N} 
     expect((await users.findOne({ _id: late as never }))?.driftedBy).toBe('after the scan');
   }, 1_800_000);
 
+  it('compares hundreds of entities in one pass over the collection on FerretDB, with the verdicts of lookups by _id', async () => {
+    const ledger = world.mongo.collection<Document>('ledger');
+    const ids = world.ids.get('ledger')!.slice(0, 400);
+    const changed = ids.slice(0, 5);
+    for (const id of changed)
+      await ledger.updateOne({ _id: id as never }, { $set: { driftedBy: 'compare' } });
+    const nowhere = [new ObjectId(), new ObjectId()];
+    const db = targetOf(world.pool);
+    const source = await openMongoSource(world.sourceUri);
+    try {
+      const inOnePass = await compareEntities(stores, db, 'ledger', [...ids, ...nowhere], { source });
+      const byLookups = await compareEntities(stores, db, 'ledger', [...ids, ...nowhere]);
+      expect(inOnePass).toEqual(byLookups);
+      expect(inOnePass.differing).toHaveLength(changed.length);
+      expect(inOnePass.absent.length).toBeGreaterThanOrEqual(nowhere.length);
+    } finally {
+      await source.close();
+      await copyEntitiesToPostgres(stores, 'ledger', changed);
+    }
+  }, 1_800_000);
+
   it('refuses a source that is not a live MongoDB database, with exit 2', async () => {
     const { code, stderr } = await runFerry(['sync', path.join(dir, 'dump.archive')], { cwd: dir });
     expect(code).toBe(2);
