@@ -77,7 +77,7 @@ export interface CopyOutcome {
  */
 export type EntityStates = (
   tx: Queryable,
-  ids: readonly unknown[],
+  batch: readonly BatchId[],
 ) => Promise<{ readonly docs: ReadonlyMap<string, Document>; readonly leave: ReadonlySet<string> }>;
 
 /** How `copyEntitiesToPostgres` runs (see there). */
@@ -214,7 +214,8 @@ export function entityLockKey(collection: string, id: unknown): string {
   return digest.readBigInt64BE(0).toString();
 }
 
-interface BatchId {
+/** One entity of a copy batch: its `_id` and its `entityLockKey`, computed once. */
+export interface BatchId {
   readonly id: unknown;
   readonly lock: string;
 }
@@ -272,10 +273,7 @@ async function copyBatch(
       const read =
         options.states === undefined
           ? { docs: await readPrimary(stores.mongo, compiled.name, batch, options.signal), leave: NONE }
-          : await options.states(
-              tx,
-              batch.map((b) => b.id),
-            );
+          : await options.states(tx, batch);
       const kept = batch.filter((b) => !read.leave.has(b.lock));
       const decided = kept.map((b) => decide(stores.plan, compiled, b, read.docs.get(b.lock)));
       // The mapping's version and appendOnly promises: refused entities are not written.

@@ -35,7 +35,7 @@ export interface EntityDrift {
  * An entity that differs, with what the scan saw of it in each store: the primary's document
  * (absent for `extra`) and the hash of PostgreSQL's rebuilt document (absent for `missing`).
  * The target was read before the primary, which is what lets `ferry sync` write `doc` without
- * reading the primary again (see `repairObserved`).
+ * reading the primary again (see `observedStates`).
  */
 export interface ObservedDrift extends EntityDrift {
   readonly doc?: Document;

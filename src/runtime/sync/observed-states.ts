@@ -32,13 +32,16 @@ export function observedStates(
 ): EntityStates {
   const seen = new Map(found.map((d) => [entityLockKey(collection, d.id), d]));
   const where = { plan: stores.plan, collection, schema: stores.schema };
-  return async (tx, ids) => {
-    const now = await fetchTargetDocumentsById(tx, where, ids);
+  return async (tx, batch) => {
+    const now = await fetchTargetDocumentsById(
+      tx,
+      where,
+      batch.map((b) => b.id),
+    );
     const current = new Map(now.map((t) => [entityLockKey(collection, t.id), targetHash(t)]));
     const docs = new Map<string, Document>();
     const leave = new Set<string>();
-    for (const id of ids) {
-      const lock = entityLockKey(collection, id);
+    for (const { lock } of batch) {
       const drift = seen.get(lock);
       if (drift === undefined || current.get(lock) !== drift.targetHash) leave.add(lock);
       else if (drift.doc !== undefined) docs.set(lock, drift.doc);
