@@ -44,8 +44,8 @@ export class RowsToBson {
       writer = root === undefined ? null : new RowsToBson(root, compiled.root.name);
       writers.set(compiled, writer);
     }
-    // One writer per compiled collection is shared: a page is written and handed on before
-    // the next starts, and pages of one collection are never written concurrently.
+    // One writer per compiled collection is shared: a caller writes a page without awaiting
+    // and copies it out before it yields, so no two pages are ever in its buffer at once.
     return writer ?? undefined;
   }
 
@@ -131,7 +131,7 @@ export class RowsToBson {
         const raw = row[field.column];
         if (raw === undefined) return FAILED;
         if (raw === null) return ABSENT;
-        const bytes = jsonElement(field.key, String(raw));
+        const bytes = jsonElement(field, String(raw));
         if (bytes === undefined) return FAILED;
         this.append(bytes);
         return WRITTEN;
@@ -395,7 +395,7 @@ interface FieldName {
 type Field = FieldName &
   (
     | { readonly kind: 'column'; readonly column: string; readonly type: ColumnType }
-    | { readonly kind: 'json'; readonly column: string }
+    | { readonly kind: 'json'; readonly column: string; readonly values: Map<string, Uint8Array> }
     | { readonly kind: 'object'; readonly fields: readonly Field[]; readonly mapped: ReadonlySet<string> }
     | { readonly kind: 'child'; readonly table: TableWriter }
   );
@@ -444,7 +444,7 @@ function objectFields(node: ShapeNode & { kind: 'object' }): Field[] | undefined
     switch (child.kind) {
       case 'column': {
         if (isJsonColumn(child)) {
-          fields.push({ kind: 'json', ...name, column: child.codec.column.name });
+          fields.push({ kind: 'json', ...name, column: child.codec.column.name, values: new Map() });
           break;
         }
         const type = columnType(child);
@@ -519,22 +519,26 @@ function isJsonColumn(node: ShapeNode & { kind: 'column' }): boolean {
  * it, serialized by BSON itself (the values are as varied as the documents), cached by text
  * since many rows repeat a value.
  */
-function jsonElement(key: string, text: string): Buffer | undefined {
-  const cacheKey = `${key}\u0000${text}`;
-  let bytes = jsonValues.get(cacheKey);
-  if (bytes === undefined) {
-    let value: unknown;
-    try {
-      value = decodeJson(JSON.parse(text) as JsonValue);
-    } catch {
-      return undefined;
-    }
-    const whole = BSON.serialize({ [key]: value });
-    bytes = Buffer.from(whole.subarray(4, whole.length - 1));
-    remember(jsonValues, cacheKey, bytes);
+function jsonElement(
+  field: { key: string; values: Map<string, Uint8Array> },
+  text: string,
+): Uint8Array | undefined {
+  // Only short texts repeat often enough to pay for a lookup; a long one is hashed for nothing.
+  const cached = text.length <= CACHED_TEXT ? field.values.get(text) : undefined;
+  if (cached !== undefined) return cached;
+  let value: unknown;
+  try {
+    value = decodeJson(JSON.parse(text) as JsonValue);
+  } catch {
+    return undefined;
   }
+  const whole = BSON.serialize({ [field.key]: value });
+  const bytes = whole.subarray(4, whole.length - 1);
+  if (text.length <= CACHED_TEXT) remember(field.values, text, Buffer.from(bytes));
   return bytes;
 }
+
+const CACHED_TEXT = 64;
 
 type Residue = Readonly<Record<string, unknown>>;
 
@@ -547,7 +551,7 @@ function parsedResidue(text: string): Residue | undefined {
     } catch {
       return undefined;
     }
-    remember(parsedResidues, text, json);
+    if (text.length <= CACHED_TEXT) remember(parsedResidues, text, json);
   }
   return isResidueObject(json) ? (json as Residue) : undefined;
 }
@@ -561,7 +565,6 @@ function isResidueObject(json: unknown): json is Residue {
 
 /** Parsed `_extra` texts: many rows repeat one (`{"reactions": {}}`); they are only read. */
 const parsedResidues = new Map<string, unknown>();
-const jsonValues = new Map<string, Buffer>();
 const CACHE_LIMIT = 4096;
 
 /** A bounded cache: cleared when full, which costs only a re-encode. */
