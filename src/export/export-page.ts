@@ -3,11 +3,17 @@ import { FerryError } from '../core/errors.js';
 import { canonicalHash } from '../mapping/canonical/index.js';
 import type { Plan } from '../mapping/model.js';
 import type { RowValue } from '../mapping/row-values.js';
+import { RowsToBson } from '../mapping/rows-to-bson.js';
 import { Crc64 } from '../sources/archive/crc64.js';
 import { ARCHIVE_BLOCK_END, archiveHeader } from '../sources/archive/write-archive.js';
 import type { Queryable } from '../target/target-database.js';
 import { type RawHashes, rawCanonicalHashes } from '../verify/raw-canonical.js';
-import { readTargetDocuments } from '../verify/target-reader.js';
+import {
+  readTargetRows,
+  rebuildTargetDocument,
+  type TargetDocument,
+  type TargetRows,
+} from '../verify/target-reader.js';
 import { collectionLayout, type ExportFormat, type JsonLayout } from './export-format.js';
 import type { RowKeyJson } from './export-journal.js';
 import { keyText, type UnrebuildableRow } from './orphan-rows.js';
@@ -52,8 +58,9 @@ export interface PageStart {
 }
 
 /**
- * A collection's documents rebuilt from the target through `toDoc`, a page at a time in key
- * order from `start`, each page encoded and hashed. The same on the calling thread and on an
+ * A collection's documents rebuilt from the target (BSON written straight from the rows where
+ * RowsToBson can, else through `toDoc`), a page at a time in key order from `start`, each page
+ * encoded and hashed. The same on the calling thread and on an
  * export thread (export-thread.ts), so the bytes and hashes do not depend on where it ran.
  *
  * @example
@@ -71,33 +78,65 @@ export async function* encodedPages(
   signal?: AbortSignal,
 ): AsyncGenerator<EncodedPage> {
   const root = plan.collections.find((c) => c.name === start.collection)!.tables[0]!.name;
+  const where = { plan, collection: start.collection, schema: start.schema };
   const encoder = documentEncoder(start, encoding);
+  // An archive or a dump holds each document's BSON: written straight from the rows.
+  const writer =
+    encoding.format === 'archive' || encoding.format === 'dump'
+      ? RowsToBson.for(plan, start.collection)
+      : undefined;
   let position = start.position;
-  const pages = readTargetDocuments(
-    db,
-    { plan, collection: start.collection, schema: start.schema },
-    {
-      batchSize: start.pageSize,
-      ...(signal !== undefined && { signal }),
-      ...(start.after !== undefined && { after: keyFromJson(start.after) }),
-    },
-  );
+  const pages = readTargetRows(db, where, {
+    batchSize: start.pageSize,
+    ...(signal !== undefined && { signal }),
+    ...(start.after !== undefined && { after: keyFromJson(start.after) }),
+  });
   for await (const page of pages) {
-    const chunks: Uint8Array[] = [];
     const hashes = new BigUint64Array(page.length * 2);
     const damaged: UnrebuildableRow[] = [];
+    const reportDamaged = (item: TargetRows, target: TargetDocument) =>
+      damaged.push({
+        table: root,
+        key: keyText(item.key),
+        reason: `the rows of ${target.damaged ?? 'the document'} do not rebuild into a document`,
+      });
     let documents = 0;
-    for (const target of page) {
-      if (target.doc === undefined) {
-        damaged.push({
-          table: root,
-          key: keyText(target.key),
-          reason: `the rows of ${target.damaged ?? 'the document'} do not rebuild into a document`,
-        });
-        continue;
+    let chunks: Uint8Array[];
+    if (writer !== undefined) {
+      writer.reset();
+      for (const item of page) {
+        const at = writer.length;
+        let doc: Document | undefined;
+        if (!writer.write(item.rows)) {
+          // A shape the writer declines, or rows toDoc may refuse: toDoc decides.
+          const target = rebuildTargetDocument(where, item);
+          if (target.doc === undefined) {
+            reportDamaged(item, target);
+            continue;
+          }
+          doc = target.doc;
+          writer.append(BSON.serialize(doc));
+        }
+        const bytes = writer.bytes().subarray(at, writer.length);
+        hashBson(hashes, 2 * documents, bytes, () => doc ?? rebuildTargetDocument(where, item).doc!);
+        documents++;
+        position++;
       }
-      chunks.push(encoder.encode(target.doc, position++, hashes, 2 * documents));
-      documents++;
+      const written = writer.bytes().subarray(0, writer.length);
+      // CRC-64 runs over the documents' bytes in order, so one update per page is the same.
+      encoder.crc?.update(written);
+      chunks = [written];
+    } else {
+      chunks = [];
+      for (const item of page) {
+        const target = rebuildTargetDocument(where, item);
+        if (target.doc === undefined) {
+          reportDamaged(item, target);
+          continue;
+        }
+        chunks.push(encoder.encode(target.doc, position++, hashes, 2 * documents));
+        documents++;
+      }
     }
     const bytes = documents === 0 ? new Uint8Array(0) : ownBuffer(encoder.frame(chunks));
     yield {
@@ -145,7 +184,7 @@ function documentEncoder(start: PageStart, encoding: PageEncoding): DocumentEnco
       encode: (doc, _position, hashes, at) => {
         const bytes = BSON.serialize(doc);
         crc.update(bytes);
-        hashBson(hashes, at, doc, bytes);
+        hashBson(hashes, at, bytes, () => doc);
         return bytes;
       },
       frame: (chunks) => [header, ...chunks, ARCHIVE_BLOCK_END],
@@ -161,7 +200,7 @@ function documentEncoder(start: PageStart, encoding: PageEncoding): DocumentEnco
     encode: (doc, position, hashes, at) => {
       const bytes = layout.encode(doc, position);
       // A dump's file holds each document's BSON, an Extended JSON one its text.
-      if (format === 'dump') hashBson(hashes, at, doc, bytes);
+      if (format === 'dump') hashBson(hashes, at, bytes, () => doc);
       else {
         hashes[at] = canonicalHash(doc._id);
         hashes[at + 1] = canonicalHash(doc);
@@ -178,11 +217,12 @@ function documentEncoder(start: PageStart, encoding: PageEncoding): DocumentEnco
  * hash deep verify computes of the file's documents), and declines the rare shapes it does
  * not write exactly, which are hashed from the document instead.
  */
-function hashBson(hashes: BigUint64Array, at: number, doc: Document, bytes: Uint8Array): void {
+function hashBson(hashes: BigUint64Array, at: number, bytes: Uint8Array, document: () => Document): void {
   if (rawCanonicalHashes(bytes, RAW)) {
     hashes[at] = RAW.id;
     hashes[at + 1] = RAW.doc;
   } else {
+    const doc = document();
     hashes[at] = canonicalHash(doc._id);
     hashes[at + 1] = canonicalHash(doc);
   }

@@ -118,7 +118,7 @@ export function isObjectIdUuid(uuid: string): boolean {
  * fit 32 bits. By character codes rather than a regular expression and hex strings: the
  * export and verify decode every id and reference of every document they rebuild.
  */
-function objectIdBytes(uuid: string): Uint8Array | undefined {
+export function objectIdBytes(uuid: string): Uint8Array | undefined {
   if (uuid.length !== 36) return undefined;
   const u = UUID_BYTES;
   let at = 0;

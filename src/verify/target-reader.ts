@@ -4,7 +4,7 @@ import { decodeColumn, encodeColumn, MISMATCH } from '../mapping/column-codec.js
 import { compiledCollection } from '../mapping/compile.js';
 import { type CollectionPlan, type Plan, physicalColumns, primaryKey, quoteIdent } from '../mapping/model.js';
 import { RejectSignal } from '../mapping/reject.js';
-import type { RowValue, RowValues } from '../mapping/row-values.js';
+import type { DocumentRows, RowValue, RowValues } from '../mapping/row-values.js';
 import { toDoc } from '../mapping/to-doc.js';
 import type { Queryable } from '../target/target-database.js';
 import { damagedPath } from './damaged-rows.js';
@@ -50,6 +50,34 @@ export async function* readTargetDocuments(
   where: TargetLocation,
   options: { batchSize?: number; signal?: AbortSignal; after?: RowValue } = {},
 ): AsyncIterable<TargetDocument[]> {
+  for await (const page of readTargetRows(db, where, options))
+    yield page.map((rows) => rebuildTargetDocument(where, rows));
+}
+
+/** One document's rows as the target holds them, not yet rebuilt. */
+export interface TargetRows {
+  /** The root row's primary key value. */
+  readonly key: RowValue;
+  /** The root row and the document's rows in every child table, by table name. */
+  readonly rows: DocumentRows;
+}
+
+/**
+ * `readTargetDocuments` without the rebuilding: each document's rows, for a reader that
+ * turns rows into something else directly (the export writes BSON from them) and rebuilds
+ * through `rebuildTargetDocument` only what it cannot.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * declare const where: TargetLocation;
+ * for await (const page of readTargetRows(db, where, { batchSize: 500 }))
+ *   for (const item of page) console.log(rebuildTargetDocument(where, item).doc);
+ */
+export async function* readTargetRows(
+  db: Queryable,
+  where: TargetLocation,
+  options: { batchSize?: number; signal?: AbortSignal; after?: RowValue } = {},
+): AsyncIterable<TargetRows[]> {
   const shape = tableShape(where);
   const limit = options.batchSize ?? 1000;
   // One page ahead: the next page's queries run while this page is rebuilt and hashed, so
@@ -73,7 +101,7 @@ export async function* readTargetDocuments(
       pending = undefined;
       if (page === undefined) return;
       if (page.rows.length === limit) pending = fetchPage(page.last);
-      yield assemble(where, shape, page.rows, page.children);
+      yield documentRows(shape, page.rows, page.children);
     }
   } finally {
     // The consumer stopped early (or failed): the page fetched ahead is not wanted, and its
@@ -223,33 +251,59 @@ function assemble(
   roots: readonly RowValues[],
   children: Map<string, Map<string, RowValues[]>>,
 ): TargetDocument[] {
-  const idCodec = compiledCollection(where.plan, where.collection).root.id!;
+  return documentRows(shape, roots, children).map((rows) => rebuildTargetDocument(where, rows));
+}
+
+function documentRows(
+  shape: TableShape,
+  roots: readonly RowValues[],
+  children: Map<string, Map<string, RowValues[]>>,
+): TargetRows[] {
+  const rootName = shape.collection.tables[0]!.name;
   return roots.map((row) => {
     const key = row[shape.pkName]!;
     const k = keyText(key);
-    const rows = new Map<string, readonly RowValues[]>([[shape.collection.tables[0]!.name, [row]]]);
-    for (const child of shape.children) rows.set(child.name, children.get(child.name)?.get(k) ?? []);
-    // The usual case first: the rebuilt document carries the decoded `_id`, so the id column
-    // is decoded once, by toDoc.
-    let doc: Document | undefined;
-    try {
-      doc = toDoc(where.plan, where.collection, rows);
-    } catch (error) {
-      if (!(error instanceof FerryError)) throw error;
-    }
-    let id: unknown = doc?._id;
-    if (doc === undefined || id === undefined) {
-      try {
-        id = decodeColumn(idCodec, key);
-      } catch (error) {
-        // A row Ferry did not write (a v4 uuid an application inserted): it can match no
-        // source document, so it stands for itself, by its key.
-        if (!(error instanceof FerryError)) throw error;
-        return { id: key, key, damaged: '_id' };
-      }
-    }
-    return doc === undefined ? { id, key, damaged: damagedPath(shape.collection, rows) } : { id, key, doc };
+    const rows = new Map<string, readonly RowValues[]>([[rootName, [row]]]);
+    for (const child of shape.children) rows.set(child.name, children.get(child.name)?.get(k) ?? NO_ROWS);
+    return { key, rows };
   });
+}
+
+const NO_ROWS: readonly RowValues[] = [];
+
+/**
+ * One document's rows rebuilt through `toDoc`, or, when they do not rebuild, the path of the
+ * damaged field (and the `_id` from the key where it decodes).
+ *
+ * @example
+ * declare const where: TargetLocation;
+ * declare const item: TargetRows;
+ * const target = rebuildTargetDocument(where, item);
+ * if (target.doc === undefined) console.log('damaged:', target.damaged);
+ */
+export function rebuildTargetDocument(where: TargetLocation, { key, rows }: TargetRows): TargetDocument {
+  // The usual case first: the rebuilt document carries the decoded `_id`, so the id column
+  // is decoded once, by toDoc.
+  let doc: Document | undefined;
+  try {
+    doc = toDoc(where.plan, where.collection, rows);
+  } catch (error) {
+    if (!(error instanceof FerryError)) throw error;
+  }
+  let id: unknown = doc?._id;
+  if (doc === undefined || id === undefined) {
+    try {
+      id = decodeColumn(compiledCollection(where.plan, where.collection).root.id!, key);
+    } catch (error) {
+      // A row Ferry did not write (a v4 uuid an application inserted): it can match no
+      // source document, so it stands for itself, by its key.
+      if (!(error instanceof FerryError)) throw error;
+      return { id: key, key, damaged: '_id' };
+    }
+  }
+  if (doc !== undefined) return { id, key, doc };
+  const collection = where.plan.collections.find((c) => c.name === where.collection)!;
+  return { id, key, damaged: damagedPath(collection, rows) };
 }
 
 function keyText(value: RowValue): string {
