@@ -2,6 +2,7 @@ import type { Document } from 'bson';
 import { FerryError } from '../core/errors.js';
 import { idText } from '../load/reject-record.js';
 import { canonicalHash } from '../mapping/canonical/index.js';
+import type { Queryable } from '../target/target-database.js';
 import { fetchTargetDocumentsById } from '../verify/target-reader.js';
 import type { RuntimeStores } from './entity-copy.js';
 import { targetOf } from './stores.js';
@@ -11,7 +12,8 @@ import { targetOf } from './stores.js';
  * where PostgreSQL has no such document). One query per table of the collection, whatever the
  * number of ids: verify's reader (`fetchTargetDocumentsById`) does the fetching and rebuilding, so
  * the runtime, verification and shadow reads see documents the same way. Rows that cannot be
- * rebuilt (damaged by hand) fail with `RUNTIME_DOCUMENT_DAMAGED`, naming the field.
+ * rebuilt (damaged by hand) fail with `RUNTIME_DOCUMENT_DAMAGED`, naming the field. `db`, when
+ * given, runs the queries instead of `stores.pg` (a connection a shadow read holds already).
  *
  * @example
  * import type { ObjectId } from 'bson';
@@ -24,9 +26,10 @@ export async function readDocuments(
   stores: RuntimeStores,
   collection: string,
   ids: readonly unknown[],
+  db: Queryable = targetOf(stores.pg),
 ): Promise<(Document | undefined)[]> {
   const found = await fetchTargetDocumentsById(
-    targetOf(stores.pg),
+    db,
     { plan: stores.plan, collection, schema: stores.schema },
     ids,
   );

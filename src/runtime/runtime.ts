@@ -65,6 +65,14 @@ export interface RuntimeOptions {
    * connection for its mirror copy.
    */
   readonly lockPoolSize?: number;
+  /**
+   * Connections of the runtime's own pool (same settings as `pg`) for documents rebuilt from
+   * PostgreSQL: `readDocument(s)`, reads routed to PostgreSQL by phase, and shadow reads'
+   * default candidate; default 4. Kept apart from the application's pool, which the write
+   * path's copies keep busy under load, so reads do not queue behind them. A shadow candidate is
+   * timed from when it holds a connection of this pool (see `ShadowJob.readsPool`).
+   */
+  readonly readPoolSize?: number;
 }
 
 /**
@@ -224,6 +232,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const owner = domainOwners(plan, domains);
   const schema = options.schema ?? options.config.schemas?.[0] ?? 'public';
   const stores: RuntimeStores = { mongo: options.mongo, pg: options.pg, plan, schema };
+  const readPool = new pg.Pool({ ...options.pg.options, max: options.readPoolSize ?? 4 });
+  // A connection lost while idle must not crash the application; the next read reconnects.
+  readPool.on('error', () => {});
+  const readStores: RuntimeStores = { ...stores, pg: readPool };
   const target = targetOf(options.pg);
   await ensureFerryState(target);
   await registerDomains(target, domains);
@@ -236,7 +248,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const recorder = new ShadowRecorder(options.pg, settings);
   recorder.start();
   const shadows = new Shadower(
-    stores,
+    readStores,
     settings,
     recorder,
     (domain) => (Object.hasOwn(domains, domain) ? (follower.phases.get(domain) ?? 'mongo') : undefined),
@@ -309,8 +321,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       const mode = domain !== undefined && heldPrimaryScope(domain) !== undefined ? 'inline' : opts.mirror;
       await mirror.entities(collection, ids, operation, mode ?? mirrorMode, opts.written);
     },
-    readDocument: async (collection, id) => (await readDocuments(stores, collection, [id]))[0],
-    readDocuments: (collection, ids) => readDocuments(stores, collection, ids),
+    readDocument: async (collection, id) => (await readDocuments(readStores, collection, [id]))[0],
+    readDocuments: (collection, ids) => readDocuments(readStores, collection, ids),
     shadowRead: (domain, opts) => shadows.read(domain, opts),
     shadows,
     get shadowStats() {
@@ -332,6 +344,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       await follower.stop();
       await mirror.maintain();
       await lockPool.end().catch(() => {});
+      await readPool.end().catch(() => {});
     },
   };
   return runtime;

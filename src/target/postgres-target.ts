@@ -9,6 +9,7 @@ import type {
   CopyOptions,
   CopyRows,
   CopyText,
+  Queryable,
   QueryResult,
   TableRef,
   TargetCapabilities,
@@ -68,6 +69,24 @@ export function postgresTargetOnPool(
   location = 'postgres (application pool)',
 ): TargetDatabase {
   return new PostgresTarget(pool, location);
+}
+
+/**
+ * Statements on one connection the caller checked out of a pool (and releases), with Ferry's
+ * type parsers and errors, as the pool's target runs them.
+ *
+ * @example
+ * import pg from 'pg';
+ * declare const pool: pg.Pool;
+ * const client = await pool.connect();
+ * try {
+ *   const { rows } = await queryableOnClient(client).query('select 1 as one');
+ * } finally {
+ *   client.release();
+ * }
+ */
+export function queryableOnClient(client: pg.PoolClient): Queryable {
+  return { query: (sql, params) => runQuery(client, sql, params) };
 }
 
 class PostgresTarget implements TargetDatabase {

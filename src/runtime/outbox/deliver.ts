@@ -3,6 +3,7 @@ import { type AnyBulkWriteOperation, MongoBulkWriteError } from 'mongodb';
 import { decodeColumn } from '../../mapping/column-codec.js';
 import { compiledCollection } from '../../mapping/compile.js';
 import type { RowValue } from '../../mapping/row-values.js';
+import { isFerretDb } from '../../sources/mongodb/find-by-ids.js';
 import type { Queryable } from '../../target/target-database.js';
 import { fetchTargetDocuments } from '../../verify/target-reader.js';
 import type { RuntimeStores } from '../entity-copy.js';
@@ -248,7 +249,8 @@ async function readStates(
 
 /**
  * Write the entities to MongoDB: unordered bulkWrites of `MONGO_WRITES_PER_CALL`; entity by
- * entity only when a call as a whole is refused. Returns the entities that failed, with why.
+ * entity only when a call as a whole is refused; on FerretDB new documents by insert first
+ * (`insertNew`). Returns the entities that failed, with why.
  */
 async function writeToMongo(
   stores: RuntimeStores,
@@ -273,8 +275,7 @@ async function writeToMongo(
   entities = entities.filter((e) => !failures.has(e));
   if (entities.length === 0) return failures;
   const target = stores.mongo.collection(collection);
-  const operations = entities.map((e) => operationFor(states.get(e)!));
-  const write = async (ops: AnyBulkWriteOperation<Document>[], owners: readonly Entity[]) => {
+  const write: ChunkWrite = async (ops, owners, into) => {
     try {
       await target.bulkWrite(ops, { ordered: false });
     } catch (error) {
@@ -282,21 +283,48 @@ async function writeToMongo(
       if (!(error instanceof MongoBulkWriteError) || error.writeErrors === undefined) throw error;
       const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
       if (writeErrors.length === 0) throw error;
-      for (const w of writeErrors) failures.set(owners[w.index]!, mongoReason(w.code, w.errmsg));
+      for (const w of writeErrors) into.set(owners[w.index]!, mongoReason(w.code, w.errmsg));
     }
   };
+  if (await isFerretDb(stores.mongo)) entities = await insertNew(entities, states, write, failures);
+  await writeInChunks(
+    entities,
+    entities.map((e) => operationFor(states.get(e)!)),
+    write,
+    failures,
+  );
+  return failures;
+}
+
+/** One unordered bulkWrite; the entities whose operation MongoDB refused go into `into`, with why. */
+type ChunkWrite = (
+  ops: AnyBulkWriteOperation<Document>[],
+  owners: readonly Entity[],
+  into: Map<Entity, string>,
+) => Promise<void>;
+
+/**
+ * `operations` (one per entity) in unordered bulkWrites of `MONGO_WRITES_PER_CALL`; entity by
+ * entity only when a call as a whole is refused. `write` records the entities that failed.
+ */
+async function writeInChunks(
+  entities: readonly Entity[],
+  operations: readonly AnyBulkWriteOperation<Document>[],
+  write: ChunkWrite,
+  failures: Map<Entity, string>,
+): Promise<void> {
   for (let start = 0; start < entities.length; start += MONGO_WRITES_PER_CALL) {
     const chunk = entities.slice(start, start + MONGO_WRITES_PER_CALL);
     const chunkOperations = operations.slice(start, start + MONGO_WRITES_PER_CALL);
     try {
-      await write(chunkOperations, chunk);
+      await write(chunkOperations, chunk, failures);
     } catch (error) {
       if (error instanceof TransientDeliveryError) throw error;
       // Refused as a whole (the driver refuses a document over the server's limit before
       // sending anything): find the entities that cause it, one at a time.
       for (const [i, entity] of chunk.entries()) {
         try {
-          await write([chunkOperations[i]!], [entity]);
+          await write([chunkOperations[i]!], [entity], failures);
         } catch (single) {
           if (single instanceof TransientDeliveryError) throw single;
           failures.set(entity, mongoReason((single as { code?: unknown }).code, messageOf(single)));
@@ -304,8 +332,40 @@ async function writeToMongo(
       }
     }
   }
-  return failures;
 }
+
+/**
+ * On FerretDB, insert the present entities first: an insert finds a taken `_id` through
+ * FerretDB's unique index, while a `replaceOne` by `_id` scans the whole collection (FerretDB
+ * v1.24 pushes the equality down as a jsonb containment no index serves), so an append-only
+ * collection (a ledger) would be delivered at the pace of ever longer scans. An entity MongoDB
+ * already holds fails the insert with a duplicate key, and is returned with the deletions to be
+ * written as before.
+ */
+async function insertNew(
+  entities: readonly Entity[],
+  states: ReadonlyMap<Entity, EntityState>,
+  write: ChunkWrite,
+  failures: Map<Entity, string>,
+): Promise<Entity[]> {
+  const present = entities.filter((e) => states.get(e)!.kind === 'present');
+  const refused = new Map<Entity, string>();
+  await writeInChunks(
+    present,
+    present.map((e) => ({ insertOne: { document: (states.get(e) as { doc: Document }).doc } })),
+    write,
+    refused,
+  );
+  const taken = new Set<Entity>();
+  for (const [entity, reason] of refused) {
+    if (reason.startsWith(`MongoDB ${DUPLICATE_KEY}:`)) taken.add(entity);
+    else failures.set(entity, reason);
+  }
+  return entities.filter((e) => states.get(e)!.kind !== 'present' || taken.has(e));
+}
+
+/** MongoDB's code for a write refused by a unique index (here: an `_id` already taken). */
+const DUPLICATE_KEY = 11000;
 
 /**
  * Writes per `bulkWrite` call. FerretDB v1.24 (PostgreSQL backend) holds one connection of its

@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
 import { FerryError } from '../../core/errors.js';
+import type { Queryable } from '../../target/target-database.js';
 import { readDocuments } from '../document-reader.js';
 import type { Phase } from '../domains.js';
 import type { Runtime } from '../runtime.js';
@@ -93,6 +94,7 @@ export async function readFromPostgres(
   runtime: Runtime,
   collection: string,
   read: RoutedRead,
+  db?: Queryable,
 ): Promise<Document[]> {
   const ids = routableIds(read.filter);
   if (ids === undefined)
@@ -105,9 +107,11 @@ export async function readFromPostgres(
         hint: 'read by _id ({ _id }, { _id: { $in } }), or query the mapped tables in PostgreSQL for other filters',
       },
     );
-  let docs = (await readDocuments(runtime.stores, collection, ids)).filter(
-    (d): d is Document => d !== undefined,
-  );
+  const found =
+    db === undefined
+      ? await runtime.readDocuments(collection, ids)
+      : await readDocuments(runtime.stores, collection, ids, db);
+  let docs = found.filter((d): d is Document => d !== undefined);
   if (read.sort !== undefined && Object.keys(read.sort).length > 0) docs = sortDocuments(docs, read.sort);
   const skip = read.skip ?? 0;
   const end = read.limit !== undefined && read.limit > 0 ? skip + read.limit : undefined;
@@ -147,7 +151,8 @@ export function shadowRoutedRead(
     primaryResult,
     primaryMs,
     primaryAgain,
-    candidate: async () => asPrimary(await readFromPostgres(runtime, collection, read)),
+    candidate: async (db) => asPrimary(await readFromPostgres(runtime, collection, read, db)),
+    readsPool: true,
     shape: {
       ...(read.projection && { projection: read.projection }),
       ...(read.sort && { sort: read.sort }),

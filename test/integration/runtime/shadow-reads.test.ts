@@ -2,6 +2,7 @@ import { type Document, EJSON, type ObjectId } from 'bson';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectIdToUuid } from '../../../src/mapping/identity.js';
+import { LATENCY_BOUNDS_MS } from '../../../src/runtime/latency-histogram.js';
 import { createRuntime, type Runtime } from '../../../src/runtime/runtime.js';
 import { moveTo, startShadowRuntime, storedFigures } from './shadow-support.js';
 import {
@@ -145,6 +146,55 @@ describe.skipIf(!servicesReady)('shadow reads compare MongoDB with PostgreSQL of
     expect(after.failed - before.failed).toBe(1);
     expect(after.timedOut - before.timedOut).toBe(1);
     expect(after.matched - before.matched).toBe(0);
+  });
+
+  it("times a candidate from when it holds a connection of the read pool, so the shadowing's own wait for one is not charged to PostgreSQL", async () => {
+    const narrow = await createRuntime({
+      mongo: world.mongo,
+      pg: world.pool,
+      config: {
+        mapping: world.plan,
+        domains: { market: { collections: MARKET_COLLECTIONS } },
+        shadow: { timeoutMs: 60_000 },
+      },
+      readPoolSize: 1,
+    });
+    // A lock on users keeps the first candidate inside PostgreSQL, on the read pool's one
+    // connection; the second candidate waits for that connection meanwhile.
+    const blocker = await world.pool.connect();
+    const read = (id: ObjectId) =>
+      narrow.shadowRead('market', { collection: 'users', ids: [id], primary: () => findUser(id) });
+    try {
+      const [first, second] = [freshUser(), freshUser()];
+      await blocker.query('begin; lock table users in access exclusive mode');
+      expect((await read(first))?._id).toEqual(first);
+      for (;;) {
+        const { rows } = await world.pool.query(
+          "select count(*)::int as n from pg_locks where relation = 'users'::regclass and not granted",
+        );
+        if (rows[0].n > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect((await read(second))?._id).toEqual(second);
+      await new Promise((r) => setTimeout(r, 1500));
+      await blocker.query('commit');
+      await narrow.flush();
+      const figures = narrow.shadowStats.find((s) => s.collection === 'users');
+      expect(figures?.matched).toBe(2);
+      // The first waited 1.5 s in PostgreSQL, for the lock: timed. The second waited as long
+      // for the connection, then read at once.
+      const samples = (atLeast: boolean) =>
+        (figures?.candidateMs ?? []).reduce(
+          (n, count, i) => ((LATENCY_BOUNDS_MS[i] ?? Infinity) > 1000 === atLeast ? n + Number(count) : n),
+          0,
+        );
+      expect(samples(true)).toBe(1);
+      expect(samples(false)).toBe(1);
+    } finally {
+      await blocker.query('rollback').catch(() => {});
+      blocker.release();
+      await narrow.close();
+    }
   });
 
   it("throws the primary's error, and no shadow runs for it", async () => {
