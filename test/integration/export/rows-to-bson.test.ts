@@ -8,12 +8,11 @@ import { canonicalEqual } from '../../../src/mapping/canonical/index.js';
 import type { Plan } from '../../../src/mapping/model.js';
 import { RowsToBson } from '../../../src/mapping/rows-to-bson.js';
 import { toDoc } from '../../../src/mapping/to-doc.js';
-import { migrate } from '../../../src/migrate/migrate.js';
-import { openSource } from '../../../src/sources/open.js';
 import { openTarget } from '../../../src/target/open-target.js';
 import type { TargetDatabase } from '../../../src/target/target-database.js';
 import { readTargetRows } from '../../../src/verify/target-reader.js';
 import { createTestDatabase, datasetPath, postgresUrl } from '../../support/services.js';
+import { migrateInto as migrateSource } from './migrate-into.js';
 
 /**
  * The export writes BSON straight from the rows; it must write exactly what
@@ -30,22 +29,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function migrateInto(db: TargetDatabase, location: string, name: string): Promise<Plan> {
-  const source = await openSource(location);
-  try {
-    const result = await migrate({
-      source,
-      sourceLocation: location,
-      target: db,
-      schemas: ['src'],
-      migrationsDir: path.join(dir, `${name}-migrations`),
-      verify: 'none',
-    });
-    expect(result.backfill.collections.every((c) => c.rejected === 0)).toBe(true);
-    return result.plan;
-  } finally {
-    await source.close();
-  }
+function migrateInto(db: TargetDatabase, location: string, name: string): Promise<Plan> {
+  return migrateSource(db, location, path.join(dir, `${name}-migrations`));
 }
 
 interface Comparison {
