@@ -10,6 +10,7 @@ import type { RuntimeStores } from '../entity-copy.js';
 import { entityTables } from '../entity-rows.js';
 import { isTransientError } from '../retry-policy.js';
 import { targetOf } from '../stores.js';
+import { knownInMongo } from './known-in-mongo.js';
 import {
   type ClaimedEvent,
   type EventFailure,
@@ -249,8 +250,8 @@ async function readStates(
 
 /**
  * Write the entities to MongoDB: unordered bulkWrites of `MONGO_WRITES_PER_CALL`; entity by
- * entity only when a call as a whole is refused; on FerretDB new documents by insert first
- * (`insertNew`). Returns the entities that failed, with why.
+ * entity only when a call as a whole is refused; on FerretDB the entities not seen in MongoDB
+ * yet (`knownInMongo`) by insert first (`insertNew`). Returns the entities that failed, with why.
  */
 async function writeToMongo(
   stores: RuntimeStores,
@@ -286,13 +287,26 @@ async function writeToMongo(
       for (const w of writeErrors) into.set(owners[w.index]!, mongoReason(w.code, w.errmsg));
     }
   };
-  if (await isFerretDb(stores.mongo)) entities = await insertNew(entities, states, write, failures);
+  const known = knownInMongo(stores.mongo, collection);
+  if (await isFerretDb(stores.mongo)) {
+    const taken = await insertNew(
+      entities.filter((e) => !known.has(e.docKey)),
+      states,
+      write,
+      failures,
+    );
+    entities = [...entities.filter((e) => known.has(e.docKey)), ...taken];
+  }
   await writeInChunks(
     entities,
     entities.map((e) => operationFor(states.get(e)!)),
     write,
     failures,
   );
+  for (const entity of given) {
+    if (!failures.has(entity) && states.get(entity)!.kind === 'present') known.add(entity.docKey);
+    else known.forget(entity.docKey);
+  }
   return failures;
 }
 

@@ -1,10 +1,13 @@
 import { ObjectId } from 'bson';
+import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectIdToUuid, uuidToObjectId } from '../../../src/mapping/identity.js';
 import { setPhase } from '../../../src/runtime/domains.js';
 import { enqueueOutbox } from '../../../src/runtime/outbox/queue.js';
+import { deliverPendingNow } from '../../../src/runtime/outbox/worker.js';
 import { targetOf } from '../../../src/runtime/stores.js';
+import { isFerretDb } from '../../../src/sources/mongodb/find-by-ids.js';
 import { createOutboxWorld, type OutboxWorld, queueCounts } from './outbox-support.js';
 import { differences, servicesReady, verifyWorld } from './support.js';
 
@@ -240,5 +243,40 @@ describe.skipIf(!servicesReady)('the outbox captures every change in the writing
     expect((await world.ferry(['outbox', 'work', '--drain'])).code).toBe(0);
     expect(await queueCounts(world)).toEqual({ pending: 0, dead: 0 });
     expect(differences(await verifyWorld(world, ['chats']))).toEqual([]);
+  }, 300_000);
+
+  it('on FerretDB, an entity delivered before is replaced without trying an insert first, and a new one is inserted without a replacement', async () => {
+    const client = await MongoClient.connect(world.sourceUri, { monitorCommands: true });
+    const commands: string[] = [];
+    client.on('commandStarted', (event) => {
+      if (event.commandName === 'insert' || event.commandName === 'update') commands.push(event.commandName);
+    });
+    try {
+      const stores = { mongo: client.db(), pg: world.pool, plan: world.plan, schema: 'public' as const };
+      expect(await isFerretDb(stores.mongo)).toBe(true);
+      const deliverWatched = async (change: string, id: string): Promise<string[]> => {
+        await world.pool.query(change, [id]);
+        commands.length = 0;
+        expect(await deliverPendingNow(stores, ['notifications'], { leave: 0 })).toBe(1);
+        return [...commands];
+      };
+      const { rows } = await world.pool.query<{ id: string }>(
+        'select id::text from notifications order by id desc limit 1',
+      );
+      const id = rows[0]!.id;
+      const touch = `update notifications set read_at = date_trunc('milliseconds', now()) where id = $1`;
+      // Not seen yet by this client: the insert finds the _id taken, then the replacement.
+      expect(await deliverWatched(touch, id)).toEqual(['insert', 'update']);
+      expect(await deliverWatched(touch, id)).toEqual(['update']);
+      const created = objectIdToUuid(new ObjectId());
+      const copy = `insert into notifications select (jsonb_populate_record(null::notifications, to_jsonb(n) || jsonb_build_object('id', $1::text))).*
+         from notifications n where id = '${id}'`;
+      expect(await deliverWatched(copy, created)).toEqual(['insert']);
+      expect(await deliverWatched(touch, created)).toEqual(['update']);
+      expect(await queueCounts(world)).toEqual({ pending: 0, dead: 0 });
+      expect(differences(await verifyWorld(world, ['notifications']))).toEqual([]);
+    } finally {
+      await client.close();
+    }
   }, 300_000);
 });
