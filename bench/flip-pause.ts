@@ -147,7 +147,14 @@ function report(
   const direction = (to: string) => flips.filter((f) => f.report.to === to);
   const figures = (values: readonly number[]) => {
     const q = latencyExtras('x', Float64Array.from(values), 1);
-    return { p50: q['x.p50']!, p95: q['x.p95']!, p99: q['x.p99']!, max: Math.max(...values) };
+    // Differences of rounded figures (the pause less its parts) carry float noise: a tenth of a ms is enough.
+    const tenth = (ms: number) => Math.round(ms * 10) / 10;
+    return {
+      p50: tenth(q['x.p50']!),
+      p95: tenth(q['x.p95']!),
+      p99: tenth(q['x.p99']!),
+      max: tenth(Math.max(...values)),
+    };
   };
   const pauses = (list: readonly TimedFlip[]) => figures(list.map((f) => f.report.pauseMs));
   const pauseLine = (name: string, list: readonly TimedFlip[]) => {
