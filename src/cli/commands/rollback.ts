@@ -29,6 +29,12 @@ const VERIFY_ATTEMPTS = 3;
 const SETTLE_TIMEOUT_MS = 10_000;
 
 /**
+ * How long entities the outbox has yet to deliver are waited for while it keeps delivering
+ * (`settleDifferences`): a drill right after an outage, or on a loaded machine, finds it behind.
+ */
+const SETTLE_OUTBOX_TIMEOUT_MS = 120_000;
+
+/**
  * `ferry rollback <domain> [--to <phase>]`: step back to an earlier phase whose other store is
  * still complete (refused from pg_only). `--drill`: back one phase and forward again, then a
  * deep verify of the domain's collections; the result is recorded for the cutover gate.
@@ -128,13 +134,14 @@ function deepVerify(stores: RuntimeStores, sourceUri: string, targetUrl: string)
         if (settleable(result)) {
           const { settled, delivered, unsettled } = await settleDifferences(stores, db, result, {
             timeoutMs: SETTLE_TIMEOUT_MS,
+            outboxTimeoutMs: SETTLE_OUTBOX_TIMEOUT_MS,
           });
           if (unsettled.length === 0)
             return {
               ok: true,
               detail: `deep verify: ${matched}; ${settled} written while it compared were equal in both stores on a second look${delivered > 0 ? ` (${delivered} of them by an outbox delivery made while they differed)` : ''}`,
             };
-          detail += `; still different after ${SETTLE_TIMEOUT_MS / 1000} s: ${unsettled.slice(0, 10).join(', ')}`;
+          detail += `; still different after ${SETTLE_TIMEOUT_MS / 1000} s (${SETTLE_OUTBOX_TIMEOUT_MS / 1000} s for entities the outbox was still delivering): ${unsettled.slice(0, 10).join(', ')}`;
         }
       } finally {
         await source.close();

@@ -19,7 +19,10 @@ import { compareEntities } from '../sync/compare-entities.js';
  * differed, an event of it was pending in `ferry.outbox`, and later every event up to that one
  * was delivered. A delivery writes the entity's whole current state from PostgreSQL to
  * MongoDB, so whatever differed then was overwritten; an event that went dead, or never
- * delivered within `timeoutMs`, leaves the entity unsettled.
+ * delivered, leaves the entity unsettled. An outbox behind by more than `timeoutMs` (a backlog
+ * after an outage, a loaded machine) is waited for past `timeoutMs`, up to `outboxTimeoutMs`,
+ * but only while every entity left has such an event and the outbox keeps delivering: one
+ * that delivers nothing for `outboxIdleMs` is stuck, and waiting longer would only hide it.
  */
 
 /**
@@ -68,9 +71,18 @@ export async function settleDifferences(
   stores: RuntimeStores,
   db: Queryable,
   result: VerifyResult,
-  options: { readonly timeoutMs: number; readonly intervalMs?: number },
+  options: {
+    readonly timeoutMs: number;
+    /** The longest wait for entities the outbox is still delivering; default `timeoutMs`. */
+    readonly outboxTimeoutMs?: number;
+    /** How long the outbox may deliver nothing before it counts as stuck; default `timeoutMs`. */
+    readonly outboxIdleMs?: number;
+    readonly intervalMs?: number;
+  },
 ): Promise<SettledDifferences> {
-  const deadline = Date.now() + options.timeoutMs;
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
+  const outboxDeadline = started + Math.max(options.timeoutMs, options.outboxTimeoutMs ?? 0);
   let settled = 0;
   let delivered = 0;
   const unsettled: string[] = [];
@@ -102,12 +114,35 @@ export async function settleDifferences(
       }
       settled += open.length - still.length;
       open = still;
-      if (open.length === 0 || Date.now() >= deadline) break;
+      if (open.length === 0) break;
+      const now = Date.now();
+      if (now >= outboxDeadline) break;
+      if (now >= deadline) {
+        const waitingForOutbox = open.every((id) => covering.has(id));
+        if (
+          !waitingForOutbox ||
+          (await outboxIdleMs(db, stores.schema)) >= (options.outboxIdleMs ?? options.timeoutMs)
+        )
+          break;
+      }
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
     }
     unsettled.push(...open.map((id) => `${c.collection} ${id}`));
   }
   return { settled, delivered, unsettled };
+}
+
+/**
+ * How long ago the outbox last delivered an event of the schema, by PostgreSQL's clock;
+ * Infinity when none is on record.
+ */
+async function outboxIdleMs(db: Queryable, schema: string): Promise<number> {
+  const { rows } = await db.query<{ ms: number | null }>(
+    `select (extract(epoch from now() - max(delivered_at)) * 1000)::float8 as ms
+       from ferry.outbox where status = 'delivered' and schema = $1`,
+    [schema],
+  );
+  return rows[0]?.ms ?? Number.POSITIVE_INFINITY;
 }
 
 /** The `ferry.outbox.doc_key` texts the root row of a printed `_id` can have. */

@@ -21,8 +21,9 @@ describe.skipIf(!servicesReady)(
     let users: ObjectId[];
 
     beforeAll(async () => {
-      world = await createOutboxWorld('settle', 40);
-      users = world.ids.get('users')!.slice(0, 2) as ObjectId[];
+      world = await createOutboxWorld('settle', 700);
+      users = world.ids.get('users')! as ObjectId[];
+      expect(users.length).toBeGreaterThanOrEqual(40);
     }, 300_000);
 
     afterAll(async () => {
@@ -54,11 +55,15 @@ describe.skipIf(!servicesReady)(
       const result = await verifyWorld(world, ['users']);
       expect(differences(result)).toHaveLength(1);
       expect(settleable(result)).toBe(true);
+      // No worker runs: the outbox delivers nothing, so its longer wait does not apply.
+      const started = Date.now();
       const settled = await settleDifferences(stores(), targetOf(world.pool), result, {
         timeoutMs: 1500,
+        outboxTimeoutMs: 60_000,
         intervalMs: 100,
       });
       expect(settled).toEqual({ settled: 0, delivered: 0, unsettled: [`users ${users[0]!.toHexString()}`] });
+      expect(Date.now() - started).toBeLessThan(30_000);
     }, 120_000);
 
     it('settles an entity the application keeps writing, once the outbox delivered it while it differed', async () => {
@@ -86,5 +91,33 @@ describe.skipIf(!servicesReady)(
         await worker;
       }
     }, 120_000);
+
+    it('waits past its timeout for entities an outbox behind is still delivering, as long as it delivers', async () => {
+      // Forty entities behind, delivered one per batch: longer than the timeout to catch up.
+      const behind = users.slice(2, 42);
+      for (const id of behind) await writeInPostgres(id);
+      const result = await verifyWorld(world, ['users']);
+      expect(differences(result).length).toBeGreaterThanOrEqual(behind.length);
+      const stop = new AbortController();
+      const worker = workOutbox(stores(), { signal: stop.signal, pollMs: 100, batchSize: 1 });
+      try {
+        const hurried = await settleDifferences(stores(), targetOf(world.pool), result, {
+          timeoutMs: 150,
+          intervalMs: 50,
+        });
+        expect(hurried.unsettled.length).toBeGreaterThan(0);
+        const patient = await settleDifferences(stores(), targetOf(world.pool), result, {
+          timeoutMs: 150,
+          outboxTimeoutMs: 60_000,
+          // A batch may take longer than the timeout on a busy machine: that is not stuck.
+          outboxIdleMs: 10_000,
+          intervalMs: 50,
+        });
+        expect(patient.unsettled).toEqual([]);
+      } finally {
+        stop.abort();
+        await worker;
+      }
+    }, 180_000);
   },
 );
