@@ -208,22 +208,30 @@ export class Shadower {
       let primary = job.primaryResult;
       let candidate: unknown = first.value;
       let differences = this.#differences(job, primary, candidate);
+      let unfinished: ShadowOutcome | undefined;
       for (let recheck = 0; differences.length > 0 && recheck < this.settings.rechecks; recheck++) {
         // A write between the two reads shows as a difference that the next pair of reads no
-        // longer has; drift stays.
-        await new Promise((resolve) => setTimeout(resolve, this.settings.recheckDelayMs));
+        // longer has; drift stays. The wait doubles, so an entity written again and again gets
+        // a quiet moment; a difference whose recheck cannot be finished proves nothing either
+        // way, and counts as the recheck's timeout or failure, not as drift.
+        await new Promise((resolve) => setTimeout(resolve, this.settings.recheckDelayMs * 2 ** recheck));
         try {
           primary = await job.primaryAgain();
         } catch {
+          unfinished = 'failed';
           break;
         }
         const again = await this.#runCandidate(job, timeoutMs);
-        if (again.value === TIMED_OUT || again.failed) break;
+        if (again.value === TIMED_OUT || again.failed) {
+          unfinished = again.failed ? 'failed' : 'timed_out';
+          break;
+        }
         candidate = again.value;
         differences = this.#differences(job, primary, candidate);
       }
-      outcome = differences.length === 0 ? 'matched' : 'mismatched';
-      for (const difference of differences) this.recorder.mismatch(job.domain, job.collection, difference);
+      outcome = differences.length === 0 ? 'matched' : (unfinished ?? 'mismatched');
+      if (outcome === 'mismatched')
+        for (const difference of differences) this.recorder.mismatch(job.domain, job.collection, difference);
     }
     this.recorder.record(job.domain, job.collection, outcome, job.primaryMs, first.ms);
   }

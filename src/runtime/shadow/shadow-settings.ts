@@ -18,8 +18,8 @@ export const shadowConfigSchema = z
     maxInFlight: z.number().int().positive().max(100_000).optional(),
     /**
      * A difference is read again (both sides) this many times before it counts as a mismatch
-     * (default 2), `recheckDelayMs` apart (default 100), so a write caught between the two
-     * reads is not reported as drift.
+     * (default 3), after `recheckDelayMs` (default 100), doubled before each next recheck, so a
+     * write caught between the two reads is not reported as drift.
      */
     rechecks: z.number().int().nonnegative().max(10).optional(),
     recheckDelayMs: z.number().int().nonnegative().max(60_000).optional(),
@@ -57,7 +57,7 @@ export function shadowSettings(config: ShadowConfig | undefined): ShadowSettings
     mismatchCap: config?.mismatchCap ?? 1000,
     flushIntervalMs: config?.flushIntervalMs ?? 1000,
     maxInFlight: config?.maxInFlight ?? 64,
-    rechecks: config?.rechecks ?? 2,
+    rechecks: config?.rechecks ?? 3,
     recheckDelayMs: config?.recheckDelayMs ?? 100,
     maxValueLength: config?.maxValueLength ?? 200,
   };

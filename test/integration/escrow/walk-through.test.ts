@@ -117,6 +117,14 @@ describe.skipIf(!servicesReady || !optedIn)(
           `shadow latency ms of ${domain}: MongoDB ${side('p').join(', ')}; PostgreSQL ${side('c').join(', ')}`,
         );
       }
+      // What a shadow_mismatches refusal saw: the test's own data, so the values are printed too.
+      const mismatches = await world?.pool
+        .query(
+          `select domain, collection, doc_id, paths, primary_value, candidate_value, at from ferry.shadow_mismatches order by id`,
+        )
+        .then((r) => r.rows)
+        .catch((error: unknown) => [String(error)]);
+      console.log(`shadow mismatches: ${JSON.stringify(mismatches)}`);
       const state = await readFile(path.join(world.dir, 'load-out/state.json'), 'utf8').catch(() => '');
       console.log(`load at the end: ${state}`);
       if (load !== undefined) console.log(`load generator stderr (tail):\n${load.stderr().slice(-3000)}`);

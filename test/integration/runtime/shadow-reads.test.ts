@@ -120,6 +120,28 @@ describe.skipIf(!servicesReady)('shadow reads compare MongoDB with PostgreSQL of
     expect(after.mismatched - before.mismatched).toBe(0);
   });
 
+  it('counts a difference whose recheck does not answer in time as timed out, not as a mismatch', async () => {
+    const id = freshUser();
+    const expected = (await findUser(id))!;
+    const before = await storedFigures(world.pool, 'users');
+    let calls = 0;
+    await runtime.shadowRead('market', {
+      collection: 'users',
+      primary: () => findUser(id),
+      // The first answer differs, as one raced by a write would; the recheck's comes too late.
+      candidate: () =>
+        ++calls === 1
+          ? Promise.resolve({ ...expected, name: 'caught mid-write' })
+          : new Promise((resolve) => setTimeout(() => resolve(expected), 3000)),
+      timeoutMs: 400,
+    });
+    await runtime.flush();
+    const after = await storedFigures(world.pool, 'users');
+    expect(calls).toBe(2);
+    expect(after.timedOut - before.timedOut).toBe(1);
+    expect(after.mismatched - before.mismatched).toBe(0);
+  });
+
   it('counts a failing and a timed-out candidate, and the caller gets the primary answer at its latency', async () => {
     const before = await storedFigures(world.pool, 'users');
     const id = freshUser();
