@@ -1,4 +1,4 @@
-import { Decimal128 } from 'bson';
+import { decimal128Text } from './decimal128-text.js';
 
 /**
  * A document's BSON bytes straight to its canonical Extended JSON text, byte for byte what
@@ -122,10 +122,10 @@ export class BsonToCanonicalEjson {
       }
       case 0x09: {
         if (at + 8 > last) return DECLINED;
-        const ms = int64Text(input, at);
-        if (ms === '0' || ms.length > MAX_DATE_DIGITS) return DECLINED;
+        const ms = safeInt64(input, at);
+        if (ms === 0 || !(Math.abs(ms) <= MAX_DATE_MS)) return DECLINED;
         this.ascii(DATE);
-        this.ascii(ms);
+        this.integer(ms);
         this.ascii(QUOTE_BRACE_BRACE);
         return at + 8;
       }
@@ -136,26 +136,32 @@ export class BsonToCanonicalEjson {
         return this.regex(at, last);
       case 0x10: {
         if (at + 4 > last) return DECLINED;
-        this.wrapped(NUMBER_INT, String(input.readInt32LE(at)));
+        this.ascii(NUMBER_INT);
+        this.integer(input.readInt32LE(at));
+        this.ascii(QUOTE_BRACE);
         return at + 4;
       }
       case 0x11: {
         if (at + 8 > last) return DECLINED;
         this.ascii(TIMESTAMP_T);
-        this.ascii(String(input.readUInt32LE(at + 4)));
+        this.integer(input.readUInt32LE(at + 4));
         this.ascii(TIMESTAMP_I);
-        this.ascii(String(input.readUInt32LE(at)));
+        this.integer(input.readUInt32LE(at));
         this.ascii(BRACE_BRACE);
         return at + 8;
       }
       case 0x12: {
         if (at + 8 > last) return DECLINED;
-        this.wrapped(NUMBER_LONG, int64Text(input, at));
+        const n = safeInt64(input, at);
+        this.ascii(NUMBER_LONG);
+        if (Number.isNaN(n)) this.ascii(input.readBigInt64LE(at).toString());
+        else this.integer(n);
+        this.ascii(QUOTE_BRACE);
         return at + 8;
       }
       case 0x13: {
         if (at + 16 > last) return DECLINED;
-        this.wrapped(NUMBER_DECIMAL, decimalText(input, at));
+        this.wrapped(NUMBER_DECIMAL, decimal128Text(input, at));
         return at + 16;
       }
       case 0xff:
@@ -242,6 +248,41 @@ export class BsonToCanonicalEjson {
     return true;
   }
 
+  /**
+   * A safe integer in decimal, as String(n) writes it; digits straight into the buffer, since
+   * String() of a date's 13 digits was the walk's largest cost.
+   */
+  private integer(n: number): void {
+    this.ensure(17);
+    if (n < 0) {
+      this.buffer[this.length++] = 0x2d;
+      n = -n;
+    }
+    if (n < 1e8) {
+      this.digits(n, 0);
+      return;
+    }
+    // Two parts below 2^31, so the digit loops stay in small integers.
+    const head = Math.floor(n / 1e8);
+    this.digits(head, 0);
+    this.digits(n - head * 1e8, 8);
+  }
+
+  /** `n` (below 1e8) in decimal, zero-padded to `width` digits. */
+  private digits(n: number, width: number): void {
+    let count = 1;
+    for (let rest = n; rest >= 10; rest = (rest / 10) | 0) count++;
+    if (count < width) count = width;
+    const out = this.buffer;
+    let at = this.length + count;
+    this.length = at;
+    for (let i = 0; i < count; i++) {
+      const next = (n / 10) | 0;
+      out[--at] = 0x30 + n - next * 10;
+      n = next;
+    }
+  }
+
   /** `count` bytes of the input from `at` in lower-case hex. */
   private hex(at: number, count: number): void {
     this.ensure(2 * count);
@@ -300,8 +341,8 @@ const TRUE = 'true';
 const FALSE = 'false';
 const NULL = 'null';
 
-/** Beyond ±8.64e15 ms (16 digits and a sign) a JavaScript Date is invalid. */
-const MAX_DATE_DIGITS = 17;
+/** Beyond ±8.64e15 ms a JavaScript Date is invalid. */
+const MAX_DATE_MS = 8.64e15;
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef');
 
@@ -322,25 +363,11 @@ function doubleText(value: number): string {
   return Number.isInteger(value) ? value.toFixed(1) : String(value);
 }
 
-/** A little-endian int64 in decimal, through a double where that is exact (most are). */
-function int64Text(input: Buffer, at: number): string {
+/** A little-endian int64 as a number when it is a safe integer (dates, most longs), else NaN. */
+function safeInt64(input: Buffer, at: number): number {
   const high = input.readInt32LE(at + 4);
-  if (high >= -SAFE_HIGH && high < SAFE_HIGH) return String(high * 2 ** 32 + input.readUInt32LE(at));
-  return input.readBigInt64LE(at).toString();
+  // |high| < 2^21 keeps high · 2^32 + low within 2^53.
+  if (high >= -SAFE_HIGH && high < SAFE_HIGH) return high * 2 ** 32 + input.readUInt32LE(at);
+  return Number.NaN;
 }
-/** |high| < 2^21 keeps high · 2^32 + low within 2^53. */
 const SAFE_HIGH = 2 ** 21;
-
-/** Decimal128's own text, cached by its bytes: a column of prices repeats a few values. */
-function decimalText(input: Buffer, at: number): string {
-  const key = input.toString('latin1', at, at + 16);
-  let text = decimals.get(key);
-  if (text === undefined) {
-    text = new Decimal128(Buffer.from(input.subarray(at, at + 16))).toString();
-    if (decimals.size >= DECIMAL_CACHE_LIMIT) decimals.clear();
-    decimals.set(key, text);
-  }
-  return text;
-}
-const decimals = new Map<string, string>();
-const DECIMAL_CACHE_LIMIT = 4096;
