@@ -16,7 +16,11 @@ import { decimal128Text } from './decimal128-text.js';
  * - a date of 0 ms: bson serializes an invalid JavaScript Date as 0, which EJSON writes as
  *   `"NaN"`;
  * - U+FFFD in a string or key: the UTF-8 a lone surrogate was serialized to, which
- *   JSON.stringify would have escaped as `\udXXX`.
+ *   JSON.stringify would have escaped as `\udXXX` (a real U+FFFD takes toDoc's path too).
+ *
+ * What the bytes cannot show at all is a field the document held as `undefined`: BSON.serialize
+ * leaves it out, EJSON writes it as `null`. The caller must not walk such a document's bytes
+ * (RowsToBson says when a document may hold one: `mayHoldUndefined`).
  *
  * @example
  * declare const bson: Uint8Array;  // BSON.serialize({ _id: 1 })
