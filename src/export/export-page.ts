@@ -1,5 +1,6 @@
 import { BSON, type Document, Long } from 'bson';
 import { FerryError } from '../core/errors.js';
+import { BsonToCanonicalEjson } from '../mapping/bson-to-canonical-ejson.js';
 import { canonicalHash } from '../mapping/canonical/index.js';
 import type { Plan } from '../mapping/model.js';
 import type { RowValue } from '../mapping/row-values.js';
@@ -59,7 +60,8 @@ export interface PageStart {
 
 /**
  * A collection's documents rebuilt from the target (BSON written straight from the rows where
- * RowsToBson can, else through `toDoc`), a page at a time in key order from `start`, each page
+ * RowsToBson can, and Extended JSON from that BSON where BsonToCanonicalEjson can, else through
+ * `toDoc`), a page at a time in key order from `start`, each page
  * encoded and hashed. The same on the calling thread and on an
  * export thread (export-thread.ts), so the bytes and hashes do not depend on where it ran.
  *
@@ -80,11 +82,10 @@ export async function* encodedPages(
   const root = plan.collections.find((c) => c.name === start.collection)!.tables[0]!.name;
   const where = { plan, collection: start.collection, schema: start.schema };
   const encoder = documentEncoder(start, encoding);
-  // An archive or a dump holds each document's BSON: written straight from the rows.
-  const writer =
-    encoding.format === 'archive' || encoding.format === 'dump'
-      ? RowsToBson.for(plan, start.collection)
-      : undefined;
+  // An archive or a dump holds each document's BSON, written straight from the rows; Extended
+  // JSON is written from that BSON too (BsonToCanonicalEjson).
+  const writer = encoding.format !== 'json' ? RowsToBson.for(plan, start.collection) : undefined;
+  const text = encoding.format === 'ejson' ? new BsonToCanonicalEjson() : undefined;
   let position = start.position;
   const pages = readTargetRows(db, where, {
     batchSize: start.pageSize,
@@ -102,7 +103,33 @@ export async function* encodedPages(
       });
     let documents = 0;
     let chunks: Uint8Array[];
-    if (writer !== undefined) {
+    if (writer !== undefined && text !== undefined) {
+      text.reset();
+      for (const item of page) {
+        // Only one document's BSON at a time: the text is what the page keeps.
+        writer.reset();
+        // An undefined field is in toDoc's document, and so in its text, but not in its BSON.
+        if (writer.write(item.rows) && !writer.mayHoldUndefined) {
+          const bytes = writer.bytes().subarray(0, writer.length);
+          if (text.write(bytes)) {
+            text.append(NEWLINE);
+            hashBson(hashes, 2 * documents, bytes, () => rebuildTargetDocument(where, item).doc!);
+            documents++;
+            position++;
+            continue;
+          }
+        }
+        // Declined by the writer or the walker: toDoc decides, and EJSON writes it as before.
+        const target = rebuildTargetDocument(where, item);
+        if (target.doc === undefined) {
+          reportDamaged(item, target);
+          continue;
+        }
+        text.append(encoder.encode(target.doc, position++, hashes, 2 * documents));
+        documents++;
+      }
+      chunks = [text.bytes().subarray(0, text.length)];
+    } else if (writer !== undefined) {
       writer.reset();
       for (const item of page) {
         const at = writer.length;
@@ -228,6 +255,7 @@ function hashBson(hashes: BigUint64Array, at: number, bytes: Uint8Array, documen
   }
 }
 const RAW: RawHashes = { id: 0n, doc: 0n };
+const NEWLINE = Buffer.from('\n');
 
 function keyToJson(key: RowValue): RowKeyJson {
   if (Buffer.isBuffer(key)) return { hex: key.toString('hex') };

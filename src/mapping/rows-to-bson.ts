@@ -29,6 +29,12 @@ export class RowsToBson {
   private buffer = Buffer.allocUnsafe(64 * 1024);
   /** Bytes written since the last `reset`. */
   length = 0;
+  /**
+   * Whether the last document written may hold a BSON undefined (`{"$undefined": true}` in a
+   * `jsonb` value or `_extra`): toDoc keeps it as an `undefined` field, which BSON.serialize
+   * leaves out but Extended JSON writes as `null`, so the bytes alone do not give its text.
+   */
+  mayHoldUndefined = false;
 
   private constructor(
     private readonly root: TableWriter,
@@ -73,6 +79,7 @@ export class RowsToBson {
   write(rows: DocumentRows): boolean {
     const roots = rows.get(this.rootName);
     if (roots === undefined || roots.length !== 1) return false;
+    this.mayHoldUndefined = false;
     const start = this.length;
     if (this.element(this.root, roots[0]!, rows)) return true;
     this.length = start;
@@ -85,8 +92,10 @@ export class RowsToBson {
     for (const k of table.table.key) if (row[k] === undefined) return false;
     let residue: Residue | undefined;
     if (extra !== null) {
+      const text = String(extra);
+      if (text.includes(UNDEFINED_KEY)) this.mayHoldUndefined = true;
       // A whole value in Extended JSON instead of the element's fields is left to toDoc.
-      residue = parsedResidue(String(extra));
+      residue = parsedResidue(text);
       if (residue === undefined) return false;
     }
     const start = this.length;
@@ -131,8 +140,10 @@ export class RowsToBson {
         const raw = row[field.column];
         if (raw === undefined) return FAILED;
         if (raw === null) return ABSENT;
-        const bytes = jsonElement(field, String(raw));
+        const text = String(raw);
+        const bytes = jsonElement(field, text);
         if (bytes === undefined) return FAILED;
+        if (text.includes(UNDEFINED_KEY)) this.mayHoldUndefined = true;
         this.append(bytes);
         return WRITTEN;
       }
@@ -369,6 +380,8 @@ const WRITTEN = 0;
 const ABSENT = 1;
 const FAILED = 2;
 type Outcome = typeof WRITTEN | typeof ABSENT | typeof FAILED;
+
+const UNDEFINED_KEY = '"$undefined"';
 
 const INT32_MAX = 2 ** 31 - 1;
 const INT32_MIN = -(2 ** 31);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { BSON, Decimal128, Double, EJSON, Int32, Long, ObjectId } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMarketplaceArchive } from '../../../src/generate/index.js';
+import { BsonToCanonicalEjson } from '../../../src/mapping/bson-to-canonical-ejson.js';
 import { canonicalEqual } from '../../../src/mapping/canonical/index.js';
 import type { Plan } from '../../../src/mapping/model.js';
 import { RowsToBson } from '../../../src/mapping/rows-to-bson.js';
@@ -16,8 +17,10 @@ import { migrateInto as migrateSource } from './migrate-into.js';
 
 /**
  * The export writes BSON straight from the rows; it must write exactly what
- * `BSON.serialize(toDoc(rows))` writes, or decline the document. These tests read the rows
- * back from real PostgreSQL and compare the two byte for byte, document by document.
+ * `BSON.serialize(toDoc(rows))` writes, or decline the document. The Extended JSON export
+ * writes its text from those bytes (BsonToCanonicalEjson), which must be exactly what
+ * `EJSON.stringify(toDoc(rows), { relaxed: false })` writes, or decline. These tests read the
+ * rows back from real PostgreSQL and compare both byte for byte, document by document.
  */
 const url = postgresUrl();
 
@@ -36,13 +39,19 @@ function migrateInto(db: TargetDatabase, location: string, name: string): Promis
 interface Comparison {
   written: number;
   declined: number;
+  /** Of the documents written, those whose Extended JSON text the walker declined. */
+  textDeclined: number;
   /** The documents the writer wrote, decoded, by collection. */
   docs: Map<string, BSON.Document[]>;
 }
 
-/** Every document of every collection: the writer's bytes against toDoc's, where it wrote. */
+/**
+ * Every document of every collection: the writer's bytes against toDoc's, and the text walked
+ * from them against toDoc's Extended JSON, where they wrote.
+ */
 async function compareAll(db: TargetDatabase, plan: Plan): Promise<Comparison> {
-  const out: Comparison = { written: 0, declined: 0, docs: new Map() };
+  const out: Comparison = { written: 0, declined: 0, textDeclined: 0, docs: new Map() };
+  const text = new BsonToCanonicalEjson();
   for (const { name: collection } of plan.collections) {
     const writer = RowsToBson.for(plan, collection);
     const docs: BSON.Document[] = [];
@@ -56,12 +65,25 @@ async function compareAll(db: TargetDatabase, plan: Plan): Promise<Comparison> {
         }
         const written = Buffer.from(writer.bytes().subarray(0, writer.length));
         writer.reset();
-        const expected = Buffer.from(BSON.serialize(toDoc(plan, collection, item.rows)));
+        const doc = toDoc(plan, collection, item.rows);
+        const expected = Buffer.from(BSON.serialize(doc));
         if (!written.equals(expected))
           expect.fail(
             `${collection} key ${String(item.key)}: the writer's BSON differs from toDoc's\n` +
               `writer: ${EJSON.stringify(BSON.deserialize(written))}\ntoDoc:  ${EJSON.stringify(BSON.deserialize(expected))}`,
           );
+        text.reset();
+        // The export walks no document the writer says may hold an undefined field.
+        if (writer.mayHoldUndefined || !text.write(written)) out.textDeclined++;
+        else {
+          const walked = text.bytes().toString('utf8', 0, text.length);
+          const stringified = EJSON.stringify(doc, { relaxed: false });
+          if (walked !== stringified)
+            expect.fail(
+              `${collection} key ${String(item.key)}: the walked text differs from EJSON.stringify's\n` +
+                `walked:      ${walked}\nstringified: ${stringified}`,
+            );
+        }
         docs.push(BSON.deserialize(written, { promoteValues: false }));
         out.written++;
       }
@@ -70,6 +92,8 @@ async function compareAll(db: TargetDatabase, plan: Plan): Promise<Comparison> {
   return out;
 }
 
+const SPELLED_DOUBLES = [1, -0, 1e21, 5e-324, Number.NaN, Number.POSITIVE_INFINITY, -1e-7, 2 ** 53];
+
 async function firstPage(db: TargetDatabase, plan: Plan, collection: string) {
   for await (const page of readTargetRows(db, { plan, collection, schema: 'src' }, { batchSize: 100 }))
     return [page];
@@ -77,18 +101,19 @@ async function firstPage(db: TargetDatabase, plan: Plan, collection: string) {
 }
 
 describe.skipIf(!url)('RowsToBson, the export writer of BSON straight from rows', () => {
-  it('writes every document of the generated marketplace byte for byte as BSON.serialize(toDoc(rows)) writes it', async () => {
+  it('writes every document of the generated marketplace byte for byte as BSON.serialize(toDoc(rows)) writes it, and its text as EJSON.stringify does', async () => {
     const archive = path.join(dir, 'marketplace.archive');
     await writeMarketplaceArchive(archive, { seed: 11, scale: 1500 });
     const { url: target, drop } = await createTestDatabase('rows_to_bson_marketplace');
     const db = await openTarget(target);
     try {
       const plan = await migrateInto(db, archive, 'marketplace');
-      const { written, declined } = await compareAll(db, plan);
+      const { written, declined, textDeclined } = await compareAll(db, plan);
       expect(written + declined).toBe(1500);
       // The writer is the export's fast path: the marketplace's shapes (jsonb values, `_extra`
-      // residue, nested child arrays) all take it.
+      // residue, nested child arrays) all take it, and so does the Extended JSON walker.
       expect(written).toBe(1500);
+      expect(textDeclined).toBe(0);
     } finally {
       await db.close();
       await drop();
@@ -98,16 +123,17 @@ describe.skipIf(!url)('RowsToBson, the export writer of BSON straight from rows'
   const DATASETS = ['sample_supplies.archive.gz', 'sample_mflix', 'sample_analytics/accounts.json'] as const;
   // Missing datasets fail in CI and skip visibly elsewhere (test/support/services.ts).
   it.skipIf(!DATASETS.every((d) => datasetPath(d))).each(DATASETS)(
-    'writes every document of the real dataset %s byte for byte as toDoc and BSON.serialize do, or declines it',
+    'writes every document of the real dataset %s byte for byte as toDoc and BSON.serialize do, and its text as EJSON.stringify does, or declines it',
     async (dataset) => {
       const name = dataset.replace(/\W/g, '_');
       const { url: target, drop } = await createTestDatabase(`rows_to_bson_${name}`);
       const db = await openTarget(target);
       try {
         const plan = await migrateInto(db, datasetPath(dataset)!, name);
-        const { written, declined } = await compareAll(db, plan);
+        const { written, declined, textDeclined } = await compareAll(db, plan);
         expect(written).toBeGreaterThan(0);
         expect(declined).toBe(0);
+        expect(textDeclined).toBe(0);
       } finally {
         await db.close();
         await drop();
@@ -115,7 +141,7 @@ describe.skipIf(!url)('RowsToBson, the export writer of BSON straight from rows'
     },
   );
 
-  it('writes the edge values toDoc rebuilds (numbers of each width, dates, ids, null and absent fields, nested objects, child arrays, string arrays) without dropping a field', async () => {
+  it('writes the edge values toDoc rebuilds (numbers of each width, doubles Extended JSON spells specially, dates, ids, null and absent fields, nested objects, child arrays, string arrays) without dropping a field', async () => {
     const docs = Array.from({ length: 40 }, (_, i) => ({
       _id: ObjectId.createFromTime(1_700_000_000 + i),
       name: `ü-${i} 名前`,
@@ -123,6 +149,8 @@ describe.skipIf(!url)('RowsToBson, the export writer of BSON straight from rows'
       big: Long.fromString(i % 2 === 0 ? '9007199254740993' : '-42'),
       price: Decimal128.fromString(i % 3 === 0 ? '1234.5600' : '-0.000000001'),
       ratio: new Double(i % 4 === 0 ? -0 : i / 7),
+      // Extended JSON's special spellings: `1.0`, `-0.0`, `1e+21`, `5e-324`, `NaN`, `Infinity`.
+      spelled: new Double(SPELLED_DOUBLES[i % SPELLED_DOUBLES.length]!),
       at: new Date(Date.UTC(1969, 11, 31, 23, 59, 59, 999) + i * 86_400_123),
       flag: i % 2 === 0,
       ...(i % 5 !== 0 && { maybe: i % 5 === 1 ? null : `v${i}` }),
@@ -143,8 +171,9 @@ describe.skipIf(!url)('RowsToBson, the export writer of BSON straight from rows'
     const db = await openTarget(target);
     try {
       const plan = await migrateInto(db, file, 'edges');
-      const { written, declined, docs: rebuilt } = await compareAll(db, plan);
+      const { written, declined, textDeclined, docs: rebuilt } = await compareAll(db, plan);
       expect(written + declined).toBe(docs.length);
+      expect(textDeclined).toBe(0);
       const byId = new Map(docs.map((d) => [d._id.toHexString(), d]));
       // Every document the writer wrote is the source document, every field of it: a field
       // dropped or added (or a null written as absent) fails here.
@@ -168,6 +197,20 @@ describe.skipIf(!url)('RowsToBson, the export writer of BSON straight from rows'
       expect(writer.length).toBe(0);
       expect(() => toDoc(plan, 'edge', gap)).toThrow(/out of sequence/);
       expect(writer.write(withItems.rows)).toBe(true);
+      expect(writer.mayHoldUndefined).toBe(false);
+
+      // A BSON undefined in `_extra`: toDoc keeps the field, which Extended JSON writes as null
+      // and BSON.serialize leaves out, so the writer says so and the export does not walk it.
+      const undefinedField = new Map(withItems.rows);
+      undefinedField.set('edge', [
+        { ...withItems.rows.get('edge')![0]!, _extra: '{"gone":{"$undefined":true}}' },
+      ]);
+      writer.reset();
+      expect(writer.write(undefinedField)).toBe(true);
+      expect(writer.mayHoldUndefined).toBe(true);
+      expect(EJSON.stringify(toDoc(plan, 'edge', undefinedField), { relaxed: false })).toContain(
+        '"gone":null',
+      );
     } finally {
       await db.close();
       await drop();
