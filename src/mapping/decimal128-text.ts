@@ -9,6 +9,7 @@ import { Decimal128 } from 'bson';
  * else goes to bson.
  *
  * @example
+ * import { Decimal128 } from 'bson';
  * decimal128Text(Decimal128.fromString('1234.5600').bytes, 0);  // '1234.5600'
  */
 export function decimal128Text(bytes: Uint8Array, at: number): string {

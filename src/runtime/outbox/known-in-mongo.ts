@@ -10,6 +10,7 @@ import type { Db } from 'mongodb';
  * app updates is delivered again and again.
  *
  * @example
+ * import type { Db } from 'mongodb';
  * declare const db: Db;
  * const known = knownInMongo(db, 'users');
  * known.add('64f0c0ffee');
