@@ -1,4 +1,5 @@
 import { decimal128Text } from './decimal128-text.js';
+import { GrowableBuffer } from './growable-buffer.js';
 
 /**
  * A document's BSON bytes straight to its canonical Extended JSON text, byte for byte what
@@ -28,29 +29,9 @@ import { decimal128Text } from './decimal128-text.js';
  * if (text.write(bson)) console.log(text.bytes().toString('utf8', 0, text.length));
  * // {"_id":{"$numberInt":"1"}}
  */
-export class BsonToCanonicalEjson {
-  private buffer = Buffer.allocUnsafe(64 * 1024);
-  /** Bytes written since the last `reset`. */
-  length = 0;
+export class BsonToCanonicalEjson extends GrowableBuffer {
   /** The document being read, as a Buffer for its number readers. */
   private input: Buffer = EMPTY;
-
-  /** The buffer written so far (valid up to `length`, until the next write). */
-  bytes(): Buffer {
-    return this.buffer;
-  }
-
-  /** Start a new page: later writes reuse the same buffer. */
-  reset(): void {
-    this.length = 0;
-  }
-
-  /** Append bytes encoded elsewhere (a document the walker declined, a line's end). */
-  append(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buffer.set(bytes, this.length);
-    this.length += bytes.length;
-  }
 
   /** Append the text of the BSON document `bson`; false, with nothing appended, when declined. */
   write(bson: Uint8Array): boolean {
@@ -311,13 +292,6 @@ export class BsonToCanonicalEjson {
   private byte(b: number): void {
     this.ensure(1);
     this.buffer[this.length++] = b;
-  }
-
-  private ensure(extra: number): void {
-    if (this.length + extra <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + extra));
-    this.buffer.copy(grown, 0, 0, this.length);
-    this.buffer = grown;
   }
 }
 

@@ -1,6 +1,7 @@
 import { BSON } from 'bson';
 import type { CompiledCollection, CompiledTable, ShapeNode } from './compile.js';
 import { compiledCollection } from './compile.js';
+import { GrowableBuffer } from './growable-buffer.js';
 import { objectIdBytes } from './identity.js';
 import { decodeJson, escapeKey, type JsonValue, unescapeKey } from './json-value.js';
 import { EXTRA_COLUMN, type Plan } from './model.js';
@@ -25,10 +26,7 @@ import type { DocumentRows, RowValue, RowValues } from './row-values.js';
  * const writer = RowsToBson.for(plan, 'orders');
  * if (writer?.write(rows)) console.log(writer.bytes().subarray(0, writer.length));
  */
-export class RowsToBson {
-  private buffer = Buffer.allocUnsafe(64 * 1024);
-  /** Bytes written since the last `reset`. */
-  length = 0;
+export class RowsToBson extends GrowableBuffer {
   /**
    * Whether the last document written may hold a BSON undefined (`{"$undefined": true}` in a
    * `jsonb` value or `_extra`): toDoc keeps it as an `undefined` field, which BSON.serialize
@@ -39,7 +37,9 @@ export class RowsToBson {
   private constructor(
     private readonly root: TableWriter,
     private readonly rootName: string,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The writer of a collection, or undefined when its plan has a shape it does not write. */
   static for(plan: Plan, collection: string): RowsToBson | undefined {
@@ -53,23 +53,6 @@ export class RowsToBson {
     // One writer per compiled collection is shared: a caller writes a page without awaiting
     // and copies it out before it yields, so no two pages are ever in its buffer at once.
     return writer ?? undefined;
-  }
-
-  /** The buffer written so far (valid up to `length`, until the next write). */
-  bytes(): Buffer {
-    return this.buffer;
-  }
-
-  /** Start a new page: later writes reuse the same buffer. */
-  reset(): void {
-    this.length = 0;
-  }
-
-  /** Append bytes encoded elsewhere (a document the writer declined). */
-  append(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buffer.set(bytes, this.length);
-    this.length += bytes.length;
   }
 
   /**
@@ -364,13 +347,6 @@ export class RowsToBson {
     this.buffer.writeUInt32LE(ms - high * 2 ** 32, this.length);
     this.buffer.writeInt32LE(high, this.length + 4);
     this.length += 8;
-  }
-
-  private ensure(extra: number): void {
-    if (this.length + extra <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + extra));
-    this.buffer.copy(grown, 0, 0, this.length);
-    this.buffer = grown;
   }
 }
 
