@@ -251,6 +251,10 @@ export class Shadower {
     let started = asked;
     let timer: NodeJS.Timeout | undefined;
     let client: pg.PoolClient | undefined;
+    let broken: Error | undefined;
+    const markBroken = (error: Error) => {
+      broken = error;
+    };
     let done = false;
     const running = (async () => {
       if (job.readsPool !== true) return job.candidate();
@@ -260,6 +264,10 @@ export class Shadower {
         held.release();
         throw new Error('timed out waiting for a connection');
       }
+      // As in a transaction (postgres-target.ts): a connection lost while held is reported as
+      // an 'error' event, which the pool listens for only on idle clients; unheard, it would
+      // crash the application.
+      held.on('error', markBroken);
       client = held;
       started = performance.now();
       return job.candidate(queryableOnClient(held));
@@ -280,10 +288,14 @@ export class Shadower {
       // A candidate still running past its timeout keeps its connection until it ends.
       const held = client;
       // One that failed may have lost it: it is closed rather than handed to the next read.
+      const release = (failed: boolean) => {
+        held?.off('error', markBroken);
+        held?.release(broken ?? failed);
+      };
       if (held !== undefined)
         void running.then(
-          () => held.release(),
-          () => held.release(true),
+          () => release(false),
+          () => release(true),
         );
     }
   }

@@ -170,6 +170,61 @@ describe.skipIf(!servicesReady)('shadow reads compare MongoDB with PostgreSQL of
     expect(after.matched - before.matched).toBe(0);
   });
 
+  it('counts a candidate whose connection is cut while it reads as failed, and the application keeps running', async () => {
+    // The runtime reaches PostgreSQL through a proxy the test cuts, as a stopped server would:
+    // pg reports that as an 'error' event on the checked-out client, which crashes a process
+    // that does not listen for it.
+    const { proxy, url } = await TcpProxy.for(world.targetUrl);
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    pool.on('error', () => {});
+    const cut = await createRuntime({
+      mongo: world.mongo,
+      pg: pool,
+      config: {
+        mapping: world.plan,
+        domains: { market: { collections: MARKET_COLLECTIONS } },
+        shadow: { timeoutMs: 60_000, rechecks: 0 },
+      },
+      readPoolSize: 1,
+    });
+    // The candidate waits inside PostgreSQL for a lock on users when the proxy cuts it.
+    const blocker = await world.pool.connect();
+    try {
+      const id = freshUser();
+      await blocker.query('begin; lock table users in access exclusive mode');
+      const answer = await cut.shadowRead('market', {
+        collection: 'users',
+        ids: [id],
+        primary: () => findUser(id),
+      });
+      expect(answer?._id).toEqual(id);
+      for (;;) {
+        const { rows } = await world.pool.query(
+          "select count(*)::int as n from pg_locks where relation = 'users'::regclass and not granted",
+        );
+        if (rows[0].n > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await proxy.stop();
+      await cut.shadows.settled();
+      expect(cut.shadowStats.find((s) => s.collection === 'users')).toMatchObject({ failed: 1, matched: 0 });
+      // Back up, the read pool serves the next candidate on a fresh connection.
+      await blocker.query('commit');
+      await proxy.start();
+      const next = freshUser();
+      await cut.shadowRead('market', { collection: 'users', ids: [next], primary: () => findUser(next) });
+      await cut.shadows.settled();
+      expect(cut.shadowStats.find((s) => s.collection === 'users')).toMatchObject({ failed: 1, matched: 1 });
+    } finally {
+      await blocker.query('rollback').catch(() => {});
+      blocker.release();
+      await proxy.start().catch(() => {});
+      await cut.close();
+      await pool.end();
+      await proxy.stop();
+    }
+  });
+
   it("times a candidate from when it holds a connection of the read pool, so the shadowing's own wait for one is not charged to PostgreSQL", async () => {
     const narrow = await createRuntime({
       mongo: world.mongo,
