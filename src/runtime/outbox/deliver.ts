@@ -287,8 +287,9 @@ async function writeToMongo(
       for (const w of writeErrors) into.set(owners[w.index]!, mongoReason(w.code, w.errmsg));
     }
   };
-  const known = knownInMongo(stores.mongo, collection);
-  if (await isFerretDb(stores.mongo)) {
+  // Only FerretDB needs to know which entities MongoDB holds (see `insertNew`).
+  const known = (await isFerretDb(stores.mongo)) ? knownInMongo(stores.mongo, collection) : undefined;
+  if (known !== undefined) {
     const taken = await insertNew(
       entities.filter((e) => !known.has(e.docKey)),
       states,
@@ -303,10 +304,11 @@ async function writeToMongo(
     write,
     failures,
   );
-  for (const entity of given) {
-    if (!failures.has(entity) && states.get(entity)!.kind === 'present') known.add(entity.docKey);
-    else known.forget(entity.docKey);
-  }
+  if (known !== undefined)
+    for (const entity of given) {
+      if (!failures.has(entity) && states.get(entity)!.kind === 'present') known.add(entity.docKey);
+      else known.forget(entity.docKey);
+    }
   return failures;
 }
 
