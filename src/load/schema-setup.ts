@@ -20,7 +20,7 @@ export function tableCollections(model: SchemaModel): ReadonlyMap<string, string
 
 /**
  * Create what the load writes into, in one transaction per schema: the schema, the tables of
- * `collections` with their primary keys, parent foreign keys and checks. Returns the
+ * `collections` with their primary keys and checks. Returns the
  * statements it ran (empty when everything was there).
  *
  * @example
@@ -65,7 +65,7 @@ export interface AfterLoadProblem {
 }
 
 /**
- * The after-load statements of the schema (reference foreign keys, secondary indexes, the
+ * The after-load statements of the schema (parent and reference foreign keys, secondary indexes, the
  * outbox's capture triggers, `analyze`) that `ready` allows: a foreign key once both of its
  * tables' collections are completely loaded, an index or a trigger once its table's collection is, `analyze` for tables that got
  * rows in this run. Each statement runs on its own, so one failing key (a reference to a

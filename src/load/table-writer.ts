@@ -27,7 +27,8 @@ export interface TableTarget {
 
 /**
  * The tables of one collection in one schema, parents before children (plan order), so the
- * parent foreign keys that exist during the load always hold.
+ * parent foreign keys hold where they exist during a load (a reload into tables whose
+ * after-load step already ran; a first load creates them afterwards).
  *
  * @example
  * declare const plan: Plan;

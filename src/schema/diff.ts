@@ -118,7 +118,8 @@ export function diffSchemas(snapshot: SchemaModel, to: SchemaModel): SchemaDiff 
   for (const foreignKey of to.foreignKeys) {
     const same = oldFks.get(foreignKey.name) === fkKey(foreignKey);
     if (same && !fresh(foreignKey.table) && !fresh(foreignKey.refTable)) continue;
-    (foreignKey.kind === 'parent' ? before : after).push({ kind: 'add_foreign_key', foreignKey });
+    // After the load, as ddlPhases places them: a parent key checked per loaded row costs more than one join afterwards.
+    after.push({ kind: 'add_foreign_key', foreignKey });
   }
   const oldChecks = new Map(from.checks.map((c) => [c.name, JSON.stringify(c)]));
   for (const check of to.checks) {

@@ -25,9 +25,8 @@ export interface TableDef {
 }
 
 /**
- * A foreign key. `kind: 'parent'` links a child table to its parent (always satisfiable
- * when parents load first, so it exists during the load); `kind: 'reference'` comes from a
- * column's `references` and is created after the load.
+ * A foreign key. `kind: 'parent'` links a child table to its parent; `kind: 'reference'`
+ * comes from a column's `references`. Both are created after the load (phases.ts).
  */
 export interface ForeignKeyDef {
   readonly name: string;
