@@ -5,6 +5,7 @@ import { recoverId } from '../sources/bson/recover-id.js';
 import type { Source, SourceBatch } from '../sources/types.js';
 import { InferenceStats } from './collector.js';
 import { hash53 } from './hash-sketch.js';
+import { rawIdHash } from './id-hash.js';
 import type { InferLimits } from './limits.js';
 import { Reservoir } from './reservoir.js';
 
@@ -180,7 +181,16 @@ async function readFirstThenIds(
     if (batch.raw) {
       let undecodable = 0;
       for (const frame of batch.raw.frames) {
-        // Past the sample only the `_id` matters, and mongod stores it first: no full decode.
+        // Past the sample only the `_id` matters, and mongod stores it first: no full decode,
+        // and for an ObjectId or a string not even of the `_id` (rawIdHash).
+        if (count.analysed >= sample) {
+          const hash = rawIdHash(frame.bytes);
+          if (hash !== undefined) {
+            count.seen++;
+            stats.noteIdHash(name, hash);
+            continue;
+          }
+        }
         const id = count.analysed >= sample ? recoverId(frame.bytes) : undefined;
         if (id !== undefined) {
           count.seen++;

@@ -84,7 +84,12 @@ export class InferenceStats {
    */
   noteId(collection: string, id: unknown): void {
     const hash = idHash(id);
-    if (hash !== undefined) this.#state(collection).ids.add(hash);
+    if (hash !== undefined) this.noteIdHash(collection, hash);
+  }
+
+  /** `noteId` for an `_id` already hashed by `idHash` (or `rawIdHash`, from its bytes). */
+  noteIdHash(collection: string, hash: number): void {
+    this.#state(collection).ids.add(hash);
   }
 
   /** Count documents the source could not read (they still belong to the collection). */

@@ -31,6 +31,17 @@ export function hash53(text: string, seed = 0): number {
     h1 = Math.imul(h1 ^ ch, 2654435761);
     h2 = Math.imul(h2 ^ ch, 1597334677);
   }
+  return finishHash53(h1, h2);
+}
+
+/**
+ * cyrb53's final mixing of its two running halves into the 53-bit hash, for a caller that
+ * feeds the characters itself (hashing an ObjectId's hex form from its bytes, id-hash.ts).
+ *
+ * @example
+ * finishHash53(0xdeadbeef, 0x41c6ce57) === hash53('');   // true
+ */
+export function finishHash53(h1: number, h2: number): number {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
