@@ -282,6 +282,62 @@ function digitGroup(digits: string, g: number): number {
   );
 }
 
+/**
+ * `writeNumeric(sink, decimalText(d))` for a Decimal128 `d` read straight from its 16 BID
+ * bytes at `at`, without the text in between: every amount of money of a sales document went
+ * through two strings, two regular expressions and a padded copy before. Only for a finite
+ * value whose coefficient, scaled to whole base-10000 digits, stays below 2^53 (every real
+ * amount); false for anything else, which the caller encodes the general way.
+ * copy-binary.test.ts pins it to that general way.
+ *
+ * @example
+ * import { Decimal128 } from 'bson';
+ * const sink = new TextSink();
+ * writeDecimal128Numeric(sink, Decimal128.fromString('-12345.678').bytes, 0)   // true; as writeNumeric(sink, '-12345.678')
+ */
+export function writeDecimal128Numeric(sink: TextSink, bytes: Uint8Array, at: number): boolean {
+  const high = littleEndianWord(bytes, at + 12);
+  // The "11" forms: NaN, ±Infinity and the non-canonical huge coefficients.
+  if (((high >>> 29) & 0x3) === 0x3) return false;
+  const middleLow = littleEndianWord(bytes, at + 4);
+  if ((high & 0x1ffff) !== 0 || littleEndianWord(bytes, at + 8) !== 0 || middleLow >= 0x200000) return false;
+  const coefficient = middleLow * 4294967296 + littleEndianWord(bytes, at);
+  const exponent = ((high >>> 17) & 0x3fff) - 6176;
+  // decimalText keeps every fraction digit the exponent gives (the display scale), and
+  // writes a positive exponent out as zeros (scale 0).
+  const scale = exponent < 0 ? -exponent : 0;
+  // Align the coefficient to whole base-10000 digits: `aligned` × 10000^lowWeight is the value.
+  const shift = exponent < 0 ? (4 - (scale % 4)) % 4 : exponent % 4;
+  const lowWeight = exponent < 0 ? -(scale + shift) / 4 : (exponent - shift) / 4;
+  let aligned = coefficient * 10 ** shift;
+  if (aligned > Number.MAX_SAFE_INTEGER) return false;
+  if (aligned === 0) {
+    writeNumericHeader(sink, 0, 0, NUMERIC_POSITIVE, scale);
+    return true;
+  }
+  let groups = 0;
+  let lowest = -1;
+  for (; aligned > 0; groups++) {
+    const digit = aligned % 10000;
+    DIGIT_GROUPS[groups] = digit;
+    if (lowest < 0 && digit !== 0) lowest = groups;
+    aligned = (aligned - digit) / 10000;
+  }
+  const sign = high >>> 31 === 1 ? NUMERIC_NEGATIVE : NUMERIC_POSITIVE;
+  writeNumericHeader(sink, groups - lowest, lowWeight + groups - 1, sign, scale);
+  sink.reserve(2 * (groups - lowest));
+  for (let g = groups - 1; g >= lowest; g--)
+    sink.length = sink.bytes.writeInt16BE(DIGIT_GROUPS[g]!, sink.length);
+  return true;
+}
+
+/** Base-10000 digits of one aligned coefficient, lowest first (below 2^53: at most 4). */
+const DIGIT_GROUPS = new Uint16Array(8);
+
+function littleEndianWord(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+}
+
 function writeNumericHeader(
   sink: TextSink,
   ndigits: number,

@@ -12,7 +12,7 @@ import type { FastColumn } from './fast-plan.js';
  * give for that pairing, none needs COPY escaping, and every other pairing is left to them
  * (`undefined`).
  */
-export type DirectKind = 'objectId' | 'date' | 'int32' | 'double' | 'bool';
+export type DirectKind = 'objectId' | 'date' | 'int32' | 'double' | 'bool' | 'decimal';
 
 /** Which direct encoding a column can use, if any (the BSON type is checked per value). */
 export function directKind(column: FastColumn['codec']): DirectKind | undefined {
@@ -22,6 +22,8 @@ export function directKind(column: FastColumn['codec']): DirectKind | undefined 
   if (source === 'objectId') return 'objectId';
   if (source === 'date') return 'date';
   if (source === 'bool') return 'bool';
+  // Only where any Decimal128 fits: numeric(p,s) checks precision on the text first.
+  if (source === 'decimal' && base === 'numeric' && column.type.precision === undefined) return 'decimal';
   const numeric = source === 'number' || source === 'int' || source === 'double';
   if (
     numeric &&
@@ -39,7 +41,7 @@ export function directKind(column: FastColumn['codec']): DirectKind | undefined 
  * one `kind` reads.
  */
 export function directText(
-  kind: Exclude<DirectKind, 'objectId' | 'date'>,
+  kind: Exclude<DirectKind, 'objectId' | 'date' | 'decimal'>,
   bytes: Buffer,
   type: number,
   at: number,

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { ObjectId } from 'bson';
-import { type BinaryType, writeBinaryValue } from '../../copy/copy-binary.js';
+import { type BinaryType, writeBinaryValue, writeDecimal128Numeric } from '../../copy/copy-binary.js';
 import { encodeCopyField } from '../../copy/copy-text.js';
 import { copyBytes, type TextSink } from '../../copy/text-sink.js';
 import { encodeColumn, MISMATCH } from '../column-codec.js';
@@ -265,8 +265,19 @@ export class DocumentEncoder {
       table.ends[node.column] = this.#scratch.length;
       return undefined;
     }
+    if (node.direct === 'decimal' && type === BSON_TYPE.decimal128 && table.binary) {
+      const from = this.#scratch.length;
+      if (writeDecimal128Numeric(this.#scratch, this.#bytes, start)) {
+        table.starts[node.column] = from;
+        table.ends[node.column] = this.#scratch.length;
+        return undefined;
+      }
+    }
     // The other direct forms are text; in binary the value takes the general way below.
-    const textKind = node.direct === 'objectId' || node.direct === 'date' ? undefined : node.direct;
+    const textKind =
+      node.direct === 'objectId' || node.direct === 'date' || node.direct === 'decimal'
+        ? undefined
+        : node.direct;
     const direct =
       textKind === undefined || table.binary ? undefined : directText(textKind, this.#bytes, type, start);
     if (direct !== undefined) {
