@@ -112,21 +112,39 @@ export function writeBinaryValue(sink: TextSink, type: BinaryType, value: RowVal
 function writeBinaryArray(sink: TextSink, base: ScalarPgType, value: RowValue): void {
   if (!Array.isArray(value)) throw new Error(`a ${base}[] row value must be an array`);
   const values = value as readonly RowValue[];
-  const dimensions = values.length === 0 ? 0 : 1;
-  sink.reserve(20);
-  let at = sink.bytes.writeInt32BE(dimensions, sink.length);
-  at = sink.bytes.writeInt32BE(values.includes(null) ? 1 : 0, at);
-  at = sink.bytes.writeInt32BE(ELEMENT_OIDS[base], at);
-  if (dimensions === 1) {
-    at = sink.bytes.writeInt32BE(values.length, at);
-    at = sink.bytes.writeInt32BE(1, at); // lower bound
-  }
-  sink.length = at;
+  writeBinaryArrayHeader(sink, base, values.length, values.includes(null));
   const elementType = { base, array: false };
   for (const element of values) {
     if (Array.isArray(element)) throw new Error(`a ${base}[] row value must have one dimension`);
     writeBinaryField(sink, elementType, element);
   }
+}
+
+/**
+ * A one-dimensional binary array's header: dimensions, the has-nulls flag, the element type,
+ * then (when not empty) the length and the lower bound 1. The elements follow, each like a
+ * field (length, bytes).
+ *
+ * @example
+ * const sink = new TextSink();
+ * writeBinaryArrayHeader(sink, 'text', 2, false);   // <1 | 0 | 25 | 2 | 1>, then two elements
+ */
+export function writeBinaryArrayHeader(
+  sink: TextSink,
+  base: ScalarPgType,
+  length: number,
+  hasNull: boolean,
+): void {
+  const dimensions = length === 0 ? 0 : 1;
+  sink.reserve(20);
+  let at = sink.bytes.writeInt32BE(dimensions, sink.length);
+  at = sink.bytes.writeInt32BE(hasNull ? 1 : 0, at);
+  at = sink.bytes.writeInt32BE(ELEMENT_OIDS[base], at);
+  if (dimensions === 1) {
+    at = sink.bytes.writeInt32BE(length, at);
+    at = sink.bytes.writeInt32BE(1, at); // lower bound
+  }
+  sink.length = at;
 }
 
 function writeBinaryScalar(sink: TextSink, type: ScalarPgType, value: RowValue): void {

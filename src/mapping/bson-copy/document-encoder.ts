@@ -1,6 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import type { ObjectId } from 'bson';
-import { type BinaryType, writeBinaryValue, writeDecimal128Numeric } from '../../copy/copy-binary.js';
+import {
+  type BinaryType,
+  writeBinaryArrayHeader,
+  writeBinaryValue,
+  writeDecimal128Numeric,
+} from '../../copy/copy-binary.js';
 import { encodeCopyField } from '../../copy/copy-text.js';
 import { copyBytes, type TextSink } from '../../copy/text-sink.js';
 import { encodeColumn, MISMATCH } from '../column-codec.js';
@@ -10,7 +15,15 @@ import { defineKey, encodeJson, escapeKey, type JsonValue, jsonText } from '../j
 import { checkString, RejectSignal } from '../reject.js';
 import type { RowValue } from '../row-values.js';
 import { discriminatorKind } from '../to-rows.js';
-import { BAIL, BSON_TYPE, bail, ElementCursor, isSafeKey, readInt64AsNumber } from './bson-elements.js';
+import {
+  BAIL,
+  BSON_TYPE,
+  bail,
+  ElementCursor,
+  isSafeKey,
+  readInt32,
+  readInt64AsNumber,
+} from './bson-elements.js';
 import {
   directText,
   writeObjectIdUuid,
@@ -265,6 +278,13 @@ export class DocumentEncoder {
       table.ends[node.column] = this.#scratch.length;
       return undefined;
     }
+    if (
+      node.textArray &&
+      table.binary &&
+      type === BSON_TYPE.array &&
+      this.#textArrayField(table, node.column, start, end)
+    )
+      return undefined;
     if (node.direct === 'decimal' && type === BSON_TYPE.decimal128 && table.binary) {
       const from = this.#scratch.length;
       if (writeDecimal128Numeric(this.#scratch, this.#bytes, start)) {
@@ -350,6 +370,49 @@ export class DocumentEncoder {
     table.starts[column] = this.#scratch.length;
     this.#scratch.writeString(text);
     table.ends[column] = this.#scratch.length;
+  }
+
+  /**
+   * A BSON array of strings as a binary `text[]` field, its elements' bytes copied as they are
+   * (checked as `#textField` checks one string). False, having written nothing, for an array
+   * the general way must judge: empty, or holding anything but strings (a null, a number).
+   */
+  #textArrayField(table: FastTable, column: number, start: number, end: number): boolean {
+    const bytes = this.#bytes;
+    const cursor = new ElementCursor(bytes, start, end);
+    let count = 0;
+    while (cursor.next()) {
+      if (cursor.type !== BSON_TYPE.string) return false;
+      count++;
+    }
+    if (count === 0) return false;
+    const scratch = this.#scratch;
+    const from = scratch.length;
+    writeBinaryArrayHeader(scratch, 'text', count, false);
+    // The elements take no more than the array's bytes: a length replaces each string's own.
+    scratch.reserve(end - start);
+    const out = scratch.bytes;
+    let at = scratch.length;
+    const elements = new ElementCursor(bytes, start, end);
+    while (elements.next()) {
+      const text = elements.valueStart + 4;
+      const textEnd = elements.valueEnd - 1;
+      if (readInt32(bytes, elements.valueStart) !== textEnd - text + 1) bail();
+      at = out.writeInt32BE(textEnd - text, at);
+      let ascii = true;
+      for (let i = text; i < textEnd; i++) {
+        const byte = bytes[i]!;
+        // NUL: PostgreSQL cannot store it, a reject that toRows words.
+        if (byte === 0) bail();
+        if (byte >= 0x80) ascii = false;
+        out[at++] = byte;
+      }
+      if (!ascii && !isUtf8(bytes.subarray(text, textEnd))) bail();
+    }
+    scratch.length = at;
+    table.starts[column] = from;
+    table.ends[column] = at;
+    return true;
   }
 
   /** A BSON string's bytes as a COPY field: escaped, and checked as `checkString` and the decoder would. */

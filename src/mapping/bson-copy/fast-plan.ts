@@ -59,6 +59,8 @@ export interface FastColumn {
   readonly column: number;
   /** A scalar string column: BSON string bytes are copied straight into the line. */
   readonly text: boolean;
+  /** A `text[]` of strings: in binary, an array of BSON strings is copied straight into the row. */
+  readonly textArray: boolean;
   /** The column's most common values go from bytes to text directly (direct-fields.ts). */
   readonly direct: DirectKind | undefined;
   /** Its encoded values never need COPY escaping (numbers, dates, uuids, booleans). */
@@ -173,6 +175,7 @@ function fastNode(
         codec,
         column: table.columnNames.indexOf(codec.column.name),
         text: codec.column.sourceType === 'string' && !codec.type.array,
+        textArray: codec.column.sourceType === 'string' && codec.type.array && codec.type.base === 'text',
         direct: directKind(codec),
         plain: !codec.type.array && PLAIN_SOURCES.has(codec.column.sourceType),
         stamp: 0,

@@ -179,6 +179,27 @@ describe('DocumentEncoder (the BSON fast path)', () => {
   });
 });
 
+describe('DocumentEncoder with binary COPY and a text[] column', () => {
+  const plan = parsePlan(planFromDocs(new Map([['things', [{ _id: new ObjectId(), tags: ['x', 'y'] }]]])));
+  const id = new ObjectId('64b7f1c2a9e3d40012345678');
+  it.each([
+    ['one string', ['y']],
+    ['strings that are not ASCII', ['ü✓ 𝄞', 'plain', '']],
+    ['no strings', []],
+    ['a null among the strings', ['x', null]],
+    ['a number among the strings', ['x', new Int32(1)]],
+  ])('writes the rows toRows writes for an array of %s', (_, tags) => {
+    expect(compare(plan, 'things', bson({ _id: id, tags }), true).kind).toBe('equal');
+  });
+
+  it('hands back a string with NUL and a string that is not UTF-8, which toRows rejects', () => {
+    expect(compare(plan, 'things', bson({ _id: id, tags: ['x', 'a\u0000b'] }), true).kind).toBe('handed-back');
+    const bytes = bson({ _id: id, tags: ['x', 'aXb'] });
+    bytes[bytes.indexOf('aXb') + 1] = 0xff;
+    expect(compare(plan, 'things', bytes, true).kind).toBe('handed-back');
+  });
+});
+
 /** The null under `key` rewritten as BSON undefined (0x06), which `BSON.serialize` never writes. */
 function withUndefined(doc: Document, key: string): Buffer {
   const bytes = bson(doc);
