@@ -193,7 +193,9 @@ describe('DocumentEncoder with binary COPY and a text[] column', () => {
   });
 
   it('hands back a string with NUL and a string that is not UTF-8, which toRows rejects', () => {
-    expect(compare(plan, 'things', bson({ _id: id, tags: ['x', 'a\u0000b'] }), true).kind).toBe('handed-back');
+    expect(compare(plan, 'things', bson({ _id: id, tags: ['x', 'a\u0000b'] }), true).kind).toBe(
+      'handed-back',
+    );
     const bytes = bson({ _id: id, tags: ['x', 'aXb'] });
     bytes[bytes.indexOf('aXb') + 1] = 0xff;
     expect(compare(plan, 'things', bytes, true).kind).toBe('handed-back');
