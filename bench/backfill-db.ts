@@ -47,7 +47,7 @@ export function targetUrl(): string {
 
 /**
  * A fresh database for one case with the plan's before-load DDL applied (schema, tables,
- * primary keys, parent foreign keys, checks), so every case starts from the same empty
+ * primary keys, checks), so every case starts from the same empty
  * tables and none is timed creating them. `drop()` removes it.
  */
 export async function freshDatabase(
@@ -74,7 +74,7 @@ export async function freshDatabase(
 }
 
 /**
- * The after-load DDL Ferry's backfill runs at the end (reference foreign keys, secondary
+ * The after-load DDL Ferry's backfill runs at the end (every foreign key, child tables' keys to their parents included, secondary
  * indexes, analyze), for the other cases to run too, timed, so all three finish with the
  * same database.
  */

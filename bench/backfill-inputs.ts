@@ -26,7 +26,7 @@ export interface RenderedCopy {
   readonly docs: number;
   /** BSON bytes of the documents the files hold, so MB/s means the same in every case. */
   readonly bytes: number;
-  /** Per collection, its tables parents first (the parent foreign keys hold during COPY). */
+  /** Per collection, its tables parents first, in Ferry's load order. */
   readonly collections: readonly {
     readonly name: string;
     readonly docs: number;
