@@ -3,6 +3,7 @@ import { FerryError } from '../../core/errors.js';
 import { redactUri } from '../../core/redact.js';
 import type { CollectionInfo, ReadOptions, Source, SourceBatch } from '../types.js';
 import { installDriverWriteGuard } from './driver-write-guard.js';
+import { estimatedCount } from './estimated-count.js';
 import { normalizeIndex } from './indexes.js';
 import { type MongoErrorContext, mongoError } from './mongo-errors.js';
 import { readIdOrdered, TypeAliasSupport } from './read-batches.js';
@@ -144,9 +145,9 @@ class LiveMongoSource implements MongoSource {
           if (type !== 'collection' || name.startsWith('system.')) continue;
           const collection = db.collection(name);
           const indexes = (await collection.listIndexes().toArray()).map(normalizeIndex);
-          const estimatedCount = await collection.estimatedDocumentCount();
+          const count = await estimatedCount(collection);
           const qualified = this.database === undefined ? `${database}.${name}` : name;
-          infos.push({ name: qualified, database, indexes, estimatedCount });
+          infos.push({ name: qualified, database, indexes, estimatedCount: count });
         }
       }
       return infos.sort((a, b) => byCodeUnits(a.name, b.name));
