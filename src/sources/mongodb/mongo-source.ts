@@ -1,8 +1,10 @@
 import { type Collection, MongoClient, type MongoClientOptions } from 'mongodb';
 import { FerryError } from '../../core/errors.js';
 import { redactUri } from '../../core/redact.js';
+import { readAhead } from '../read-ahead.js';
 import type { CollectionInfo, ReadOptions, Source, SourceBatch } from '../types.js';
 import { installDriverWriteGuard } from './driver-write-guard.js';
+import { estimatedCount } from './estimated-count.js';
 import { normalizeIndex } from './indexes.js';
 import { type MongoErrorContext, mongoError } from './mongo-errors.js';
 import { readIdOrdered, TypeAliasSupport } from './read-batches.js';
@@ -47,6 +49,13 @@ export interface MongoSource extends Source {
 }
 
 const DEFAULT_BATCH_SIZE = 1000;
+
+/**
+ * Batches fetched from the server while the consumer loads the previous one: a `getMore` on
+ * FerretDB takes seconds, which would otherwise add to every chunk's encode and COPY. One
+ * batch, so memory stays within two batches plus the driver's current server reply.
+ */
+const READ_AHEAD = 1;
 
 /**
  * Connect to a MongoDB server and prove it answers (and accepts the credentials) before
@@ -144,9 +153,9 @@ class LiveMongoSource implements MongoSource {
           if (type !== 'collection' || name.startsWith('system.')) continue;
           const collection = db.collection(name);
           const indexes = (await collection.listIndexes().toArray()).map(normalizeIndex);
-          const estimatedCount = await collection.estimatedDocumentCount();
+          const count = await estimatedCount(collection);
           const qualified = this.database === undefined ? `${database}.${name}` : name;
-          infos.push({ name: qualified, database, indexes, estimatedCount });
+          infos.push({ name: qualified, database, indexes, estimatedCount: count });
         }
       }
       return infos.sort((a, b) => byCodeUnits(a.name, b.name));
@@ -188,17 +197,20 @@ class LiveMongoSource implements MongoSource {
       options.after !== undefined
         ? { id: options.after.id, inclusive: false }
         : range.from && { id: range.from.id, inclusive: true };
-    yield* readIdOrdered({
-      collection: handle,
-      name: collection,
-      ...(lower && { lower }),
-      ...(range.to && { upper: range.to }),
-      batchSize,
-      ...(options.signal && { signal: options.signal }),
-      types: this.#types,
-      errorContext: this.errorContext,
-      ...(options.raw && { raw: true }),
-    });
+    yield* readAhead(
+      readIdOrdered({
+        collection: handle,
+        name: collection,
+        ...(lower && { lower }),
+        ...(range.to && { upper: range.to }),
+        batchSize,
+        ...(options.signal && { signal: options.signal }),
+        types: this.#types,
+        errorContext: this.errorContext,
+        ...(options.raw && { raw: true }),
+      }),
+      READ_AHEAD,
+    );
   }
 
   async *readAll(

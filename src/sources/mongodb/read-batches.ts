@@ -72,7 +72,8 @@ const MAX_REOPENS = 5;
  *   frames, the same shape a dump or an archive hands over, so the backfill encodes them with
  *   the same encoder (and decodes, or rejects, only what that encoder hands back). Only each
  *   batch's last `_id` is read out of its bytes, for the resume position.
- * - Memory is bounded by one batch plus the driver's current server batch (`batchSize`).
+ * - Memory is bounded by one batch plus the driver's current server batch (`batchSize`); the
+ *   source wraps this in `readAhead` (read-ahead.ts), which holds one batch more.
  * - A lost cursor (idle timeout while the consumer was slow) is reopened after the last `_id`
  *   already taken, so nothing repeats and nothing is skipped.
  * - The signal is checked per document and passed to the driver, so a pending fetch stops too.
