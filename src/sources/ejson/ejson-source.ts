@@ -4,9 +4,11 @@ import { readAllSequential } from '../read-all-sequential.js';
 import type { CollectionInfo, ReadOptions, ResumePosition, Source, SourceBatch } from '../types.js';
 import { type CollectionFile, fileOf, findCollectionFiles } from './collection-files.js';
 import { parseExtendedJson } from './parse-extended-json.js';
+import type { RawRecord } from './raw-records.js';
 import { batchRecords } from './record-batches.js';
 import { streamRecords } from './record-stream.js';
 import { DEFAULT_MAX_RECORD_BYTES, type RecordContext, recordToDocument } from './record-to-document.js';
+import { recordToFrame } from './record-to-frame.js';
 
 export interface EjsonSourceOptions {
   /**
@@ -85,7 +87,11 @@ class EjsonSource implements Source {
     const context: RecordContext = { file: target.file, collection, parse: parseExportLine };
     const file = { file: target.file, collection };
     const records = streamRecords(file, start.offset, this.maxRecordBytes, options.signal);
-    yield* batchRecords(records, (record) => recordToDocument(record, context), {
+    // A raw read takes the records it can straight to BSON, the others through documents.
+    const convert = options.raw
+      ? (record: RawRecord) => recordToFrame(record) ?? recordToDocument(record, context)
+      : (record: RawRecord) => recordToDocument(record, context);
+    yield* batchRecords(records, convert, {
       ...file,
       start,
       options,

@@ -13,6 +13,7 @@ import {
   ObjectId,
   Timestamp,
 } from 'bson';
+import { plainDecimal128 } from './plain-decimal.js';
 
 /**
  * The Extended JSON type wrappers (`{"$oid": …}`, `{"$date": …}`, DBRef …), each checked
@@ -152,6 +153,8 @@ export function reviveCommonWrapper(key: string, inner: unknown, options: Wrappe
     }
     case '$numberDouble':
       return DOUBLE_TEXT.test(inner) ? new Double(Number.parseFloat(inner)) : NOT_A_WRAPPER;
+    case '$numberDecimal':
+      return plainDecimal128(inner) ?? NOT_A_WRAPPER;
     case '$date': {
       const time = Date.parse(inner);
       if (options.rejectInvalidDates && Number.isNaN(time)) return NOT_A_WRAPPER;

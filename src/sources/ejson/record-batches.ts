@@ -4,6 +4,11 @@ import type { ReadOptions, SourceBatch, SourceReject } from '../types.js';
 import type { RawRecord } from './raw-records.js';
 import type { RecordResult } from './record-to-document.js';
 
+/** A record already written as BSON by its converter (only asked for with `options.raw`). */
+export interface RecordFrame {
+  readonly frame: BsonFrame;
+}
+
 /** Where a batched read starts and what it reads, for {@link batchRecords}. */
 export interface RecordBatching {
   readonly file: string;
@@ -15,8 +20,8 @@ export interface RecordBatching {
 
 /**
  * Records → the source's batches: each record converted by `convert` (given its index among
- * the file's records, counting rejects) into a document or a reject, `batchSize` of them per
- * batch, each batch ending at a resume position `{ kind: 'offset', offset, index }` (the byte
+ * the file's records, counting rejects) into a document or a reject (or, only when
+ * `options.raw` asks for frames, straight into a BSON frame), `batchSize` of them per batch, each batch ending at a resume position `{ kind: 'offset', offset, index }` (the byte
  * after its last record, the records so far). With `options.raw`, documents go out as BSON
  * frames (see `asFrame`). Shared by the Extended JSON source and plain JSON arrays.
  *
@@ -28,7 +33,7 @@ export interface RecordBatching {
  */
 export async function* batchRecords(
   records: AsyncIterable<RawRecord[]>,
-  convert: (record: RawRecord, index: number) => RecordResult,
+  convert: (record: RawRecord, index: number) => RecordResult | RecordFrame,
   batching: RecordBatching,
 ): AsyncGenerator<SourceBatch> {
   const { collection, options } = batching;
@@ -56,6 +61,7 @@ export async function* batchRecords(
     for (const record of chunk) {
       const result = convert(record, index);
       if ('reject' in result) rejects.push(result.reject);
+      else if ('frame' in result) frames.push(result.frame);
       else {
         const frame = raw && asFrame(result.doc, record);
         if (frame) frames.push(frame);

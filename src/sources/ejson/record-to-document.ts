@@ -11,7 +11,7 @@ export const MAX_BSON_DOCUMENT_BYTES = 16 * 1024 * 1024;
  * element), so only documents whose text exceeds 16 MiB / 8 can be over the limit; below
  * that we skip the extra walk `calculateObjectSize` costs.
  */
-const SIZE_CHECK_THRESHOLD = MAX_BSON_DOCUMENT_BYTES / 8;
+export const SIZE_CHECK_THRESHOLD = MAX_BSON_DOCUMENT_BYTES / 8;
 /** How much raw text a reject keeps of a record too long to buffer whole. */
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
@@ -120,7 +120,8 @@ function describeKind(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-function stripBom(text: string): string {
+/** The text without a leading byte order mark. */
+export function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 

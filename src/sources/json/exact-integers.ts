@@ -37,6 +37,31 @@ export function protectLargeIntegers(text: string): string {
   });
 }
 
+// In valid JSON a number starts the text or follows `:`, `,`, `[` or whitespace; a 16-digit
+// run anywhere else (inside a string: a hex ObjectId, a phone number) cannot be one.
+const LITERAL_MAYBE = /(?:^|[:,[\s])-?\d{16}/;
+
+/**
+ * `JSON.parse(protectLargeIntegers(text))`, without the rewrite for valid JSON that holds no
+ * 16-digit integer literal: the rewrite scans every string of a record whose strings hold long
+ * digit runs (every hex ObjectId does), and profiles of plain JSON files showed it costing half
+ * as much as `JSON.parse`. Text that does not parse as it is takes the rewrite after all, so
+ * invalid JSON fails with the very error it always did.
+ *
+ * @example
+ * parseExactJson('{"n":12345678901234567890}'); // { n: '\uf8ffferry-integer-…:12345678901234567890' }
+ */
+export function parseExactJson(text: string): unknown {
+  if (!LITERAL_MAYBE.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Fall through: the error to report is the one the rewritten text gives.
+    }
+  }
+  return JSON.parse(protectLargeIntegers(text));
+}
+
 /** Thrown for an integer literal longer than any exact BSON number (over 34 digits). */
 export class IntegerTooLongError extends Error {
   constructor(digits: number) {

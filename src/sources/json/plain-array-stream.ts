@@ -5,7 +5,7 @@ import { batchRecords } from '../ejson/record-batches.js';
 import { streamRecords } from '../ejson/record-stream.js';
 import { type RecordResult, recordToDocument } from '../ejson/record-to-document.js';
 import type { ReadOptions, SourceBatch, SourceReject } from '../types.js';
-import { protectLargeIntegers } from './exact-integers.js';
+import { parseExactJson } from './exact-integers.js';
 import { formatJsonPointer } from './json-pointer.js';
 import { type PlainIdRule, plainIdOf, plainRecordsToDocs } from './plain-records.js';
 
@@ -51,7 +51,7 @@ export async function* readPlainArray(
   );
   const convert = (record: RawRecord, index: number): RecordResult => {
     const path = formatJsonPointer([String(index)]);
-    const parsed = recordToDocument(record, { ...context, parse: parsePlainRecord });
+    const parsed = recordToDocument(record, { ...context, parse: parseExactJson });
     if ('reject' in parsed) return { reject: at(parsed.reject, { path }) };
     const [result] = plainRecordsToDocs(
       [{ value: parsed.doc, position: index, path }],
@@ -91,7 +91,7 @@ export async function arrayHasIds(
     for (const record of records) {
       let value: unknown;
       try {
-        value = parsePlainRecord(record.bytes.toString('utf8'));
+        value = parseExactJson(record.bytes.toString('utf8'));
       } catch {
         continue; // a reject when read; it has no id to count
       }
@@ -104,11 +104,6 @@ export async function arrayHasIds(
   }
   cache.set(key, found);
   return found;
-}
-
-/** Plain JSON numbers are read exactly: big integer literals are marked before `JSON.parse`. */
-function parsePlainRecord(text: string): unknown {
-  return JSON.parse(protectLargeIntegers(text));
 }
 
 function at(reject: SourceReject, where: Partial<ErrorLocation>): SourceReject {

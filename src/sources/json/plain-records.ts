@@ -109,15 +109,17 @@ export function plainRecordsToDocs(
     if (!isObject(record.value)) {
       return reject('SOURCE_NOT_A_DOCUMENT', `expected a JSON object, found ${kindOf(record.value)}`);
     }
-    const { [rule.idField ?? '_id']: fieldId, ...rest } = record.value;
+    const value = record.value;
+    const fieldId = rule.idField === undefined ? undefined : value[rule.idField];
     let id: unknown;
-    let body: Record<string, unknown>;
+    // The keys the record's id came from: they move to `_id`, so the body leaves them out.
+    let idKeys: readonly string[];
     if (rule.idField !== undefined && fieldId !== undefined) {
       id = fieldId;
-      body = rest;
+      idKeys = [rule.idField];
     } else {
-      const { _id: ownId, ...withoutId } = record.value;
-      body = withoutId;
+      const ownId = value._id;
+      idKeys = ID_KEYS;
       if (ownId !== undefined) {
         if (record.key !== undefined && String(ownId) !== record.key) {
           return reject(
@@ -128,11 +130,10 @@ export function plainRecordsToDocs(
         }
         id = ownId;
       } else if (record.key !== undefined) id = record.key;
-      else if (rule.idField === undefined && withoutId.id !== undefined) {
+      else if (rule.idField === undefined && value.id !== undefined) {
         // An array of records with an `id` field: that is their id (moved, as with idField).
-        const { id: ownIdField, ...withoutIdField } = withoutId;
-        id = ownIdField;
-        body = withoutIdField;
+        id = value.id;
+        idKeys = ID_AND_ID_FIELD_KEYS;
       } else if (someHaveIds || rule.idField !== undefined) {
         const field = rule.idField ?? '_id';
         return reject(
@@ -144,14 +145,35 @@ export function plainRecordsToDocs(
       } else id = record.position;
     }
     try {
-      const converted = convertNumbers(id);
-      return { doc: { _id: converted, ...(convertNumbers(body) as Record<string, unknown>) } };
+      return { doc: documentOf(convertNumbers(id), value, idKeys) };
     } catch (error) {
       if (error instanceof UnsafeIntegerError || error instanceof IntegerTooLongError)
         return reject('SOURCE_UNSAFE_INTEGER', error.message);
       throw error;
     }
   });
+}
+
+const ID_KEYS = ['_id'];
+const ID_AND_ID_FIELD_KEYS = ['_id', 'id'];
+
+/**
+ * `{ _id: id, ...body }` with the body's numbers converted, where the body is the record
+ * without `idKeys`: built in one object, since copying each record twice more (once per
+ * `...rest`) showed up as collector time on large arrays. As with a spread, a body key that
+ * is `_id` again (a record with both `_id` and the configured `idField`) overwrites the value
+ * in the first place, and `__proto__` stays an own key.
+ */
+function documentOf(id: unknown, record: Record<string, unknown>, idKeys: readonly string[]): Document {
+  const doc: Document = { _id: id };
+  for (const key in record) {
+    if (idKeys.includes(key)) continue;
+    const value = convertNumbers(record[key]);
+    if (key === '__proto__')
+      Object.defineProperty(doc, key, { value, enumerable: true, writable: true, configurable: true });
+    else doc[key] = value;
+  }
+  return doc;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { BSON, type Document, EJSON } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateNastyDocuments } from '../../../src/generate/nasty-documents.js';
 import { inferMapping } from '../../../src/infer/infer-mapping.js';
 import type { Plan } from '../../../src/mapping/model.js';
 import { DESERIALIZE_OPTIONS } from '../../../src/sources/bson/decode-frame.js';
@@ -78,6 +79,51 @@ describe.skipIf(!postgresUrl() || !archive)('backfill from JSON sources on the r
       expect(frames.map((f) => canonical(BSON.deserialize(f.bytes, DESERIALIZE_OPTIONS)))).toEqual(
         decoded.slice(1).map(canonical),
       );
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('hands nasty and damaged export lines over as exactly the documents, rejects and positions of a decoded read', async () => {
+    const lines = [...generateNastyDocuments(20261206, 3000)].map(({ doc }, i) =>
+      EJSON.stringify(doc, { relaxed: i % 2 === 1 }),
+    );
+    // Lines the full path rejects, among the good ones: not JSON, an unsafe integer, a bad
+    // date, a malformed wrapper, not a document, $undefined (kept decoded).
+    lines.splice(10, 0, '{"_id":1,"a":', '{"_id":2,"a":9007199254740993}', '{"_id":3,"d":{"$date":"soon"}}');
+    lines.splice(
+      500,
+      0,
+      '{"_id":4,"o":{"$oid":"5f5e1000","x":1}}',
+      '[1,2]',
+      '{"_id":5,"u":{"$undefined":true}}',
+    );
+    const file = path.join(workDir, 'nasty', 'events.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const source = await openSource(file);
+    try {
+      const read = async (raw: boolean) => {
+        const batches: SourceBatch[] = [];
+        for await (const batch of source.read('events', { raw, batchSize: 700 })) batches.push(batch);
+        return batches;
+      };
+      const [rawBatches, decodedBatches] = [await read(true), await read(false)];
+      const canonical = (doc: Document) => Buffer.from(BSON.serialize(doc)).toString('hex');
+      const view = (batches: SourceBatch[], frames: boolean) =>
+        batches.map((b) => ({
+          position: b.position,
+          bytes: b.bytes,
+          rejects: b.rejects,
+          docs: frames
+            ? [...b.docs.map(canonical), ...(b.raw?.frames ?? []).map((f) => f.bytes.toString('hex'))]
+            : b.docs.map(canonical),
+        }));
+      // Frames and decoded documents may sit in a different order within a batch; compare as sets.
+      const sorted = (v: ReturnType<typeof view>) => v.map((b) => ({ ...b, docs: [...b.docs].sort() }));
+      expect(sorted(view(rawBatches, true))).toEqual(sorted(view(decodedBatches, false)));
+      expect(rawBatches.reduce((n, b) => n + b.rejects.length, 0)).toBeGreaterThanOrEqual(5);
+      expect(rawBatches.reduce((n, b) => n + (b.raw?.frames.length ?? 0), 0)).toBeGreaterThan(1000);
     } finally {
       await source.close();
     }

@@ -51,6 +51,23 @@ describe('plain JSON source', () => {
     expect(Object.keys(batch?.docs[0] ?? {})[0]).toBe('_id');
   });
 
+  it('builds each record as { _id, ...the rest }: key order kept, an own "__proto__" key kept, a second "_id" winning', async () => {
+    // Written as text: an object literal's "__proto__" would set the prototype, not a key.
+    const people = await write('proto/people.json', '[{"a":1,"__proto__":{"x":1},"id":"u1","_id":5,"b":2}]');
+    const [withField] = await readAll(await openJsonSource(people, { idField: 'id' }), 'people');
+    const doc = withField?.docs[0] ?? {};
+    expect(Object.keys(doc)).toEqual(['_id', 'a', '__proto__', 'b']);
+    expect(Object.getPrototypeOf(doc)).toBe(Object.prototype);
+    expect(doc._id).toStrictEqual(new Int32(5));
+    expect(Object.getOwnPropertyDescriptor(doc, '__proto__')?.value).toStrictEqual({ x: new Int32(1) });
+    const tags = await write('proto/tags.json', '[{"id":"t1","__proto__":{"y":2},"n":1}]');
+    const [withIdField] = await readAll(await openJsonSource(tags), 'tags');
+    const tag = withIdField?.docs[0] ?? {};
+    expect(Object.keys(tag)).toEqual(['_id', '__proto__', 'n']);
+    expect(tag._id).toBe('t1');
+    expect(Object.getPrototypeOf(tag)).toBe(Object.prototype);
+  });
+
   it('gives records of an id-less array their position as a deterministic Int32 _id', async () => {
     const file = await write('tags.json', [{ tag: 'a' }, { tag: 'b' }]);
     const [batch] = await readAll(await openJsonSource(file), 'tags');

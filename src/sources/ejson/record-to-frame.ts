@@ -1,0 +1,30 @@
+import { isUtf8 } from 'node:buffer';
+import { extendedJsonToBson } from './extended-json-to-bson.js';
+import type { RawRecord } from './raw-records.js';
+import type { RecordFrame } from './record-batches.js';
+import { SIZE_CHECK_THRESHOLD, stripBom } from './record-to-document.js';
+
+/**
+ * An export record written straight to BSON (`extendedJsonToBson`), for a raw read (the
+ * backfill): the frame `BSON.serialize(recordToDocument(record).doc)` would give, without
+ * building the document. Undefined for every record that needs more (damaged, oversized,
+ * not UTF-8, not JSON, not a document, or a value beyond the common shapes): the caller then
+ * takes `recordToDocument`, which gives the document or the reject it always gave.
+ *
+ * @example
+ * declare const record: RawRecord;
+ * declare const context: RecordContext;
+ * const result = recordToFrame(record) ?? recordToDocument(record, context);
+ */
+export function recordToFrame(record: RawRecord): RecordFrame | undefined {
+  if (record.oversize || record.length > SIZE_CHECK_THRESHOLD || !isUtf8(record.bytes)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(stripBom(record.bytes.toString('utf8')));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const bytes = extendedJsonToBson(value as Record<string, unknown>);
+  return bytes === undefined ? undefined : { frame: { offset: record.offset, bytes } };
+}
