@@ -115,7 +115,7 @@ export async function benchBackfill(salesArchive: string, sizes: BackfillBenchSi
     machine: machine(),
     rows,
     notes: [
-      'All three cases end with the same after-load DDL (every foreign key, child tables\' keys to their parents included, which no case maintains row by row during its load; secondary indexes; `analyze`), timed: Ferry runs it itself, (b) and (c) run `ddlPhases(...).afterLoad` after their last row, so every case finishes with the same database.',
+      "All three cases end with the same after-load DDL (every foreign key, child tables' keys to their parents included, which no case maintains row by row during its load; secondary indexes; `analyze`), timed: Ferry runs it itself, (b) and (c) run `ddlPhases(...).afterLoad` after their last row, so every case finishes with the same database.",
       `(c) runs on a proportional prefix (the first ${thousands(sizes.insertDocs)} documents, split over the collections like the whole input) because the whole input would take hours at its rate; compare its documents/s and rows/s, not its seconds.`,
       "Peak RSS is the Node process of the case only (PostgreSQL's own memory is not in it). PostgreSQL runs on the same 2 cores as the case, and the machine is shared, so absolute figures vary between runs; the ratios are from one run.",
       ...notes,

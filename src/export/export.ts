@@ -9,6 +9,7 @@ import { Crc64 } from '../sources/archive/crc64.js';
 import { ARCHIVE_BLOCK_END, archiveHeader, archivePrelude } from '../sources/archive/write-archive.js';
 import { formatDumpMetadata } from '../sources/dump/dump-metadata.js';
 import type { IndexSpec } from '../sources/types.js';
+import { collectionBytes } from '../target/collection-bytes.js';
 import type { Queryable } from '../target/target-database.js';
 import { bucketBits } from '../verify/buckets.js';
 import { collectionLayout, type ExportFormat, type JsonLayout, metadataFile } from './export-format.js';
@@ -482,15 +483,10 @@ async function heaviestFirst(
   collections: CollectionProgress[],
 ): Promise<CollectionProgress[]> {
   if (collections.length < 2 || (options.parallel ?? 2) < 2) return collections;
-  const { rows } = await options.db.query<{ table: string; bytes: string | number }>(
-    `select c.relname as table, pg_relation_size(c.oid) as bytes from pg_class c
-     join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind = 'r'`,
-    [options.schema],
-  );
-  const bytes = new Map(rows.map((r) => [r.table, Number(r.bytes)]));
+  const bytes = await collectionBytes(options.db, options.plan, options.schema);
   const weight = (progress: CollectionProgress) => {
+    const size = bytes.get(progress.name) ?? 0;
     const tables = options.plan.collections.find((c) => c.name === progress.name)!.tables;
-    const size = tables.reduce((n, t) => n + (bytes.get(t.name) ?? 0), 0);
     return size > 0 ? size : (progress.rows ?? 0) * tables.length;
   };
   return [...collections].sort((a, b) => weight(b) - weight(a));

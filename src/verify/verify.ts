@@ -3,6 +3,7 @@ import type { LocatedExport } from '../export/export-manifest.js';
 import type { FileChecksum } from '../export/file-checksum.js';
 import type { Plan } from '../mapping/model.js';
 import type { Source } from '../sources/types.js';
+import { collectionBytes } from '../target/collection-bytes.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import { samplePredicate } from './buckets.js';
 import { countCheck } from './count-check.js';
@@ -154,11 +155,12 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const stop = new AbortController();
   const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
   const results = new Map<string, CollectionVerifyResult>();
-  const pending = names.filter((name) => {
+  const unchecked = names.filter((name) => {
     const done = run?.collections[name];
     if (done !== undefined) results.set(name, done);
     return done === undefined;
   });
+  const pending = targetThreads.length > 1 ? await heaviestFirst(options, schema, unchecked) : unchecked;
   // Collections are checked `parallel` at a time only when their target side runs on threads:
   // on the calling thread, a second collection would only take turns with the first.
   const lane = async (targetThread: TargetHashThread | undefined) => {
@@ -209,6 +211,18 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   };
   if (run !== undefined) await finishVerifyRun(options.db, run.id, result);
   return result;
+}
+
+/**
+ * The order to check collections in when several lanes check at once: the heaviest first (by
+ * the bytes of their tables), so the run does not end with one big collection checked alone
+ * while the other lane's thread idles. In plan order, the marketplace's two heaviest (requests
+ * and chats) came last and first, and one target thread idled for a third of the run.
+ */
+async function heaviestFirst(options: VerifyOptions, schema: string, names: string[]): Promise<string[]> {
+  if (names.length < 2) return names;
+  const bytes = await collectionBytes(options.db, options.plan, schema);
+  return [...names].sort((a, b) => (bytes.get(b) ?? 0) - (bytes.get(a) ?? 0));
 }
 
 /** One collection at the run's level: the count check, or the deep check (of a sample). */
