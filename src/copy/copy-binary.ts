@@ -1,5 +1,6 @@
 import { debugEnabled } from '../core/debug.js';
 import { FerryError } from '../core/errors.js';
+import { readSmallDecimal128, type SmallDecimalParts } from '../mapping/decimal-parts.js';
 import { parseTimestamptz } from '../mapping/pg-text.js';
 import { parsePgType, type ScalarPgType } from '../mapping/pg-types.js';
 import type { RowValue, RowValues } from '../mapping/row-values.js';
@@ -314,13 +315,8 @@ function digitGroup(digits: string, g: number): number {
  * writeDecimal128Numeric(sink, Decimal128.fromString('-12345.678').bytes, 0)   // true; as writeNumeric(sink, '-12345.678')
  */
 export function writeDecimal128Numeric(sink: TextSink, bytes: Uint8Array, at: number): boolean {
-  const high = littleEndianWord(bytes, at + 12);
-  // The "11" forms: NaN, ±Infinity and the non-canonical huge coefficients.
-  if (((high >>> 29) & 0x3) === 0x3) return false;
-  const middleLow = littleEndianWord(bytes, at + 4);
-  if ((high & 0x1ffff) !== 0 || littleEndianWord(bytes, at + 8) !== 0 || middleLow >= 0x200000) return false;
-  const coefficient = middleLow * 4294967296 + littleEndianWord(bytes, at);
-  const exponent = ((high >>> 17) & 0x3fff) - 6176;
+  if (!readSmallDecimal128(bytes, at, SMALL)) return false;
+  const { coefficient, exponent } = SMALL;
   // decimalText keeps every fraction digit the exponent gives (the display scale), and
   // writes a positive exponent out as zeros (scale 0).
   const scale = exponent < 0 ? -exponent : 0;
@@ -341,7 +337,7 @@ export function writeDecimal128Numeric(sink: TextSink, bytes: Uint8Array, at: nu
     if (lowest < 0 && digit !== 0) lowest = groups;
     aligned = (aligned - digit) / 10000;
   }
-  const sign = high >>> 31 === 1 ? NUMERIC_NEGATIVE : NUMERIC_POSITIVE;
+  const sign = SMALL.negative ? NUMERIC_NEGATIVE : NUMERIC_POSITIVE;
   writeNumericHeader(sink, groups - lowest, lowWeight + groups - 1, sign, scale);
   sink.reserve(2 * (groups - lowest));
   for (let g = groups - 1; g >= lowest; g--)
@@ -352,9 +348,7 @@ export function writeDecimal128Numeric(sink: TextSink, bytes: Uint8Array, at: nu
 /** Base-10000 digits of one aligned coefficient, lowest first (below 2^53: at most 4). */
 const DIGIT_GROUPS = new Uint16Array(8);
 
-function littleEndianWord(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
-}
+const SMALL: SmallDecimalParts = { negative: false, coefficient: 0, exponent: 0 };
 
 function writeNumericHeader(
   sink: TextSink,

@@ -22,6 +22,43 @@ export interface DecimalParts {
   readonly exponent: number;
 }
 
+/** A finite decimal's parts whose coefficient a double holds exactly (below 2^53). */
+export interface SmallDecimalParts {
+  negative: boolean;
+  coefficient: number;
+  exponent: number;
+}
+
+/**
+ * The parts of the Decimal128 whose 16 BID bytes start at `at`, into `out`, when it is finite
+ * and its coefficient is below 2^53 (every amount of money), with plain numbers instead of
+ * bigints; false for anything else, which the caller converts the general way. One reader for
+ * every fast path that formats or encodes such decimals (their text for `numeric` and for
+ * Extended JSON, binary `numeric`); `out` is the caller's, reused, so a value costs no object.
+ *
+ * @example
+ * import { Decimal128 } from 'bson';
+ * const out = { negative: false, coefficient: 0, exponent: 0 };
+ * readSmallDecimal128(Decimal128.fromString('-1.50').bytes, 0, out)   // true; out is { negative: true, coefficient: 150, exponent: -2 }
+ */
+export function readSmallDecimal128(bytes: Uint8Array, at: number, out: SmallDecimalParts): boolean {
+  const high = readUint32LE(bytes, at + 12);
+  // The "11" forms: NaN, ±Infinity and the non-canonical huge coefficients.
+  if (((high >>> 29) & 0x3) === 0x3) return false;
+  // The coefficient's top bits (below the exponent) and its third word must be zero, and its
+  // second below 2^21, for the whole coefficient to be exact as a double.
+  const middleLow = readUint32LE(bytes, at + 4);
+  if ((high & 0x1ffff) !== 0 || readUint32LE(bytes, at + 8) !== 0 || middleLow >= 0x200000) return false;
+  out.negative = high >>> 31 === 1;
+  out.coefficient = middleLow * 4294967296 + readUint32LE(bytes, at);
+  out.exponent = ((high >>> 17) & 0x3fff) - EXPONENT_BIAS;
+  return true;
+}
+
+function readUint32LE(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+}
+
 /**
  * The parts of a finite Decimal128, or undefined for NaN and ±Infinity.
  *

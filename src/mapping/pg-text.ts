@@ -1,6 +1,11 @@
 import type { Decimal128 } from 'bson';
 import { numberKey } from './canonical/index.js';
-import { decimalFromString, decimalParts } from './decimal-parts.js';
+import {
+  decimalFromString,
+  decimalParts,
+  readSmallDecimal128,
+  type SmallDecimalParts,
+} from './decimal-parts.js';
 
 /**
  * Exact text forms of dates and numbers as PostgreSQL reads and prints them. Ferry never
@@ -157,25 +162,14 @@ export function decimalText(value: Decimal128): string {
 
 /**
  * `decimalText` for the common case, a finite value whose coefficient is below 2^53 (every
- * amount of money), from the BID bytes with plain numbers instead of bigints. Undefined for
- * anything else. Layout as in decimal-parts.ts: sign, a 14-bit biased exponent and a 113-bit
- * coefficient, high word last.
+ * amount of money), with plain numbers instead of bigints. Undefined for anything else.
  */
 function smallDecimalText(bytes: Uint8Array): string | undefined {
-  const high = word(bytes, 12);
-  // The "11" forms: NaN, ±Infinity and the non-canonical huge coefficients.
-  if (((high >>> 29) & 0x3) === 0x3) return undefined;
-  const middleHigh = word(bytes, 8);
-  const middleLow = word(bytes, 4);
-  if ((high & 0x1ffff) !== 0 || middleHigh !== 0 || middleLow >= 0x200000) return undefined;
-  const coefficient = middleLow * 4294967296 + word(bytes, 0);
-  const exponent = ((high >>> 17) & 0x3fff) - 6176;
-  return (high >>> 31 === 1 ? '-' : '') + positional(String(coefficient), exponent);
+  if (!readSmallDecimal128(bytes, 0, SMALL)) return undefined;
+  return (SMALL.negative ? '-' : '') + positional(String(SMALL.coefficient), SMALL.exponent);
 }
 
-function word(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
-}
+const SMALL: SmallDecimalParts = { negative: false, coefficient: 0, exponent: 0 };
 
 /** `digits × 10^exponent` in positional notation, keeping every digit given. */
 function positional(digits: string, exponent: number): string {
