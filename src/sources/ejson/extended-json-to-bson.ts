@@ -1,4 +1,5 @@
 import { BsonWriter } from '../bson/bson-writer.js';
+import { DOUBLE_TEXT, INT_TEXT, INT32_MAX, INT32_MIN, OID_TEXT } from './extended-json-wrappers.js';
 import { writePlainDecimal128 } from './plain-decimal.js';
 
 /**
@@ -24,11 +25,6 @@ export function extendedJsonToBson(document: Record<string, unknown>): Buffer | 
 
 const writer = new BsonWriter();
 
-const INT_TEXT = /^-?\d{1,20}$/;
-const OID_TEXT = /^[0-9a-fA-F]{24}$/;
-const DOUBLE_TEXT = /^(?:-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|-?Infinity)$/;
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 /** The largest time a JavaScript Date holds, in milliseconds either side of 1970. */
@@ -133,7 +129,7 @@ function writeWrapper(key: string, wrapper: string, inner: unknown): boolean {
     }
     case '$numberDouble':
       // NaN is left to the full path: its bits are bson's to choose.
-      if (!DOUBLE_TEXT.test(inner)) return false;
+      if (inner === 'NaN' || !DOUBLE_TEXT.test(inner)) return false;
       writer.double(key, Number.parseFloat(inner));
       return true;
     case '$numberDecimal': {

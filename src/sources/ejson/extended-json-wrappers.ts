@@ -66,13 +66,17 @@ const BINARY = Binary as unknown as FromExtendedJson;
 const REGEXP = BSONRegExp as unknown as FromExtendedJson;
 const LEGACY = Object.freeze({ legacy: true });
 
-const INT_TEXT = /^-?\d{1,20}$/;
-const OID_TEXT = /^[0-9a-fA-F]{24}$/;
+/**
+ * The forms the common wrappers' texts must take, shared with the writer that turns them
+ * straight into BSON (extended-json-to-bson.ts), so both accept exactly the same texts.
+ */
+export const INT_TEXT = /^-?\d{1,20}$/;
+export const OID_TEXT = /^[0-9a-fA-F]{24}$/;
 const UUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const SUBTYPE_TEXT = /^[0-9a-fA-F]{1,2}$/;
-const DOUBLE_TEXT = /^(?:-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|-?Infinity|NaN)$/;
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
+export const DOUBLE_TEXT = /^(?:-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|-?Infinity|NaN)$/;
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
 const UINT32_MAX = 2 ** 32 - 1;
 
 /**
