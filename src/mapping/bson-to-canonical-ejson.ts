@@ -1,5 +1,5 @@
+import { GrowableBuffer } from '../core/growable-buffer.js';
 import { decimal128Text } from './decimal128-text.js';
-import { GrowableBuffer } from './growable-buffer.js';
 
 /**
  * A document's BSON bytes straight to its canonical Extended JSON text, byte for byte what

@@ -1,7 +1,7 @@
 import { BSON } from 'bson';
+import { GrowableBuffer } from '../core/growable-buffer.js';
 import type { CompiledCollection, CompiledTable, ShapeNode } from './compile.js';
 import { compiledCollection } from './compile.js';
-import { GrowableBuffer } from './growable-buffer.js';
 import { objectIdBytes } from './identity.js';
 import { decodeJson, escapeKey, type JsonValue, unescapeKey } from './json-value.js';
 import { EXTRA_COLUMN, type Plan } from './model.js';

@@ -19,7 +19,7 @@ import { writePlainDecimal128 } from './plain-decimal.js';
  * // → the bytes of BSON.serialize({ _id: new ObjectId('59b9…'), n: new Int32(1) })
  */
 export function extendedJsonToBson(document: Record<string, unknown>): Buffer | undefined {
-  writer.begin();
+  writer.reset();
   return writeDocument(document) ? writer.finish() : undefined;
 }
 
@@ -135,7 +135,7 @@ function writeWrapper(key: string, wrapper: string, inner: unknown): boolean {
     case '$numberDecimal': {
       // Reserve first: the reservation may grow the writer into a new target buffer.
       const at = writer.reserve(0x13, key, 16);
-      return writePlainDecimal128(inner, writer.target, at);
+      return writePlainDecimal128(inner, writer.bytes(), at);
     }
     default:
       return false;

@@ -1,7 +1,8 @@
 /**
  * One buffer a writer appends encoded documents to, reused page after page and grown when a
  * page needs more: the writers of the export's fast path (RowsToBson, BsonToCanonicalEjson)
- * build on it, so a page costs no allocation once the buffer has its size.
+ * and of Extended JSON read straight to BSON (BsonWriter) build on it, so a page costs no
+ * allocation once the buffer has its size.
  *
  * @example
  * const out = new GrowableBuffer();
