@@ -374,7 +374,7 @@ export class DocumentEncoder {
 
   /**
    * A BSON array of strings as a binary `text[]` field, its elements' bytes copied as they are
-   * (checked as `#textField` checks one string). False, having written nothing, for an array
+   * (`copyCheckedText`, as a string column's). False, having written nothing, for an array
    * the general way must judge: empty, or holding anything but strings (a null, a number).
    */
   #textArrayField(table: FastTable, column: number, start: number, end: number): boolean {
@@ -398,16 +398,7 @@ export class DocumentEncoder {
       const text = elements.valueStart + 4;
       const textEnd = elements.valueEnd - 1;
       if (readInt32(bytes, elements.valueStart) !== textEnd - text + 1) bail();
-      at = out.writeInt32BE(textEnd - text, at);
-      let ascii = true;
-      for (let i = text; i < textEnd; i++) {
-        const byte = bytes[i]!;
-        // NUL: PostgreSQL cannot store it, a reject that toRows words.
-        if (byte === 0) bail();
-        if (byte >= 0x80) ascii = false;
-        out[at++] = byte;
-      }
-      if (!ascii && !isUtf8(bytes.subarray(text, textEnd))) bail();
+      at = copyCheckedText(bytes, text, textEnd, out, out.writeInt32BE(textEnd - text, at));
     }
     scratch.length = at;
     table.starts[column] = from;
@@ -425,24 +416,26 @@ export class DocumentEncoder {
     const out = scratch.bytes;
     let at = scratch.length;
     table.starts[column] = at;
-    let ascii = true;
-    const binary = table.binary;
-    for (let i = from; i < to; i++) {
-      const byte = bytes[i]!;
-      if (byte >= 0x20 && (byte !== 0x5c || binary)) {
-        if (byte >= 0x80) ascii = false;
-        out[at++] = byte;
-        continue;
+    if (table.binary) at = copyCheckedText(bytes, from, to, out, at);
+    else {
+      let ascii = true;
+      for (let i = from; i < to; i++) {
+        const byte = bytes[i]!;
+        if (byte >= 0x20 && byte !== 0x5c) {
+          if (byte >= 0x80) ascii = false;
+          out[at++] = byte;
+          continue;
+        }
+        const escaped = COPY_ESCAPE[byte] ?? -1;
+        // NUL: PostgreSQL cannot store it, a reject that toRows words.
+        if (escaped === 0) bail();
+        if (escaped > 0) {
+          out[at++] = 0x5c;
+          out[at++] = escaped;
+        } else out[at++] = byte;
       }
-      const escaped = COPY_ESCAPE[byte] ?? -1;
-      // NUL: PostgreSQL cannot store it, a reject that toRows words.
-      if (escaped === 0) bail();
-      if (escaped > 0 && !binary) {
-        out[at++] = 0x5c;
-        out[at++] = escaped;
-      } else out[at++] = byte;
+      if (!ascii && !isUtf8(bytes.subarray(from, to))) bail();
     }
-    if (!ascii && !isUtf8(bytes.subarray(from, to))) bail();
     scratch.length = at;
     table.ends[column] = at;
   }
@@ -497,6 +490,24 @@ export class DocumentEncoder {
     sink.length = at;
     this.#rows[table.index]!++;
   }
+}
+
+/**
+ * A BSON string's bytes `[from, to)` copied as they are into `out` at `at` (binary COPY needs
+ * no escaping), checked as `checkString` and the decoder would check the string: NUL, which
+ * PostgreSQL cannot store (a reject that toRows words), and bytes that are not UTF-8 hand the
+ * document back. Returns where the copy ends; `out` must have the room.
+ */
+function copyCheckedText(bytes: Buffer, from: number, to: number, out: Buffer, at: number): number {
+  let ascii = true;
+  for (let i = from; i < to; i++) {
+    const byte = bytes[i]!;
+    if (byte === 0) bail();
+    if (byte >= 0x80) ascii = false;
+    out[at++] = byte;
+  }
+  if (!ascii && !isUtf8(bytes.subarray(from, to))) bail();
+  return at;
 }
 
 /** Byte → the letter after a backslash in COPY text; 0 marks NUL, which has no escape. */
