@@ -1,3 +1,4 @@
+import { idIsFirst } from '../sources/bson/recover-id.js';
 import { finishHash53, hash53 } from './hash-sketch.js';
 
 /**
@@ -47,8 +48,6 @@ export function idHash(value: unknown): number | undefined {
 
 /** Lower-case hex digits by nibble, as char codes, for hashing an ObjectId's hex form from its bytes. */
 const HEX = [...'0123456789abcdef'].map((c) => c.charCodeAt(0));
-/** `_id\0` right after a document's length and the first element's type byte. */
-const ID_KEY = [0x5f, 0x69, 0x64, 0x00];
 
 /**
  * `idHash` of a BSON document's `_id` read from its bytes, without decoding anything: for the
@@ -64,7 +63,7 @@ const ID_KEY = [0x5f, 0x69, 0x64, 0x00];
  * rawIdHash(BSON.serialize({ _id: id, a: 1 })) === idHash(id);   // true
  */
 export function rawIdHash(bytes: Uint8Array): number | undefined {
-  if (bytes.length < 10 || ID_KEY.some((b, i) => bytes[5 + i] !== b)) return undefined;
+  if (bytes.length < 10 || !idIsFirst(bytes)) return undefined;
   const type = bytes[4];
   if (type === 0x07) return bytes.length >= 9 + 12 + 1 ? objectIdBytesHash(bytes, 9) : undefined;
   if (type !== 0x02 || bytes.length < 13) return undefined;

@@ -44,6 +44,18 @@ function valueSize(type: number, bytes: Uint8Array, at: number): number | undefi
 const ID_NAME = [0x5f, 0x69, 0x64, 0x00]; // "_id\0"
 
 /**
+ * Whether the document's first element is its `_id`, where mongod always stores it: the
+ * key `_id` right after the length and the first type byte.
+ *
+ * @example
+ * import { BSON } from 'bson';
+ * idIsFirst(BSON.serialize({ _id: 1, a: 2 }))   // true
+ */
+export function idIsFirst(bytes: Uint8Array): boolean {
+  return ID_NAME.every((b, i) => bytes[5 + i] === b);
+}
+
+/**
  * Recover the `_id` of a damaged document when it is the first field (mongod always stores
  * it first) and its own bytes are intact. Returns `undefined` when that cannot be done.
  *
@@ -53,7 +65,7 @@ const ID_NAME = [0x5f, 0x69, 0x64, 0x00]; // "_id\0"
  */
 export function recoverId(bytes: Uint8Array): unknown {
   const type = bytes[4];
-  if (type === undefined || ID_NAME.some((b, i) => bytes[5 + i] !== b)) return undefined;
+  if (type === undefined || !idIsFirst(bytes)) return undefined;
   const valueAt = 9;
   const size = valueSize(type, bytes, valueAt);
   if (size === undefined || size < 0 || valueAt + size > bytes.length - 1) return undefined;
