@@ -62,12 +62,14 @@ $c$$body$`;
 /**
  * The definition of `ferry.outbox_install_capture` (state steps 19 and 21): it installs one
  * capture trigger on a table, first creating the capture function of the key column (`fn`)
- * with `createFunction`, a statement run only when that function does not exist yet.
+ * with `createFunction`, a statement run only when that function does not exist yet. `lock`, a
+ * statement run before that check (step 22's advisory lock), makes the check and the creation
+ * one step for concurrent sessions; steps 19 and 21, released without it, pass none.
  *
  * @example
  * const sql = installCaptureSql('      perform ferry.outbox_define_capture(key_column);');
  */
-export function installCaptureSql(createFunction: string): string {
+export function installCaptureSql(createFunction: string, lock?: string): string {
   return `create or replace function ferry.outbox_install_capture(
     target regclass, trigger_name text, event text, collection text, key_column text)
   returns void language plpgsql as $f$
@@ -76,7 +78,7 @@ export function installCaptureSql(createFunction: string): string {
   begin
     if event not in ('insert', 'update', 'delete') then
       raise exception 'ferry.outbox_install_capture: event must be insert, update or delete';
-    end if;
+    end if;${lock === undefined ? '' : `\n    ${lock}`}
     if to_regprocedure('ferry.' || quote_ident(fn) || '()') is null then
 ${createFunction}
     end if;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { FerryError } from '../core/errors.js';
 import { captureFunctionTemplate, installCaptureSql, outboxEnqueueSql } from './capture-function.js';
+import { CAPTURE_INSTALL_LOCK_STEP } from './capture-install-lock-state.js';
 import { LATENCY_BUCKETS_STEP } from './latency-buckets-state.js';
 import { OUTBOX_WAKE_STEP } from './outbox-wake-state.js';
 import type { Queryable, Transactional } from './target-database.js';
@@ -411,6 +412,8 @@ $step$`,
   LATENCY_BUCKETS_STEP,
   // The capture notifies only while a worker sleeps (src/target/outbox-wake-state.ts).
   OUTBOX_WAKE_STEP,
+  // Capture functions are created one session at a time (src/target/capture-install-lock-state.ts).
+  CAPTURE_INSTALL_LOCK_STEP,
 ]);
 
 /**
