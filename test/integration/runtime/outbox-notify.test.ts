@@ -75,10 +75,14 @@ describe.skipIf(!servicesReady)('the capture notifying only a sleeping worker', 
 
   it('sends no notification from concurrent writers while the worker is awake, and delivers every write', async () => {
     startWorker({ pollMs: 60_000, lingerMs: 120_000 });
-    // The first write wakes the worker, which then lingers (polls) for two minutes.
+    // The first write wakes the sleeping worker, which then lingers (polls) for two minutes.
+    await waitFor(async () => (await sleepers()).length === 1, 30_000);
+    const beforeWake = notified;
     await write(ids[0]!, '2031-01-01T00:00:00Z');
     await waitFor(async () => (await queueCounts(world)).pending === 0, 30_000);
     expect(await sleepers()).toEqual([]);
+    // Its notification reaches this listener late on a busy machine; count from after it.
+    await waitFor(async () => notified === beforeWake + 1, 30_000);
 
     const sent = await notificationsAfter(async () => {
       await Promise.all(
