@@ -64,8 +64,8 @@ export async function benchVerify(salesArchive: string, sizes: VerifyBenchSizes)
       `Load average (1 min) of the ${machine().cpus}-core machine: ${loadAtStart} when the run started, ${loadavg()[0]!.toFixed(1)} when it ended; other processes share the cores, so a busy machine slows whichever case it overlaps.`,
       `Peak RSS: backfill ${market.backfill.maxRssMb} MB, verify deep ${market.deep.maxRssMb} MB, verify count ${market.count?.maxRssMb} MB (${market.tag}; the Node process only; PostgreSQL's memory is not in it).`,
       `Backfill after-load problems: ${market.backfill.extra?.afterLoadProblems ?? 0}${Number(market.backfill.extra?.afterLoadProblems ?? 0) > 0 ? ' (a reference foreign key of the inferred plan the data breaks; the load itself was complete)' : ''}.`,
-      `Deep verify seconds per collection (${market.tag}; two collections at a time, so they overlap): ${perCollection(market.deep)}.`,
-      "Backfill loads two collections at a time, with BSON encoded on a worker thread. Deep verify checks two collections at a time: the source's BSON is hashed straight from its bytes on a worker thread, and each collection's target documents are read, rebuilt by `toDoc` and hashed on a worker thread with its own connection. PostgreSQL runs on the same 2 cores, and the machine is shared, so absolute figures vary between runs; the ratios are from one run.",
+      `Deep verify seconds per collection (${market.tag}; one collection at a time): ${perCollection(market.deep)}.`,
+      "Backfill loads two collections at a time, with BSON encoded on a worker thread. Deep verify checks one collection at a time: the source's BSON is hashed straight from its bytes on a worker thread, and the collection's target documents are read, rebuilt by `toDoc` and hashed on two worker threads, each with its own connection and half of the collection's primary keys. PostgreSQL runs on the same 2 cores, and the machine is shared, so absolute figures vary between runs; the ratios are from one run.",
     ],
   };
 }

@@ -9,7 +9,13 @@ import { idHash } from './document-id.js';
 import { loadRejectedIds, type RejectedIds } from './rejected-ids.js';
 import type { SourceHashWorkers } from './source-hash-workers.js';
 import { type TargetHashThread, TargetThreadFailed } from './target-hash-thread.js';
-import { readTargetDocuments, type TargetLocation } from './target-reader.js';
+import { keyRangeBounds, keyRanges, readTargetDocuments, type TargetLocation } from './target-reader.js';
+
+/**
+ * Root rows below which a collection's target side is not cut into more ranges: a thread's
+ * share is then a few pages, and splitting would only add the queries that find the cuts.
+ */
+const MIN_DOCUMENTS_PER_THREAD = 5000;
 
 /**
  * The two passes behind a deep comparison of one collection (DESIGN.md pipeline: canonical
@@ -38,8 +44,11 @@ export interface BucketScanInput {
    * over (dumps, archives); other sources are decoded and hashed here as before.
    */
   readonly sourceHashers?: SourceHashWorkers;
-  /** Read, rebuild and hash the target's documents on this thread (its own connection). */
-  readonly targetThread?: TargetHashThread;
+  /**
+   * Read, rebuild and hash the target's documents on these threads (each its own connection),
+   * the collection's root keys cut into one range per thread.
+   */
+  readonly targetThreads?: readonly TargetHashThread[];
 }
 
 /** What the hash pass found: counts, and the buckets that disagree, grouped for narrowing. */
@@ -154,7 +163,9 @@ export async function hashPass(input: BucketScanInput): Promise<HashPassResult> 
 }
 
 /**
- * The target side of the hash pass: on the target thread when there is one, else here. A
+ * The target side of the hash pass: on the target threads when there are any, else here. The
+ * threads share the collection by root key range (`keyRangeBounds`), so one big collection
+ * keeps every thread busy; bucket sums do not depend on the order documents arrive in. A
  * thread that fails starts the side over here, which reports any real error itself.
  *
  * @example
@@ -168,20 +179,26 @@ export async function targetBucketSums(
   inSample: (idHash: bigint) => boolean,
 ): Promise<BucketSums> {
   const where = location(input);
-  if (input.targetThread !== undefined) {
+  const threads = input.targetThreads ?? [];
+  if (threads.length > 0) {
+    const batchSize = input.batchSize ?? 1000;
+    const bounds = await keyRangeBounds(input.db, where, threads.length, MIN_DOCUMENTS_PER_THREAD);
     const sums = new BucketSums(bits);
-    try {
-      for await (const pairs of input.targetThread.hashes(where, input.batchSize ?? 1000)) {
-        input.signal?.throwIfAborted();
-        for (let i = 0; i < pairs.length; i += 2) {
-          const h = pairs[i]!;
-          if (inSample(h)) sums.add(h, pairs[i + 1]!);
+    const sides = await Promise.allSettled(
+      keyRanges(bounds).map(async (range, i) => {
+        for await (const pairs of threads[i]!.hashes(where, batchSize, range)) {
+          input.signal?.throwIfAborted();
+          for (let j = 0; j < pairs.length; j += 2) {
+            const h = pairs[j]!;
+            if (inSample(h)) sums.add(h, pairs[j + 1]!);
+          }
         }
-      }
-      return sums;
-    } catch (error) {
-      if (!(error instanceof TargetThreadFailed)) throw error;
-    }
+      }),
+    );
+    const failures = sides.flatMap((side) => (side.status === 'rejected' ? [side.reason as unknown] : []));
+    const fatal = failures.find((error) => !(error instanceof TargetThreadFailed));
+    if (fatal !== undefined) throw fatal;
+    if (failures.length === 0) return sums;
   }
   const sums = new BucketSums(bits);
   for await (const docs of readTargetDocuments(input.db, where, readOptions(input))) {

@@ -2,11 +2,14 @@ import { PageStreamThread, PageThreadFailed } from '../core/page-stream-thread.j
 import type { Plan } from '../mapping/model.js';
 import type { TargetLocation } from './target-reader.js';
 
-/** One collection for the thread to read and hash. */
+/** One collection (or one key range of it) for the thread to read and hash. */
 export interface TargetHashRequest {
   readonly collection: string;
   readonly schema: string;
   readonly batchSize: number;
+  /** Bounds as `keyRangeBounds` gives them: text, which any key type survives a thread boundary as. */
+  readonly after?: string;
+  readonly until?: string;
 }
 
 /** The thread failed or died: the caller reads the target itself, which reports any real error. */
@@ -37,11 +40,19 @@ export class TargetHashThread {
   }
 
   /**
-   * The id hash and document hash of every document of the collection, a page at a time.
-   * Throws `TargetThreadFailed` when the thread fails, whatever it had sent.
+   * The id hash and document hash of every document of the collection (of `range`, bounds
+   * from `keyRangeBounds`), a page at a time. Throws `TargetThreadFailed` when the thread
+   * fails, whatever it had sent.
    */
-  hashes(where: TargetLocation, batchSize: number): AsyncGenerator<BigUint64Array> {
-    return this.#thread.pages({ collection: where.collection, schema: where.schema, batchSize }, PAGES_AHEAD);
+  hashes(
+    where: TargetLocation,
+    batchSize: number,
+    range: { readonly after?: string; readonly until?: string } = {},
+  ): AsyncGenerator<BigUint64Array> {
+    return this.#thread.pages(
+      { collection: where.collection, schema: where.schema, batchSize, ...range },
+      PAGES_AHEAD,
+    );
   }
 
   /** Close the thread's connection and end it. */

@@ -10,7 +10,7 @@ import type { TargetHashRequest } from './target-hash-thread.js';
 import { readTargetDocuments } from './target-reader.js';
 
 /**
- * The thread of `TargetHashThread`: reads a collection's documents from the target on its own
+ * The thread of `TargetHashThread`: reads a collection's documents (or a key range's) from the target on its own
  * connection, rebuilds each through `toDoc` (target-reader.ts, as the calling thread would)
  * and sends back, page by page, each document's id hash and canonical hash.
  */
@@ -24,7 +24,9 @@ servePageStreams(
   async function* (request: TargetHashRequest) {
     db ??= openPostgresTarget(url);
     const where = { plan, collection: request.collection, schema: request.schema };
-    for await (const docs of readTargetDocuments(await db, where, { batchSize: request.batchSize })) {
+    const { batchSize, after, until } = request;
+    const range = { ...(after !== undefined && { after }), ...(until !== undefined && { until }) };
+    for await (const docs of readTargetDocuments(await db, where, { batchSize, ...range })) {
       const hashes = new BigUint64Array(docs.length * 2);
       docs.forEach((d, i) => {
         hashes[2 * i] = idHash(d.id);

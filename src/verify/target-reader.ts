@@ -31,8 +31,19 @@ export interface TargetLocation {
 }
 
 /**
- * Stream every document of a collection from the target (or those after the root key
- * `after`), `batchSize` root rows at a time in primary-key order (keyset pagination, so each query is an index range scan), with the
+ * Which documents of a collection to read, by root primary key: those after `after` and up to
+ * `until` (inclusive), each unbounded when absent. A bound is a key as the reader met it, or
+ * its text (`pk::text`, as `keyRangeBounds` gives), which PostgreSQL reads back as the key's
+ * type.
+ */
+export interface KeyRange {
+  readonly after?: RowValue;
+  readonly until?: RowValue;
+}
+
+/**
+ * Stream every document of a collection from the target (or those of a key range),
+ * `batchSize` root rows at a time in primary-key order (keyset pagination, so each query is an index range scan), with the
  * children of each batch fetched in one query per child table. Memory: one batch.
  *
  * Every child table's first parent column holds the root's id (a child keys on its parent's
@@ -48,7 +59,7 @@ export interface TargetLocation {
 export async function* readTargetDocuments(
   db: Queryable,
   where: TargetLocation,
-  options: { batchSize?: number; signal?: AbortSignal; after?: RowValue } = {},
+  options: { batchSize?: number; signal?: AbortSignal } & KeyRange = {},
 ): AsyncIterable<TargetDocument[]> {
   for await (const page of readTargetRows(db, where, options))
     yield page.map((rows) => rebuildTargetDocument(where, rows));
@@ -76,7 +87,7 @@ export interface TargetRows {
 export async function* readTargetRows(
   db: Queryable,
   where: TargetLocation,
-  options: { batchSize?: number; signal?: AbortSignal; after?: RowValue } = {},
+  options: { batchSize?: number; signal?: AbortSignal } & KeyRange = {},
 ): AsyncIterable<TargetRows[]> {
   const shape = tableShape(where);
   const limit = options.batchSize ?? 1000;
@@ -84,9 +95,13 @@ export async function* readTargetRows(
   // the database's work and the round trips overlap the CPU work here. Memory: two pages.
   const fetchPage = async (after: RowValue | undefined): Promise<Page | undefined> => {
     options.signal?.throwIfAborted();
+    const params: RowValue[] = [];
+    const bounds: string[] = [];
+    if (after !== undefined) bounds.push(`${shape.pk} > $${params.push(after)}`);
+    if (options.until !== undefined) bounds.push(`${shape.pk} <= $${params.push(options.until)}`);
     const { rows } = await db.query<RowValues>(
-      `select ${shape.rootColumns} from ${shape.rootTable}${after === undefined ? '' : ` where ${shape.pk} > $1`} order by ${shape.pk} limit ${limit}`,
-      after === undefined ? [] : [after],
+      `select ${shape.rootColumns} from ${shape.rootTable}${bounds.length === 0 ? '' : ` where ${bounds.join(' and ')}`} order by ${shape.pk} limit ${limit}`,
+      params,
     );
     if (rows.length === 0) return undefined;
     const first = rows[0]![shape.pkName]!;
@@ -108,6 +123,50 @@ export async function* readTargetRows(
     // failure must not surface as an unhandled rejection.
     pending?.catch(() => undefined);
   }
+}
+
+/**
+ * Keys that cut a collection's root rows into `parts` ranges of about equal size, for
+ * readers on several connections to share one collection: `parts - 1` keys in order, as text
+ * (`pk::text`, which survives a thread boundary whatever the key's type), fewer when the rows
+ * are too few to cut. Ranges are (-∞, b1], (b1, b2], …, (bn, ∞): together they hold every
+ * row, each once, even while rows are written, since a bound is a fixed key.
+ *
+ * @example
+ * declare const db: TargetDatabase;
+ * declare const where: TargetLocation;
+ * const bounds = await keyRangeBounds(db, where, 2, 1000);   // ['65a1…'] or [] below 2 pages
+ * const ranges = keyRanges(bounds);   // [{ until: '65a1…' }, { after: '65a1…' }]
+ */
+export async function keyRangeBounds(
+  db: Queryable,
+  where: TargetLocation,
+  parts: number,
+  minimumPerPart: number,
+): Promise<string[]> {
+  const shape = tableShape(where);
+  const { rows } = await db.query<{ n: string }>(`select count(*)::text as n from ${shape.rootTable}`);
+  const count = Number(rows[0]!.n);
+  const cuts = Math.min(parts, Math.floor(count / Math.max(1, minimumPerPart)));
+  const bounds: string[] = [];
+  for (let i = 1; i < cuts; i++) {
+    const { rows: at } = await db.query<{ k: string }>(
+      `select ${shape.pk}::text as k from ${shape.rootTable} order by ${shape.pk} offset $1 limit 1`,
+      [Math.floor((count * i) / cuts) - 1],
+    );
+    const key = at[0]?.k;
+    // Rows deleted since the count can leave a cut past the end, or on the key before it.
+    if (key !== undefined && key !== bounds[bounds.length - 1]) bounds.push(key);
+  }
+  return bounds;
+}
+
+/** The ranges `keyRangeBounds`'s keys cut: one more than the keys. */
+export function keyRanges(bounds: readonly string[]): { readonly after?: string; readonly until?: string }[] {
+  return Array.from({ length: bounds.length + 1 }, (_, i) => ({
+    ...(i > 0 && { after: bounds[i - 1]! }),
+    ...(i < bounds.length && { until: bounds[i]! }),
+  }));
 }
 
 interface Page {

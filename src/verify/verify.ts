@@ -3,7 +3,6 @@ import type { LocatedExport } from '../export/export-manifest.js';
 import type { FileChecksum } from '../export/file-checksum.js';
 import type { Plan } from '../mapping/model.js';
 import type { Source } from '../sources/types.js';
-import { collectionBytes } from '../target/collection-bytes.js';
 import type { TargetDatabase } from '../target/target-database.js';
 import { samplePredicate } from './buckets.js';
 import { countCheck } from './count-check.js';
@@ -78,7 +77,10 @@ export interface VerifyOptions {
    * their own connections, beside the source's hashing; without it, on the calling thread.
    */
   readonly targetUrl?: string;
-  /** With `targetUrl`: collections checked at once, each with its own target thread (default 2). */
+  /**
+   * With `targetUrl`: the threads that read, rebuild and hash the target's documents (default
+   * 2), each with its own connection; each collection's rows are cut among them by key range.
+   */
   readonly parallel?: number;
   /** Threads that hash the source's BSON at levels deep and sample (default: one less than the cores). */
   readonly hashThreads?: SourceHashWorkersOptions;
@@ -151,37 +153,29 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       : [];
   const sample = level === 'sample' ? samplePredicate(fraction, seed) : undefined;
   const exportChecksums = new Map<string, Promise<FileChecksum>>();
-  // One failing collection stops the others, so nothing keeps reading after verify has failed.
-  const stop = new AbortController();
-  const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
   const results = new Map<string, CollectionVerifyResult>();
   const unchecked = names.filter((name) => {
     const done = run?.collections[name];
     if (done !== undefined) results.set(name, done);
     return done === undefined;
   });
-  const pending = targetThreads.length > 1 ? await heaviestFirst(options, schema, unchecked) : unchecked;
-  // Collections are checked `parallel` at a time only when their target side runs on threads:
-  // on the calling thread, a second collection would only take turns with the first.
-  const lane = async (targetThread: TargetHashThread | undefined) => {
-    for (let collection = pending.shift(); collection !== undefined; collection = pending.shift()) {
-      const result = await checkCollection(
-        { ...options, signal },
-        { collection, schema, level, sample, sourceHashers, targetThread, exportChecksums },
-      );
+  // One collection at a time, its target side cut among every target thread by key range:
+  // checking collections side by side, a thread per collection, left one thread alone with
+  // the biggest collection at the end (and alone with a single-collection plan throughout).
+  try {
+    for (const collection of unchecked) {
+      const result = await checkCollection(options, {
+        collection,
+        schema,
+        level,
+        sample,
+        sourceHashers,
+        targetThreads,
+        exportChecksums,
+      });
       if (run !== undefined) await recordCollection(options.db, run.id, result);
       results.set(collection, result);
     }
-  };
-  try {
-    await Promise.all(
-      (targetThreads.length > 0 ? targetThreads : [undefined]).map((thread) =>
-        lane(thread).catch((error: unknown) => {
-          stop.abort(error);
-          throw error;
-        }),
-      ),
-    );
   } finally {
     await sourceHashers?.close();
     await Promise.all(targetThreads.map((t) => t.close()));
@@ -213,18 +207,6 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   return result;
 }
 
-/**
- * The order to check collections in when several lanes check at once: the heaviest first (by
- * the bytes of their tables), so the run does not end with one big collection checked alone
- * while the other lane's thread idles. In plan order, the marketplace's two heaviest (requests
- * and chats) came last and first, and one target thread idled for a third of the run.
- */
-async function heaviestFirst(options: VerifyOptions, schema: string, names: string[]): Promise<string[]> {
-  if (names.length < 2) return names;
-  const bytes = await collectionBytes(options.db, options.plan, schema);
-  return [...names].sort((a, b) => (bytes.get(b) ?? 0) - (bytes.get(a) ?? 0));
-}
-
 /** One collection at the run's level: the count check, or the deep check (of a sample). */
 function checkCollection(
   options: VerifyOptions,
@@ -234,7 +216,7 @@ function checkCollection(
     readonly level: VerifyLevel;
     readonly sample: ((idHash: bigint) => boolean) | undefined;
     readonly sourceHashers: SourceHashWorkers | undefined;
-    readonly targetThread: TargetHashThread | undefined;
+    readonly targetThreads: readonly TargetHashThread[];
     readonly exportChecksums: Map<string, Promise<FileChecksum>>;
   },
 ): Promise<CollectionVerifyResult> {
@@ -259,7 +241,7 @@ function checkCollection(
     ...(options.showValues !== undefined && { showValues: options.showValues }),
     ...(options.maxDifferences !== undefined && { maxDifferences: options.maxDifferences }),
     ...(at.sourceHashers !== undefined && { sourceHashers: at.sourceHashers }),
-    ...(at.targetThread !== undefined && { targetThread: at.targetThread }),
+    targetThreads: at.targetThreads,
     onProgress: (phase: string, documents: number) => options.onProgress?.({ collection, phase, documents }),
   };
   if (at.level === 'deep' && options.export !== undefined)
