@@ -1,6 +1,7 @@
 import { FerryError } from '../core/errors.js';
 import type { LocatedExport } from '../export/export-manifest.js';
 import type { FileChecksum } from '../export/file-checksum.js';
+import { EncodeWorkers } from '../load/encode-workers.js';
 import type { Plan } from '../mapping/model.js';
 import type { Source } from '../sources/types.js';
 import type { TargetDatabase } from '../target/target-database.js';
@@ -144,6 +145,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     : undefined;
 
   const sourceHashers = level === 'count' ? undefined : new SourceHashWorkers(options.hashThreads);
+  const encoders = level === 'count' ? new EncodeWorkers(options.plan) : undefined;
   const targetThreads =
     level !== 'count' && options.targetUrl !== undefined && options.targetUrl.trim() !== ''
       ? Array.from(
@@ -170,6 +172,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         level,
         sample,
         sourceHashers,
+        encoders,
         targetThreads,
         exportChecksums,
       });
@@ -178,6 +181,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     }
   } finally {
     await sourceHashers?.close();
+    await encoders?.close();
     await Promise.all(targetThreads.map((t) => t.close()));
   }
   const collections = names.map((name) => results.get(name)!);
@@ -216,6 +220,7 @@ function checkCollection(
     readonly level: VerifyLevel;
     readonly sample: ((idHash: bigint) => boolean) | undefined;
     readonly sourceHashers: SourceHashWorkers | undefined;
+    readonly encoders: EncodeWorkers | undefined;
     readonly targetThreads: readonly TargetHashThread[];
     readonly exportChecksums: Map<string, Promise<FileChecksum>>;
   },
@@ -233,6 +238,7 @@ function checkCollection(
   if (at.level === 'count')
     return countCheck({
       ...common,
+      ...(at.encoders !== undefined && { encoders: at.encoders }),
       onProgress: (documents) => options.onProgress?.({ collection, phase: 'count', documents }),
     });
   const deep = {

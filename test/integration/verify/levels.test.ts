@@ -104,6 +104,31 @@ describe.skipIf(!url)('ferry verify levels and reports', () => {
     expect(damaged.collections[0]!.countsAgree).toBe(true);
   });
 
+  test('--level count accounts a document PostgreSQL refused by its open reject, not by the child rows it would have had', async ({
+    db,
+    file,
+    run,
+  }) => {
+    const source = await openSource(file);
+    try {
+      await backfill({ source, target: db, plan, schemas: ['ldrej'] });
+    } finally {
+      await source.close();
+    }
+    // As if PostgreSQL had refused the victim at load: no rows, and an open load reject.
+    await db.query('delete from ldrej.orders_items where parent_id = $1', [victimUuid]);
+    await db.query('delete from ldrej.orders where id = $1', [victimUuid]);
+    await db.query(
+      `insert into ferry.rejects (schema, collection, doc_id, raw, raw_encoding, stage, code, reason)
+       values ('ldrej', 'orders', $1, '{}', 'ejson', 'load', 'LOAD_CHECK_VIOLATION', 'refused in this test')`,
+      [JSON.stringify({ $oid: victimHex })],
+    );
+    const result = await run({ schema: 'ldrej', level: 'count', record: false });
+    expect(result.collections[0]).toMatchObject({ ok: true, rejected: 2, countsAgree: true });
+    const items = result.collections[0]!.tables!.find((t) => t.table === 'orders_items')!;
+    expect(items.actual).toBe(items.expected);
+  });
+
   test('--level sample compares only the seeded sample, and finds the corruption exactly when it is sampled', async ({
     run,
   }) => {
