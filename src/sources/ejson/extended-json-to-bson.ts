@@ -119,7 +119,7 @@ function writeNumber(key: string, value: number): boolean {
       return true;
     }
     if (Number.isSafeInteger(value)) {
-      writer.int64(0x12, key, BigInt(value));
+      writer.safeInteger64(0x12, key, value);
       return true;
     }
     // Beyond ±2^53 but within int64 the full path rejects it; beyond int64 it is a double.
@@ -193,7 +193,7 @@ function writeDate(key: string, inner: unknown): boolean {
     time = Number(value);
   }
   if (!(Math.abs(time) <= MAX_DATE_MS)) return false;
-  writer.int64(0x09, key, BigInt(time));
+  writer.safeInteger64(0x09, key, time);
   return true;
 }
 

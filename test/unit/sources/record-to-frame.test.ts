@@ -59,9 +59,9 @@ describe('recordToFrame', () => {
   it('frames the shapes mongoexport writes, with every common wrapper', () => {
     const line =
       '{"_id":{"$oid":"5F5E10000000000000000000"},"d":{"$date":{"$numberLong":"-1396281726624"}},' +
-      '"r":{"$date":"2014-03-31T16:02:06.624Z"},"i":{"$numberInt":"-0"},"l":{"$numberLong":"-9223372036854775808"},' +
+      '"r":{"$date":"2014-03-31T16:02:06.624Z"},"e":{"$date":"1901-12-13T20:45:51.999Z"},"i":{"$numberInt":"-0"},"l":{"$numberLong":"-9223372036854775808"},' +
       '"f":{"$numberDouble":"-0.0"},"inf":{"$numberDouble":"-Infinity"},"m":{"$numberDecimal":"-0.50"},' +
-      '"n":[1,-0,2147483648,9007199254740991,1e300,0.1,true,null,"é\\ud800x"],"__proto__":{"a.b":{"":"x"}}}';
+      '"n":[1,-0,2147483648,-2147483649,9007199254740991,-9007199254740991,-4294967296,1e300,0.1,true,null,"é\\ud800x"],"__proto__":{"a.b":{"":"x"}}}';
     expect(expectSameAsFullPath(line)).toBe(true);
     expect(expectSameAsFullPath(`\ufeff${line}`)).toBe(true);
   });
