@@ -72,6 +72,24 @@ describe('recordToFrame', () => {
     expect(expectSameAsFullPath(line)).toBe(true);
   });
 
+  it('hands out frames that later records, failed ones and growth never overwrite', () => {
+    // Kept until every record is written: the writer's buffers fill and are replaced meanwhile.
+    const long = 'é'.repeat(300_000);
+    const lines = [...generateNastyDocuments(23, 1500)].map(({ doc }, i) =>
+      EJSON.stringify(doc, { relaxed: i % 2 === 1 }),
+    );
+    lines.splice(700, 0, `{"a":"${long}","b":{"$numberDecimal":"1E+3"}}`, `{"a":"${long}"}`);
+    const kept = lines.map((line) => [line, recordToFrame(recordOf(line))] as const);
+    let framed = 0;
+    for (const [line, fast] of kept) {
+      if (fast === undefined) continue;
+      framed++;
+      const full = recordToDocument(recordOf(line), context) as { doc: Document };
+      expect(fast.frame.bytes.toString('hex')).toBe(Buffer.from(BSON.serialize(full.doc)).toString('hex'));
+    }
+    expect(framed).toBeGreaterThan(lines.length / 4);
+  });
+
   it('leaves to the full path every record it cannot write exactly, so rejects stay as they were', () => {
     for (const text of [
       '{"a":{"$undefined":true}}',
