@@ -31,6 +31,18 @@ export class GrowableBuffer {
     this.length += bytes.length;
   }
 
+  /**
+   * A safe integer as a little-endian int64 (a BSON int64 or date), in two 32-bit halves:
+   * cheaper than a BigInt and `writeBigInt64LE` per value.
+   */
+  protected safeInt64(value: number): void {
+    this.ensure(8);
+    const high = Math.floor(value / 2 ** 32);
+    this.buffer.writeUInt32LE(value - high * 2 ** 32, this.length);
+    this.buffer.writeInt32LE(high, this.length + 4);
+    this.length += 8;
+  }
+
   /** Make room for `extra` more bytes after `length`. */
   protected ensure(extra: number): void {
     if (this.length + extra <= this.buffer.length) return;

@@ -291,7 +291,7 @@ export class RowsToBson extends GrowableBuffer {
         const ms = parseTimestamptz(text) ?? parseTimestamptz(text.replace(/(\.\d{3})\d+/, '$1'));
         // Beyond ±8.64e15 ms a JS Date is invalid: left to toDoc.
         if (ms === undefined || Math.abs(ms) > MAX_DATE_MS) return false;
-        this.int64(ms);
+        this.safeInt64(ms);
         return true;
       }
       case 'binary': {
@@ -338,15 +338,6 @@ export class RowsToBson extends GrowableBuffer {
         return true;
       }
     }
-  }
-
-  /** A whole number of milliseconds as a little-endian int64 (a BSON date). */
-  private int64(ms: number): void {
-    this.ensure(8);
-    const high = Math.floor(ms / 2 ** 32);
-    this.buffer.writeUInt32LE(ms - high * 2 ** 32, this.length);
-    this.buffer.writeInt32LE(high, this.length + 4);
-    this.length += 8;
   }
 }
 

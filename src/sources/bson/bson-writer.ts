@@ -66,6 +66,12 @@ export class BsonWriter extends GrowableBuffer {
     this.length = this.buffer.writeBigInt64LE(value, this.length);
   }
 
+  /** `int64` of a safe integer (`Number.isSafeInteger`), without making it a BigInt first. */
+  safeInteger64(type: 0x12 | 0x09, key: string, value: number): void {
+    this.element(type, key);
+    this.safeInt64(value);
+  }
+
   double(key: string, value: number): void {
     this.element(0x01, key);
     this.ensure(8);

@@ -20,16 +20,53 @@ import { writePlainDecimal128 } from './plain-decimal.js';
  */
 export function extendedJsonToBson(document: Record<string, unknown>): Buffer | undefined {
   writer.reset();
+  wrappers = true;
   return writeDocument(document) ? writer.finish() : undefined;
 }
 
+/**
+ * A plain JSON record (a `JSON.parse` result) written straight to BSON as `_id` (the id its
+ * rule chose, `chooseId`) and then the record without `idKeys`: the bytes of
+ * `BSON.serialize` of the document `plainRecordsToDocs` builds, numbers by the same rule. An
+ * object with a `$` key is no wrapper here, and so is left to the full path, as are a key
+ * that the full path's document would order differently (an index-like key such as "0" goes
+ * before `_id` in an object; a second `_id` beside a configured idField takes the first
+ * place) and everything `extendedJsonToBson` leaves to it.
+ *
+ * @example
+ * plainJsonToBson('u1', { id: 'u1', n: 1 }, ['_id', 'id']);
+ * // → the bytes of BSON.serialize({ _id: 'u1', n: new Int32(1) })
+ */
+export function plainJsonToBson(
+  id: unknown,
+  record: Record<string, unknown>,
+  idKeys: readonly string[],
+): Buffer | undefined {
+  writer.reset();
+  wrappers = false;
+  const start = writer.openDocument();
+  if (!writeValue('_id', id)) return undefined;
+  for (const key in record) {
+    if (idKeys.includes(key)) continue;
+    const first = key.charCodeAt(0);
+    if (key === '_id' || (first >= DIGIT_0 && first <= DIGIT_9)) return undefined;
+    if (first === DOLLAR || key.includes('\u0000') || !writeValue(key, record[key])) return undefined;
+  }
+  writer.closeDocument(start);
+  return writer.finish();
+}
+
 const writer = new BsonWriter();
+/** Whether single-key `$` objects are Extended JSON wrappers (false for plain JSON). */
+let wrappers = true;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 /** The largest time a JavaScript Date holds, in milliseconds either side of 1970. */
 const MAX_DATE_MS = 8.64e15;
 const DOLLAR = 36;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 
 /** Write an object's elements as a BSON document; false if any value needs the full path. */
 function writeDocument(document: Record<string, unknown>): boolean {
@@ -82,7 +119,7 @@ function writeNumber(key: string, value: number): boolean {
       return true;
     }
     if (Number.isSafeInteger(value)) {
-      writer.int64(0x12, key, BigInt(value));
+      writer.safeInteger64(0x12, key, value);
       return true;
     }
     // Beyond ±2^53 but within int64 the full path rejects it; beyond int64 it is a double.
@@ -104,7 +141,7 @@ function writeObject(key: string, object: Record<string, unknown>): boolean {
     writer.element(0x03, key);
     return writeDocument(object);
   }
-  return keys === 1 && writeWrapper(key, wrapper, object[wrapper]);
+  return wrappers && keys === 1 && writeWrapper(key, wrapper, object[wrapper]);
 }
 
 function writeWrapper(key: string, wrapper: string, inner: unknown): boolean {
@@ -156,7 +193,7 @@ function writeDate(key: string, inner: unknown): boolean {
     time = Number(value);
   }
   if (!(Math.abs(time) <= MAX_DATE_MS)) return false;
-  writer.int64(0x09, key, BigInt(time));
+  writer.safeInteger64(0x09, key, time);
   return true;
 }
 

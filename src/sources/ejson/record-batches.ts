@@ -86,14 +86,26 @@ export async function* batchRecords(
  * would write its undefined as null; so does one that does not serialize (too large).
  */
 function asFrame(doc: Document, record: RawRecord): BsonFrame | undefined {
-  if (record.oversize || record.bytes.includes(UNDEFINED_WORD) || record.bytes.includes(UNICODE_ESCAPE))
-    return undefined;
+  if (!mayGoAsFrame(record)) return undefined;
   try {
     const bytes = BSON.serialize(doc);
     return { offset: record.offset, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether a record's document may go out as a frame (`asFrame`): not one that may hold
+ * `$undefined` or is oversized. A converter writing frames itself asks it too, so that the
+ * same records go out as frames either way.
+ *
+ * @example
+ * declare const record: RawRecord;
+ * if (mayGoAsFrame(record)) console.log('framed on a raw read');
+ */
+export function mayGoAsFrame(record: RawRecord): boolean {
+  return !(record.oversize || record.bytes.includes(UNDEFINED_WORD) || record.bytes.includes(UNICODE_ESCAPE));
 }
 
 const UNDEFINED_WORD = Buffer.from('undefined');

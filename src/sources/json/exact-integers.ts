@@ -52,7 +52,7 @@ const LITERAL_MAYBE = /(?:^|[:,[\s])-?\d{16}/;
  * parseExactJson('{"n":12345678901234567890}'); // { n: '\uf8ffferry-integer-…:12345678901234567890' }
  */
 export function parseExactJson(text: string): unknown {
-  if (!LITERAL_MAYBE.test(text)) {
+  if (!mayHoldLargeInteger(text)) {
     try {
       return JSON.parse(text);
     } catch {
@@ -60,6 +60,17 @@ export function parseExactJson(text: string): unknown {
     }
   }
   return JSON.parse(protectLargeIntegers(text));
+}
+
+/**
+ * Whether an integer literal of 16 or more digits may start in the text: only then can
+ * `parseExactJson` give a marked string (see {@link exactInteger}) rather than `JSON.parse`'s value.
+ *
+ * @example
+ * mayHoldLargeInteger('{"id":"59b99db4cfa9a34dcd788561"}'); // false
+ */
+export function mayHoldLargeInteger(text: string): boolean {
+  return LITERAL_MAYBE.test(text);
 }
 
 /** Thrown for an integer literal longer than any exact BSON number (over 34 digits). */

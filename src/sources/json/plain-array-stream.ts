@@ -7,6 +7,7 @@ import { type RecordResult, recordToDocument } from '../ejson/record-to-document
 import type { ReadOptions, SourceBatch, SourceReject } from '../types.js';
 import { parseExactJson } from './exact-integers.js';
 import { formatJsonPointer } from './json-pointer.js';
+import { plainRecordToFrame } from './plain-record-to-frame.js';
 import { type PlainIdRule, plainIdOf, plainRecordsToDocs } from './plain-records.js';
 
 /** A plain JSON file whose records are one top-level array, read as a stream. */
@@ -49,7 +50,7 @@ export async function* readPlainArray(
     streamRecords(context, after.offset, target.maxRecordBytes, options.signal),
     skip,
   );
-  const convert = (record: RawRecord, index: number): RecordResult => {
+  const decode = (record: RawRecord, index: number): RecordResult => {
     const path = formatJsonPointer([String(index)]);
     const parsed = recordToDocument(record, { ...context, parse: parseExactJson });
     if ('reject' in parsed) return { reject: at(parsed.reject, { path }) };
@@ -62,6 +63,11 @@ export async function* readPlainArray(
     if (result === undefined || 'doc' in result) return result!;
     return { reject: at(result.reject, { line: record.line, offset: record.offset }) };
   };
+  // A raw read takes the records it can straight to BSON, the others through documents.
+  const convert = options.raw
+    ? (record: RawRecord, index: number) =>
+        plainRecordToFrame(record, index, rule, someHaveIds) ?? decode(record, index)
+    : decode;
   yield* batchRecords(records, convert, { ...context, start: after, options });
 }
 

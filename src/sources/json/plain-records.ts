@@ -110,40 +110,9 @@ export function plainRecordsToDocs(
       return reject('SOURCE_NOT_A_DOCUMENT', `expected a JSON object, found ${kindOf(record.value)}`);
     }
     const value = record.value;
-    const fieldId = rule.idField === undefined ? undefined : value[rule.idField];
-    let id: unknown;
-    // The keys the record's id came from: they move to `_id`, so the body leaves them out.
-    let idKeys: readonly string[];
-    if (rule.idField !== undefined && fieldId !== undefined) {
-      id = fieldId;
-      idKeys = [rule.idField];
-    } else {
-      const ownId = value._id;
-      idKeys = ID_KEYS;
-      if (ownId !== undefined) {
-        if (record.key !== undefined && String(ownId) !== record.key) {
-          return reject(
-            'SOURCE_JSON_ID_CONFLICT',
-            `record under key ${JSON.stringify(record.key)} has a different _id ${JSON.stringify(ownId)}`,
-            record.key,
-          );
-        }
-        id = ownId;
-      } else if (record.key !== undefined) id = record.key;
-      else if (rule.idField === undefined && value.id !== undefined) {
-        // An array of records with an `id` field: that is their id (moved, as with idField).
-        id = value.id;
-        idKeys = ID_AND_ID_FIELD_KEYS;
-      } else if (someHaveIds || rule.idField !== undefined) {
-        const field = rule.idField ?? '_id';
-        return reject(
-          'SOURCE_JSON_NO_ID',
-          rule.idField !== undefined
-            ? `record has no "${field}" field (the configured idField)`
-            : `record has no "${field}" while other records in this array do`,
-        );
-      } else id = record.position;
-    }
+    const choice = chooseId(record, value, rule, someHaveIds);
+    if ('code' in choice) return reject(choice.code, choice.reason, choice.id);
+    const { id, idKeys } = choice;
     try {
       return { doc: documentOf(convertNumbers(id), value, idKeys) };
     } catch (error) {
@@ -156,6 +125,57 @@ export function plainRecordsToDocs(
 
 const ID_KEYS = ['_id'];
 const ID_AND_ID_FIELD_KEYS = ['_id', 'id'];
+
+/** A record's id and the keys it came from (they move to `_id`, so the body leaves them out). */
+export type IdChoice =
+  | { readonly id: unknown; readonly idKeys: readonly string[] }
+  | { readonly code: string; readonly reason: string; readonly id?: unknown };
+
+/**
+ * Steps 1-5 of the id rule of `plainRecordsToDocs` for one record that is an object: its id
+ * and the keys that held it, or the reject's code and reason. Shared with the raw path's
+ * writer (`plainRecordToFrame`), so both give every record the same `_id`.
+ *
+ * @example
+ * chooseId({ value: { id: 'u1' }, position: 0, path: '/0' }, { id: 'u1' }, {}, true); // { id: 'u1', idKeys: ['_id', 'id'] }
+ */
+export function chooseId(
+  record: PlainRecord,
+  value: Record<string, unknown>,
+  rule: PlainIdRule,
+  someHaveIds: boolean,
+): IdChoice {
+  if (rule.idField !== undefined) {
+    const fieldId = value[rule.idField];
+    if (fieldId !== undefined) return { id: fieldId, idKeys: [rule.idField] };
+  }
+  const ownId = value._id;
+  if (ownId !== undefined) {
+    if (record.key !== undefined && String(ownId) !== record.key) {
+      return {
+        code: 'SOURCE_JSON_ID_CONFLICT',
+        reason: `record under key ${JSON.stringify(record.key)} has a different _id ${JSON.stringify(ownId)}`,
+        id: record.key,
+      };
+    }
+    return { id: ownId, idKeys: ID_KEYS };
+  }
+  if (record.key !== undefined) return { id: record.key, idKeys: ID_KEYS };
+  // An array of records with an `id` field: that is their id (moved, as with idField).
+  if (rule.idField === undefined && value.id !== undefined)
+    return { id: value.id, idKeys: ID_AND_ID_FIELD_KEYS };
+  if (someHaveIds || rule.idField !== undefined) {
+    const field = rule.idField ?? '_id';
+    return {
+      code: 'SOURCE_JSON_NO_ID',
+      reason:
+        rule.idField !== undefined
+          ? `record has no "${field}" field (the configured idField)`
+          : `record has no "${field}" while other records in this array do`,
+    };
+  }
+  return { id: record.position, idKeys: ID_KEYS };
+}
 
 /**
  * `{ _id: id, ...body }` with the body's numbers converted, where the body is the record

@@ -10,6 +10,7 @@ import { generateNastyDocuments } from '../../../src/generate/nasty-documents.js
 import { inferMapping } from '../../../src/infer/infer-mapping.js';
 import type { Plan } from '../../../src/mapping/model.js';
 import { DESERIALIZE_OPTIONS } from '../../../src/sources/bson/decode-frame.js';
+import { openJsonSource } from '../../../src/sources/json/json-source.js';
 import { openSource } from '../../../src/sources/open.js';
 import type { SourceBatch } from '../../../src/sources/types.js';
 import { test } from '../../support/fixtures.js';
@@ -123,6 +124,51 @@ describe.skipIf(!postgresUrl() || !archive)('backfill from JSON sources on the r
       const sorted = (v: ReturnType<typeof view>) => v.map((b) => ({ ...b, docs: [...b.docs].sort() }));
       expect(sorted(view(rawBatches, true))).toEqual(sorted(view(decodedBatches, false)));
       expect(rawBatches.reduce((n, b) => n + b.rejects.length, 0)).toBeGreaterThanOrEqual(5);
+      expect(rawBatches.reduce((n, b) => n + (b.raw?.frames.length ?? 0), 0)).toBeGreaterThan(1000);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('hands nasty and unloadable plain JSON records over as exactly the documents, rejects and positions of a decoded read', async () => {
+    const records = [...generateNastyDocuments(20261207, 3000)].map(({ doc }) =>
+      JSON.stringify(plainJsonValue(doc)),
+    );
+    // Records the full path rejects or builds in its own way, among the good ones: integers
+    // read exactly, not a document, no id while others have one, `$` and index keys.
+    records.splice(10, 0, '{"_id":2,"a":9007199254740993}', '[1,2]', '7', '{"x":1}');
+    records.splice(
+      500,
+      0,
+      '{"_id":3,"b":12345678901234567890}',
+      '{"_id":4,"$a":{"$oid":"x"}}',
+      '{"1":1,"id":5}',
+    );
+    const file = path.join(workDir, 'plain-nasty', 'events.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, `[\n${records.join(',\n')}\n]\n`);
+    // Opened as plain JSON: detection would read records with `$` keys as Extended JSON.
+    const source = await openJsonSource(file);
+    try {
+      const read = async (raw: boolean) => {
+        const batches: SourceBatch[] = [];
+        for await (const batch of source.read('events', { raw, batchSize: 700 })) batches.push(batch);
+        return batches;
+      };
+      const [rawBatches, decodedBatches] = [await read(true), await read(false)];
+      const canonical = (doc: Document) => Buffer.from(BSON.serialize(doc)).toString('hex');
+      const view = (batches: SourceBatch[]) =>
+        batches.map((b) => ({
+          position: b.position,
+          bytes: b.bytes,
+          rejects: b.rejects,
+          docs: [
+            ...b.docs.map(canonical),
+            ...(b.raw?.frames ?? []).map((f) => f.bytes.toString('hex')),
+          ].sort(),
+        }));
+      expect(view(rawBatches)).toEqual(view(decodedBatches));
+      expect(rawBatches.reduce((n, b) => n + b.rejects.length, 0)).toBeGreaterThanOrEqual(3);
       expect(rawBatches.reduce((n, b) => n + (b.raw?.frames.length ?? 0), 0)).toBeGreaterThan(1000);
     } finally {
       await source.close();

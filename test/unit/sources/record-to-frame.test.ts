@@ -59,9 +59,9 @@ describe('recordToFrame', () => {
   it('frames the shapes mongoexport writes, with every common wrapper', () => {
     const line =
       '{"_id":{"$oid":"5F5E10000000000000000000"},"d":{"$date":{"$numberLong":"-1396281726624"}},' +
-      '"r":{"$date":"2014-03-31T16:02:06.624Z"},"i":{"$numberInt":"-0"},"l":{"$numberLong":"-9223372036854775808"},' +
+      '"r":{"$date":"2014-03-31T16:02:06.624Z"},"e":{"$date":"1901-12-13T20:45:51.999Z"},"i":{"$numberInt":"-0"},"l":{"$numberLong":"-9223372036854775808"},' +
       '"f":{"$numberDouble":"-0.0"},"inf":{"$numberDouble":"-Infinity"},"m":{"$numberDecimal":"-0.50"},' +
-      '"n":[1,-0,2147483648,9007199254740991,1e300,0.1,true,null,"é\\ud800x"],"__proto__":{"a.b":{"":"x"}}}';
+      '"n":[1,-0,2147483648,-2147483649,9007199254740991,-9007199254740991,-4294967296,1e300,0.1,true,null,"é\\ud800x"],"__proto__":{"a.b":{"":"x"}}}';
     expect(expectSameAsFullPath(line)).toBe(true);
     expect(expectSameAsFullPath(`\ufeff${line}`)).toBe(true);
   });
@@ -70,6 +70,24 @@ describe('recordToFrame', () => {
     const long = 'é'.repeat(40_000);
     const line = `{"a":"${long}","b":{"$numberDecimal":"21.95"},"c":["${long}",{"$numberDecimal":"-0.01"}]}`;
     expect(expectSameAsFullPath(line)).toBe(true);
+  });
+
+  it('hands out frames that later records, failed ones and growth never overwrite', () => {
+    // Kept until every record is written: the writer's buffers fill and are replaced meanwhile.
+    const long = 'é'.repeat(300_000);
+    const lines = [...generateNastyDocuments(23, 1500)].map(({ doc }, i) =>
+      EJSON.stringify(doc, { relaxed: i % 2 === 1 }),
+    );
+    lines.splice(700, 0, `{"a":"${long}","b":{"$numberDecimal":"1E+3"}}`, `{"a":"${long}"}`);
+    const kept = lines.map((line) => [line, recordToFrame(recordOf(line))] as const);
+    let framed = 0;
+    for (const [line, fast] of kept) {
+      if (fast === undefined) continue;
+      framed++;
+      const full = recordToDocument(recordOf(line), context) as { doc: Document };
+      expect(fast.frame.bytes.toString('hex')).toBe(Buffer.from(BSON.serialize(full.doc)).toString('hex'));
+    }
+    expect(framed).toBeGreaterThan(lines.length / 4);
   });
 
   it('leaves to the full path every record it cannot write exactly, so rejects stay as they were', () => {
