@@ -12,7 +12,7 @@ import type { Plan } from '../../../src/mapping/model.js';
 import { DESERIALIZE_OPTIONS } from '../../../src/sources/bson/decode-frame.js';
 import { openJsonSource } from '../../../src/sources/json/json-source.js';
 import { openSource } from '../../../src/sources/open.js';
-import type { SourceBatch } from '../../../src/sources/types.js';
+import type { Source, SourceBatch } from '../../../src/sources/types.js';
 import { test } from '../../support/fixtures.js';
 import { plainJsonValue } from '../../support/plain-json-value.js';
 import { datasetPath, postgresUrl } from '../../support/services.js';
@@ -27,6 +27,31 @@ import { dumpSchema } from './support.js';
  * parsed whole (decoded documents) write.
  */
 const archive = datasetPath('sample_supplies.archive.gz');
+
+/**
+ * Reads `collection` raw (BSON frames where the source makes them) and decoded, and expects
+ * the same batches: positions, byte counts, rejects, and documents (a frame as its bytes, a
+ * document as its `BSON.serialize`). Frames and decoded documents may sit in a different
+ * order within a batch, so each batch's documents compare as a set. Returns the raw batches.
+ */
+async function expectRawReadLikeDecoded(source: Source, collection: string): Promise<SourceBatch[]> {
+  const read = async (raw: boolean) => {
+    const batches: SourceBatch[] = [];
+    for await (const batch of source.read(collection, { raw, batchSize: 700 })) batches.push(batch);
+    return batches;
+  };
+  const [rawBatches, decodedBatches] = [await read(true), await read(false)];
+  const canonical = (doc: Document) => Buffer.from(BSON.serialize(doc)).toString('hex');
+  const view = (batches: SourceBatch[]) =>
+    batches.map((b) => ({
+      position: b.position,
+      bytes: b.bytes,
+      rejects: b.rejects,
+      docs: [...b.docs.map(canonical), ...(b.raw?.frames ?? []).map((f) => f.bytes.toString('hex'))].sort(),
+    }));
+  expect(view(rawBatches)).toEqual(view(decodedBatches));
+  return rawBatches;
+}
 
 async function writeExport(file: string, docs: readonly Document[], relaxed: boolean): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
@@ -104,25 +129,7 @@ describe.skipIf(!postgresUrl() || !archive)('backfill from JSON sources on the r
     await writeFile(file, `${lines.join('\n')}\n`);
     const source = await openSource(file);
     try {
-      const read = async (raw: boolean) => {
-        const batches: SourceBatch[] = [];
-        for await (const batch of source.read('events', { raw, batchSize: 700 })) batches.push(batch);
-        return batches;
-      };
-      const [rawBatches, decodedBatches] = [await read(true), await read(false)];
-      const canonical = (doc: Document) => Buffer.from(BSON.serialize(doc)).toString('hex');
-      const view = (batches: SourceBatch[], frames: boolean) =>
-        batches.map((b) => ({
-          position: b.position,
-          bytes: b.bytes,
-          rejects: b.rejects,
-          docs: frames
-            ? [...b.docs.map(canonical), ...(b.raw?.frames ?? []).map((f) => f.bytes.toString('hex'))]
-            : b.docs.map(canonical),
-        }));
-      // Frames and decoded documents may sit in a different order within a batch; compare as sets.
-      const sorted = (v: ReturnType<typeof view>) => v.map((b) => ({ ...b, docs: [...b.docs].sort() }));
-      expect(sorted(view(rawBatches, true))).toEqual(sorted(view(decodedBatches, false)));
+      const rawBatches = await expectRawReadLikeDecoded(source, 'events');
       expect(rawBatches.reduce((n, b) => n + b.rejects.length, 0)).toBeGreaterThanOrEqual(5);
       expect(rawBatches.reduce((n, b) => n + (b.raw?.frames.length ?? 0), 0)).toBeGreaterThan(1000);
     } finally {
@@ -150,24 +157,7 @@ describe.skipIf(!postgresUrl() || !archive)('backfill from JSON sources on the r
     // Opened as plain JSON: detection would read records with `$` keys as Extended JSON.
     const source = await openJsonSource(file);
     try {
-      const read = async (raw: boolean) => {
-        const batches: SourceBatch[] = [];
-        for await (const batch of source.read('events', { raw, batchSize: 700 })) batches.push(batch);
-        return batches;
-      };
-      const [rawBatches, decodedBatches] = [await read(true), await read(false)];
-      const canonical = (doc: Document) => Buffer.from(BSON.serialize(doc)).toString('hex');
-      const view = (batches: SourceBatch[]) =>
-        batches.map((b) => ({
-          position: b.position,
-          bytes: b.bytes,
-          rejects: b.rejects,
-          docs: [
-            ...b.docs.map(canonical),
-            ...(b.raw?.frames ?? []).map((f) => f.bytes.toString('hex')),
-          ].sort(),
-        }));
-      expect(view(rawBatches)).toEqual(view(decodedBatches));
+      const rawBatches = await expectRawReadLikeDecoded(source, 'events');
       expect(rawBatches.reduce((n, b) => n + b.rejects.length, 0)).toBeGreaterThanOrEqual(3);
       expect(rawBatches.reduce((n, b) => n + (b.raw?.frames.length ?? 0), 0)).toBeGreaterThan(1000);
     } finally {
