@@ -8,7 +8,7 @@ import { SIZE_CHECK_THRESHOLD, stripBom } from './record-to-document.js';
  * An export record written straight to BSON (`extendedJsonToBson`), for a raw read (the
  * backfill): the frame `BSON.serialize(recordToDocument(record).doc)` would give, without
  * building the document. Undefined for every record that needs more (damaged, oversized,
- * not UTF-8, not JSON, not a document, or a value beyond the common shapes): the caller then
+ * not UTF-8, not JSON, not a document, a `_bsontype` key, or a value beyond the common shapes): the caller then
  * takes `recordToDocument`, which gives the document or the reject it always gave.
  *
  * @example
@@ -17,7 +17,9 @@ import { SIZE_CHECK_THRESHOLD, stripBom } from './record-to-document.js';
  * const result = recordToFrame(record) ?? recordToDocument(record, context);
  */
 export function recordToFrame(record: RawRecord): RecordFrame | undefined {
-  if (record.oversize || record.length > SIZE_CHECK_THRESHOLD || !isUtf8(record.bytes)) return undefined;
+  if (record.oversize || record.length > SIZE_CHECK_THRESHOLD || mentionsBsonType(record.bytes))
+    return undefined;
+  if (!isUtf8(record.bytes)) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(stripBom(record.bytes.toString('utf8')));
@@ -28,3 +30,17 @@ export function recordToFrame(record: RawRecord): RecordFrame | undefined {
   const bytes = extendedJsonToBson(value as Record<string, unknown>);
   return bytes === undefined ? undefined : { frame: { offset: record.offset, bytes } };
 }
+
+/**
+ * Whether a record's text holds `"_bsontype"`. bson reads an object with that key as one of
+ * its own types, or refuses it, so only the full path can say what such a record gives (today:
+ * a reject); a writer straight to BSON would load it as an ordinary field.
+ *
+ * @example
+ * mentionsBsonType(Buffer.from('{"a":{"_bsontype":"Code","code":"x"}}'))   // true
+ */
+export function mentionsBsonType(bytes: Buffer): boolean {
+  return bytes.includes(BSONTYPE_KEY);
+}
+
+const BSONTYPE_KEY = Buffer.from('"_bsontype"');

@@ -3,6 +3,7 @@ import { plainJsonToBson } from '../ejson/extended-json-to-bson.js';
 import type { RawRecord } from '../ejson/raw-records.js';
 import { mayGoAsFrame, type RecordFrame } from '../ejson/record-batches.js';
 import { SIZE_CHECK_THRESHOLD, stripBom } from '../ejson/record-to-document.js';
+import { mentionsBsonType } from '../ejson/record-to-frame.js';
 import { mayHoldLargeInteger } from './exact-integers.js';
 import { chooseId, type PlainIdRule } from './plain-records.js';
 
@@ -26,7 +27,7 @@ export function plainRecordToFrame(
   rule: PlainIdRule,
   someHaveIds: boolean,
 ): RecordFrame | undefined {
-  if (record.length > SIZE_CHECK_THRESHOLD || !mayGoAsFrame(record) || record.bytes.includes(BSONTYPE_KEY))
+  if (record.length > SIZE_CHECK_THRESHOLD || !mayGoAsFrame(record) || mentionsBsonType(record.bytes))
     return undefined;
   if (!isUtf8(record.bytes)) return undefined;
   const text = stripBom(record.bytes.toString('utf8'));
@@ -44,6 +45,3 @@ export function plainRecordToFrame(
   const bytes = plainJsonToBson(choice.id, object, choice.idKeys);
   return bytes === undefined ? undefined : { frame: { offset: record.offset, bytes } };
 }
-
-// bson reads an object with this key as one of its types (or refuses it), not as a document.
-const BSONTYPE_KEY = Buffer.from('"_bsontype"');

@@ -103,6 +103,9 @@ describe('recordToFrame', () => {
       '{"$oid":"5f5e10000000000000000000"}',
       '[1,2]',
       '{"a":',
+      // bson reads an object with this key as one of its types; the full path decides.
+      '{"a":{"_bsontype":"Code","code":"x"}}',
+      '{"_bsontype":"ObjectId"}',
     ]) {
       expect(recordToFrame(recordOf(text))).toBeUndefined();
     }
