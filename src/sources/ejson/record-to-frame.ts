@@ -17,29 +17,45 @@ import { SIZE_CHECK_THRESHOLD, stripBom } from './record-to-document.js';
  * const result = recordToFrame(record) ?? recordToDocument(record, context);
  */
 export function recordToFrame(record: RawRecord): RecordFrame | undefined {
+  const object = smallJsonObject(record);
+  const bytes = object === undefined ? undefined : extendedJsonToBson(object);
+  return bytes === undefined ? undefined : { frame: { offset: record.offset, bytes } };
+}
+
+/**
+ * A record as the JSON object it holds, for a writer straight to BSON; undefined when it
+ * must take the full path instead: oversized, holding a `_bsontype` key, not UTF-8, refused
+ * by `admit` (given the text, for a writer's own checks), not JSON, or not an object.
+ *
+ * @example
+ * declare const record: RawRecord;
+ * const object = smallJsonObject(record, (text) => !text.includes('NaN'));
+ */
+export function smallJsonObject(
+  record: RawRecord,
+  admit: (text: string) => boolean = () => true,
+): Record<string, unknown> | undefined {
   if (record.oversize || record.length > SIZE_CHECK_THRESHOLD || mentionsBsonType(record.bytes))
     return undefined;
   if (!isUtf8(record.bytes)) return undefined;
+  const text = stripBom(record.bytes.toString('utf8'));
+  if (!admit(text)) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(stripBom(record.bytes.toString('utf8')));
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const bytes = extendedJsonToBson(value as Record<string, unknown>);
-  return bytes === undefined ? undefined : { frame: { offset: record.offset, bytes } };
+  return value as Record<string, unknown>;
 }
 
 /**
  * Whether a record's text holds `"_bsontype"`. bson reads an object with that key as one of
  * its own types, or refuses it, so only the full path can say what such a record gives (today:
  * a reject); a writer straight to BSON would load it as an ordinary field.
- *
- * @example
- * mentionsBsonType(Buffer.from('{"a":{"_bsontype":"Code","code":"x"}}'))   // true
  */
-export function mentionsBsonType(bytes: Buffer): boolean {
+function mentionsBsonType(bytes: Buffer): boolean {
   return bytes.includes(BSONTYPE_KEY);
 }
 

@@ -1,9 +1,7 @@
-import { isUtf8 } from 'node:buffer';
 import { plainJsonToBson } from '../ejson/extended-json-to-bson.js';
 import type { RawRecord } from '../ejson/raw-records.js';
 import { mayGoAsFrame, type RecordFrame } from '../ejson/record-batches.js';
-import { SIZE_CHECK_THRESHOLD, stripBom } from '../ejson/record-to-document.js';
-import { mentionsBsonType } from '../ejson/record-to-frame.js';
+import { smallJsonObject } from '../ejson/record-to-frame.js';
 import { mayHoldLargeInteger } from './exact-integers.js';
 import { chooseId, type PlainIdRule } from './plain-records.js';
 
@@ -27,20 +25,10 @@ export function plainRecordToFrame(
   rule: PlainIdRule,
   someHaveIds: boolean,
 ): RecordFrame | undefined {
-  if (record.length > SIZE_CHECK_THRESHOLD || !mayGoAsFrame(record) || mentionsBsonType(record.bytes))
-    return undefined;
-  if (!isUtf8(record.bytes)) return undefined;
-  const text = stripBom(record.bytes.toString('utf8'));
-  if (mayHoldLargeInteger(text)) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const object = value as Record<string, unknown>;
-  const choice = chooseId({ value, position: index, path: '' }, object, rule, someHaveIds);
+  if (!mayGoAsFrame(record)) return undefined;
+  const object = smallJsonObject(record, (text) => !mayHoldLargeInteger(text));
+  if (object === undefined) return undefined;
+  const choice = chooseId({ value: object, position: index, path: '' }, object, rule, someHaveIds);
   if ('code' in choice) return undefined;
   const bytes = plainJsonToBson(choice.id, object, choice.idKeys);
   return bytes === undefined ? undefined : { frame: { offset: record.offset, bytes } };
