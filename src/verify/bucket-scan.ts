@@ -144,7 +144,7 @@ export async function hashPass(input: BucketScanInput): Promise<HashPassResult> 
       }
       return { documents, unreadable, compared };
     })(),
-    targetBucketSums(input, bits, inSample),
+    targetBucketSums(input, bits, inSample, targetCount),
   ]);
 
   const mismatched = sourceSums.mismatching(targetSums);
@@ -167,22 +167,24 @@ export async function hashPass(input: BucketScanInput): Promise<HashPassResult> 
  * threads share the collection by root key range (`keyRangeBounds`), so one big collection
  * keeps every thread busy; bucket sums do not depend on the order documents arrive in. A
  * thread that fails starts the side over here, which reports any real error itself.
+ * `rootRows` is the collection's root row count, which the caller has counted already.
  *
  * @example
  * declare const input: BucketScanInput;
- * const sums = await targetBucketSums(input, 3, () => true);
+ * const sums = await targetBucketSums(input, 3, () => true, 3000);
  * sums.counts   // root rows per bucket
  */
 export async function targetBucketSums(
   input: BucketScanInput,
   bits: number,
   inSample: (idHash: bigint) => boolean,
+  rootRows: number,
 ): Promise<BucketSums> {
   const where = location(input);
   const threads = input.targetThreads ?? [];
   if (threads.length > 0) {
     const batchSize = input.batchSize ?? 1000;
-    const bounds = await keyRangeBounds(input.db, where, threads.length, MIN_DOCUMENTS_PER_THREAD);
+    const bounds = await keyRangeBounds(input.db, where, rootRows, threads.length, MIN_DOCUMENTS_PER_THREAD);
     const sums = new BucketSums(bits);
     const sides = await Promise.allSettled(
       keyRanges(bounds).map(async (range, i) => {

@@ -52,10 +52,10 @@ export async function manifestCheck(input: ManifestCheckInput): Promise<Collecti
   }
 
   const where = { plan: input.plan, collection: input.collection, schema: input.schema };
-  const [rejected, targetCount, targetSums] = await Promise.all([
+  const targetCount = await countRoot(input.db, where);
+  const [rejected, targetSums] = await Promise.all([
     loadRejectedIds(input.db, input.schema, input.collection),
-    countRoot(input.db, where),
-    targetBucketSums(input, entry.bucketBits, () => true),
+    targetBucketSums(input, entry.bucketBits, () => true, targetCount),
   ]);
   const manifestSums = bucketsFromJson(entry.bucketBits, entry);
   const mismatched = manifestSums.mismatching(targetSums);

@@ -126,7 +126,8 @@ export async function* readTargetRows(
 }
 
 /**
- * Keys that cut a collection's root rows into `parts` ranges of about equal size, for
+ * Keys that cut a collection's `rows` root rows (its count, which the caller has) into `parts`
+ * ranges of about equal size, for
  * readers on several connections to share one collection: `parts - 1` keys in order, as text
  * (`pk::text`, which survives a thread boundary whatever the key's type), fewer when the rows
  * are too few to cut. Ranges are (-∞, b1], (b1, b2], …, (bn, ∞): together they hold every
@@ -135,18 +136,17 @@ export async function* readTargetRows(
  * @example
  * declare const db: TargetDatabase;
  * declare const where: TargetLocation;
- * const bounds = await keyRangeBounds(db, where, 2, 1000);   // ['65a1…'] or [] below 2 pages
+ * const bounds = await keyRangeBounds(db, where, 3000, 2, 1000);   // ['65a1…'] or [] below 2 pages
  * const ranges = keyRanges(bounds);   // [{ until: '65a1…' }, { after: '65a1…' }]
  */
 export async function keyRangeBounds(
   db: Queryable,
   where: TargetLocation,
+  count: number,
   parts: number,
   minimumPerPart: number,
 ): Promise<string[]> {
   const shape = tableShape(where);
-  const { rows } = await db.query<{ n: string }>(`select count(*)::text as n from ${shape.rootTable}`);
-  const count = Number(rows[0]!.n);
   const cuts = Math.min(parts, Math.floor(count / Math.max(1, minimumPerPart)));
   const bounds: string[] = [];
   for (let i = 1; i < cuts; i++) {

@@ -71,7 +71,7 @@ describe.skipIf(!postgresUrl())('the key ranges deep verify cuts a collection in
       }
       const where = { plan, collection: 'things', schema };
 
-      const bounds = await keyRangeBounds(db, where, 3, 50);
+      const bounds = await keyRangeBounds(db, where, docs.length, 3, 50);
       expect(bounds).toHaveLength(2);
       const perRange: number[][] = [];
       for (const range of keyRanges(bounds)) {
@@ -97,7 +97,7 @@ describe.skipIf(!postgresUrl())('the key ranges deep verify cuts a collection in
     await db.query('create schema few_rows');
     await db.query('create table few_rows.few (id uuid primary key, _extra jsonb)');
     await db.query('insert into few_rows.few (id) select gen_random_uuid() from generate_series(1, 99)');
-    expect(await keyRangeBounds(db, { plan, collection: 'few', schema: 'few_rows' }, 2, 50)).toEqual([]);
+    expect(await keyRangeBounds(db, { plan, collection: 'few', schema: 'few_rows' }, 99, 2, 50)).toEqual([]);
     expect(keyRanges([])).toEqual([{}]);
   });
 });
